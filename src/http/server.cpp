@@ -1,0 +1,662 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+
+namespace remedy::http {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+const char* reasonPhrase(int code) {
+  switch (code) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Status";
+  }
+}
+
+void setThreadName(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+
+struct SslCtxDeleter {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+
+std::string opensslError() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+// Loads every certificate of a PEM bundle into a store.
+bool addPemCertificates(X509_STORE* store, STACK_OF(X509_NAME) * names, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return false;
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    X509_STORE_add_cert(store, cert);
+    if (names) sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(cert)));
+    X509_free(cert);
+    ++added;
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  return added > 0;
+}
+
+}  // namespace
+
+std::string percentDecode(std::string_view in, bool plusAsSpace) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else if (c == '+' && plusAsSpace) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Request::param(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Request::header(const std::string& name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Response Response::json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+namespace {
+
+// One accepted connection; all I/O on it happens on its own thread.
+class Connection : public Responder, public ResponseStream {
+ public:
+  Connection(int fd, SSL* ssl, std::string remote, const ServerConfig& config)
+      : fd_(fd), ssl_(ssl), remote_(std::move(remote)), config_(config) {}
+  ~Connection() override {
+    if (ssl_) SSL_free(ssl_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  void shutdownSocket() { ::shutdown(fd_, SHUT_RDWR); }
+
+  void serve(const Handler& handler) {
+    if (ssl_ && !handshake()) return;
+    while (true) {
+      Request request;
+      int err = readRequest(request);
+      if (err == -1) return;  // closed or timed out
+      if (err > 0) {
+        Response r = Response::text(err, std::string(reasonPhrase(err)) + "\n");
+        closeAfter_ = true;
+        writeResponse(r, false);
+        return;
+      }
+      responded_ = false;
+      streaming_ = false;
+      streamFailed_ = false;
+      isHead_ = request.method == "HEAD";
+      closeAfter_ = lower(request.header("connection")) == "close";
+      try {
+        handler(request, *this);
+      } catch (const std::exception& e) {
+        if (!responded_) send(Response::text(500, std::string("internal error: ") + e.what() + "\n"));
+      }
+      if (!responded_) send(Response::text(500, "handler sent no response\n"));
+      if (streaming_) {
+        if (streamFailed_ || !writeAll("0\r\n\r\n")) return;
+      }
+      if (closeAfter_ || broken_) return;
+    }
+  }
+
+  // Responder
+  void send(Response response) override {
+    if (responded_) return;
+    responded_ = true;
+    writeResponse(response, isHead_);
+  }
+
+  ResponseStream& startStream(int status,
+                              std::vector<std::pair<std::string, std::string>> headers) override {
+    if (!responded_) {
+      responded_ = true;
+      streaming_ = true;
+      std::string head = statusLine(status);
+      for (auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+      head += "Transfer-Encoding: chunked\r\n";
+      if (closeAfter_) head += "Connection: close\r\n";
+      head += "\r\n";
+      if (!writeAll(head)) streamFailed_ = true;
+    }
+    return *this;
+  }
+
+  // ResponseStream
+  bool write(std::string_view data) override {
+    if (streamFailed_) return false;
+    if (data.empty()) return true;
+    char size[32];
+    snprintf(size, sizeof size, "%zx\r\n", data.size());
+    std::string chunk;
+    chunk.reserve(data.size() + 40);
+    chunk += size;
+    chunk.append(data.data(), data.size());
+    chunk += "\r\n";
+    if (!writeAll(chunk)) streamFailed_ = true;
+    return !streamFailed_;
+  }
+
+  bool peerClosed() override {
+    if (streamFailed_ || broken_) return true;
+    pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+    int n = ::poll(&p, 1, 0);
+    if (n > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR))) {
+      streamFailed_ = true;
+      return true;
+    }
+    return false;
+  }
+
+  std::optional<PeerCertificate> peer;
+
+ private:
+  bool handshake() {
+    SSL_set_fd(ssl_, fd_);
+    if (SSL_accept(ssl_) != 1) {
+      ERR_clear_error();
+      return false;
+    }
+    X509* cert = SSL_get1_peer_certificate(ssl_);
+    if (cert) {
+      if (SSL_get_verify_result(ssl_) == X509_V_OK) {
+        PeerCertificate pc;
+        X509_NAME* subject = X509_get_subject_name(cert);
+        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+          ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+          pc.commonName.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                               ASN1_STRING_length(s));
+        }
+        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
+          ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+          pc.organizations.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                        ASN1_STRING_length(s));
+        }
+        peer = std::move(pc);
+      }
+      X509_free(cert);
+    }
+    return true;
+  }
+
+  ssize_t readSome(char* buf, size_t n) {
+    if (ssl_) {
+      int r = SSL_read(ssl_, buf, static_cast<int>(n));
+      if (r <= 0) {
+        ERR_clear_error();
+        return -1;
+      }
+      return r;
+    }
+    ssize_t r;
+    do {
+      r = ::recv(fd_, buf, n, 0);
+    } while (r < 0 && errno == EINTR);
+    return r <= 0 ? -1 : r;
+  }
+
+  bool writeAll(std::string_view data) {
+    if (broken_) return false;
+    while (!data.empty()) {
+      ssize_t w;
+      if (ssl_) {
+        int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+        if (r <= 0) {
+          ERR_clear_error();
+          broken_ = true;
+          return false;
+        }
+        w = r;
+      } else {
+        do {
+          w = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        } while (w < 0 && errno == EINTR);
+        if (w <= 0) {
+          broken_ = true;
+          return false;
+        }
+      }
+      data.remove_prefix(static_cast<size_t>(w));
+    }
+    return true;
+  }
+
+  // Fills buffer_ until it holds `needed` bytes. False on close/timeout.
+  bool fill(size_t needed) {
+    char tmp[16384];
+    while (buffer_.size() < needed) {
+      ssize_t n = readSome(tmp, sizeof tmp);
+      if (n <= 0) return false;
+      buffer_.append(tmp, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads a line ending in CRLF (without it), within `limit` bytes.
+  // Returns 0 on success, -1 on close, or an HTTP status on bad input.
+  int readLine(std::string& line, size_t limit) {
+    char tmp[16384];
+    while (true) {
+      auto pos = buffer_.find("\r\n");
+      if (pos != std::string::npos) {
+        if (pos > limit) return 431;
+        line = buffer_.substr(0, pos);
+        buffer_.erase(0, pos + 2);
+        return 0;
+      }
+      if (buffer_.size() > limit) return 431;
+      ssize_t n = readSome(tmp, sizeof tmp);
+      if (n <= 0) return -1;
+      buffer_.append(tmp, static_cast<size_t>(n));
+    }
+  }
+
+  // 0: a request was read; -1: the connection ended; >0: answer this status
+  // and close.
+  int readRequest(Request& req) {
+    std::string line;
+    size_t headerBytes = 0;
+    do {
+      int r = readLine(line, config_.maxHeaderBytes);
+      if (r != 0) return r == -1 ? -1 : r;
+    } while (line.empty());  // tolerate stray CRLF between requests
+    auto sp1 = line.find(' ');
+    auto sp2 = line.rfind(' ');
+    if (sp1 == std::string::npos || sp2 == sp1) return 400;
+    req.method = line.substr(0, sp1);
+    req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string version = line.substr(sp2 + 1);
+    if (version.rfind("HTTP/1.", 0) != 0) return 400;
+    if (version == "HTTP/1.0") closeAfter_ = true;
+    while (true) {
+      int r = readLine(line, config_.maxHeaderBytes);
+      if (r != 0) return r == -1 ? -1 : r;
+      headerBytes += line.size() + 2;
+      if (headerBytes > config_.maxHeaderBytes) return 431;
+      if (line.empty()) break;
+      auto colon = line.find(':');
+      if (colon == std::string::npos) return 400;
+      std::string name = lower(trim(std::string_view(line).substr(0, colon)));
+      std::string value = trim(std::string_view(line).substr(colon + 1));
+      auto [it, inserted] = req.headers.emplace(name, value);
+      if (!inserted) it->second += ", " + value;
+    }
+    auto q = req.target.find('?');
+    std::string rawPath = req.target.substr(0, q);
+    req.path = percentDecode(rawPath, false);
+    if (q != std::string::npos) {
+      req.rawQuery = req.target.substr(q + 1);
+      size_t start = 0;
+      while (start <= req.rawQuery.size()) {
+        size_t amp = req.rawQuery.find('&', start);
+        if (amp == std::string::npos) amp = req.rawQuery.size();
+        std::string_view kv(req.rawQuery.data() + start, amp - start);
+        if (!kv.empty()) {
+          auto eq = kv.find('=');
+          std::string k = percentDecode(kv.substr(0, eq), true);
+          std::string v = eq == std::string_view::npos ? "" : percentDecode(kv.substr(eq + 1), true);
+          req.query.emplace(std::move(k), std::move(v));
+        }
+        start = amp + 1;
+      }
+    }
+    req.peer = peer;
+    req.remoteAddress = remote_;
+
+    std::string te = lower(req.header("transfer-encoding"));
+    std::string cl = req.header("content-length");
+    bool expectContinue = lower(req.header("expect")) == "100-continue";
+    if (te.find("chunked") != std::string::npos) {
+      if (expectContinue && !writeAll("HTTP/1.1 100 Continue\r\n\r\n")) return -1;
+      while (true) {
+        int r = readLine(line, 1024);
+        if (r != 0) return r == -1 ? -1 : 400;
+        size_t size = 0;
+        try {
+          size = std::stoul(line, nullptr, 16);
+        } catch (...) {
+          return 400;
+        }
+        if (req.body.size() + size > config_.maxBodyBytes) return 413;
+        if (size == 0) {
+          do {  // trailers
+            int t = readLine(line, config_.maxHeaderBytes);
+            if (t != 0) return t == -1 ? -1 : 400;
+          } while (!line.empty());
+          break;
+        }
+        if (!fill(size + 2)) return -1;
+        req.body.append(buffer_, 0, size);
+        buffer_.erase(0, size + 2);
+      }
+    } else if (!cl.empty()) {
+      size_t length = 0;
+      try {
+        length = std::stoul(cl);
+      } catch (...) {
+        return 400;
+      }
+      if (length > config_.maxBodyBytes) return 413;
+      if (expectContinue && !writeAll("HTTP/1.1 100 Continue\r\n\r\n")) return -1;
+      if (!fill(length)) return -1;
+      req.body = buffer_.substr(0, length);
+      buffer_.erase(0, length);
+    }
+    return 0;
+  }
+
+  static std::string statusLine(int status) {
+    return "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+  }
+
+  void writeResponse(const Response& r, bool headOnly) {
+    std::string out = statusLine(r.status);
+    for (auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    if (closeAfter_) out += "Connection: close\r\n";
+    out += "\r\n";
+    if (!headOnly) out += r.body;
+    writeAll(out);
+  }
+
+  int fd_;
+  SSL* ssl_;
+  std::string remote_;
+  const ServerConfig& config_;
+  std::string buffer_;
+  bool responded_ = false;
+  bool streaming_ = false;
+  bool streamFailed_ = false;
+  bool isHead_ = false;
+  bool closeAfter_ = false;
+  bool broken_ = false;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerConfig config;
+  Handler handler;
+  int listenFd = -1;
+  int wakePipe[2] = {-1, -1};
+  uint16_t boundPort = 0;
+  std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx;
+  std::thread acceptThread;
+  std::atomic<bool> stopping{false};
+
+  struct Slot {
+    std::shared_ptr<Connection> connection;
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex mu;  // guards slots
+  std::list<Slot> slots;
+
+  std::optional<std::string> setupTls() {
+    ctx.reset(SSL_CTX_new(TLS_server_method()));
+    if (!ctx) return "TLS: " + opensslError();
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    const auto& t = *config.tls;
+    BIO* cb = BIO_new_mem_buf(t.certificatePem.data(), static_cast<int>(t.certificatePem.size()));
+    X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+    if (!cert || SSL_CTX_use_certificate(ctx.get(), cert) != 1) {
+      BIO_free(cb);
+      if (cert) X509_free(cert);
+      return "TLS: cannot use the serving certificate: " + opensslError();
+    }
+    X509_free(cert);
+    while (X509* extra = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr)) {
+      SSL_CTX_add_extra_chain_cert(ctx.get(), extra);  // takes ownership
+    }
+    ERR_clear_error();
+    BIO_free(cb);
+    BIO* kb = BIO_new_mem_buf(t.privateKeyPem.data(), static_cast<int>(t.privateKeyPem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+    BIO_free(kb);
+    if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key) != 1) {
+      if (key) EVP_PKEY_free(key);
+      return "TLS: cannot use the private key: " + opensslError();
+    }
+    EVP_PKEY_free(key);
+    if (!t.clientCaPem.empty()) {
+      STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+      if (!addPemCertificates(SSL_CTX_get_cert_store(ctx.get()), names, t.clientCaPem)) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        return "TLS: the client CA bundle holds no certificate";
+      }
+      SSL_CTX_set_client_CA_list(ctx.get(), names);
+      int mode = SSL_VERIFY_PEER;
+      if (t.requireClientCertificate) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+      SSL_CTX_set_verify(ctx.get(), mode, nullptr);
+    }
+    return std::nullopt;
+  }
+
+  void reap(bool all) {
+    std::list<Slot> finished;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto it = slots.begin(); it != slots.end();) {
+        if (all || it->done->load()) {
+          finished.splice(finished.end(), slots, it++);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& s : finished) {
+      if (s.thread.joinable()) s.thread.join();
+    }
+  }
+
+  void acceptLoop() {
+    setThreadName(config.name + "-accept");
+    while (!stopping) {
+      pollfd fds[2] = {{listenFd, POLLIN, 0}, {wakePipe[0], POLLIN, 0}};
+      int n = ::poll(fds, 2, 1000);
+      reap(false);
+      if (stopping) break;
+      if (n <= 0 || !(fds[0].revents & POLLIN)) continue;
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      size_t active;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        active = slots.size();
+      }
+      if (active >= config.maxConnections) {
+        ::close(fd);
+        continue;
+      }
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      timeval tv{};
+      tv.tv_sec = config.idleTimeout.count() / 1000;
+      tv.tv_usec = (config.idleTimeout.count() % 1000) * 1000;
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      char host[NI_MAXHOST] = "";
+      char port[NI_MAXSERV] = "";
+      getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, port, sizeof port,
+                  NI_NUMERICHOST | NI_NUMERICSERV);
+      SSL* ssl = ctx ? SSL_new(ctx.get()) : nullptr;
+      auto connection =
+          std::make_shared<Connection>(fd, ssl, std::string(host) + ":" + port, config);
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      std::lock_guard<std::mutex> lock(mu);
+      Slot& slot = slots.emplace_back();
+      slot.connection = connection;
+      slot.done = done;
+      slot.thread = std::thread([this, connection, done] {
+        setThreadName(config.name + "-conn");
+        connection->serve(handler);
+        connection->shutdownSocket();
+        done->store(true);
+      });
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerConfig config, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::optional<std::string> HttpServer::start() {
+  // A client that disconnects while we write must not kill the process.
+  ::signal(SIGPIPE, SIG_IGN);
+  auto& c = impl_->config;
+  if (c.tls) {
+    if (auto err = impl_->setupTls()) return err;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(c.port);
+  if (int rc = getaddrinfo(c.bindAddress.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    return "cannot resolve bind address " + c.bindAddress + ": " + gai_strerror(rc);
+  }
+  int fd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || ::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 512) != 0) {
+    std::string err = "cannot listen on " + c.bindAddress + ":" + port + ": " + strerror(errno);
+    freeaddrinfo(res);
+    if (fd >= 0) ::close(fd);
+    return err;
+  }
+  freeaddrinfo(res);
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  impl_->boundPort = ntohs(bound.ss_family == AF_INET6
+                               ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  impl_->listenFd = fd;
+  if (::pipe2(impl_->wakePipe, O_CLOEXEC) != 0) return std::string("pipe: ") + strerror(errno);
+  impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });
+  return std::nullopt;
+}
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  if (impl_->wakePipe[1] >= 0) {
+    char b = 1;
+    [[maybe_unused]] auto w = ::write(impl_->wakePipe[1], &b, 1);
+  }
+  if (impl_->acceptThread.joinable()) impl_->acceptThread.join();
+  if (impl_->listenFd >= 0) ::close(impl_->listenFd);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& s : impl_->slots) s.connection->shutdownSocket();
+  }
+  impl_->reap(true);
+  for (int& p : impl_->wakePipe) {
+    if (p >= 0) ::close(p);
+    p = -1;
+  }
+}
+
+uint16_t HttpServer::port() const { return impl_->boundPort; }
+
+bool HttpServer::tls() const { return impl_->config.tls.has_value(); }
+
+}  // namespace remedy::http
