@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Remedy needs to build and test (run as root).
+# .ci/run and the Dockerfile use the same list; keep them in step.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libcpprest-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev
+  prometheus-cpp-dev libspdlog-dev libgtest-dev libgmock-dev
+  libpq-dev libhiredis-dev
+)
+TEST_PACKAGES=(
+  ca-certificates curl openssl python3 python3-kubernetes python3-yaml
+)
+
+apt-get update
+apt-get install -y --no-install-recommends "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+
+# The real kubectl is the sandbox's first client. Debian's kubernetes-client
+# is old (1.20) and only a fallback when no kubectl is installed.
+if ! command -v kubectl >/dev/null 2>&1; then
+  apt-get install -y --no-install-recommends kubernetes-client
+fi

@@ -1,0 +1,46 @@
+// remedyctl: the Remedy command line (also installed as the kubectl plugin
+// kubectl-remedy).
+#include "cli/commands.h"
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+
+namespace {
+
+struct Command {
+  std::function<int(const remedy::cli::Args&)> run;
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> c = {
+      {"sandbox", {remedy::cli::runSandbox,
+                   "run an in-memory Kubernetes API server and write a kubeconfig for it"}},
+  };
+  return c;
+}
+
+void usage(FILE* out) {
+  std::fprintf(out, "usage: remedyctl COMMAND [flags]\n\ncommands:\n");
+  for (const auto& [name, c] : commands()) std::fprintf(out, "  %-10s %s\n", name.c_str(), c.summary);
+  std::fprintf(out, "\nrun 'remedyctl COMMAND --help' for a command's flags\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "remedyctl: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+  }
+  return it->second.run(remedy::cli::Args(argv + 2, argv + argc));
+}

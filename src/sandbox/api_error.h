@@ -1,0 +1,86 @@
+// Errors of the Kubernetes API as values: each becomes a metav1.Status with the
+// reason, code and message shape the real API server uses, so clients branch
+// on reason and code exactly as they would against a cluster.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace remedy::sandbox {
+
+using json = nlohmann::json;
+
+// One entry of metav1.StatusDetails.causes.
+struct StatusCause {
+  std::string reason;  // "FieldValueInvalid", "FieldValueRequired", ...
+  std::string message;
+  std::string field;  // "spec.replicas"
+};
+
+struct ApiError {
+  int code = 500;
+  std::string reason;  // metav1.StatusReason: "NotFound", "Conflict", ...
+  std::string message;
+  // metav1.StatusDetails; null when the real server sends none.
+  json details;
+  // Extra response headers, e.g. Retry-After on 429.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  json toStatus() const;
+
+  // qualifiedResource is "deployments.apps" or "pods" (core group).
+  static ApiError notFound(const std::string& group, const std::string& resource,
+                           const std::string& name);
+  static ApiError alreadyExists(const std::string& group, const std::string& resource,
+                                const std::string& name);
+  static ApiError conflict(const std::string& group, const std::string& resource,
+                           const std::string& name, const std::string& detail);
+  // 422: `Kind.group "name" is invalid: <causes joined>`.
+  static ApiError invalid(const std::string& group, const std::string& kind,
+                          const std::string& name, std::vector<StatusCause> causes);
+  static ApiError badRequest(const std::string& message);
+  static ApiError methodNotAllowed(const std::string& message);
+  static ApiError unsupportedMediaType(const std::string& contentType);
+  static ApiError notAcceptable(const std::string& message);
+  static ApiError gone(const std::string& message);  // reason Expired
+  static ApiError tooManyRequests(const std::string& message, int retryAfterSeconds);
+  static ApiError forbidden(const std::string& user, const std::string& verb,
+                            const std::string& group, const std::string& resource,
+                            const std::string& subresource, const std::string& namespace_,
+                            const std::string& name);
+  static ApiError unauthorized();
+  static ApiError internal(const std::string& message);
+  static ApiError serviceUnavailable(const std::string& message);
+  static ApiError requestEntityTooLarge(const std::string& message);
+  // A Status for any code, used by fault injection.
+  static ApiError fromCode(int code, const std::string& message);
+};
+
+// A value or an ApiError.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(ApiError error) : v_(std::move(error)) {}  // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const ApiError& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, ApiError> v_;
+};
+
+// "deployments.apps", or "pods" for the core group.
+std::string qualifiedResource(const std::string& group, const std::string& resource);
+
+}  // namespace remedy::sandbox

@@ -1,0 +1,280 @@
+#include "sandbox/object_meta.h"
+
+#include "sandbox/schema.h"
+
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <ctime>
+#include <regex>
+
+namespace remedy::sandbox {
+
+namespace {
+
+const std::regex& subdomainRe() {
+  static const std::regex re("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+  return re;
+}
+
+const std::regex& labelRe() {
+  static const std::regex re("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+  return re;
+}
+
+// Label values and the name part of qualified names
+// (k8s.io/apimachinery/pkg/util/validation).
+const std::regex& labelValueRe() {
+  static const std::regex re("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
+  return re;
+}
+
+std::string quote(const std::string& s) { return json(s).dump(); }
+
+void checkQualifiedName(const std::string& key, const std::string& field,
+                        std::vector<StatusCause>& causes) {
+  std::string name = key;
+  auto slash = key.find('/');
+  if (slash != std::string::npos) {
+    std::string prefix = key.substr(0, slash);
+    name = key.substr(slash + 1);
+    if (prefix.empty() || prefix.size() > 253 || !std::regex_match(prefix, subdomainRe())) {
+      causes.push_back({"FieldValueInvalid",
+                        "Invalid value: " + quote(key) +
+                            ": prefix part a lowercase RFC 1123 subdomain must consist of lower "
+                            "case alphanumeric characters, '-' or '.', and must start and end "
+                            "with an alphanumeric character",
+                        field});
+      return;
+    }
+  }
+  if (name.empty() || name.size() > 63 || !std::regex_match(name, labelValueRe())) {
+    causes.push_back({"FieldValueInvalid",
+                      "Invalid value: " + quote(key) +
+                          ": name part must consist of alphanumeric characters, '-', '_' or '.', "
+                          "and must start and end with an alphanumeric character (e.g. "
+                          "'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+                          "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+                      field});
+  }
+}
+
+const char* kBase64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+}  // namespace
+
+std::string base64Encode(const std::string& in) {
+  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  while (i + 2 < in.size()) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], tbl[n & 63]};
+    i += 3;
+  }
+  if (i + 1 == in.size()) {
+    uint32_t n = uint8_t(in[i]) << 16;
+    out += {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string nowRfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string newUid() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  snprintf(out, sizeof out,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+           b[15]);
+  return out;
+}
+
+std::string randomSuffix(size_t n) {
+  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::string out;
+  unsigned char b[64];
+  RAND_bytes(b, sizeof b);
+  for (size_t i = 0; i < n; ++i) out.push_back(alphabet[b[i % sizeof b] % (sizeof alphabet - 1)]);
+  return out;
+}
+
+std::vector<StatusCause> validateObjectMeta(const json& meta, bool namespaced, bool nameIsLabel) {
+  std::vector<StatusCause> causes;
+  std::string name = meta.value("name", "");
+  if (nameIsLabel) {
+    if (name.size() > 63 || !std::regex_match(name, labelRe())) {
+      causes.push_back(
+          {"FieldValueInvalid",
+           "Invalid value: " + quote(name) +
+               ": a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+               "or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  "
+               "or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+           "metadata.name"});
+    }
+  } else if (name.size() > 253 || !std::regex_match(name, subdomainRe())) {
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: " + quote(name) +
+             ": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+             "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+             "'example.com', regex used for validation is "
+             "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+         "metadata.name"});
+  }
+  if (meta.contains("labels")) {
+    if (!meta["labels"].is_object()) {
+      causes.push_back({"FieldValueInvalid", "Invalid value: must be a map", "metadata.labels"});
+    } else {
+      for (auto& [k, v] : meta["labels"].items()) {
+        checkQualifiedName(k, "metadata.labels", causes);
+        std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+        if (!v.is_string() || value.size() > 63 || !std::regex_match(value, labelValueRe())) {
+          causes.push_back({"FieldValueInvalid",
+                            "Invalid value: " + quote(value) +
+                                ": a valid label must be an empty string or consist of "
+                                "alphanumeric characters, '-', '_' or '.', and must start and end "
+                                "with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  "
+                                "or '12345', regex used for validation is "
+                                "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+                            "metadata.labels"});
+        }
+      }
+    }
+  }
+  if (meta.contains("annotations")) {
+    if (!meta["annotations"].is_object()) {
+      causes.push_back(
+          {"FieldValueInvalid", "Invalid value: must be a map", "metadata.annotations"});
+    } else {
+      size_t total = 0;
+      for (auto& [k, v] : meta["annotations"].items()) {
+        checkQualifiedName(k, "metadata.annotations", causes);
+        if (!v.is_string()) {
+          causes.push_back({"FieldValueInvalid",
+                            "Invalid value: " + v.dump() + ": annotation values must be strings",
+                            "metadata.annotations"});
+        } else {
+          total += k.size() + v.get<std::string>().size();
+        }
+      }
+      if (total > 256 * 1024) {
+        causes.push_back({"FieldValueTooLong",
+                          "Too long: may not be more than 262144 bytes",
+                          "metadata.annotations"});
+      }
+    }
+  }
+  (void)namespaced;
+  return causes;
+}
+
+std::string encodeContinue(const std::string& lastKey, int64_t resourceVersion) {
+  std::string raw = json{{"v", "meta.k8s.io/v1"}, {"rv", resourceVersion}, {"start", lastKey}}.dump();
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : raw) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(kBase64Url[(val >> bits) & 0x3f]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(kBase64Url[((val << 8) >> (bits + 8)) & 0x3f]);
+  return out;
+}
+
+std::optional<std::pair<std::string, int64_t>> decodeContinue(const std::string& token) {
+  std::string raw;
+  int val = 0, bits = -8;
+  for (char c : token) {
+    const char* p = std::strchr(kBase64Url, c);
+    if (!p || c == '\0') return std::nullopt;
+    val = (val << 6) + static_cast<int>(p - kBase64Url);
+    bits += 6;
+    if (bits >= 0) {
+      raw.push_back(static_cast<char>((val >> bits) & 0xff));
+      bits -= 8;
+    }
+  }
+  try {
+    json j = json::parse(raw);
+    return std::make_pair(j.at("start").get<std::string>(), j.at("rv").get<int64_t>());
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {
+  std::vector<StatusCause> causes;
+  const json& spec = crd.value("spec", json::object());
+  const json& names = spec.value("names", json::object());
+  std::string group = spec.value("group", "");
+  std::string plural = names.value("plural", "");
+  std::string name = crd["metadata"].value("name", "");
+  if (group.empty()) {
+    causes.push_back({"FieldValueRequired", "Required value", "spec.group"});
+  } else if (group.find('.') == std::string::npos) {
+    causes.push_back({"FieldValueInvalid",
+                      "Invalid value: " + quote(group) + ": should be a domain with at least one dot",
+                      "spec.group"});
+  }
+  if (plural.empty()) causes.push_back({"FieldValueRequired", "Required value", "spec.names.plural"});
+  if (names.value("kind", "").empty()) {
+    causes.push_back({"FieldValueRequired", "Required value", "spec.names.kind"});
+  }
+  if (!group.empty() && !plural.empty() && name != plural + "." + group) {
+    causes.push_back({"FieldValueInvalid",
+                      "Invalid value: " + quote(name) + ": must be spec.names.plural+\".\"+spec.group",
+                      "metadata.name"});
+  }
+  std::string scope = spec.value("scope", "");
+  if (scope != "Namespaced" && scope != "Cluster") {
+    causes.push_back({"FieldValueNotSupported",
+                      "Unsupported value: " + quote(scope) +
+                          ": supported values: \"Cluster\", \"Namespaced\"",
+                      "spec.scope"});
+  }
+  const json& versions = spec.value("versions", json::array());
+  if (!versions.is_array() || versions.empty()) {
+    causes.push_back({"FieldValueRequired", "Required value: must have exactly one version marked as storage version", "spec.versions"});
+    return causes;
+  }
+  int storage = 0;
+  for (size_t i = 0; i < versions.size(); ++i) {
+    const json& v = versions[i];
+    std::string path = "spec.versions[" + std::to_string(i) + "]";
+    if (v.value("storage", false)) ++storage;
+    if (v.contains("schema") && v["schema"].contains("openAPIV3Schema")) {
+      for (const auto& problem : checkStructural(v["schema"]["openAPIV3Schema"])) {
+        causes.push_back({"FieldValueInvalid", problem, path + ".schema.openAPIV3Schema"});
+      }
+    } else {
+      causes.push_back({"FieldValueRequired", "Required value: schemas are required",
+                        path + ".schema.openAPIV3Schema"});
+    }
+  }
+  if (storage != 1) {
+    causes.push_back({"FieldValueInvalid",
+                      "must have exactly one version marked as storage version",
+                      "spec.versions"});
+  }
+  return causes;
+}
+
+}  // namespace remedy::sandbox

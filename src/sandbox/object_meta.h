@@ -1,0 +1,40 @@
+// ObjectMeta rules shared by every resource: names, generated names, UIDs,
+// timestamps, continue tokens, and CustomResourceDefinition validation.
+#pragma once
+
+#include "sandbox/api_error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace remedy::sandbox {
+
+// RFC 3339 time in UTC with second precision, as metav1.Time serializes.
+std::string nowRfc3339();
+// A random version-4 UUID.
+std::string newUid();
+// `n` characters of the alphabet generateName uses
+// (k8s.io/apiserver/pkg/storage/names: no vowels, no confusable digits).
+std::string randomSuffix(size_t n);
+
+// Standard base64 with padding, as Secret data and kubeconfig *-data use.
+std::string base64Encode(const std::string& in);
+
+// metadata.name (a DNS subdomain; a DNS label for namespaces), namespace,
+// labels and annotations.
+std::vector<StatusCause> validateObjectMeta(const json& meta, bool namespaced,
+                                            bool nameIsLabel);
+
+// The continue token of a paginated list: the last key returned and the
+// resourceVersion of the list.
+std::string encodeContinue(const std::string& lastKey, int64_t resourceVersion);
+std::optional<std::pair<std::string, int64_t>> decodeContinue(const std::string& token);
+
+// Rules of apiextensions-apiserver/pkg/apis/apiextensions/validation that a
+// CRD author meets first: name, group, names, scope, versions, schemas.
+std::vector<StatusCause> validateCustomResourceDefinition(const json& crd);
+
+}  // namespace remedy::sandbox
