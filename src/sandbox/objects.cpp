@@ -283,17 +283,23 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
   if (!labelSel.ok()) return labelSel.error();
   auto fieldSel = FieldSelector::parse(options.fieldSelector, selectableFields(type));
   if (!fieldSel.ok()) return fieldSel.error();
-  Store::ListResult all = store_.list(type.storageKey(), type.namespaced ? ns : "");
+  std::string scopedNs = type.namespaced ? ns : "";
+  Store::ListResult all;
   std::string startAfter;
-  int64_t listRv = all.resourceVersion;
-  if (!options.continueToken.empty()) {
+  if (options.continueToken.empty()) {
+    all = store_.list(type.storageKey(), scopedNs);
+  } else {
     auto token = decodeContinue(options.continueToken);
     if (!token) {
       return ApiError::badRequest("continue key is not valid: illegal base64 data");
     }
     startAfter = token->first;
-    listRv = token->second;
+    // Every page of a list is the snapshot of its first page.
+    auto snapshot = store_.listAt(type.storageKey(), scopedNs, token->second);
+    if (!snapshot.ok()) return snapshot.error();
+    all = std::move(snapshot.value());
   }
+  int64_t listRv = all.resourceVersion;
   json items = json::array();
   int64_t remaining = 0;
   std::string lastKey;

@@ -96,6 +96,40 @@ Store::ListResult Store::list(const std::string& storageKey, const std::string& 
   return result;
 }
 
+Result<Store::ListResult> Store::listAt(const std::string& storageKey, const std::string& ns,
+                                       int64_t resourceVersion) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (resourceVersion < compactedAt_ || resourceVersion > resourceVersion_) {
+    // k8s.io/apiserver/pkg/storage/etcd3/store.go: a continue token whose
+    // revision was compacted.
+    return ApiError::gone(
+        "The provided continue parameter is too old to display a consistent list result. You "
+        "can start a new list without the continue parameter, or use the continue token in this "
+        "response to retrieve the remainder of the results. Continuing with the provided token "
+        "results in an inconsistent list - objects that were created, modified, or deleted "
+        "between the time the first chunk was returned and now may show up in the list.");
+  }
+  std::map<std::string, ObjectPtr> state;
+  if (auto r = objects_.find(storageKey); r != objects_.end()) state = r->second;
+  // Undo, newest first, every change made after the requested version.
+  for (auto it = history_.rbegin(); it != history_.rend() && it->resourceVersion > resourceVersion;
+       ++it) {
+    if (it->storageKey != storageKey) continue;
+    std::string key = objectKey(it->namespace_, it->name);
+    if (it->type == EventType::Added) {
+      state.erase(key);
+    } else {
+      state[key] = it->previous;
+    }
+  }
+  ListResult result{{}, resourceVersion};
+  for (const auto& [key, obj] : state) {
+    if (!ns.empty() && key.compare(0, ns.size() + 1, ns + "/") != 0) continue;
+    result.items.push_back(obj);
+  }
+  return result;
+}
+
 Result<ObjectPtr> Store::create(const std::string& storageKey, json object,
                                 const std::function<ApiError()>& exists) {
   const auto& meta = object["metadata"];

@@ -78,6 +78,11 @@ class Store {
   // ns "" lists every namespace.
   ListResult list(const std::string& storageKey, const std::string& ns) const;
 
+  // The objects as they were at `resourceVersion` (what a paginated list's
+  // later pages serve), or Gone when the history kept no longer reaches it.
+  Result<ListResult> listAt(const std::string& storageKey, const std::string& ns,
+                            int64_t resourceVersion) const;
+
   // Writes a new object; fails with `exists` when one of that name is there.
   // Sets metadata.resourceVersion.
   Result<ObjectPtr> create(const std::string& storageKey, json object,
