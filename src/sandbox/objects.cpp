@@ -541,6 +541,7 @@ Result<ObjectPtr> Objects::writeUpdate(
   std::string scopedNs = type.namespaced ? ns : "";
   bool isCrd = type.group == "apiextensions.k8s.io" && type.resource == "customresourcedefinitions";
   std::optional<std::string> deletedNow;
+  std::optional<json> dryRunResult;
   auto result = store_.mutate(
       type.storageKey(), scopedNs, name, [&](const ObjectPtr& current) -> Result<json> {
         if (!current) return ApiError::notFound(type.group, type.resource, name);
@@ -597,9 +598,14 @@ Result<ObjectPtr> Objects::writeUpdate(
           if (options.dryRun) return *current;
           return json(nullptr);
         }
-        if (options.dryRun) return *current;  // nothing is written
+        if (options.dryRun) {
+          // Nothing is written; the answer is the object as it would be.
+          dryRunResult = std::move(updated);
+          return *current;
+        }
         return updated;
       });
+  if (result.ok() && dryRunResult) return std::make_shared<const json>(std::move(*dryRunResult));
   if (result.ok() && deletedNow) {
     if (isCrd) registry_.unregisterCustomResource(name);
     collectDependents(*deletedNow, scopedNs, "Background");
