@@ -28,7 +28,24 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "The sandbox serves the Kubernetes API"
 head -n1 "$work/sandbox.log"
 step "A Deployment with two replicas"
-k create deployment api --image=nginx:1.27 --replicas=2
+k apply -f - <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  labels: {app: api}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+      - name: api
+        image: nginx:1.27
+YAML
 k wait --for=condition=Available deployment/api --timeout=30s
 k get deployment,pods -l app=api
 step "Remediation: scale api by +2"
