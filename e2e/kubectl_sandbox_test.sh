@@ -106,9 +106,22 @@ k create rolebinding viewer-reads-pods --role=pod-reader --group=viewers >/dev/n
 out=$(k --user viewer get pods -l app=web -o name 2>&1)
 assert_contains "a RoleBinding to the user's group grants access" "pod/web-" "$out"
 out=$(k --user viewer delete pods -l app=web 2>&1)
-assert_contains "verbs outside the Role stay forbidden" "cannot deletecollection resource" "$out"
+assert_contains "verbs outside the Role stay forbidden" 'cannot delete resource "pods"' "$out"
 assert_eq "auth can-i agrees" "no" "$(k --user viewer auth can-i delete pods 2>/dev/null)"
 assert_contains "auth whoami names the user" "viewer" "$(k --user viewer auth whoami 2>&1)"
+
+sa_token=$(k create token default 2>&1)
+out=$(k --token "$sa_token" auth whoami 2>&1)
+assert_contains "a TokenRequest token authenticates as the service account" "system:serviceaccount:default:default" "$out"
+out=$(k --token "$sa_token" get pods 2>&1)
+assert_contains "the service account has no permissions until bound" \
+  'User "system:serviceaccount:default:default" cannot list resource "pods"' "$out"
+
+# --- diff (server-side dry run) ---
+sed 's/replicas: 2/replicas: 5/' "$DATA/web-deployment.yaml" >"$WORKDIR/web-5.yaml"
+out=$(k diff -f "$WORKDIR/web-5.yaml" 2>&1)
+assert_contains "kubectl diff shows the change a server-side dry run computes" "+  replicas: 5" "$out"
+assert_eq "the dry run changed nothing" "3" "$(k get deploy web -o jsonpath='{.spec.replicas}')"
 
 # --- delete cascades to owned objects ---
 out=$(k delete deployment web 2>&1)

@@ -10,5 +10,6 @@ namespace remedy::cli {
 using Args = std::vector<std::string>;
 
 int runSandbox(const Args& args);
+int runValidate(const Args& args);
 
 }  // namespace remedy::cli

@@ -18,6 +18,8 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> c = {
       {"sandbox", {remedy::cli::runSandbox,
                    "run an in-memory Kubernetes API server and write a kubeconfig for it"}},
+      {"validate", {remedy::cli::runValidate,
+                    "check Runbook manifests offline: file:line: path: message per error"}},
   };
   return c;
 }

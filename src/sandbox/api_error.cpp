@@ -138,7 +138,7 @@ ApiError ApiError::fromCode(int code, const std::string& message) {
   switch (code) {
     case 400: return badRequest(message);
     case 401: return unauthorized();
-    case 404: return make(404, "NotFound", message);
+    case 404: return make(404, "NotFound", message, json::object());
     case 409: return make(409, "Conflict", message);
     case 410: return gone(message);
     case 429: return tooManyRequests(message, 1);

@@ -1,5 +1,7 @@
 #include "sandbox/api_server.h"
 
+#include "sandbox/object_meta.h"
+#include "sandbox/protobuf_codec.h"
 #include "sandbox/selectors.h"
 #include "sandbox/table.h"
 #include "sandbox/yaml_json.h"
@@ -251,6 +253,15 @@ json ApiServer::discoveryFor(const std::string& group, const std::string& versio
                            {"kind", "Scale"},
                            {"verbs", {"get", "patch", "update"}}});
     }
+    if (t->group.empty() && t->resource == "serviceaccounts") {
+      resources.push_back({{"name", "serviceaccounts/token"},
+                           {"singularName", ""},
+                           {"namespaced", true},
+                           {"group", "authentication.k8s.io"},
+                           {"version", "v1"},
+                           {"kind", "TokenRequest"},
+                           {"verbs", {"create"}}});
+    }
     if (t->group.empty() && t->resource == "pods") {
       resources.push_back({{"name", "pods/eviction"},
                            {"singularName", ""},
@@ -501,6 +512,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   bool knownSub = sub.empty() || (sub == "status" && type.hasStatus) ||
                   (sub == "scale" && type.hasScale) ||
                   (sub == "eviction" && type.group.empty() && type.resource == "pods") ||
+                  (sub == "token" && type.group.empty() && type.resource == "serviceaccounts") ||
                   (sub == "finalize" && type.group.empty() && type.resource == "namespaces");
   if (!knownSub) {
     sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
@@ -545,6 +557,8 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   };
   auto decodeBody = [&]() -> Result<json> {
     std::string ct = request.header("content-type");
+    // kubectl's typed clients send built-in kinds as protobuf.
+    if (isKubernetesProtobuf(ct)) return decodeKubernetesProtobuf(request.body);
     if (ct.find("protobuf") != std::string::npos || ct.find("cbor") != std::string::npos) {
       return ApiError::unsupportedMediaType(ct);
     }
@@ -595,6 +609,29 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
       auto r = objects_.evict(route.ns, route.name, *body);
       if (!r.ok()) return sendError(responder, r.error());
       return sendJson(responder, 201, *r);
+    }
+    if (sub == "token") {
+      // A bound service-account token (TokenRequest): the sandbox keeps it
+      // for the life of the process and authenticates it as the account.
+      auto sa = objects_.get(type, route.ns, route.name);
+      if (!sa.ok()) return sendError(responder, sa.error());
+      std::string token = "sandbox-sa-" + newUid();
+      addToken(token, serviceAccountUser(route.ns, route.name));
+      json spec = body->value("spec", json::object());
+      if (!spec.contains("audiences")) {
+        spec["audiences"] = json::array({"https://kubernetes.default.svc.cluster.local"});
+      }
+      int64_t seconds = spec.value("expirationSeconds", int64_t(3600));
+      spec["expirationSeconds"] = seconds;
+      return sendJson(responder, 201,
+                      {{"kind", "TokenRequest"},
+                       {"apiVersion", "authentication.k8s.io/v1"},
+                       {"metadata",
+                        {{"name", route.name},
+                         {"namespace", route.ns},
+                         {"creationTimestamp", nowRfc3339()}}},
+                       {"spec", spec},
+                       {"status", {{"token", token}, {"expirationTimestamp", rfc3339After(seconds)}}}});
     }
     if (!route.name.empty()) {
       sendError(responder, ApiError::methodNotAllowed("POST is not supported on a named object"));
@@ -648,7 +685,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   // delete, deletecollection
   DeleteOptions dopts;
   if (!request.body.empty()) {
-    auto body = parseBody(request.body, false);
+    auto body = decodeBody();
     if (!body.ok()) return sendError(responder, body.error());
     const json& b = *body;
     dopts.propagationPolicy = b.value("propagationPolicy", "");
@@ -808,7 +845,9 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
 
 void ApiServer::serveReview(const Request& request, const UserInfo& user,
                             const ResourceType& type, Responder& responder) {
-  auto parsed = parseBody(request.body.empty() ? "{}" : request.body, false);
+  auto parsed = isKubernetesProtobuf(request.header("content-type"))
+                    ? decodeKubernetesProtobuf(request.body)
+                    : parseBody(request.body.empty() ? "{}" : request.body, false);
   if (!parsed.ok()) return sendError(responder, parsed.error());
   json body = *parsed;
   json out = {{"kind", type.kind},

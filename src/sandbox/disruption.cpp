@@ -91,12 +91,9 @@ std::optional<int32_t> expectedScale(const std::string& ns, const std::vector<co
 
 json condition(const std::string& status, const std::string& reason, const std::string& message,
                int64_t observedGeneration, const std::string& now) {
-  return {{"type", "DisruptionAllowed"},
-          {"status", status},
-          {"observedGeneration", observedGeneration},
-          {"lastTransitionTime", now},
-          {"reason", reason},
-          {"message", message}};
+  return {
+      {"type", "DisruptionAllowed"}, {"status", status}, {"observedGeneration", observedGeneration},
+      {"lastTransitionTime", now},   {"reason", reason}, {"message", message}};
 }
 
 // apimachinery meta.SetStatusCondition: replaces the condition of the same
@@ -360,10 +357,9 @@ std::optional<ApiError> checkEviction(const json& pod, const std::vector<json>& 
   }
   // eviction.go checkAndDecrement.
   if (counts.disruptionsAllowed == 0) {
-    return disruptionBudgetRefusal("The disruption budget " + pdbName + " needs " +
-                                   std::to_string(counts.desiredHealthy) +
-                                   " healthy pods and has " +
-                                   std::to_string(counts.currentHealthy) + " currently");
+    return disruptionBudgetRefusal(
+        "The disruption budget " + pdbName + " needs " + std::to_string(counts.desiredHealthy) +
+        " healthy pods and has " + std::to_string(counts.currentHealthy) + " currently");
   }
   return std::nullopt;
 }

@@ -65,15 +65,13 @@ struct PdbCounts {
 // percentage or maxUnavailable budget counts the selected pods instead of
 // their controllers' replicas.
 PdbCounts computePdbCounts(const json& pdb, const std::vector<json>& podsInNamespace,
-                           const ScaleLookup& scaleOf,
-                           std::chrono::system_clock::time_point now);
+                           const ScaleLookup& scaleOf, std::chrono::system_clock::time_point now);
 
 // The PDB's status as the disruption controller writes it (updatePdbStatus,
 // UpdateDisruptionAllowedCondition, failSafe), keeping the condition's
 // lastTransitionTime when its status does not change. Equal to
 // pdb["status"] when nothing changed, so callers write only on a difference.
-json pdbStatus(const json& pdb, const PdbCounts& counts,
-               std::chrono::system_clock::time_point now);
+json pdbStatus(const json& pdb, const PdbCounts& counts, std::chrono::system_clock::time_point now);
 
 // The eviction subresource's PDB check for `pod` (eviction.go Create):
 // nullopt when the eviction may proceed; otherwise the real refusal: 429

@@ -82,8 +82,10 @@ std::string base64Encode(const std::string& in) {
   return out;
 }
 
-std::string nowRfc3339() {
-  std::time_t t = std::time(nullptr);
+std::string nowRfc3339() { return rfc3339After(0); }
+
+std::string rfc3339After(int64_t seconds) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -113,10 +115,22 @@ std::string randomSuffix(size_t n) {
   return out;
 }
 
-std::vector<StatusCause> validateObjectMeta(const json& meta, bool namespaced, bool nameIsLabel) {
+std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule) {
   std::vector<StatusCause> causes;
   std::string name = meta.value("name", "");
-  if (nameIsLabel) {
+  if (nameRule == NameRule::PathSegment) {
+    // k8s.io/apimachinery/pkg/api/validation/path.IsValidPathSegmentName.
+    if (name == "." || name == "..") {
+      causes.push_back({"FieldValueInvalid",
+                        "Invalid value: " + quote(name) + ": may not be '" + name + "'",
+                        "metadata.name"});
+    } else if (name.empty() || name.find('/') != std::string::npos ||
+               name.find('%') != std::string::npos) {
+      causes.push_back({"FieldValueInvalid",
+                        "Invalid value: " + quote(name) + ": may not contain '/' or '%'",
+                        "metadata.name"});
+    }
+  } else if (nameRule == NameRule::DnsLabel) {
     if (name.size() > 63 || !std::regex_match(name, labelRe())) {
       causes.push_back(
           {"FieldValueInvalid",
@@ -179,7 +193,6 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, bool namespaced, b
       }
     }
   }
-  (void)namespaced;
   return causes;
 }
 

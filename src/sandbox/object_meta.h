@@ -14,6 +14,8 @@ namespace remedy::sandbox {
 
 // RFC 3339 time in UTC with second precision, as metav1.Time serializes.
 std::string nowRfc3339();
+// RFC 3339 time `seconds` from now.
+std::string rfc3339After(int64_t seconds);
 // A random version-4 UUID.
 std::string newUid();
 // `n` characters of the alphabet generateName uses
@@ -23,10 +25,15 @@ std::string randomSuffix(size_t n);
 // Standard base64 with padding, as Secret data and kubeconfig *-data use.
 std::string base64Encode(const std::string& in);
 
-// metadata.name (a DNS subdomain; a DNS label for namespaces), namespace,
-// labels and annotations.
-std::vector<StatusCause> validateObjectMeta(const json& meta, bool namespaced,
-                                            bool nameIsLabel);
+// How a resource's names are validated (pkg/apis/*/validation).
+enum class NameRule {
+  DnsSubdomain,  // most resources
+  DnsLabel,      // namespaces
+  PathSegment,   // RBAC objects: anything usable in a URL path ("system:discovery")
+};
+
+// metadata.name, labels and annotations.
+std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule);
 
 // The continue token of a paginated list: the last key returned and the
 // resourceVersion of the list.

@@ -130,10 +130,10 @@ std::string selectorString(const json& sel) {
 // Defaults of built-in kinds that clients and the simulator rely on
 // (pkg/apis/*/v1/defaults.go, the parts that matter here).
 void applyBuiltinDefaults(const ResourceType& t, json& o) {
-  if (t.group == "apps" &&
-      (t.resource == "deployments" || t.resource == "statefulsets" || t.resource == "replicasets")) {
+  if (t.group == "apps" && (t.resource == "deployments" || t.resource == "statefulsets" ||
+                            t.resource == "replicasets" || t.resource == "daemonsets")) {
     json& spec = o["spec"];
-    if (!spec.contains("replicas")) spec["replicas"] = 1;
+    if (!spec.contains("replicas") && t.resource != "daemonsets") spec["replicas"] = 1;
     if (t.resource == "deployments") {
       if (!spec.contains("strategy")) {
         spec["strategy"] = {{"type", "RollingUpdate"},
@@ -141,6 +141,13 @@ void applyBuiltinDefaults(const ResourceType& t, json& o) {
       }
       if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
       if (!spec.contains("progressDeadlineSeconds")) spec["progressDeadlineSeconds"] = 600;
+    }
+    if (t.resource == "daemonsets") {
+      if (!spec.contains("updateStrategy")) {
+        spec["updateStrategy"] = {{"type", "RollingUpdate"},
+                                  {"rollingUpdate", {{"maxUnavailable", 1}, {"maxSurge", 0}}}};
+      }
+      if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
     }
     if (t.resource == "statefulsets") {
       if (!spec.contains("podManagementPolicy")) spec["podManagementPolicy"] = "OrderedReady";
@@ -353,9 +360,12 @@ std::optional<ApiError> Objects::checkNamespace(const ResourceType& type,
 std::optional<ApiError> Objects::admit(const ResourceType& type, json& object,
                                        const json* old) const {
   std::string name = object["metadata"].value("name", "");
-  std::vector<StatusCause> causes = validateObjectMeta(object["metadata"], type.namespaced,
-                                                       type.group.empty() &&
-                                                           type.resource == "namespaces");
+  NameRule nameRule = NameRule::DnsSubdomain;
+  if (type.group == "rbac.authorization.k8s.io") nameRule = NameRule::PathSegment;
+  if (type.group.empty() && (type.resource == "namespaces" || type.resource == "services")) {
+    nameRule = NameRule::DnsLabel;
+  }
+  std::vector<StatusCause> causes = validateObjectMeta(object["metadata"], nameRule);
   if (type.custom) {
     if (!type.schema.is_null()) {
       auto schemaCauses = validateCustomObject(object, type.schema);
@@ -885,7 +895,9 @@ Result<json> Objects::evict(const std::string& ns, const std::string& name, cons
   bool ignorePdb = phase == "Succeeded" || phase == "Failed" || phase == "Pending" ||
                    (**pod)["metadata"].contains("deletionTimestamp");
   if (!ignorePdb) {
-    if (auto refusal = checkEviction(**pod, pdbs, pods)) return *refusal;
+    if (auto refusal = checkEviction(**pod, pdbs, pods, storeScaleLookup(store_))) {
+      return *refusal;
+    }
   }
   DeleteOptions opts;
   bool dryRun = false;

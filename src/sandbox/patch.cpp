@@ -1,6 +1,7 @@
 #include "sandbox/patch.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -510,11 +511,12 @@ Result<json> normalizeElementOrder(json patchItems, json serverOnly, const json&
   }
   auto sortBy = [&](json& items, const json& order) {
     std::vector<json> v(items.begin(), items.end());
-    std::stable_sort(v.begin(), v.end(), [&](const json& a, const json& b) {
-      int ia = indexOf(order, a, mergeKey, isMap);
-      int ib = indexOf(order, b, mergeKey, isMap);
-      return ia >= 0 && ib >= 0 && ia < ib;
-    });
+    auto rank = [&](const json& item) {
+      int i = indexOf(order, item, mergeKey, isMap);
+      return i < 0 ? std::numeric_limits<int>::max() : i;
+    };
+    std::stable_sort(v.begin(), v.end(),
+                     [&](const json& a, const json& b) { return rank(a) < rank(b); });
     items = json(v);
   };
   sortBy(patchItems, patchOrder);

@@ -22,16 +22,15 @@ namespace {
 
 enum class Kind {
   kString,
-  kBytes,  // base64 in JSON, as Go encodes []byte
   kBool,
   kInt,  // int32 and int64 (varint)
   kMessage,
-  kTime,         // metav1.Time {1 seconds, 2 nanos} -> RFC 3339
-  kIntOrString,  // intstr.IntOrString {1 type, 2 intVal, 3 strVal}
-  kQuantity,     // resource.Quantity {1 string}
-  kStringMap,    // map<string, string>
-  kBytesMap,     // map<string, bytes>
-  kQuantityMap,  // map<string, Quantity> (core/v1 ResourceList)
+  kTime,           // metav1.Time {1 seconds, 2 nanos} -> RFC 3339
+  kIntOrString,    // intstr.IntOrString {1 type, 2 intVal, 3 strVal}
+  kQuantity,       // resource.Quantity {1 string}
+  kStringMap,      // map<string, string>
+  kBytesMap,       // map<string, bytes>: base64 values, as Go encodes []byte
+  kQuantityMap,    // map<string, Quantity> (core/v1 ResourceList)
   kStringListMap,  // map<string, ExtraValue {1 items}>: ExtraValue is []string in JSON
 };
 
@@ -83,9 +82,7 @@ Field quantity(int n, const char* name, unsigned flags = 0) {
 Field stringMap(int n, const char* name) { return {n, name, Kind::kStringMap, 0, nullptr}; }
 Field bytesMap(int n, const char* name) { return {n, name, Kind::kBytesMap, 0, nullptr}; }
 Field quantityMap(int n, const char* name) { return {n, name, Kind::kQuantityMap, 0, nullptr}; }
-Field stringListMap(int n, const char* name) {
-  return {n, name, Kind::kStringListMap, 0, nullptr};
-}
+Field stringListMap(int n, const char* name) { return {n, name, Kind::kStringListMap, 0, nullptr}; }
 Field metadata() { return msg(1, "metadata", "ObjectMeta"); }
 
 using Schema = std::unordered_map<std::string, std::vector<Field>>;
@@ -108,13 +105,12 @@ const Schema& schema() {
       {"LabelSelector",
        {stringMap(1, "matchLabels"), msgs(2, "matchExpressions", "LabelSelectorRequirement")}},
       // FieldSelectorRequirement has the same numbers and names.
-      {"LabelSelectorRequirement", {str(1, "key", kKeep), str(2, "operator", kKeep),
-                                    strs(3, "values")}},
+      {"LabelSelectorRequirement",
+       {str(1, "key", kKeep), str(2, "operator", kKeep), strs(3, "values")}},
       {"DeleteOptions",
        {integer(1, "gracePeriodSeconds", kKeep), msg(2, "preconditions", "Preconditions", kKeep),
         boolean(3, "orphanDependents", kKeep), str(4, "propagationPolicy", kKeep),
-        strs(5, "dryRun"),
-        boolean(6, "ignoreStoreReadErrorWithClusterBreakingPotential", kKeep)}},
+        strs(5, "dryRun"), boolean(6, "ignoreStoreReadErrorWithClusterBreakingPotential", kKeep)}},
       {"Preconditions", {str(1, "uid", kKeep), str(2, "resourceVersion", kKeep)}},
 
       // k8s.io/api core/v1/generated.proto.
@@ -131,36 +127,50 @@ const Schema& schema() {
         msgs(3, "imagePullSecrets", "LocalObjectReference"),
         boolean(4, "automountServiceAccountToken", kKeep)}},
       {"ObjectReference",
-       {str(1, "kind"), str(2, "namespace"), str(3, "name"), str(4, "uid"),
-        str(5, "apiVersion"), str(6, "resourceVersion"), str(7, "fieldPath")}},
+       {str(1, "kind"), str(2, "namespace"), str(3, "name"), str(4, "uid"), str(5, "apiVersion"),
+        str(6, "resourceVersion"), str(7, "fieldPath")}},
       {"LocalObjectReference", {str(1, "name")}},
       {"Pod", {metadata(), msg(2, "spec", "PodSpec")}},
       {"PodTemplateSpec", {metadata(), msg(2, "spec", "PodSpec")}},
       {"PodSpec",
-       {msgs(1, "volumes", "Volume"), msgs(2, "containers", "Container"),
-        str(3, "restartPolicy"), integer(4, "terminationGracePeriodSeconds", kKeep),
-        integer(5, "activeDeadlineSeconds", kKeep), str(6, "dnsPolicy"),
-        stringMap(7, "nodeSelector"), str(8, "serviceAccountName"), str(9, "serviceAccount"),
-        str(10, "nodeName"), boolean(11, "hostNetwork"), boolean(12, "hostPID"),
-        boolean(13, "hostIPC"), msg(14, "securityContext", "PodSecurityContext", kKeep),
-        msgs(15, "imagePullSecrets", "LocalObjectReference"), str(16, "hostname"),
-        str(17, "subdomain"), str(19, "schedulerName"),
+       {msgs(1, "volumes", "Volume"),
+        msgs(2, "containers", "Container"),
+        str(3, "restartPolicy"),
+        integer(4, "terminationGracePeriodSeconds", kKeep),
+        integer(5, "activeDeadlineSeconds", kKeep),
+        str(6, "dnsPolicy"),
+        stringMap(7, "nodeSelector"),
+        str(8, "serviceAccountName"),
+        str(9, "serviceAccount"),
+        str(10, "nodeName"),
+        boolean(11, "hostNetwork"),
+        boolean(12, "hostPID"),
+        boolean(13, "hostIPC"),
+        msg(14, "securityContext", "PodSecurityContext", kKeep),
+        msgs(15, "imagePullSecrets", "LocalObjectReference"),
+        str(16, "hostname"),
+        str(17, "subdomain"),
+        str(19, "schedulerName"),
         msgs(20, "initContainers", "Container"),
         boolean(21, "automountServiceAccountToken", kKeep),
-        msgs(22, "tolerations", "Toleration"), str(24, "priorityClassName"),
-        integer(25, "priority", kKeep), boolean(27, "shareProcessNamespace", kKeep),
-        str(29, "runtimeClassName", kKeep), boolean(30, "enableServiceLinks", kKeep),
-        str(31, "preemptionPolicy", kKeep), quantityMap(32, "overhead"),
-        boolean(35, "setHostnameAsFQDN", kKeep), boolean(37, "hostUsers", kKeep)}},
+        msgs(22, "tolerations", "Toleration"),
+        str(24, "priorityClassName"),
+        integer(25, "priority", kKeep),
+        boolean(27, "shareProcessNamespace", kKeep),
+        str(29, "runtimeClassName", kKeep),
+        boolean(30, "enableServiceLinks", kKeep),
+        str(31, "preemptionPolicy", kKeep),
+        quantityMap(32, "overhead"),
+        boolean(35, "setHostnameAsFQDN", kKeep),
+        boolean(37, "hostUsers", kKeep)}},
       {"Container",
        {str(1, "name", kKeep), str(2, "image"), strs(3, "command"), strs(4, "args"),
         str(5, "workingDir"), msgs(6, "ports", "ContainerPort"), msgs(7, "env", "EnvVar"),
-        msg(8, "resources", "ResourceRequirements"),
-        msgs(9, "volumeMounts", "VolumeMount"), str(13, "terminationMessagePath"),
-        str(14, "imagePullPolicy"), msg(15, "securityContext", "SecurityContext", kKeep),
-        boolean(16, "stdin"), boolean(17, "stdinOnce"), boolean(18, "tty"),
-        msgs(19, "envFrom", "EnvFromSource"), str(20, "terminationMessagePolicy"),
-        str(24, "restartPolicy", kKeep)}},
+        msg(8, "resources", "ResourceRequirements"), msgs(9, "volumeMounts", "VolumeMount"),
+        str(13, "terminationMessagePath"), str(14, "imagePullPolicy"),
+        msg(15, "securityContext", "SecurityContext", kKeep), boolean(16, "stdin"),
+        boolean(17, "stdinOnce"), boolean(18, "tty"), msgs(19, "envFrom", "EnvFromSource"),
+        str(20, "terminationMessagePolicy"), str(24, "restartPolicy", kKeep)}},
       {"ContainerPort",
        {str(1, "name"), integer(2, "hostPort"), integer(3, "containerPort", kKeep),
         str(4, "protocol"), str(5, "hostIP")}},
@@ -175,19 +185,16 @@ const Schema& schema() {
       {"ResourceFieldSelector",
        {str(1, "containerName"), str(2, "resource", kKeep), quantity(3, "divisor")}},
       {"ConfigMapKeySelector",
-       {inlined(1, "LocalObjectReference"), str(2, "key", kKeep),
-        boolean(3, "optional", kKeep)}},
+       {inlined(1, "LocalObjectReference"), str(2, "key", kKeep), boolean(3, "optional", kKeep)}},
       {"SecretKeySelector",
-       {inlined(1, "LocalObjectReference"), str(2, "key", kKeep),
-        boolean(3, "optional", kKeep)}},
+       {inlined(1, "LocalObjectReference"), str(2, "key", kKeep), boolean(3, "optional", kKeep)}},
       {"EnvFromSource",
        {str(1, "prefix"), msg(2, "configMapRef", "ConfigMapEnvSource", kKeep),
         msg(3, "secretRef", "SecretEnvSource", kKeep)}},
       {"ConfigMapEnvSource", {inlined(1, "LocalObjectReference"), boolean(2, "optional", kKeep)}},
       {"SecretEnvSource", {inlined(1, "LocalObjectReference"), boolean(2, "optional", kKeep)}},
       {"ResourceRequirements",
-       {quantityMap(1, "limits"), quantityMap(2, "requests"),
-        msgs(3, "claims", "ResourceClaim")}},
+       {quantityMap(1, "limits"), quantityMap(2, "requests"), msgs(3, "claims", "ResourceClaim")}},
       {"ResourceClaim", {str(1, "name", kKeep), str(2, "request")}},
       {"VolumeMount",
        {str(1, "name", kKeep), boolean(2, "readOnly"), str(3, "mountPath", kKeep),
@@ -209,14 +216,12 @@ const Schema& schema() {
        {inlined(1, "LocalObjectReference"), msgs(2, "items", "KeyToPath"),
         integer(3, "defaultMode", kKeep), boolean(4, "optional", kKeep)}},
       {"KeyToPath", {str(1, "key", kKeep), str(2, "path", kKeep), integer(3, "mode", kKeep)}},
-      {"PersistentVolumeClaimVolumeSource",
-       {str(1, "claimName", kKeep), boolean(2, "readOnly")}},
+      {"PersistentVolumeClaimVolumeSource", {str(1, "claimName", kKeep), boolean(2, "readOnly")}},
       {"PodSecurityContext",
        {msg(1, "seLinuxOptions", "SELinuxOptions", kKeep), integer(2, "runAsUser", kKeep),
         boolean(3, "runAsNonRoot", kKeep), integers(4, "supplementalGroups"),
         integer(5, "fsGroup", kKeep), integer(6, "runAsGroup", kKeep),
-        str(9, "fsGroupChangePolicy", kKeep),
-        msg(10, "seccompProfile", "SeccompProfile", kKeep)}},
+        str(9, "fsGroupChangePolicy", kKeep), msg(10, "seccompProfile", "SeccompProfile", kKeep)}},
       {"SecurityContext",
        {msg(1, "capabilities", "Capabilities", kKeep), boolean(2, "privileged", kKeep),
         msg(3, "seLinuxOptions", "SELinuxOptions", kKeep), integer(4, "runAsUser", kKeep),
@@ -231,19 +236,29 @@ const Schema& schema() {
         integer(5, "tolerationSeconds", kKeep)}},
       {"Service", {metadata(), msg(2, "spec", "ServiceSpec")}},
       {"ServiceSpec",
-       {msgs(1, "ports", "ServicePort"), stringMap(2, "selector"), str(3, "clusterIP"),
-        str(4, "type"), strs(5, "externalIPs"), str(7, "sessionAffinity"),
-        str(8, "loadBalancerIP"), strs(9, "loadBalancerSourceRanges"), str(10, "externalName"),
-        str(11, "externalTrafficPolicy"), integer(12, "healthCheckNodePort"),
+       {msgs(1, "ports", "ServicePort"),
+        stringMap(2, "selector"),
+        str(3, "clusterIP"),
+        str(4, "type"),
+        strs(5, "externalIPs"),
+        str(7, "sessionAffinity"),
+        str(8, "loadBalancerIP"),
+        strs(9, "loadBalancerSourceRanges"),
+        str(10, "externalName"),
+        str(11, "externalTrafficPolicy"),
+        integer(12, "healthCheckNodePort"),
         boolean(13, "publishNotReadyAddresses"),
         msg(14, "sessionAffinityConfig", "SessionAffinityConfig", kKeep),
-        str(17, "ipFamilyPolicy", kKeep), strs(18, "clusterIPs"), strs(19, "ipFamilies"),
+        str(17, "ipFamilyPolicy", kKeep),
+        strs(18, "clusterIPs"),
+        strs(19, "ipFamilies"),
         boolean(20, "allocateLoadBalancerNodePorts", kKeep),
-        str(21, "loadBalancerClass", kKeep), str(22, "internalTrafficPolicy", kKeep),
+        str(21, "loadBalancerClass", kKeep),
+        str(22, "internalTrafficPolicy", kKeep),
         str(23, "trafficDistribution", kKeep)}},
       {"ServicePort",
-       {str(1, "name"), str(2, "protocol"), integer(3, "port", kKeep),
-        intOrString(4, "targetPort"), integer(5, "nodePort"), str(6, "appProtocol", kKeep)}},
+       {str(1, "name"), str(2, "protocol"), integer(3, "port", kKeep), intOrString(4, "targetPort"),
+        integer(5, "nodePort"), str(6, "appProtocol", kKeep)}},
       {"SessionAffinityConfig", {msg(1, "clientIP", "ClientIPConfig", kKeep)}},
       {"ClientIPConfig", {integer(1, "timeoutSeconds", kKeep)}},
 
@@ -274,8 +289,7 @@ const Schema& schema() {
       {"CronJobSpec",
        {str(1, "schedule", kKeep), integer(2, "startingDeadlineSeconds", kKeep),
         str(3, "concurrencyPolicy"), boolean(4, "suspend", kKeep),
-        msg(5, "jobTemplate", "JobTemplateSpec"),
-        integer(6, "successfulJobsHistoryLimit", kKeep),
+        msg(5, "jobTemplate", "JobTemplateSpec"), integer(6, "successfulJobsHistoryLimit", kKeep),
         integer(7, "failedJobsHistoryLimit", kKeep), str(8, "timeZone", kKeep)}},
 
       // k8s.io/api rbac/v1/generated.proto.
@@ -308,9 +322,8 @@ const Schema& schema() {
        {msg(1, "resourceAttributes", "ResourceAttributes", kKeep),
         msg(2, "nonResourceAttributes", "NonResourceAttributes", kKeep)}},
       {"ResourceAttributes",
-       {str(1, "namespace"), str(2, "verb"), str(3, "group"), str(4, "version"),
-        str(5, "resource"), str(6, "subresource"), str(7, "name"),
-        msg(8, "fieldSelector", "SelectorAttributes", kKeep),
+       {str(1, "namespace"), str(2, "verb"), str(3, "group"), str(4, "version"), str(5, "resource"),
+        str(6, "subresource"), str(7, "name"), msg(8, "fieldSelector", "SelectorAttributes", kKeep),
         msg(9, "labelSelector", "SelectorAttributes", kKeep)}},
       // FieldSelectorAttributes and LabelSelectorAttributes: same numbers, and
       // their requirements share LabelSelectorRequirement's shape.
@@ -342,29 +355,39 @@ const Schema& schema() {
 
 // "apiVersion/kind" of runtime.Unknown's typeMeta -> top-level message.
 const std::unordered_map<std::string, std::string>& kinds() {
-  static const std::unordered_map<std::string, std::string> k = {
-      {"v1/ConfigMap", "ConfigMap"},
-      {"v1/Secret", "Secret"},
-      {"v1/Namespace", "Namespace"},
-      {"v1/ServiceAccount", "ServiceAccount"},
-      {"v1/Pod", "Pod"},
-      {"v1/Service", "Service"},
-      {"apps/v1/Deployment", "Deployment"},
-      {"batch/v1/Job", "Job"},
-      {"batch/v1/CronJob", "CronJob"},
-      {"rbac.authorization.k8s.io/v1/Role", "Role"},
-      {"rbac.authorization.k8s.io/v1/ClusterRole", "ClusterRole"},
-      {"rbac.authorization.k8s.io/v1/RoleBinding", "RoleBinding"},
-      {"rbac.authorization.k8s.io/v1/ClusterRoleBinding", "ClusterRoleBinding"},
-      {"policy/v1/PodDisruptionBudget", "PodDisruptionBudget"},
-      {"policy/v1/Eviction", "Eviction"},
-      {"authorization.k8s.io/v1/SelfSubjectAccessReview", "SelfSubjectAccessReview"},
-      {"authorization.k8s.io/v1/SelfSubjectRulesReview", "SelfSubjectRulesReview"},
-      {"authorization.k8s.io/v1/SubjectAccessReview", "SubjectAccessReview"},
-      {"authentication.k8s.io/v1/SelfSubjectReview", "SelfSubjectReview"},
-      {"authentication.k8s.io/v1/TokenRequest", "TokenRequest"},
-      {"authentication.k8s.io/v1/TokenReview", "TokenReview"},
-  };
+  static const auto k = [] {
+    std::unordered_map<std::string, std::string> m = {
+        {"v1/ConfigMap", "ConfigMap"},
+        {"v1/Secret", "Secret"},
+        {"v1/Namespace", "Namespace"},
+        {"v1/ServiceAccount", "ServiceAccount"},
+        {"v1/Pod", "Pod"},
+        {"v1/Service", "Service"},
+        {"apps/v1/Deployment", "Deployment"},
+        {"batch/v1/Job", "Job"},
+        {"batch/v1/CronJob", "CronJob"},
+        {"rbac.authorization.k8s.io/v1/Role", "Role"},
+        {"rbac.authorization.k8s.io/v1/ClusterRole", "ClusterRole"},
+        {"rbac.authorization.k8s.io/v1/RoleBinding", "RoleBinding"},
+        {"rbac.authorization.k8s.io/v1/ClusterRoleBinding", "ClusterRoleBinding"},
+        {"policy/v1/PodDisruptionBudget", "PodDisruptionBudget"},
+        {"policy/v1/Eviction", "Eviction"},
+        {"authorization.k8s.io/v1/SelfSubjectAccessReview", "SelfSubjectAccessReview"},
+        {"authorization.k8s.io/v1/SelfSubjectRulesReview", "SelfSubjectRulesReview"},
+        {"authorization.k8s.io/v1/SubjectAccessReview", "SubjectAccessReview"},
+        {"authentication.k8s.io/v1/SelfSubjectReview", "SelfSubjectReview"},
+        {"authentication.k8s.io/v1/TokenRequest", "TokenRequest"},
+        {"authentication.k8s.io/v1/TokenReview", "TokenReview"},
+    };
+    // A typed client's Delete sends metav1.DeleteOptions as the body, tagged
+    // with the group version of the resource it deletes.
+    for (const char* gv :
+         {"v1", "meta.k8s.io/v1", "apps/v1", "batch/v1", "policy/v1",
+          "rbac.authorization.k8s.io/v1", "coordination.k8s.io/v1", "apiextensions.k8s.io/v1"}) {
+      m.emplace(std::string(gv) + "/DeleteOptions", "DeleteOptions");
+    }
+    return m;
+  }();
   return k;
 }
 
@@ -447,8 +470,7 @@ class Reader {
 // Values.
 
 std::string base64(std::string_view in) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
@@ -617,9 +639,6 @@ class Decoder {
       case Kind::kString:
         put(f, utf8(bytes), out);
         return std::nullopt;
-      case Kind::kBytes:
-        put(f, base64(bytes), out);
-        return std::nullopt;
       case Kind::kMessage: {
         auto v = message(bytes, f.message, depth + 1);
         if (!v.ok()) return v.error();
@@ -668,8 +687,8 @@ class Decoder {
   }
 
   // A map entry message {1 key, 2 value}.
-  std::optional<ApiError> mapEntry(std::string_view entry, const Field& f,
-                                   const std::string& where, json& out) {
+  std::optional<ApiError> mapEntry(std::string_view entry, const Field& f, const std::string& where,
+                                   json& out) {
     std::string key;
     json value;
     switch (f.kind) {

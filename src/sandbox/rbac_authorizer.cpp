@@ -42,7 +42,8 @@ bool startsWith(const std::string& s, const std::string& prefix) {
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // evaluation_helpers.go VerbMatches.
@@ -270,9 +271,8 @@ UserInfo withAuthenticatedGroup(UserInfo user) {
 }
 
 std::vector<std::pair<std::string, json>> bootstrapRbacObjects() {
-  const json meta = {
-      {"annotations", {{"rbac.authorization.kubernetes.io/autoupdate", "true"}}},
-      {"labels", {{"kubernetes.io/bootstrapping", "rbac-defaults"}}}};
+  const json meta = {{"annotations", {{"rbac.authorization.kubernetes.io/autoupdate", "true"}}},
+                     {"labels", {{"kubernetes.io/bootstrapping", "rbac-defaults"}}}};
   auto clusterRole = [&](const std::string& name, json rules) {
     json m = meta;
     m["name"] = name;
@@ -295,41 +295,40 @@ std::vector<std::pair<std::string, json>> bootstrapRbacObjects() {
                 {"subjects", subjects}};
   };
   std::vector<std::pair<std::string, json>> out;
-  out.emplace_back(kClusterRoles,
-                   clusterRole("cluster-admin",
-                               json::array({{{"apiGroups", {"*"}},
-                                             {"resources", {"*"}},
-                                             {"verbs", {"*"}}},
-                                            {{"nonResourceURLs", {"*"}}, {"verbs", {"*"}}}})));
-  out.emplace_back(kClusterRoles,
-                   clusterRole("system:discovery",
-                               json::array({{{"nonResourceURLs",
-                                              {"/api", "/api/*", "/apis", "/apis/*", "/healthz",
-                                               "/livez", "/openapi", "/openapi/*", "/readyz",
-                                               "/version", "/version/"}},
-                                             {"verbs", {"get"}}}})));
   out.emplace_back(
       kClusterRoles,
-      clusterRole("system:basic-user",
-                  json::array({{{"apiGroups", {"authorization.k8s.io"}},
-                                {"resources",
-                                 {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}},
-                                {"verbs", {"create"}}},
-                               {{"apiGroups", {"authentication.k8s.io"}},
-                                {"resources", {"selfsubjectreviews"}},
-                                {"verbs", {"create"}}}})));
-  out.emplace_back(kClusterRoles,
-                   clusterRole("system:public-info-viewer",
-                               json::array({{{"nonResourceURLs",
-                                              {"/healthz", "/livez", "/readyz", "/version",
-                                               "/version/"}},
-                                             {"verbs", {"get"}}}})));
+      clusterRole("cluster-admin",
+                  json::array({{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}},
+                               {{"nonResourceURLs", {"*"}}, {"verbs", {"*"}}}})));
+  out.emplace_back(
+      kClusterRoles,
+      clusterRole("system:discovery",
+                  json::array({{{"nonResourceURLs",
+                                 {"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez",
+                                  "/openapi", "/openapi/*", "/readyz", "/version", "/version/"}},
+                                {"verbs", {"get"}}}})));
+  out.emplace_back(
+      kClusterRoles,
+      clusterRole(
+          "system:basic-user",
+          json::array({{{"apiGroups", {"authorization.k8s.io"}},
+                        {"resources", {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}},
+                        {"verbs", {"create"}}},
+                       {{"apiGroups", {"authentication.k8s.io"}},
+                        {"resources", {"selfsubjectreviews"}},
+                        {"verbs", {"create"}}}})));
+  out.emplace_back(
+      kClusterRoles,
+      clusterRole("system:public-info-viewer",
+                  json::array({{{"nonResourceURLs",
+                                 {"/healthz", "/livez", "/readyz", "/version", "/version/"}},
+                                {"verbs", {"get"}}}})));
   out.emplace_back(kClusterRoleBindings, binding("cluster-admin", {"system:masters"}));
   out.emplace_back(kClusterRoleBindings, binding("system:discovery", {"system:authenticated"}));
   out.emplace_back(kClusterRoleBindings, binding("system:basic-user", {"system:authenticated"}));
-  out.emplace_back(kClusterRoleBindings,
-                   binding("system:public-info-viewer",
-                           {"system:authenticated", "system:unauthenticated"}));
+  out.emplace_back(
+      kClusterRoleBindings,
+      binding("system:public-info-viewer", {"system:authenticated", "system:unauthenticated"}));
   return out;
 }
 

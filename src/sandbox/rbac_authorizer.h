@@ -30,10 +30,10 @@ struct Attributes {
   // get list watch create update patch delete deletecollection (resource
   // requests), or the lower-case HTTP method for non-resource requests.
   std::string verb;
-  std::string apiGroup;  // "" for core
-  std::string resource;  // "pods"
+  std::string apiGroup;     // "" for core
+  std::string resource;     // "pods"
   std::string subresource;  // "status", "scale", "eviction", or ""
-  std::string namespace_;  // "" for cluster-scoped resources and cluster-wide lists
+  std::string namespace_;   // "" for cluster-scoped resources and cluster-wide lists
   std::string name;
   bool resourceRequest = true;
   std::string path;  // non-resource requests: "/version", "/apis/apps"
@@ -70,8 +70,7 @@ class RbacAuthorizer {
   // `error(message)` for each binding whose role cannot be resolved; stops
   // when `visit` returns false.
   template <typename Visit, typename Error>
-  void visitRulesFor(const UserInfo& user, const std::string& ns, Visit visit,
-                     Error error) const;
+  void visitRulesFor(const UserInfo& user, const std::string& ns, Visit visit, Error error) const;
 
   const Store& store_;
 };

@@ -36,6 +36,7 @@ const std::vector<Builtin>& builtins() {
       {"apps", "v1", "replicasets", "ReplicaSet", true, {"rs"}, true, true, true, false},
       {"apps", "v1", "daemonsets", "DaemonSet", true, {"ds"}, true, false, true, false},
       {"batch", "v1", "jobs", "Job", true, {}, true, false, true, false},
+      {"batch", "v1", "cronjobs", "CronJob", true, {"cj"}, true, false, true, false},
       {"coordination.k8s.io", "v1", "leases", "Lease", true, {}, false, false, false, false},
       {"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {"pdb"}, true, false,
        false, false},

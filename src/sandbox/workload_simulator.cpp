@@ -74,8 +74,8 @@ bool controlledBy(const json& o, const std::string& uid) {
 }
 
 json controllerRef(const std::string& apiVersion, const std::string& kind, const json& owner) {
-  return {{"apiVersion", apiVersion},       {"kind", kind},        {"name", nameOf(owner)},
-          {"uid", uidOf(owner)},            {"controller", true}, {"blockOwnerDeletion", true}};
+  return {{"apiVersion", apiVersion}, {"kind", kind},       {"name", nameOf(owner)},
+          {"uid", uidOf(owner)},      {"controller", true}, {"blockOwnerDeletion", true}};
 }
 
 std::string phaseOf(const json& pod) { return str(at(pod, "status"), "phase"); }
@@ -146,10 +146,35 @@ std::string safeEncode(const std::string& s) {
   return out;
 }
 
+// A template as the controllers compare it: decoded into Go structs, a null
+// field, an empty object and an empty list are all "unset"
+// (apimachinery/pkg/api/equality.Semantic treats nil and empty alike), so
+// `creationTimestamp: null` or `resources: {}` sent by kubectl changes nothing.
+json semantic(const json& v) {
+  if (v.is_object()) {
+    json out = json::object();
+    for (const auto& [k, child] : v.items()) {
+      json c = semantic(child);
+      if (!c.is_null()) out[k] = std::move(c);
+    }
+    return out.empty() ? json() : out;
+  }
+  if (v.is_array()) {
+    if (v.empty()) return json();
+    json out = json::array();
+    for (const auto& child : v) {
+      json c = semantic(child);
+      out.push_back(c.is_null() ? json::object() : std::move(c));
+    }
+    return out;
+  }
+  return v;
+}
+
 // The hash of a pod template (FNV-32a of its canonical JSON, printed in
 // decimal and safe-encoded, as ComputeHash does with its own printer).
 std::string templateHash(const json& tmpl) {
-  return safeEncode(std::to_string(fnv32a(tmpl.dump())));
+  return safeEncode(std::to_string(fnv32a(semantic(tmpl).dump())));
 }
 
 json withoutLabel(json tmpl, const char* label) {
@@ -163,7 +188,7 @@ json withoutLabel(json tmpl, const char* label) {
 
 // deployment/util EqualIgnoreHash.
 bool equalIgnoreHash(const json& a, const json& b) {
-  return withoutLabel(a, kHashLabel) == withoutLabel(b, kHashLabel);
+  return semantic(withoutLabel(a, kHashLabel)) == semantic(withoutLabel(b, kHashLabel));
 }
 
 // ---- pods from templates (controller_utils.go GetPodFromTemplate) ----
@@ -221,13 +246,16 @@ Fenceposts fenceposts(const json& spec, int32_t replicas) {
   return f;
 }
 
-int32_t specReplicas(const json& o) { return static_cast<int32_t>(num(at(o, "spec"), "replicas", 1)); }
+int32_t specReplicas(const json& o) {
+  return static_cast<int32_t>(num(at(o, "spec"), "replicas", 1));
+}
 int32_t statusCount(const json& o, const char* f) {
   return static_cast<int32_t>(num(at(o, "status"), f));
 }
 int64_t revisionOf(const json& rs) {
   std::string r = annotation(rs, kRevisionAnnotation);
-  if (r.empty() || r.find_first_not_of("0123456789") != std::string::npos || r.size() > 18) return 0;
+  if (r.empty() || r.find_first_not_of("0123456789") != std::string::npos || r.size() > 18)
+    return 0;
   return std::stoll(r);
 }
 
@@ -244,8 +272,9 @@ void setDeploymentCondition(json& status, const std::string& type, const std::st
                             const std::string& now) {
   json& conditions = status["conditions"];
   if (!conditions.is_array()) conditions = json::array();
-  json cond = {{"type", type},           {"status", st},     {"lastUpdateTime", now},
-               {"lastTransitionTime", now}, {"reason", reason}, {"message", message}};
+  json cond = {{"type", type},          {"status", st},
+               {"lastUpdateTime", now}, {"lastTransitionTime", now},
+               {"reason", reason},      {"message", message}};
   for (auto it = conditions.begin(); it != conditions.end(); ++it) {
     if (str(*it, "type") != type) continue;
     if (str(*it, "status") == st && str(*it, "reason") == reason) return;
@@ -295,9 +324,11 @@ std::string normalizedImage(const std::string& image) {
   std::string name = image;
   size_t slash = name.find('/');
   std::string first = slash == std::string::npos ? "" : name.substr(0, slash);
-  bool hasRegistry = !first.empty() && (first.find('.') != std::string::npos ||
-                                        first.find(':') != std::string::npos || first == "localhost");
-  if (!hasRegistry) name = (slash == std::string::npos ? "docker.io/library/" : "docker.io/") + name;
+  bool hasRegistry =
+      !first.empty() && (first.find('.') != std::string::npos ||
+                         first.find(':') != std::string::npos || first == "localhost");
+  if (!hasRegistry)
+    name = (slash == std::string::npos ? "docker.io/library/" : "docker.io/") + name;
   size_t lastSlash = name.rfind('/');
   if (name.find('@') == std::string::npos && name.find(':', lastSlash) == std::string::npos) {
     name += ":latest";
@@ -354,10 +385,12 @@ std::string qosClass(const json& spec) {
 }
 
 // Sets a pod condition, keeping its lastTransitionTime while the status holds.
-void setPodCondition(json& conditions, const json& previous, const std::string& type,
-                     bool value, const std::string& reason, const std::string& message,
+void setPodCondition(json& conditions, const json& previous, const std::string& type, bool value,
+                     const std::string& reason, const std::string& message,
                      const std::string& now) {
-  json c = {{"type", type}, {"status", value ? "True" : "False"}, {"lastProbeTime", nullptr},
+  json c = {{"type", type},
+            {"status", value ? "True" : "False"},
+            {"lastProbeTime", nullptr},
             {"lastTransitionTime", now}};
   if (!reason.empty()) c["reason"] = reason;
   if (!message.empty()) c["message"] = message;
@@ -438,9 +471,9 @@ void applyPodState(json& pod, PodState state, int64_t restarts, const std::strin
     std::string name = str(*c, "name");
     json old = previousStatus("containerStatuses", name);
     std::string image = normalizedImage(str(*c, "image"));
-    json s = {{"name", name},       {"image", image},    {"imageID", imageId(image)},
-              {"ready", ready},     {"started", ready},  {"restartCount", 0},
-              {"lastState", json::object()}};
+    json s = {
+        {"name", name},     {"image", image},    {"imageID", imageId(image)},  {"ready", ready},
+        {"started", ready}, {"restartCount", 0}, {"lastState", json::object()}};
     std::string containerId = str(old, "containerID");
     if (containerId.empty()) containerId = "containerd://" + randomHex(64);
     std::string startedAt = str(at(at(old, "state"), "running"), "startedAt");
@@ -458,12 +491,12 @@ void applyPodState(json& pod, PodState state, int64_t restarts, const std::strin
       case PodState::CrashLoop: {
         s["containerID"] = containerId;
         s["restartCount"] = restarts;
-        s["state"] = {{"waiting",
-                       {{"reason", "CrashLoopBackOff"},
-                        {"message", "back-off " + std::to_string(crashBackoffSeconds(restarts)) +
-                                        "s restarting failed container=" + name +
-                                        " pod=" + nameOf(pod) + "_" + str(meta(pod), "namespace") +
-                                        "(" + podUid + ")"}}}};
+        s["state"] = {
+            {"waiting",
+             {{"reason", "CrashLoopBackOff"},
+              {"message", "back-off " + std::to_string(crashBackoffSeconds(restarts)) +
+                              "s restarting failed container=" + name + " pod=" + nameOf(pod) +
+                              "_" + str(meta(pod), "namespace") + "(" + podUid + ")"}}}};
         // The last crash is reported until the next one.
         if (num(old, "restartCount") == restarts && at(old, "lastState").contains("terminated")) {
           s["lastState"] = old["lastState"];
@@ -505,9 +538,9 @@ void applyPodState(json& pod, PodState state, int64_t restarts, const std::strin
       std::string name = str(c, "name");
       json old = previousStatus("initContainerStatuses", name);
       std::string image = normalizedImage(str(c, "image"));
-      json s = {{"name", name},   {"image", image},   {"imageID", imageId(image)},
-                {"ready", false}, {"started", false}, {"restartCount", 0},
-                {"lastState", json::object()}};
+      json s = {
+          {"name", name},     {"image", image},    {"imageID", imageId(image)},  {"ready", false},
+          {"started", false}, {"restartCount", 0}, {"lastState", json::object()}};
       if (state == PodState::Pending) {
         s["imageID"] = "";
         s["state"] = {{"waiting", {{"reason", "PodInitializing"}}}};
@@ -517,13 +550,12 @@ void applyPodState(json& pod, PodState state, int64_t restarts, const std::strin
         if (id.empty()) id = "containerd://" + randomHex(64);
         s["ready"] = true;
         s["containerID"] = id;
-        s["state"] = {{"terminated",
-                       was.is_object() ? was
-                                       : json{{"exitCode", 0},
-                                              {"reason", "Completed"},
-                                              {"startedAt", now},
-                                              {"finishedAt", now},
-                                              {"containerID", id}}}};
+        s["state"] = {{"terminated", was.is_object() ? was
+                                                     : json{{"exitCode", 0},
+                                                            {"reason", "Completed"},
+                                                            {"startedAt", now},
+                                                            {"finishedAt", now},
+                                                            {"containerID", id}}}};
       }
       initStatuses.push_back(std::move(s));
     }
@@ -648,10 +680,13 @@ void WorkloadSimulator::start() {
     observing_ = true;
   }
   // What exists already is reconciled as if it had just been written.
-  const std::pair<ResourceTypePtr, const char*> kinds[] = {
-      {deployments_, "Deployment"}, {replicaSets_, "ReplicaSet"}, {statefulSets_, "StatefulSet"},
-      {daemonSets_, "DaemonSet"},   {jobs_, "Job"},               {pods_, "Pod"},
-      {pdbs_, "PDB"}};
+  const std::pair<ResourceTypePtr, const char*> kinds[] = {{deployments_, "Deployment"},
+                                                           {replicaSets_, "ReplicaSet"},
+                                                           {statefulSets_, "StatefulSet"},
+                                                           {daemonSets_, "DaemonSet"},
+                                                           {jobs_, "Job"},
+                                                           {pods_, "Pod"},
+                                                           {pdbs_, "PDB"}};
   for (const auto& [type, kind] : kinds) {
     if (!type) continue;
     for (const auto& o : store_.list(type->storageKey(), "").items) {
@@ -722,9 +757,7 @@ void WorkloadSimulator::run() {
   }
 }
 
-void WorkloadSimulator::requeueAfter(const std::string& k, Ms delay) {
-  queue_->addAfter(k, delay);
-}
+void WorkloadSimulator::requeueAfter(const std::string& k, Ms delay) { queue_->addAfter(k, delay); }
 
 bool WorkloadSimulator::reconcile(const std::string& k) {
   size_t a = k.find('/');
@@ -778,9 +811,8 @@ bool WorkloadSimulator::setReplicaSetReplicas(const json& rs, int32_t replicas,
                                               const json& deployment) {
   const json& spec = at(deployment, "spec");
   int32_t desired = specReplicas(deployment);
-  int32_t maxSurge = str(at(spec, "strategy"), "type") == "Recreate"
-                         ? 0
-                         : fenceposts(spec, desired).maxSurge;
+  int32_t maxSurge =
+      str(at(spec, "strategy"), "type") == "Recreate" ? 0 : fenceposts(spec, desired).maxSurge;
   std::string uid = uidOf(rs);
   auto r = objects_.modify(*replicaSets_, str(meta(rs), "namespace"), nameOf(rs), [&](json& o) {
     if (uidOf(o) != uid) return false;
@@ -801,6 +833,187 @@ std::string WorkloadSimulator::nextPodIp() {
 
 // ---- Deployment (pkg/controller/deployment: sync.go, rolling.go, recreate.go, progress.go) ----
 
+namespace {
+
+int32_t sumOf(const std::vector<ObjectPtr>& sets, int32_t (*f)(const json&)) {
+  int32_t n = 0;
+  for (const auto& rs : sets) n += f(*rs);
+  return n;
+}
+int32_t availableOf(const json& rs) { return statusCount(rs, "availableReplicas"); }
+int32_t runningOf(const json& rs) { return statusCount(rs, "replicas"); }
+int32_t readyOf(const json& rs) { return statusCount(rs, "readyReplicas"); }
+
+// Annotations a Deployment passes on to its ReplicaSets
+// (deployment/util copyDeploymentAnnotationsToReplicaSet).
+void copyDeploymentAnnotations(const json& deployment, json& rsMeta) {
+  static const std::set<std::string> skipped = {"kubectl.kubernetes.io/last-applied-configuration",
+                                                kRevisionAnnotation,
+                                                "deployment.kubernetes.io/revision-history",
+                                                kDesiredReplicasAnnotation,
+                                                kMaxReplicasAnnotation,
+                                                "deprecated.deployment.rollback.to"};
+  for (const auto& [k, v] : at(meta(deployment), "annotations").items()) {
+    if (!skipped.count(k)) rsMeta["annotations"][k] = v;
+  }
+}
+
+// sync.go getNewReplicaSet: <deployment>-<hash>, the template and selector
+// carrying the pod-template-hash label.
+json newReplicaSetFor(const json& deployment, int32_t replicas, int64_t revision,
+                      int32_t maxSurge) {
+  const json& spec = at(deployment, "spec");
+  std::string hash = templateHash(at(spec, "template"));
+  json tmpl = at(spec, "template");
+  tmpl["metadata"]["labels"][kHashLabel] = hash;
+  json selector = at(spec, "selector").is_object() ? spec["selector"] : json::object();
+  selector["matchLabels"][kHashLabel] = hash;
+  json rs = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "ReplicaSet"},
+      {"metadata",
+       {{"name", nameOf(deployment) + "-" + hash},
+        {"namespace", str(meta(deployment), "namespace")},
+        {"labels", tmpl["metadata"]["labels"]},
+        {"ownerReferences", json::array({controllerRef("apps/v1", "Deployment", deployment)})}}},
+      {"spec", {{"replicas", replicas}, {"selector", selector}, {"template", tmpl}}}};
+  if (spec.contains("minReadySeconds")) rs["spec"]["minReadySeconds"] = spec["minReadySeconds"];
+  copyDeploymentAnnotations(deployment, rs["metadata"]);
+  json& annotations = rs["metadata"]["annotations"];
+  annotations[kRevisionAnnotation] = std::to_string(revision);
+  annotations[kDesiredReplicasAnnotation] = std::to_string(specReplicas(deployment));
+  annotations[kMaxReplicasAnnotation] = std::to_string(specReplicas(deployment) + maxSurge);
+  return rs;
+}
+
+// rolling.go reconcileOldReplicaSets: how far each old ReplicaSet may shrink
+// (by name), keeping `replicas - maxUnavailable` pods available. Unavailable
+// old pods go first (cleanupUnhealthyReplicas), then available ones
+// (scaleDownOldReplicaSetsForRollingUpdate), oldest ReplicaSet first.
+std::map<std::string, int32_t> oldReplicaSetTargets(const std::vector<ObjectPtr>& old,
+                                                    const std::vector<ObjectPtr>& all,
+                                                    const ObjectPtr& newRs, int32_t replicas,
+                                                    int32_t maxUnavailable) {
+  std::map<std::string, int32_t> target;
+  for (const auto& rs : old) target[nameOf(*rs)] = specReplicas(*rs);
+  int32_t minAvailable = replicas - maxUnavailable;
+  int32_t newUnavailable = newRs ? specReplicas(*newRs) - availableOf(*newRs) : 0;
+  int32_t maxScaledDown = sumOf(all, specReplicas) - minAvailable - newUnavailable;
+  if (maxScaledDown <= 0) return target;
+  int32_t cleaned = 0;
+  for (const auto& rs : old) {
+    int32_t& t = target[nameOf(*rs)];
+    if (cleaned >= maxScaledDown) break;
+    if (t == 0 || t == availableOf(*rs)) continue;
+    int32_t down = std::min(maxScaledDown - cleaned, t - availableOf(*rs));
+    t -= down;
+    cleaned += down;
+  }
+  int32_t budget = sumOf(all, availableOf) - minAvailable;
+  for (const auto& rs : old) {
+    int32_t& t = target[nameOf(*rs)];
+    if (budget <= 0) break;
+    if (t == 0) continue;
+    int32_t down = std::min(t, budget);
+    t -= down;
+    budget -= down;
+  }
+  return target;
+}
+
+// deployment/util DeploymentComplete.
+bool deploymentComplete(const json& deployment, const json& status) {
+  int64_t replicas = specReplicas(deployment);
+  return num(status, "updatedReplicas") == replicas && num(status, "replicas") == replicas &&
+         num(status, "availableReplicas") == replicas &&
+         num(status, "observedGeneration") >= num(meta(deployment), "generation");
+}
+
+// sync.go calculateStatus and progress.go syncRolloutStatus: the status the
+// Deployment should have given its ReplicaSets as they are now. `status` is
+// the stored status with the conditions set so far in this sync; `recheck`
+// gets when to look again for the progress deadline.
+json deploymentStatus(const json& deployment, const json& status,
+                      const std::vector<ObjectPtr>& sets, const ObjectPtr& newRs,
+                      int32_t maxUnavailable, const std::string& now, std::optional<Ms>* recheck) {
+  const json& spec = at(deployment, "spec");
+  const json& stored = at(deployment, "status");
+  const int32_t replicas = specReplicas(deployment);
+  json next = json::object();
+  if (status.contains("conditions")) next["conditions"] = status["conditions"];
+  if (stored.contains("collisionCount")) next["collisionCount"] = stored["collisionCount"];
+  int32_t available = sumOf(sets, availableOf);
+  next["observedGeneration"] = num(meta(deployment), "generation", 1);
+  setCount(next, "replicas", sumOf(sets, runningOf));
+  setCount(next, "updatedReplicas", newRs ? runningOf(*newRs) : 0);
+  setCount(next, "readyReplicas", sumOf(sets, readyOf));
+  setCount(next, "availableReplicas", available);
+  setCount(next, "unavailableReplicas", std::max(0, sumOf(sets, specReplicas) - available));
+  if (available >= replicas - maxUnavailable) {
+    setDeploymentCondition(next, "Available", "True", "MinimumReplicasAvailable",
+                           "Deployment has minimum availability.", now);
+  } else {
+    setDeploymentCondition(next, "Available", "False", "MinimumReplicasUnavailable",
+                           "Deployment does not have minimum availability.", now);
+  }
+  if (!spec.contains("progressDeadlineSeconds")) {
+    removeCondition(next, "Progressing");
+    return next;
+  }
+  const json* current = findCondition(status, "Progressing");
+  if (num(next, "replicas") == num(next, "updatedReplicas") && current &&
+      str(*current, "reason") == "NewReplicaSetAvailable") {
+    return next;  // complete already
+  }
+  std::string rsName = newRs ? nameOf(*newRs) : "";
+  int64_t deadline = num(spec, "progressDeadlineSeconds", 600);
+  // util.DeploymentProgressing: any step forward since the stored status.
+  int64_t oldBefore = num(stored, "replicas") - num(stored, "updatedReplicas");
+  int64_t oldNow = num(next, "replicas") - num(next, "updatedReplicas");
+  bool progressing = num(next, "updatedReplicas") > num(stored, "updatedReplicas") ||
+                     oldNow < oldBefore ||
+                     num(next, "readyReplicas") > num(stored, "readyReplicas") ||
+                     num(next, "availableReplicas") > num(stored, "availableReplicas");
+  if (deploymentComplete(deployment, next)) {
+    setDeploymentCondition(next, "Progressing", "True", "NewReplicaSetAvailable",
+                           "ReplicaSet \"" + rsName + "\" has successfully progressed.", now);
+  } else if (progressing) {
+    // Progress refreshes lastUpdateTime, which the deadline counts from.
+    std::string message = newRs ? "ReplicaSet \"" + rsName + "\" is progressing."
+                                : "Deployment \"" + nameOf(deployment) + "\" is progressing.";
+    json since =
+        current && str(*current, "status") == "True" ? (*current)["lastTransitionTime"] : json(now);
+    removeCondition(next, "Progressing");
+    setDeploymentCondition(next, "Progressing", "True", "ReplicaSetUpdated", message, now);
+    next["conditions"].back()["lastTransitionTime"] = since;
+    *recheck = std::chrono::seconds(deadline + 1);
+  } else if (current && str(*current, "reason") != "ProgressDeadlineExceeded" &&
+             str(*current, "reason") != "NewReplicaSetAvailable") {
+    // util.DeploymentTimedOut.
+    auto since = parseTime(str(*current, "lastUpdateTime"));
+    std::time_t t = std::time(nullptr);
+    if (since && *since + deadline < t) {
+      setDeploymentCondition(next, "Progressing", "False", "ProgressDeadlineExceeded",
+                             "ReplicaSet \"" + rsName + "\" has timed out progressing.", now);
+    } else if (since) {
+      *recheck = std::chrono::seconds(*since + deadline - t + 1);
+    }
+  }
+  return next;
+}
+
+}  // namespace
+
+std::vector<ObjectPtr> WorkloadSimulator::ownedReplicaSets(const std::string& ns,
+                                                           const std::string& uid) const {
+  std::vector<ObjectPtr> out;
+  for (const auto& rs : store_.list(replicaSets_->storageKey(), ns).items) {
+    if (controlledBy(*rs, uid)) out.push_back(rs);
+  }
+  std::sort(out.begin(), out.end(), byCreation);
+  return out;
+}
+
 bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string& name) {
   ObjectPtr d = store_.get(deployments_->storageKey(), ns, name);
   if (!d || terminating(*d)) return true;
@@ -808,28 +1021,22 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
   const json& spec = at(dep, "spec");
   const std::string uid = uidOf(dep);
   const int32_t replicas = specReplicas(dep);
-  const json& tmpl = at(spec, "template");
   const bool recreate = str(at(spec, "strategy"), "type") == "Recreate";
   const bool paused = flag(spec, "paused");
   const Fenceposts posts = fenceposts(spec, replicas);
+  const int32_t maxSurge = recreate ? 0 : posts.maxSurge;
   // deployment/util MaxUnavailable.
   const int32_t maxUnavailable =
       recreate || replicas == 0 ? 0 : std::min(posts.maxUnavailable, replicas);
   const std::string now = nowRfc3339();
 
-  auto ownedSets = [&] {
-    std::vector<ObjectPtr> out;
-    for (const auto& rs : store_.list(replicaSets_->storageKey(), ns).items) {
-      if (controlledBy(*rs, uid)) out.push_back(rs);
-    }
-    std::sort(out.begin(), out.end(), byCreation);
-    return out;
-  };
-  std::vector<ObjectPtr> all = ownedSets();
+  // util.FindNewReplicaSet / FindOldReplicaSets: the oldest ReplicaSet whose
+  // template equals the Deployment's is the new one.
+  std::vector<ObjectPtr> all = ownedReplicaSets(ns, uid);
   ObjectPtr newRs;
   std::vector<ObjectPtr> old;
   for (const auto& rs : all) {
-    if (!newRs && equalIgnoreHash(at(at(*rs, "spec"), "template"), tmpl)) {
+    if (!newRs && equalIgnoreHash(at(at(*rs, "spec"), "template"), at(spec, "template"))) {
       newRs = rs;
     } else {
       old.push_back(rs);
@@ -839,62 +1046,18 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
   for (const auto& rs : old) maxOldRevision = std::max(maxOldRevision, revisionOf(*rs));
   json status = at(dep, "status").is_object() ? dep["status"] : json::object();
 
-  auto sum = [](const std::vector<ObjectPtr>& sets, auto f) {
-    int32_t n = 0;
-    for (const auto& rs : sets) n += f(*rs);
-    return n;
-  };
-  auto specOf = [](const json& rs) { return specReplicas(rs); };
-  auto available = [](const json& rs) { return statusCount(rs, "availableReplicas"); };
-  auto running = [](const json& rs) { return statusCount(rs, "replicas"); };
-
-  // Annotations a Deployment passes on to its ReplicaSets
-  // (deployment/util copyDeploymentAnnotationsToReplicaSet).
-  auto copyAnnotations = [&](json& rsMeta) {
-    static const std::set<std::string> skipped = {
-        "kubectl.kubernetes.io/last-applied-configuration", kRevisionAnnotation,
-        "deployment.kubernetes.io/revision-history", kDesiredReplicasAnnotation,
-        kMaxReplicasAnnotation, "deprecated.deployment.rollback.to"};
-    for (const auto& [k, v] : at(meta(dep), "annotations").items()) {
-      if (!skipped.count(k)) rsMeta["annotations"][k] = v;
-    }
-  };
-
   bool ok = true;
   // Recreate creates the new ReplicaSet only once the old pods are gone.
-  bool oldPodsRemain = sum(old, specOf) > 0 || sum(old, running) > 0;
+  bool oldPodsRemain = sumOf(old, specReplicas) > 0 || sumOf(old, runningOf) > 0;
   if (!newRs && !paused && !(recreate && oldPodsRemain)) {
-    std::string hash = templateHash(tmpl);
-    int32_t initial = replicas;
-    if (!recreate) {
-      // NewRSNewReplicas: surge room left by the old ReplicaSets.
-      int32_t room = replicas + posts.maxSurge - sum(all, specOf);
-      initial = std::max(0, std::min(replicas, room));
-    }
-    json rsTemplate = tmpl;
-    rsTemplate["metadata"]["labels"][kHashLabel] = hash;
-    json selector = at(spec, "selector").is_object() ? spec["selector"] : json::object();
-    selector["matchLabels"][kHashLabel] = hash;
-    json rs = {{"apiVersion", "apps/v1"},
-               {"kind", "ReplicaSet"},
-               {"metadata",
-                {{"name", name + "-" + hash},
-                 {"namespace", ns},
-                 {"labels", rsTemplate["metadata"]["labels"]},
-                 {"ownerReferences",
-                  json::array({controllerRef("apps/v1", "Deployment", dep)})}}},
-               {"spec",
-                {{"replicas", initial}, {"selector", selector}, {"template", rsTemplate}}}};
-    if (spec.contains("minReadySeconds")) rs["spec"]["minReadySeconds"] = spec["minReadySeconds"];
-    copyAnnotations(rs["metadata"]);
-    json& annotations = rs["metadata"]["annotations"];
-    annotations[kRevisionAnnotation] = std::to_string(maxOldRevision + 1);
-    annotations[kDesiredReplicasAnnotation] = std::to_string(replicas);
-    annotations[kMaxReplicasAnnotation] =
-        std::to_string(replicas + (recreate ? 0 : posts.maxSurge));
+    // NewRSNewReplicas: a rolling update starts within the surge room left.
+    int32_t initial =
+        recreate ? replicas
+                 : std::max(0, std::min(replicas, replicas + maxSurge - sumOf(all, specReplicas)));
     WriteOptions options;
     options.fieldManager = kFieldManager;
-    auto created = objects_.create(*replicaSets_, ns, rs, options);
+    auto created = objects_.create(
+        *replicaSets_, ns, newReplicaSetFor(dep, initial, maxOldRevision + 1, maxSurge), options);
     if (!created.ok()) return false;
     newRs = *created;
     all.push_back(newRs);
@@ -908,7 +1071,7 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
     auto r = objects_.modify(*replicaSets_, ns, nameOf(*newRs), [&](json& o) {
       if (uidOf(o) != rsUid) return false;
       json before = o;
-      copyAnnotations(o["metadata"]);
+      copyDeploymentAnnotations(dep, o["metadata"]);
       if (revision <= maxOldRevision) {
         o["metadata"]["annotations"][kRevisionAnnotation] = std::to_string(maxOldRevision + 1);
       }
@@ -923,7 +1086,7 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
   }
 
   if (paused) {
-    // dc.scale: only a lone active ReplicaSet follows spec.replicas.
+    // sync.go scale: only a lone active ReplicaSet follows spec.replicas.
     std::vector<ObjectPtr> active;
     for (const auto& rs : all) {
       if (specReplicas(*rs) > 0) active.push_back(rs);
@@ -941,7 +1104,7 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
     }
   } else {
     // rolling.go rolloutRolling: scale the new ReplicaSet up within the
-    // surge, else the old ones down within maxUnavailable.
+    // surge; when it cannot grow, shrink the old ones.
     bool scaled = false;
     if (newRs) {
       int32_t current = specReplicas(*newRs);
@@ -949,7 +1112,7 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
       if (current > replicas) {
         target = replicas;
       } else if (current < replicas) {
-        int32_t room = replicas + posts.maxSurge - sum(all, specOf);
+        int32_t room = replicas + maxSurge - sumOf(all, specReplicas);
         if (room > 0) target = current + std::min(room, replicas - current);
       }
       if (target != current) {
@@ -957,58 +1120,22 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
         scaled = true;
       }
     }
-    if (!scaled && sum(old, specOf) > 0) {
-      // reconcileOldReplicaSets.
-      int32_t minAvailable = replicas - maxUnavailable;
-      int32_t newUnavailable = newRs ? specReplicas(*newRs) - available(*newRs) : 0;
-      int32_t maxScaledDown = sum(all, specOf) - minAvailable - newUnavailable;
-      if (maxScaledDown > 0) {
-        std::map<std::string, int32_t> target;
-        for (const auto& rs : old) target[nameOf(*rs)] = specReplicas(*rs);
-        // cleanupUnhealthyReplicas: unavailable old pods go first.
-        int32_t cleaned = 0;
-        for (const auto& rs : old) {
-          int32_t& t = target[nameOf(*rs)];
-          if (cleaned >= maxScaledDown) break;
-          if (t == 0 || t == available(*rs)) continue;
-          int32_t down = std::min(maxScaledDown - cleaned, t - available(*rs));
-          t -= down;
-          cleaned += down;
-        }
-        // scaleDownOldReplicaSetsForRollingUpdate: then available ones, as
-        // far as minAvailable allows.
-        int32_t availableAll = sum(all, available);
-        if (availableAll > minAvailable) {
-          int32_t budget = availableAll - minAvailable;
-          for (const auto& rs : old) {
-            int32_t& t = target[nameOf(*rs)];
-            if (budget <= 0) break;
-            if (t == 0) continue;
-            int32_t down = std::min(t, budget);
-            t -= down;
-            budget -= down;
-          }
-        }
-        for (const auto& rs : old) {
-          int32_t t = target[nameOf(*rs)];
-          if (t != specReplicas(*rs)) ok = setReplicaSetReplicas(*rs, t, dep) && ok;
-        }
+    if (!scaled && sumOf(old, specReplicas) > 0) {
+      auto targets = oldReplicaSetTargets(old, all, newRs, replicas, maxUnavailable);
+      for (const auto& rs : old) {
+        int32_t t = targets[nameOf(*rs)];
+        if (t != specReplicas(*rs)) ok = setReplicaSetReplicas(*rs, t, dep) && ok;
       }
     }
   }
 
-  // sync.go cleanupDeployment: keep revisionHistoryLimit scaled-down old
-  // ReplicaSets, once the rollout is complete.
-  auto complete = [&](const json& st) {
-    return num(st, "updatedReplicas") == replicas && num(st, "replicas") == replicas &&
-           num(st, "availableReplicas") == replicas &&
-           num(st, "observedGeneration") >= num(meta(dep), "generation");
-  };
-  if (complete(at(dep, "status")) && !paused) {
+  // sync.go cleanupDeployment: once complete, only revisionHistoryLimit
+  // scaled-down old ReplicaSets are kept, the newest revisions.
+  if (deploymentComplete(dep, at(dep, "status")) && !paused) {
     int64_t limit = num(spec, "revisionHistoryLimit", 10);
     std::vector<ObjectPtr> idle;
     for (const auto& rs : old) {
-      if (specReplicas(*rs) == 0 && running(*rs) == 0 && !terminating(*rs)) idle.push_back(rs);
+      if (specReplicas(*rs) == 0 && runningOf(*rs) == 0 && !terminating(*rs)) idle.push_back(rs);
     }
     std::sort(idle.begin(), idle.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
       return revisionOf(*a) < revisionOf(*b);
@@ -1019,82 +1146,15 @@ bool WorkloadSimulator::syncDeployment(const std::string& ns, const std::string&
     }
   }
 
-  // sync.go calculateStatus over the ReplicaSets as they are now.
-  all = ownedSets();
+  all = ownedReplicaSets(ns, uid);
   ObjectPtr current;
   for (const auto& rs : all) {
     if (newRs && uidOf(*rs) == uidOf(*newRs)) current = rs;
   }
-  const json stored = at(dep, "status").is_object() ? dep["status"] : json::object();
-  json next = json::object();
-  if (status.contains("conditions")) next["conditions"] = status["conditions"];
-  if (stored.contains("collisionCount")) next["collisionCount"] = stored["collisionCount"];
-  int32_t totalSpec = sum(all, specOf);
-  int32_t availableAll = sum(all, available);
-  next["observedGeneration"] = num(meta(dep), "generation", 1);
-  setCount(next, "replicas", sum(all, running));
-  setCount(next, "updatedReplicas", current ? running(*current) : 0);
-  setCount(next, "readyReplicas",
-           sum(all, [](const json& rs) { return statusCount(rs, "readyReplicas"); }));
-  setCount(next, "availableReplicas", availableAll);
-  setCount(next, "unavailableReplicas", std::max(0, totalSpec - availableAll));
-  if (availableAll >= replicas - maxUnavailable) {
-    setDeploymentCondition(next, "Available", "True", "MinimumReplicasAvailable",
-                           "Deployment has minimum availability.", now);
-  } else {
-    setDeploymentCondition(next, "Available", "False", "MinimumReplicasUnavailable",
-                           "Deployment does not have minimum availability.", now);
-  }
-
-  // progress.go syncRolloutStatus.
   std::optional<Ms> recheck;
-  if (spec.contains("progressDeadlineSeconds")) {
-    const json* cond = findCondition(status, "Progressing");
-    bool alreadyComplete = num(next, "replicas") == num(next, "updatedReplicas") && cond &&
-                           str(*cond, "reason") == "NewReplicaSetAvailable";
-    std::string rsName = newRs ? nameOf(*newRs) : "";
-    if (!alreadyComplete) {
-      auto progressing = [&] {
-        int64_t oldOld = num(stored, "replicas") - num(stored, "updatedReplicas");
-        int64_t newOld = num(next, "replicas") - num(next, "updatedReplicas");
-        return num(next, "updatedReplicas") > num(stored, "updatedReplicas") || newOld < oldOld ||
-               num(next, "readyReplicas") > num(stored, "readyReplicas") ||
-               num(next, "availableReplicas") > num(stored, "availableReplicas");
-      };
-      const json* nextCond = findCondition(next, "Progressing");
-      std::optional<std::time_t> since =
-          nextCond ? parseTime(str(*nextCond, "lastUpdateTime")) : std::nullopt;
-      int64_t deadline = num(spec, "progressDeadlineSeconds", 600);
-      if (complete(next)) {
-        setDeploymentCondition(next, "Progressing", "True", "NewReplicaSetAvailable",
-                               "ReplicaSet \"" + rsName + "\" has successfully progressed.", now);
-      } else if (progressing()) {
-        std::string message = newRs ? "ReplicaSet \"" + rsName + "\" is progressing."
-                                    : "Deployment \"" + name + "\" is progressing.";
-        json kept = nextCond && str(*nextCond, "status") == "True"
-                        ? (*nextCond)["lastTransitionTime"]
-                        : json(now);
-        removeCondition(next, "Progressing");
-        setDeploymentCondition(next, "Progressing", "True", "ReplicaSetUpdated", message, now);
-        next["conditions"].back()["lastTransitionTime"] = kept;
-        recheck = std::chrono::seconds(deadline + 1);
-      } else if (nextCond && str(*nextCond, "reason") != "NewReplicaSetAvailable" &&
-                 str(*nextCond, "reason") != "ProgressDeadlineExceeded" && since) {
-        std::time_t due = *since + deadline;
-        std::time_t t = std::time(nullptr);
-        if (due < t) {
-          setDeploymentCondition(next, "Progressing", "False", "ProgressDeadlineExceeded",
-                                 "ReplicaSet \"" + rsName + "\" has timed out progressing.", now);
-        } else {
-          recheck = std::chrono::seconds(due - t + 1);
-        }
-      }
-    }
-  }
+  json next = deploymentStatus(dep, status, all, current, maxUnavailable, now, &recheck);
   if (recheck) requeueAfter(key("Deployment", ns, name), *recheck);
-
-  std::string revision = newRs ? annotation(*newRs, kRevisionAnnotation) : "";
-  if (current) revision = annotation(*current, kRevisionAnnotation);
+  std::string revision = current ? annotation(*current, kRevisionAnnotation) : "";
   auto r = objects_.modify(*deployments_, ns, name, [&](json& o) {
     if (uidOf(o) != uid) return false;
     json before = o;
@@ -1306,7 +1366,8 @@ bool WorkloadSimulator::syncDaemonSet(const std::string& ns, const std::string& 
     for (const auto& p : store_.list(pods_->storageKey(), ns).items) {
       if (controlledBy(*p, uid) && podActive(*p)) out.push_back(*p);
     }
-    std::sort(out.begin(), out.end(), [](const json& a, const json& b) { return deleteFirst(b, a); });
+    std::sort(out.begin(), out.end(),
+              [](const json& a, const json& b) { return deleteFirst(b, a); });
     return out;
   };
   std::vector<json> active = activePods();
@@ -1326,10 +1387,9 @@ bool WorkloadSimulator::syncDaemonSet(const std::string& ns, const std::string& 
     // util.ReplaceDaemonSetPodNodeNameNodeAffinity: pinned to its node.
     pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = {
         {"nodeSelectorTerms",
-         json::array({{{"matchFields",
-                        json::array({{{"key", "metadata.name"},
-                                      {"operator", "In"},
-                                      {"values", {kSandboxNodeName}}}})}}})}};
+         json::array({{{"matchFields", json::array({{{"key", "metadata.name"},
+                                                     {"operator", "In"},
+                                                     {"values", {kSandboxNodeName}}}})}}})}};
     ok = createPod(ns, pod) && ok;
   } else {
     // One pod per node: extras go, the oldest stays.
@@ -1388,7 +1448,8 @@ bool WorkloadSimulator::syncJob(const std::string& ns, const std::string& name) 
     // The TTL-after-finished controller deletes the Job (and its pods).
     if (spec.contains("ttlSecondsAfterFinished")) {
       auto since = parseTime(finished);
-      std::time_t due = (since ? *since : std::time(nullptr)) + num(spec, "ttlSecondsAfterFinished");
+      std::time_t due =
+          (since ? *since : std::time(nullptr)) + num(spec, "ttlSecondsAfterFinished");
       std::time_t t = std::time(nullptr);
       if (due <= t) {
         DeleteOptions options;
@@ -1448,7 +1509,8 @@ bool WorkloadSimulator::syncJob(const std::string& ns, const std::string& name) 
   if (failed > backoffLimit) {
     // 1.31+: FailureTarget first, then Failed once the pods are gone.
     deleteActive();
-    addCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+    addCondition("FailureTarget", "BackoffLimitExceeded",
+                 "Job has reached the specified backoff limit");
     addCondition("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
   } else if (completionsField.is_number_integer()) {
     int64_t completions = completionsField.get<int64_t>();
@@ -1540,8 +1602,8 @@ bool WorkloadSimulator::syncPod(const std::string& ns, const std::string& name) 
   int64_t restarts = 0;
   if (now < run.seenAt + podReadyDelay_) {
     state = PodState::Pending;
-    requeueAfter(selfKey, std::chrono::duration_cast<Ms>(run.seenAt + podReadyDelay_ - now) +
-                              Ms(1));
+    requeueAfter(selfKey,
+                 std::chrono::duration_cast<Ms>(run.seenAt + podReadyDelay_ - now) + Ms(1));
   } else {
     bool justStarted = !run.runningAt;
     if (justStarted) run.runningAt = now;

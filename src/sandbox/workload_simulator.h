@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace remedy::sandbox {
 
@@ -74,6 +75,8 @@ class WorkloadSimulator {
   bool syncPod(const std::string& ns, const std::string& name);
   bool syncDisruptionBudgets(const std::string& ns);
 
+  // The ReplicaSets a Deployment controls, oldest first.
+  std::vector<ObjectPtr> ownedReplicaSets(const std::string& ns, const std::string& uid) const;
   bool createPod(const std::string& ns, json pod);
   bool deletePod(const std::string& ns, const std::string& name);
   bool setReplicaSetReplicas(const json& rs, int32_t replicas, const json& deployment);
@@ -94,7 +97,7 @@ class WorkloadSimulator {
 
   // Worker-thread state: not shared, so unguarded.
   std::map<std::string, PodRun> podRuns_;  // "ns/name"
-  std::map<std::string, int> failures_;  // key -> consecutive failed reconciles
+  std::map<std::string, int> failures_;    // key -> consecutive failed reconciles
   uint32_t nextIp_ = 0;
 };
 

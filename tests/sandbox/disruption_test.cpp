@@ -9,12 +9,11 @@ using Clock = std::chrono::system_clock;
 
 json pod(const std::string& name, bool ready, const std::string& app = "web",
          const std::string& ownerUid = "rs-uid") {
-  json p = {{"metadata",
-             {{"name", name}, {"namespace", "default"}, {"labels", {{"app", app}}}}},
-            {"status",
-             {{"phase", "Running"},
-              {"conditions",
-               json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})}}}};
+  json p = {
+      {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"app", app}}}}},
+      {"status",
+       {{"phase", "Running"},
+        {"conditions", json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})}}}};
   if (!ownerUid.empty()) {
     p["metadata"]["ownerReferences"] = json::array(
         {{{"kind", "ReplicaSet"}, {"name", "web-1"}, {"uid", ownerUid}, {"controller", true}}});
@@ -88,14 +87,13 @@ TEST(ComputePdbCounts, PercentMinAvailableRoundsUpOverControllerScale) {
 
 TEST(ComputePdbCounts, MaxUnavailableUsesTheScaleNotThePodCount) {
   // The Deployment wants 5 but only 3 pods exist: 5 - ceil(20% of 5) = 4.
-  auto counts = computePdbCounts(pdb("b", "maxUnavailable", "20%"), pods(3, 0), fixedScale(5),
-                                 Clock::now());
+  auto counts =
+      computePdbCounts(pdb("b", "maxUnavailable", "20%"), pods(3, 0), fixedScale(5), Clock::now());
   EXPECT_EQ(counts.expectedPods, 5);
   EXPECT_EQ(counts.desiredHealthy, 4);
   EXPECT_EQ(counts.currentHealthy, 3);
   EXPECT_EQ(counts.disruptionsAllowed, 0);
-  counts = computePdbCounts(pdb("b", "maxUnavailable", 1), pods(3, 0), fixedScale(3),
-                            Clock::now());
+  counts = computePdbCounts(pdb("b", "maxUnavailable", 1), pods(3, 0), fixedScale(3), Clock::now());
   EXPECT_EQ(counts.desiredHealthy, 2);
   EXPECT_EQ(counts.disruptionsAllowed, 1);
 }
@@ -170,8 +168,11 @@ TEST(PdbStatus, WritesCountsAndConditionAndIsStableWhenNothingChanges) {
 
 TEST(PdbStatus, FailsSafeWhenTheExpectedCountIsUnknown) {
   json budget = pdb("b", "maxUnavailable", 1);
-  budget["status"] = {{"currentHealthy", 2}, {"desiredHealthy", 1}, {"disruptionsAllowed", 1},
-                      {"expectedPods", 2}, {"observedGeneration", 1}};
+  budget["status"] = {{"currentHealthy", 2},
+                      {"desiredHealthy", 1},
+                      {"disruptionsAllowed", 1},
+                      {"expectedPods", 2},
+                      {"observedGeneration", 1}};
   PdbCounts counts;
   counts.error = "found no controllers for pod \"x\"";
   json status = pdbStatus(budget, counts, Clock::now());

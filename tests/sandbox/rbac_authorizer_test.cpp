@@ -24,24 +24,22 @@ class RbacAuthorizerTest : public ::testing::Test {
   }
   void roleBinding(const std::string& ns, const std::string& name, const std::string& refKind,
                    const std::string& refName, json subjects) {
-    put(kRoleBindings, {{"metadata", {{"namespace", ns}, {"name", name}}},
-                        {"roleRef",
-                         {{"apiGroup", "rbac.authorization.k8s.io"},
-                          {"kind", refKind},
-                          {"name", refName}}},
-                        {"subjects", subjects}});
+    put(kRoleBindings,
+        {{"metadata", {{"namespace", ns}, {"name", name}}},
+         {"roleRef",
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", refKind}, {"name", refName}}},
+         {"subjects", subjects}});
   }
   void clusterRoleBinding(const std::string& name, const std::string& refName, json subjects) {
-    put(kClusterRoleBindings, {{"metadata", {{"name", name}}},
-                               {"roleRef",
-                                {{"apiGroup", "rbac.authorization.k8s.io"},
-                                 {"kind", "ClusterRole"},
-                                 {"name", refName}}},
-                               {"subjects", subjects}});
+    put(kClusterRoleBindings,
+        {{"metadata", {{"name", name}}},
+         {"roleRef",
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", refName}}},
+         {"subjects", subjects}});
   }
   static json user(const std::string& name) {
-    return json::array({{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"},
-                         {"name", name}}});
+    return json::array(
+        {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", name}}});
   }
   static Attributes request(const std::string& userName, const std::string& verb,
                             const std::string& group, const std::string& resource,
@@ -99,20 +97,20 @@ TEST_F(RbacAuthorizerTest, RoleBindingGrantsOnlyInItsNamespace) {
 }
 
 TEST_F(RbacAuthorizerTest, RoleBindingMayReferToAClusterRole) {
-  clusterRole("view-deploy", json::array({{{"apiGroups", {"apps"}},
-                                            {"resources", {"deployments"}},
-                                            {"verbs", {"get"}}}}));
+  clusterRole(
+      "view-deploy",
+      json::array({{{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"get"}}}}));
   roleBinding("shop", "viewers", "ClusterRole", "view-deploy", user("bob"));
   EXPECT_TRUE(allowed(request("bob", "get", "apps", "deployments", "shop", "web")));
   EXPECT_FALSE(allowed(request("bob", "get", "apps", "deployments", "default", "web")));
 }
 
 TEST_F(RbacAuthorizerTest, ClusterRoleBindingGrantsEverywhere) {
-  clusterRole("reader", json::array({{{"apiGroups", {"*"}},
-                                      {"resources", {"*"}},
-                                      {"verbs", {"get", "list", "watch"}}}}));
-  clusterRoleBinding("readers", "reader",
-                     json::array({{{"kind", "Group"}, {"name", "readers"}}}));
+  clusterRole(
+      "reader",
+      json::array(
+          {{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"get", "list", "watch"}}}}));
+  clusterRoleBinding("readers", "reader", json::array({{{"kind", "Group"}, {"name", "readers"}}}));
   Attributes a = request("carol", "watch", "batch", "jobs", "");
   a.user.groups.push_back("readers");
   std::string reason;
@@ -133,8 +131,7 @@ TEST_F(RbacAuthorizerTest, SubresourcesNeedTheirOwnRule) {
                      {"verbs", {"get", "patch"}}}}));
   roleBinding("default", "b", "Role", "scaler", user("bob"));
   EXPECT_TRUE(allowed(request("bob", "patch", "apps", "deployments", "default", "web", "scale")));
-  EXPECT_FALSE(
-      allowed(request("bob", "patch", "apps", "deployments", "default", "web", "status")));
+  EXPECT_FALSE(allowed(request("bob", "patch", "apps", "deployments", "default", "web", "status")));
 }
 
 TEST_F(RbacAuthorizerTest, StarSlashSubresourceMatchesThatSubresourceOfAnyResource) {
@@ -147,8 +144,8 @@ TEST_F(RbacAuthorizerTest, StarSlashSubresourceMatchesThatSubresourceOfAnyResour
 }
 
 TEST_F(RbacAuthorizerTest, StarResourceCoversSubresources) {
-  role("default", "all", json::array({{{"apiGroups", {""}}, {"resources", {"*"}},
-                                       {"verbs", {"*"}}}}));
+  role("default", "all",
+       json::array({{{"apiGroups", {""}}, {"resources", {"*"}}, {"verbs", {"*"}}}}));
   roleBinding("default", "b", "Role", "all", user("bob"));
   EXPECT_TRUE(allowed(request("bob", "create", "", "pods", "default", "p", "eviction")));
 }
@@ -167,8 +164,8 @@ TEST_F(RbacAuthorizerTest, ResourceNamesRestrictNamedRequestsOnly) {
 }
 
 TEST_F(RbacAuthorizerTest, ServiceAccountSubjects) {
-  role("shop", "r", json::array({{{"apiGroups", {""}}, {"resources", {"pods"}},
-                                  {"verbs", {"list"}}}}));
+  role("shop", "r",
+       json::array({{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"list"}}}}));
   // Without a namespace, the subject means the binding's namespace.
   roleBinding("shop", "local", "Role", "r",
               json::array({{{"kind", "ServiceAccount"}, {"name", "runner"}}}));
@@ -185,8 +182,8 @@ TEST_F(RbacAuthorizerTest, ServiceAccountSubjects) {
 }
 
 TEST_F(RbacAuthorizerTest, ServiceAccountGroupsAreBindable) {
-  clusterRole("lister", json::array({{{"apiGroups", {""}}, {"resources", {"pods"}},
-                                      {"verbs", {"list"}}}}));
+  clusterRole("lister",
+              json::array({{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"list"}}}}));
   clusterRoleBinding("all-sa-in-shop", "lister",
                      json::array({{{"kind", "Group"}, {"name", "system:serviceaccounts:shop"}}}));
   Attributes a = request("", "list", "", "pods", "default");
@@ -197,8 +194,8 @@ TEST_F(RbacAuthorizerTest, ServiceAccountGroupsAreBindable) {
 }
 
 TEST_F(RbacAuthorizerTest, ServiceAccountSubjectWithoutNamespaceInClusterBindingMatchesNobody) {
-  clusterRole("lister", json::array({{{"apiGroups", {""}}, {"resources", {"pods"}},
-                                      {"verbs", {"list"}}}}));
+  clusterRole("lister",
+              json::array({{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"list"}}}}));
   clusterRoleBinding("b", "lister",
                      json::array({{{"kind", "ServiceAccount"}, {"name", "runner"}}}));
   Attributes a = request("", "list", "", "pods", "shop");
@@ -219,8 +216,8 @@ TEST_F(RbacAuthorizerTest, MissingRoleIsReportedInTheReason) {
 }
 
 TEST_F(RbacAuthorizerTest, NonResourceUrls) {
-  clusterRole("health", json::array({{{"nonResourceURLs", {"/healthz", "/apis/*"}},
-                                      {"verbs", {"get"}}}}));
+  clusterRole("health",
+              json::array({{{"nonResourceURLs", {"/healthz", "/apis/*"}}, {"verbs", {"get"}}}}));
   clusterRoleBinding("health", "health", user("bob"));
   auto path = [](const std::string& verb, const std::string& p) {
     Attributes a;
@@ -243,19 +240,18 @@ TEST_F(RbacAuthorizerTest, NonResourceUrls) {
 
 TEST_F(RbacAuthorizerTest, RuleAllowsIsPure) {
   json rule = {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"*"}}};
-  EXPECT_TRUE(RbacAuthorizer::ruleAllows(request("u", "patch", "apps", "deployments", "d"),
-                                         rule));
+  EXPECT_TRUE(RbacAuthorizer::ruleAllows(request("u", "patch", "apps", "deployments", "d"), rule));
   EXPECT_FALSE(RbacAuthorizer::ruleAllows(request("u", "patch", "", "deployments", "d"), rule));
   EXPECT_FALSE(RbacAuthorizer::ruleAllows(request("u", "patch", "apps", "deployments", "d"),
                                           json::object()));
 }
 
 TEST_F(RbacAuthorizerTest, RulesForListsClusterThenNamespaceRules) {
-  clusterRole("c", json::array({{{"apiGroups", {""}}, {"resources", {"nodes"}},
-                                 {"verbs", {"get"}}}}));
+  clusterRole("c",
+              json::array({{{"apiGroups", {""}}, {"resources", {"nodes"}}, {"verbs", {"get"}}}}));
   clusterRoleBinding("c", "c", user("bob"));
-  role("shop", "r", json::array({{{"apiGroups", {""}}, {"resources", {"pods"}},
-                                  {"verbs", {"list"}}}}));
+  role("shop", "r",
+       json::array({{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"list"}}}}));
   roleBinding("shop", "r", "Role", "r", user("bob"));
   RbacAuthorizer authz(store_);
   auto rules = authz.rulesFor({"bob", {}}, "shop");
@@ -274,8 +270,8 @@ TEST_F(RbacAuthorizerTest, BootstrapPolicyLetsAuthenticatedUsersDiscover) {
   discovery.resourceRequest = false;
   discovery.path = "/apis/apps/v1";
   EXPECT_TRUE(allowed(discovery));
-  Attributes review = request("bob", "create", "authorization.k8s.io",
-                              "selfsubjectaccessreviews", "");
+  Attributes review =
+      request("bob", "create", "authorization.k8s.io", "selfsubjectaccessreviews", "");
   EXPECT_TRUE(allowed(review));
   EXPECT_FALSE(allowed(request("bob", "list", "", "pods", "default")));
   Attributes anonymous = discovery;

@@ -47,8 +47,8 @@ json workload(const std::string& kind, const std::string& name, int replicas,
 class WorkloadSimulatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto ns = objects_.create(type("", "namespaces"), "", {{"metadata", {{"name", "default"}}}},
-                              {});
+    auto ns =
+        objects_.create(type("", "namespaces"), "", {{"metadata", {{"name", "default"}}}}, {});
     ASSERT_TRUE(ns.ok()) << ns.error().message;
   }
   void TearDown() override {
@@ -79,8 +79,8 @@ class WorkloadSimulatorTest : public ::testing::Test {
   }
   void mergePatch(const std::string& group, const std::string& resource, const std::string& name,
                   const json& patch) {
-    auto r = objects_.patch(type(group, resource), "default", name, PatchType::Merge,
-                            patch.dump(), "", {});
+    auto r = objects_.patch(type(group, resource), "default", name, PatchType::Merge, patch.dump(),
+                            "", {});
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
 
@@ -272,9 +272,35 @@ TEST_F(WorkloadSimulatorTest, RollingBackReusesTheOldReplicaSetAsANewRevision) {
   }));
   ObjectPtr rs = get("apps", "replicasets", "web-" + firstHash);
   EXPECT_EQ((*rs)["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
-  EXPECT_EQ(get("apps", "deployments", "web")->at("metadata")["annotations"]
-                ["deployment.kubernetes.io/revision"],
+  EXPECT_EQ(get("apps", "deployments", "web")
+                ->at("metadata")["annotations"]["deployment.kubernetes.io/revision"],
             "3");
+}
+
+TEST_F(WorkloadSimulatorTest, TemplateChangesThatOnlyAddEmptyFieldsReplaceNothing) {
+  start();
+  create("apps", "deployments", workload("Deployment", "web", 2));
+  ASSERT_TRUE(eventually([&] { return rolledOut("web") && readyPodsOf("web").size() == 2; }));
+  std::set<std::string> before;
+  for (const auto& p : podsOf("web")) before.insert(p["metadata"]["name"].get<std::string>());
+  // kubectl sends Go zero values such as `resources: {}` (e.g. in `rollout undo`).
+  mergePatch("apps", "deployments", "web",
+             {{"spec",
+               {{"template",
+                 {{"spec",
+                   {{"containers", json::array({{{"name", "app"},
+                                                 {"image", "nginx:1.25"},
+                                                 {"resources", json::object()}}})}}}}}}}});
+  ASSERT_TRUE(eventually([&] {
+    ObjectPtr d = get("apps", "deployments", "web");
+    return (*d)["metadata"].value("generation", 0) == 2 && rolledOut("web");
+  }));
+  std::set<std::string> after;
+  for (const auto& p : podsOf("web")) after.insert(p["metadata"]["name"].get<std::string>());
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(get("apps", "deployments", "web")
+                ->at("metadata")["annotations"]["deployment.kubernetes.io/revision"],
+            "1");
 }
 
 TEST_F(WorkloadSimulatorTest, RecreateStrategyReplacesPodsToo) {
@@ -288,7 +314,8 @@ TEST_F(WorkloadSimulatorTest, RecreateStrategyReplacesPodsToo) {
              {{"spec", {{"template", {{"metadata", {{"annotations", {{"v", "2"}}}}}}}}}});
   ASSERT_TRUE(eventually([&] {
     auto ps = readyPodsOf("db");
-    return rolledOut("db") && ps.size() == 2 && ps[0]["metadata"]["annotations"].value("v", "") == "2";
+    return rolledOut("db") && ps.size() == 2 &&
+           ps[0]["metadata"].value("annotations", json::object()).value("v", "") == "2";
   }));
   for (const auto& p : podsOf("db")) EXPECT_NE(p["metadata"]["name"], first);
 }
@@ -336,6 +363,24 @@ TEST_F(WorkloadSimulatorTest, CrashLoopAnnotationKeepsThePodUnreadyAndRestarting
   ObjectPtr d = get("apps", "deployments", "crashy");
   EXPECT_TRUE(conditionIs(*d, "Available", "False", "MinimumReplicasUnavailable"));
   EXPECT_FALSE(rolledOut("crashy"));
+}
+
+TEST_F(WorkloadSimulatorTest, StuckRolloutExceedsItsProgressDeadline) {
+  start(0ms, 30ms);
+  json d = workload("Deployment", "stuck", 1, {{"sandbox.remedy.dev/crash-loop", "true"}});
+  d["spec"]["progressDeadlineSeconds"] = 1;
+  create("apps", "deployments", d);
+  // What makes `kubectl rollout status` fail with "exceeded its progress deadline".
+  ASSERT_TRUE(eventually([&] {
+    return conditionIs(*get("apps", "deployments", "stuck"), "Progressing", "False",
+                       "ProgressDeadlineExceeded");
+  }));
+  ObjectPtr stuck = get("apps", "deployments", "stuck");
+  const json* c = condition(*stuck, "Progressing");
+  EXPECT_EQ((*c)["message"],
+            "ReplicaSet \"stuck-" +
+                podsOf("stuck")[0]["metadata"]["labels"]["pod-template-hash"].get<std::string>() +
+                "\" has timed out progressing.");
 }
 
 TEST_F(WorkloadSimulatorTest, PodsWaitForTheReadyDelay) {
@@ -455,12 +500,14 @@ TEST_F(WorkloadSimulatorTest, JobRunsAPodToCompletion) {
 
 TEST_F(WorkloadSimulatorTest, JobRunsPodsUpToParallelismUntilCompletions) {
   start();
-  json job = {{"apiVersion", "batch/v1"},
-              {"kind", "Job"},
-              {"metadata", {{"name", "batch"}}},
-              {"spec", {{"completions", 3}, {"parallelism", 2}, {"template", podTemplate("batch")}}}};
+  json job = {
+      {"apiVersion", "batch/v1"},
+      {"kind", "Job"},
+      {"metadata", {{"name", "batch"}}},
+      {"spec", {{"completions", 3}, {"parallelism", 2}, {"template", podTemplate("batch")}}}};
   create("batch", "jobs", job);
-  ASSERT_TRUE(eventually([&] { return conditionIs(*get("batch", "jobs", "batch"), "Complete", "True"); }));
+  ASSERT_TRUE(
+      eventually([&] { return conditionIs(*get("batch", "jobs", "batch"), "Complete", "True"); }));
   EXPECT_EQ(get("batch", "jobs", "batch")->at("status")["succeeded"], 3);
   auto ps = podsOf("batch");
   EXPECT_EQ(ps.size(), 3u);
@@ -518,11 +565,12 @@ TEST_F(WorkloadSimulatorTest, DisruptionBudgetStatusFollowsThePods) {
 TEST_F(WorkloadSimulatorTest, DisruptionBudgetPercentagesCountTheControllersScale) {
   start();
   create("apps", "deployments", workload("Deployment", "api", 4));
-  create("policy", "poddisruptionbudgets",
-         {{"apiVersion", "policy/v1"},
-          {"kind", "PodDisruptionBudget"},
-          {"metadata", {{"name", "api"}}},
-          {"spec", {{"maxUnavailable", "30%"}, {"selector", {{"matchLabels", {{"app", "api"}}}}}}}});
+  create(
+      "policy", "poddisruptionbudgets",
+      {{"apiVersion", "policy/v1"},
+       {"kind", "PodDisruptionBudget"},
+       {"metadata", {{"name", "api"}}},
+       {"spec", {{"maxUnavailable", "30%"}, {"selector", {{"matchLabels", {{"app", "api"}}}}}}}});
   // 4 - ceil(30% of 4) = 2 desired healthy.
   ASSERT_TRUE(eventually([&] {
     const json& s = get("policy", "poddisruptionbudgets", "api")->value("status", json::object());
