@@ -1,0 +1,948 @@
+#include "api/runbook_validator.h"
+
+#include "api/action_catalog.h"
+#include "api/common_types.h"
+#include "api/crd_schemas.h"
+#include "api/duration.h"
+#include "api/matcher.h"
+#include "api/reference.h"
+#include "api/template.h"
+#include "api/when_expression.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+
+namespace remedy::api {
+namespace {
+
+using json = nlohmann::json;
+
+const json* get(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::optional<std::string> getString(const json& object, const char* key) {
+  const json* v = get(object, key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->get<std::string>();
+}
+
+std::optional<int64_t> getInt(const json& object, const char* key) {
+  const json* v = get(object, key);
+  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
+  return v->get<int64_t>();
+}
+
+std::string jsonQuoted(const std::string& s) { return json(s).dump(); }
+
+std::string joined(const std::vector<std::string>& items, const std::string& sep = ", ") {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : sep) + item;
+  return out;
+}
+
+bool isDnsSubdomain(const std::string& s) {
+  static const std::regex re(
+      R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
+  return s.size() <= 253 && std::regex_match(s, re);
+}
+
+bool isDnsLabel(const std::string& s) {
+  static const std::regex re(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
+  return s.size() <= 63 && std::regex_match(s, re);
+}
+
+bool isLabelName(const std::string& s) {
+  static const std::regex re(R"(^[a-zA-Z_][a-zA-Z0-9_]*$)");
+  return std::regex_match(s, re);
+}
+
+bool isHttpUrl(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+// Numeric-aware order of JSON pointers, so steps[10] sorts after steps[2].
+bool pointerLess(const std::string& a, const std::string& b) {
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    size_t ai = a.find('/', i + 1);
+    size_t bj = b.find('/', j + 1);
+    std::string ta = a.substr(i, ai == std::string::npos ? std::string::npos : ai - i);
+    std::string tb = b.substr(j, bj == std::string::npos ? std::string::npos : bj - j);
+    if (ta != tb) {
+      auto digit = [](char c) { return c >= '0' && c <= '9'; };
+      bool na = ta.size() > 1 && ta.size() < 10 && std::all_of(ta.begin() + 1, ta.end(), digit);
+      bool nb = tb.size() > 1 && tb.size() < 10 && std::all_of(tb.begin() + 1, tb.end(), digit);
+      if (na && nb) return std::stoul(ta.substr(1)) < std::stoul(tb.substr(1));
+      return ta < tb;
+    }
+    if (ai == std::string::npos || bj == std::string::npos) {
+      return ai == std::string::npos && bj != std::string::npos;
+    }
+    i = ai;
+    j = bj;
+  }
+  return a.size() < b.size();
+}
+
+class RunbookChecker {
+ public:
+  explicit RunbookChecker(const json& runbook) : runbook_(runbook) {}
+
+  std::vector<ValidationError> run() {
+    checkHeader();
+    const json* spec = get(runbook_, "spec");
+    if (spec == nullptr || !spec->is_object()) return errors_;
+    spec_ = spec;
+    FieldPath specPath = FieldPath().child("spec");
+    collectNames();
+    checkTriggers(specPath.child("triggers"));
+    checkParameters(specPath.child("parameters"));
+    checkGuardrails(specPath.child("guardrails"));
+    checkApproval(specPath.child("approval"));
+    checkSteps(specPath.child("steps"));
+    checkEscalation(specPath.child("escalation"));
+    return errors_;
+  }
+
+ private:
+  void error(const FieldPath& path, const std::string& message) {
+    errors_.push_back({path.str(), message, path.pointer()});
+  }
+
+  // ---- header ----
+
+  void checkHeader() {
+    if (auto apiVersion = getString(runbook_, "apiVersion");
+        apiVersion && *apiVersion != kApiVersion) {
+      error(FieldPath().child("apiVersion"),
+            jsonQuoted(*apiVersion) + " is not served; use " + kApiVersion);
+    }
+    const json* metadata = get(runbook_, "metadata");
+    FieldPath metaPath = FieldPath().child("metadata");
+    if (metadata == nullptr || !metadata->is_object()) {
+      error(metaPath.child("name"), "Required value");
+      return;
+    }
+    std::optional<std::string> name = getString(*metadata, "name");
+    if (!name && !getString(*metadata, "generateName")) {
+      error(metaPath.child("name"), "Required value");
+    } else if (name && !isDnsSubdomain(*name)) {
+      error(metaPath.child("name"),
+            jsonQuoted(*name) + " is not a valid name: lowercase letters, digits, '-' and '.', " +
+                "starting and ending with a letter or digit");
+    }
+    ownNamespace_ = getString(*metadata, "namespace");
+    if (ownNamespace_ && !isDnsLabel(*ownNamespace_)) {
+      error(metaPath.child("namespace"),
+            jsonQuoted(*ownNamespace_) + " is not a valid namespace name");
+    }
+  }
+
+  // ---- names known everywhere ----
+
+  void collectNames() {
+    if (const json* params = get(*spec_, "parameters"); params && params->is_array()) {
+      for (const json& p : *params) {
+        if (auto name = getString(p, "name")) allParams_.insert(*name);
+      }
+    }
+    if (const json* steps = get(*spec_, "steps"); steps && steps->is_array()) {
+      for (const json& s : *steps) {
+        std::optional<std::string> name = getString(s, "name");
+        std::vector<std::string> actions = actionsOf(s);
+        allSteps_.emplace_back(name.value_or(""), actions.size() == 1 ? actions[0] : "");
+      }
+    }
+    if (const json* guardrails = get(*spec_, "guardrails")) {
+      if (const json* allowed = get(*guardrails, "allowedNamespaces");
+          allowed && allowed->is_array()) {
+        for (const json& ns : *allowed) {
+          if (ns.is_string()) allowedNamespaces_.insert(ns.get<std::string>());
+        }
+      }
+      if (const json* scale = get(*guardrails, "scale")) {
+        guardScaleMin_ = getInt(*scale, "minReplicas");
+        guardScaleMax_ = getInt(*scale, "maxReplicas");
+        guardScaleMaxChange_ = getInt(*scale, "maxChange");
+      }
+      if (const json* pods = get(*guardrails, "podDisruption")) {
+        guardPodsMaxCount_ = getInt(*pods, "maxCount");
+        guardPodsMaxPercent_ = getInt(*pods, "maxPercent");
+      }
+    }
+  }
+
+  static std::vector<std::string> actionsOf(const json& step) {
+    std::vector<std::string> present;
+    for (const std::string& field : actionFields()) {
+      if (get(step, field.c_str()) != nullptr) present.push_back(field);
+    }
+    return present;
+  }
+
+  // ---- durations, templates, references ----
+
+  std::optional<Duration> duration(const json& object, const char* key, const FieldPath& path,
+                                   bool allowZero = true) {
+    std::optional<std::string> text = getString(object, key);
+    if (!text) return std::nullopt;
+    Result<Duration> d = parseDuration(*text);
+    if (!d.ok()) {
+      error(path.child(key), d.error());
+      return std::nullopt;
+    }
+    if (!allowZero && d.value().count() == 0) {
+      error(path.child(key), "must be longer than 0s");
+      return std::nullopt;
+    }
+    return d.value();
+  }
+
+  // Checks a template string; returns false when it does not parse.
+  bool checkTemplate(const std::string& text, const FieldPath& path, const ReferenceScope& scope,
+                     bool inParameter = false) {
+    if (!hasTemplate(text)) return true;
+    Result<Template> t = Template::parse(text);
+    if (!t.ok()) {
+      error(path, t.error());
+      return false;
+    }
+    for (const TemplateReference& ref : t->references()) {
+      if (inParameter && !ref.reference.path.empty() && ref.reference.path[0] == "steps") {
+        error(path, ref.expression + " refers to a step, but parameters are computed before " +
+                        "any step runs");
+        continue;
+      }
+      if (auto why = checkReference(ref.reference, scope)) {
+        error(path, ref.expression + " refers to " + *why);
+      }
+    }
+    return true;
+  }
+
+  // Checks every string under `node` as a template.
+  void checkTemplatesIn(const json& node, const FieldPath& path, const ReferenceScope& scope) {
+    if (node.is_string()) {
+      checkTemplate(node.get<std::string>(), path, scope);
+    } else if (node.is_array()) {
+      for (size_t i = 0; i < node.size(); ++i) checkTemplatesIn(node[i], path.index(i), scope);
+    } else if (node.is_object()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        checkTemplatesIn(it.value(), path.child(it.key()), scope);
+      }
+    }
+  }
+
+  ReferenceScope scopeBeforeStep(size_t index) const {
+    ReferenceScope scope;
+    scope.params = allParams_;
+    scope.allParams = allParams_;
+    scope.allSteps = allSteps_;
+    for (size_t i = 0; i < index && i < allSteps_.size(); ++i) {
+      scope.earlierSteps.push_back(allSteps_[i]);
+    }
+    if (index < allSteps_.size()) scope.currentStep = allSteps_[index].first;
+    return scope;
+  }
+
+  // ---- triggers ----
+
+  void checkTriggers(const FieldPath& path) {
+    const json* triggers = get(*spec_, "triggers");
+    if (triggers == nullptr || !triggers->is_array()) return;
+    for (size_t i = 0; i < triggers->size(); ++i) {
+      const json& trigger = (*triggers)[i];
+      FieldPath at = path.index(i);
+      if (!trigger.is_object()) continue;
+      bool constrained = false;
+      for (const char* field : {"alertName", "labels", "matchers", "severities"}) {
+        const json* v = get(trigger, field);
+        if (v != nullptr && !(v->is_array() && v->empty()) && !(v->is_object() && v->empty())) {
+          constrained = true;
+        }
+      }
+      if (!constrained) {
+        error(at, "matches every alert; set alertName, labels, matchers or severities");
+      }
+      if (const json* labels = get(trigger, "labels"); labels && labels->is_object()) {
+        for (auto it = labels->begin(); it != labels->end(); ++it) {
+          if (!isLabelName(it.key())) {
+            error(at.child("labels").key(it.key()),
+                  jsonQuoted(it.key()) + " is not a label name (letters, digits and '_')");
+          }
+        }
+      }
+      if (const json* matchers = get(trigger, "matchers"); matchers && matchers->is_array()) {
+        for (size_t j = 0; j < matchers->size(); ++j) {
+          if (!(*matchers)[j].is_string()) continue;
+          Result<Matcher> m = Matcher::parse((*matchers)[j].get<std::string>());
+          if (!m.ok()) error(at.child("matchers").index(j), m.error());
+        }
+      }
+    }
+  }
+
+  // ---- parameters ----
+
+  void checkParameters(const FieldPath& path) {
+    const json* params = get(*spec_, "parameters");
+    if (params == nullptr || !params->is_array()) return;
+    std::map<std::string, size_t> seen;
+    ReferenceScope scope;
+    scope.allParams = allParams_;
+    scope.allSteps = allSteps_;
+    for (size_t i = 0; i < params->size(); ++i) {
+      const json& param = (*params)[i];
+      FieldPath at = path.index(i);
+      if (!param.is_object()) continue;
+      std::optional<std::string> name = getString(param, "name");
+      if (name) {
+        auto [it, inserted] = seen.emplace(*name, i);
+        if (!inserted) {
+          error(at.child("name"), "duplicate parameter name " + jsonQuoted(*name) + " (also " +
+                                      path.index(it->second).str() + ")");
+        }
+      }
+      std::optional<std::string> value = getString(param, "value");
+      std::optional<std::string> defaultValue = getString(param, "default");
+      if (!value && !defaultValue && get(param, "value") == nullptr &&
+          get(param, "default") == nullptr) {
+        error(at, "set value (a template such as {{ alert.labels.deployment }}), default, or both");
+      }
+      if (value) checkTemplate(*value, at.child("value"), scope, true);
+      if (defaultValue && hasTemplate(*defaultValue)) {
+        error(at.child("default"), "is a literal value, not a template; put templates in value");
+      }
+      if (auto pattern = getString(param, "pattern")) {
+        Result<std::shared_ptr<const std::regex>> re = compileAnchoredRegex(*pattern);
+        if (!re.ok()) {
+          error(at.child("pattern"), re.error());
+        } else {
+          if (defaultValue && !hasTemplate(*defaultValue) &&
+              !std::regex_match(*defaultValue, *re.value())) {
+            error(at.child("default"),
+                  jsonQuoted(*defaultValue) + " does not match pattern " + jsonQuoted(*pattern));
+          }
+          if (value && !hasTemplate(*value) && !std::regex_match(*value, *re.value())) {
+            error(at.child("value"),
+                  jsonQuoted(*value) + " does not match pattern " + jsonQuoted(*pattern));
+          }
+        }
+      }
+      if (name) scope.params.insert(*name);
+    }
+  }
+
+  // ---- guardrails, approval ----
+
+  void checkGuardrails(const FieldPath& path) {
+    const json* guardrails = get(*spec_, "guardrails");
+    if (guardrails == nullptr || !guardrails->is_object()) return;
+    duration(*guardrails, "cooldown", path);
+    if (const json* max = get(*guardrails, "maxExecutions")) {
+      duration(*max, "per", path.child("maxExecutions"), false);
+    }
+    if (guardScaleMin_ && guardScaleMax_ && *guardScaleMin_ > *guardScaleMax_) {
+      error(path.child("scale").child("minReplicas"), std::to_string(*guardScaleMin_) +
+                                                          " is greater than maxReplicas (" +
+                                                          std::to_string(*guardScaleMax_) + ")");
+    }
+  }
+
+  void checkApproval(const FieldPath& path) {
+    const json* approval = get(*spec_, "approval");
+    if (approval == nullptr || !approval->is_object()) return;
+    duration(*approval, "timeout", path, false);
+    std::optional<int64_t> min = getInt(*approval, "minApprovals");
+    const json* users = get(*approval, "users");
+    const json* groups = get(*approval, "groups");
+    bool hasGroups = groups != nullptr && groups->is_array() && !groups->empty();
+    if (min && users != nullptr && users->is_array() && !hasGroups &&
+        static_cast<size_t>(*min) > users->size()) {
+      error(path.child("minApprovals"), std::to_string(*min) + " approvals are needed but only " +
+                                            std::to_string(users->size()) +
+                                            " users may approve and no groups are listed");
+    }
+  }
+
+  // ---- steps ----
+
+  void checkSteps(const FieldPath& path) {
+    const json* steps = get(*spec_, "steps");
+    if (steps == nullptr || !steps->is_array()) return;
+    std::map<std::string, size_t> seen;
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const json& step = (*steps)[i];
+      FieldPath at = path.index(i);
+      if (!step.is_object()) continue;
+      if (auto name = getString(step, "name")) {
+        auto [it, inserted] = seen.emplace(*name, i);
+        if (!inserted) {
+          error(at.child("name"), "duplicate step name " + jsonQuoted(*name) + " (also " +
+                                      path.index(it->second).str() + ")");
+        }
+      }
+      checkStep(step, at, i);
+    }
+  }
+
+  void checkStep(const json& step, const FieldPath& at, size_t index) {
+    ReferenceScope scope = scopeBeforeStep(index);
+    std::vector<std::string> actions = actionsOf(step);
+    if (actions.empty()) {
+      error(at, "has no action; set exactly one of " + joined(actionFields()));
+    } else if (actions.size() > 1) {
+      error(at, "has " + std::to_string(actions.size()) + " actions (" + joined(actions) +
+                    "); a step takes exactly one");
+    }
+    if (auto when = getString(step, "when")) {
+      Result<WhenExpression> expr = WhenExpression::parse(*when);
+      if (!expr.ok()) {
+        error(at.child("when"), expr.error());
+      } else {
+        for (const std::string& why : expr->check(scope)) error(at.child("when"), why);
+      }
+    }
+    std::optional<Duration> timeout = duration(step, "timeout", at, false);
+    if (const json* retries = get(step, "retries")) {
+      FieldPath rp = at.child("retries");
+      std::optional<Duration> backoff = duration(*retries, "backoff", rp);
+      std::optional<Duration> maxBackoff = duration(*retries, "maxBackoff", rp);
+      if (backoff && maxBackoff && *backoff > *maxBackoff) {
+        error(rp.child("backoff"), formatDuration(*backoff) + " is longer than maxBackoff (" +
+                                       formatDuration(*maxBackoff) + ")");
+      }
+    }
+    std::string action = actions.size() == 1 ? actions[0] : "";
+    checkRevert(step, at, action);
+    for (const std::string& field : actions) {
+      const json& body = step[field];
+      FieldPath ap = at.child(field);
+      checkTemplatesIn(body, ap, scope);
+      if (!body.is_object()) continue;
+      StepContext ctx{ap, timeout.value_or(defaultTimeout(field))};
+      if (field == "scale") checkScale(body, ctx);
+      if (field == "rolloutRestart") checkRolloutRestart(body, ctx);
+      if (field == "deletePods") checkDeletePods(body, ctx);
+      if (field == "waitFor") checkWaitFor(body, ctx);
+      if (field == "runJob") checkRunJob(body, ctx);
+      if (field == "postgres") checkPostgres(body, ctx);
+      if (field == "redis") checkRedis(body, ctx);
+      if (field == "http") checkHttp(body, ctx);
+      if (field == "prometheusCheck") checkPrometheus(body, ctx);
+      if (field == "notify") checkNotification(body, ap);
+      if (field == "patch") checkPatch(body, ctx);
+      if (field == "apply") checkApply(body, ctx);
+    }
+  }
+
+  static Duration defaultTimeout(const std::string& action) {
+    if (action == "waitForResolved") return std::chrono::minutes(30);
+    if (action == "waitFor" || action == "runJob" || action == "prometheusCheck") {
+      return std::chrono::minutes(10);
+    }
+    return std::chrono::minutes(5);
+  }
+
+  struct StepContext {
+    FieldPath path;
+    Duration timeout;
+  };
+
+  void checkRevert(const json& step, const FieldPath& at, const std::string& action) {
+    const json* revert = get(step, "revert");
+    if (revert == nullptr || !revert->is_object()) return;
+    FieldPath rp = at.child("revert");
+    const ActionInfo* info = findAction(action);
+    bool revertible = info != nullptr && info->revertible;
+    if (action == "redis") {
+      revertible = get(step["redis"], "configSet") != nullptr;
+    }
+    if (!action.empty() && !revertible) {
+      error(rp, "only scale, patch, apply and redis.configSet changes can be reverted, not " +
+                    (action == "redis" ? std::string("other redis operations") : action));
+    }
+    duration(*revert, "after", rp, false);
+    const json* onResolved = get(*revert, "onResolved");
+    bool resolves = onResolved != nullptr && onResolved->is_boolean() && onResolved->get<bool>();
+    if (get(*revert, "after") == nullptr && !resolves) {
+      error(rp, "set after (such as 30m), onResolved: true, or both");
+    }
+  }
+
+  // Checks a target's literal fields (templated ones are checked when rendered).
+  void checkTarget(const json& body, const FieldPath& path,
+                   const std::vector<std::string>& kinds = {}) {
+    const json* target = get(body, "target");
+    if (target == nullptr || !target->is_object()) return;
+    FieldPath tp = path.child("target");
+    std::string kind = getString(*target, "kind").value_or("Deployment");
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      std::vector<std::string> head(kinds.begin(), kinds.end() - 1);
+      error(tp.child("kind"), jsonQuoted(kind) + " is not supported here; use " + joined(head) +
+                                  " or " + kinds.back());
+    }
+    if (!getString(*target, "apiVersion") && !defaultApiVersion(kind)) {
+      error(tp.child("apiVersion"),
+            "Required value: kind " + jsonQuoted(kind) + " has no default apiVersion");
+    }
+    if (auto name = getString(*target, "name");
+        name && !hasTemplate(*name) && !isDnsSubdomain(*name)) {
+      error(tp.child("name"), jsonQuoted(*name) + " is not a valid object name");
+    }
+    checkNamespace(*target, "namespace", tp);
+  }
+
+  void checkNamespace(const json& object, const char* key, const FieldPath& path) {
+    std::optional<std::string> ns = getString(object, key);
+    if (!ns || hasTemplate(*ns)) return;
+    if (!isDnsLabel(*ns)) {
+      error(path.child(key), jsonQuoted(*ns) + " is not a valid namespace name");
+      return;
+    }
+    if (ownNamespace_ && *ns != *ownNamespace_ && !allowedNamespaces_.count(*ns)) {
+      error(path.child(key), jsonQuoted(*ns) + " is neither the Runbook's namespace (" +
+                                 *ownNamespace_ + ") nor in spec.guardrails.allowedNamespaces");
+    }
+  }
+
+  void checkScale(const json& body, const StepContext& ctx) {
+    checkTarget(body, ctx.path);
+    std::optional<int64_t> min = getInt(body, "minReplicas");
+    std::optional<int64_t> max = getInt(body, "maxReplicas");
+    if (min && max && *min > *max) {
+      error(ctx.path.child("minReplicas"),
+            std::to_string(*min) + " is greater than maxReplicas (" + std::to_string(*max) + ")");
+    }
+    const json* replicas = get(body, "replicas");
+    if (replicas == nullptr) return;
+    FieldPath rp = ctx.path.child("replicas");
+    std::optional<int64_t> absolute;
+    std::optional<int64_t> change;
+    if (replicas->is_number_integer()) {
+      absolute = replicas->get<int64_t>();
+    } else if (replicas->is_string()) {
+      std::string text = replicas->get<std::string>();
+      static const std::regex number(R"(^[0-9]+$)");
+      static const std::regex relative(R"(^[+-][0-9]+$)");
+      if (hasTemplate(text)) return;  // checked as a template; the engine checks the result
+      if (std::regex_match(text, number) && text.size() < 10) {
+        absolute = std::stoll(text);
+      } else if (std::regex_match(text, relative) && text.size() < 10) {
+        change = std::stoll(text);
+      } else {
+        error(rp, jsonQuoted(text) + " is not a number or a relative change like \"+2\"");
+        return;
+      }
+    } else {
+      return;  // the schema reports the type
+    }
+    if (absolute) {
+      if (*absolute < 0) {
+        error(rp, std::to_string(*absolute) + " is negative");
+      } else if (max && *absolute > *max) {
+        error(rp,
+              std::to_string(*absolute) + " is above maxReplicas (" + std::to_string(*max) + ")");
+      } else if (min && *absolute < *min) {
+        error(rp,
+              std::to_string(*absolute) + " is below minReplicas (" + std::to_string(*min) + ")");
+      } else if (guardScaleMax_ && *absolute > *guardScaleMax_) {
+        error(rp, std::to_string(*absolute) + " is above spec.guardrails.scale.maxReplicas (" +
+                      std::to_string(*guardScaleMax_) + ")");
+      } else if (guardScaleMin_ && *absolute < *guardScaleMin_) {
+        error(rp, std::to_string(*absolute) + " is below spec.guardrails.scale.minReplicas (" +
+                      std::to_string(*guardScaleMin_) + ")");
+      }
+    }
+    if (change && guardScaleMaxChange_ && std::abs(*change) > *guardScaleMaxChange_) {
+      error(rp, "a change of " + replicas->get<std::string>() +
+                    " exceeds spec.guardrails.scale.maxChange (" +
+                    std::to_string(*guardScaleMaxChange_) + ")");
+    }
+    if (change && *change == 0) error(rp, "a change of 0 does nothing");
+  }
+
+  void checkRolloutRestart(const json& body, const StepContext& ctx) {
+    checkTarget(body, ctx.path, {"Deployment", "StatefulSet", "DaemonSet"});
+  }
+
+  void checkDeletePods(const json& body, const StepContext& ctx) {
+    bool hasTarget = get(body, "target") != nullptr;
+    bool hasSelector = get(body, "selector") != nullptr;
+    if (hasTarget == hasSelector) {
+      error(ctx.path, hasTarget ? "set target or selector, not both"
+                                : "set target (a workload) or selector (pod labels)");
+    }
+    checkTarget(body, ctx.path);
+    if (hasTarget && get(body, "namespace") != nullptr) {
+      error(ctx.path.child("namespace"),
+            "is only used with selector; set target.namespace instead");
+    }
+    checkNamespace(body, "namespace", ctx.path);
+    if (const json* selector = get(body, "selector")) {
+      if (const json* exprs = get(*selector, "matchExpressions"); exprs && exprs->is_array()) {
+        for (size_t i = 0; i < exprs->size(); ++i) {
+          const json& req = (*exprs)[i];
+          FieldPath rp = ctx.path.child("selector").child("matchExpressions").index(i);
+          std::string op = getString(req, "operator").value_or("");
+          const json* values = get(req, "values");
+          bool hasValues = values != nullptr && values->is_array() && !values->empty();
+          if ((op == "In" || op == "NotIn") && !hasValues) {
+            error(rp.child("values"), "Required value: " + op + " needs at least one value");
+          }
+          if ((op == "Exists" || op == "DoesNotExist") && hasValues) {
+            error(rp.child("values"), op + " takes no values");
+          }
+        }
+      }
+    }
+    if (auto count = getInt(body, "maxCount");
+        count && guardPodsMaxCount_ && *count > *guardPodsMaxCount_) {
+      error(ctx.path.child("maxCount"), std::to_string(*count) +
+                                            " exceeds spec.guardrails.podDisruption.maxCount (" +
+                                            std::to_string(*guardPodsMaxCount_) + ")");
+    }
+    if (auto pct = getInt(body, "maxPercent");
+        pct && guardPodsMaxPercent_ && *pct > *guardPodsMaxPercent_) {
+      error(ctx.path.child("maxPercent"),
+            std::to_string(*pct) + " exceeds spec.guardrails.podDisruption.maxPercent (" +
+                std::to_string(*guardPodsMaxPercent_) + ")");
+    }
+  }
+
+  void checkPoll(const json& body, const char* key, const StepContext& ctx) {
+    std::optional<Duration> d = duration(body, key, ctx.path, false);
+    if (d && *d >= ctx.timeout) {
+      error(ctx.path.child(key), formatDuration(*d) + " is not shorter than the step's timeout (" +
+                                     formatDuration(ctx.timeout) + ")");
+    }
+  }
+
+  void checkWaitFor(const json& body, const StepContext& ctx) {
+    checkTarget(body, ctx.path);
+    std::vector<std::string> set;
+    for (const char* f : {"condition", "field", "state"}) {
+      if (get(body, f) != nullptr) set.push_back(f);
+    }
+    if (set.size() != 1) {
+      error(ctx.path, set.empty()
+                          ? "set one of condition, field or state"
+                          : "set one of condition, field or state, not " + joined(set, " and "));
+    }
+    checkPoll(body, "pollInterval", ctx);
+    if (const json* field = get(body, "field")) {
+      std::string op = getString(*field, "operator").value_or("Equal");
+      std::optional<std::string> value = getString(*field, "value");
+      if (op != "Equal" && op != "NotEqual" && value && !hasTemplate(*value)) {
+        char* end = nullptr;
+        std::strtod(value->c_str(), &end);
+        if (value->empty() || end != value->c_str() + value->size()) {
+          error(ctx.path.child("field").child("value"),
+                jsonQuoted(*value) + " is not a number, and " + op + " compares numbers");
+        }
+      }
+    }
+  }
+
+  void checkRunJob(const json& body, const StepContext& ctx) {
+    duration(body, "ttlAfterFinished", ctx.path);
+    const json* tmpl = get(body, "template");
+    if (tmpl == nullptr) return;
+    FieldPath sp = ctx.path.child("template").child("spec");
+    const json* spec = get(*tmpl, "spec");
+    if (spec == nullptr || !spec->is_object()) return;
+    const json* containers = get(*spec, "containers");
+    if (containers == nullptr || !containers->is_array() || containers->empty()) {
+      error(sp.child("containers"), "Required value: a Job needs at least one container");
+    } else {
+      for (size_t i = 0; i < containers->size(); ++i) {
+        for (const char* required : {"name", "image"}) {
+          if (getString((*containers)[i], required) == std::nullopt) {
+            error(sp.child("containers").index(i).child(required), "Required value");
+          }
+        }
+      }
+    }
+    if (auto policy = getString(*spec, "restartPolicy"); policy && *policy == "Always") {
+      error(sp.child("restartPolicy"), "a Job's pods cannot use Always; use Never or OnFailure");
+    }
+  }
+
+  void checkPostgres(const json& body, const StepContext& ctx) {
+    std::vector<std::string> ops;
+    for (const char* f : {"activityReport", "cancelBackends", "terminateBackends"}) {
+      if (get(body, f) != nullptr) ops.push_back(f);
+    }
+    if (ops.size() != 1) {
+      error(ctx.path, ops.empty()
+                          ? "set one of activityReport, cancelBackends or terminateBackends"
+                          : "set one of activityReport, cancelBackends or terminateBackends, not " +
+                                joined(ops, " and "));
+    }
+    for (const std::string& op : ops) {
+      const json& filter = body[op];
+      FieldPath fp = ctx.path.child(op);
+      if (!filter.is_object()) continue;
+      duration(filter, "olderThan", fp);
+      if (auto pattern = getString(filter, "queryPattern")) {
+        try {
+          std::regex re(*pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          error(fp.child("queryPattern"),
+                jsonQuoted(*pattern) + " is not a valid regular expression: " + e.what());
+        }
+      }
+      if (op == "activityReport") continue;
+      bool filtered = false;
+      for (const char* f :
+           {"olderThan", "states", "databases", "users", "applicationNames", "queryPattern"}) {
+        const json* v = get(filter, f);
+        if (v != nullptr && !(v->is_array() && v->empty())) filtered = true;
+      }
+      if (!filtered) {
+        error(fp, "set at least one filter (olderThan, states, databases, users, " +
+                      std::string("applicationNames or queryPattern); without one it would ") +
+                      (op == "cancelBackends" ? "cancel" : "terminate") + " every backend");
+      }
+    }
+  }
+
+  void checkRedis(const json& body, const StepContext& ctx) {
+    std::vector<std::string> ops;
+    for (const char* f : {"info", "configSet", "deleteKeys"}) {
+      if (get(body, f) != nullptr) ops.push_back(f);
+    }
+    if (ops.size() != 1) {
+      error(ctx.path,
+            ops.empty() ? "set one of info, configSet or deleteKeys"
+                        : "set one of info, configSet or deleteKeys, not " + joined(ops, " and "));
+    }
+    if (const json* del = get(body, "deleteKeys")) {
+      std::optional<std::string> pattern = getString(*del, "pattern");
+      if (pattern && (*pattern == "*" || *pattern == "**")) {
+        error(ctx.path.child("deleteKeys").child("pattern"),
+              jsonQuoted(*pattern) +
+                  " would delete every key; use a narrower pattern such as \"cache:*\"");
+      }
+    }
+  }
+
+  void checkUrlOrSecret(const json& body, const FieldPath& path) {
+    bool hasUrl = get(body, "url") != nullptr;
+    bool hasFrom = get(body, "urlFrom") != nullptr;
+    if (hasUrl == hasFrom) {
+      error(path, hasUrl ? "set url or urlFrom, not both" : "set url or urlFrom");
+    }
+    // A URL that starts with a template is checked when rendered.
+    if (auto url = getString(body, "url"); url && url->rfind("{{", 0) != 0 && !isHttpUrl(*url)) {
+      error(path.child("url"), jsonQuoted(*url) + " is not an http:// or https:// URL");
+    }
+  }
+
+  void checkHttp(const json& body, const StepContext& ctx) {
+    checkUrlOrSecret(body, ctx.path);
+    std::string method = getString(body, "method").value_or("GET");
+    if ((method == "GET" || method == "HEAD") && get(body, "body") != nullptr) {
+      error(ctx.path.child("body"), "a " + method + " request has no body; set method: POST");
+    }
+    if (const json* headers = get(body, "headers"); headers && headers->is_array()) {
+      for (size_t i = 0; i < headers->size(); ++i) {
+        bool hasValue = get((*headers)[i], "value") != nullptr;
+        bool hasFrom = get((*headers)[i], "valueFrom") != nullptr;
+        if (hasValue == hasFrom) {
+          error(ctx.path.child("headers").index(i),
+                hasValue ? "set value or valueFrom, not both" : "set value or valueFrom");
+        }
+      }
+    }
+  }
+
+  void checkPrometheus(const json& body, const StepContext& ctx) {
+    if (auto url = getString(body, "url"); url && !hasTemplate(*url) && !isHttpUrl(*url)) {
+      error(ctx.path.child("url"), jsonQuoted(*url) + " is not an http:// or https:// URL");
+    }
+    checkPoll(body, "pollInterval", ctx);
+    checkPoll(body, "holdFor", ctx);
+  }
+
+  void checkNotification(const json& body, const FieldPath& path) {
+    if (!body.is_object()) return;
+    checkUrlOrSecret(body, path);
+  }
+
+  void checkPatch(const json& body, const StepContext& ctx) {
+    checkTarget(body, ctx.path);
+    std::vector<std::string> kinds;
+    for (const char* f : {"mergePatch", "strategicMergePatch", "jsonPatch"}) {
+      if (get(body, f) != nullptr) kinds.push_back(f);
+    }
+    if (kinds.size() != 1) {
+      error(ctx.path, kinds.empty()
+                          ? "set one of mergePatch, strategicMergePatch or jsonPatch"
+                          : "set one of mergePatch, strategicMergePatch or jsonPatch, not " +
+                                joined(kinds, " and "));
+    }
+    for (const char* f : {"mergePatch", "strategicMergePatch"}) {
+      const json* patch = get(body, f);
+      if (patch != nullptr && patch->is_object() && patch->empty()) {
+        error(ctx.path.child(f), "an empty patch changes nothing");
+      }
+    }
+    if (const json* ops = get(body, "jsonPatch"); ops && ops->is_array()) {
+      for (size_t i = 0; i < ops->size(); ++i) {
+        const json& op = (*ops)[i];
+        FieldPath op_path = ctx.path.child("jsonPatch").index(i);
+        std::string name = getString(op, "op").value_or("");
+        if ((name == "move" || name == "copy") && get(op, "from") == nullptr) {
+          error(op_path.child("from"), "Required value: " + name + " needs from");
+        }
+        if ((name == "add" || name == "replace" || name == "test") && !op.contains("value")) {
+          error(op_path.child("value"), "Required value: " + name + " needs value");
+        }
+      }
+    }
+  }
+
+  void checkApply(const json& body, const StepContext& ctx) {
+    const json* manifest = get(body, "manifest");
+    if (manifest == nullptr || !manifest->is_object()) return;
+    FieldPath mp = ctx.path.child("manifest");
+    if (const json* metadata = get(*manifest, "metadata")) {
+      if (auto name = getString(*metadata, "name");
+          name && !hasTemplate(*name) && !isDnsSubdomain(*name)) {
+        error(mp.child("metadata").child("name"),
+              jsonQuoted(*name) + " is not a valid object name");
+      }
+      checkNamespace(*metadata, "namespace", mp.child("metadata"));
+    }
+  }
+
+  // ---- escalation ----
+
+  void checkEscalation(const FieldPath& path) {
+    const json* escalation = get(*spec_, "escalation");
+    if (escalation == nullptr || !escalation->is_object()) return;
+    // Escalation runs after the steps, so it may read any step (with a
+    // default, since a step may not have run).
+    ReferenceScope scope = scopeBeforeStep(allSteps_.size());
+    auto checkList = [&](const json* list, const FieldPath& lp) {
+      if (list == nullptr || !list->is_array()) return;
+      for (size_t i = 0; i < list->size(); ++i) {
+        checkTemplatesIn((*list)[i], lp.index(i), scope);
+        checkNotification((*list)[i], lp.index(i));
+      }
+    };
+    checkList(get(*escalation, "notify"), path.child("notify"));
+    const json* tiers = get(*escalation, "tiers");
+    if (tiers == nullptr || !tiers->is_array()) return;
+    std::optional<Duration> previous;
+    for (size_t i = 0; i < tiers->size(); ++i) {
+      const json& tier = (*tiers)[i];
+      FieldPath tp = path.child("tiers").index(i);
+      std::optional<Duration> after = duration(tier, "after", tp);
+      if (after && previous && *after <= *previous) {
+        error(tp.child("after"),
+              formatDuration(*after) + " is not later than tiers[" + std::to_string(i - 1) +
+                  "].after (" + formatDuration(*previous) + "); tiers must be in increasing order");
+      }
+      if (after) previous = after;
+      checkList(get(tier, "notify"), tp.child("notify"));
+    }
+  }
+
+  const json& runbook_;
+  const json* spec_ = nullptr;
+  std::vector<ValidationError> errors_;
+  std::optional<std::string> ownNamespace_;
+  std::set<std::string> allParams_;
+  std::vector<std::pair<std::string, std::string>> allSteps_;
+  std::set<std::string> allowedNamespaces_;
+  std::optional<int64_t> guardScaleMin_;
+  std::optional<int64_t> guardScaleMax_;
+  std::optional<int64_t> guardScaleMaxChange_;
+  std::optional<int64_t> guardPodsMaxCount_;
+  std::optional<int64_t> guardPodsMaxPercent_;
+};
+
+// Schema errors, minus those on a field the semantic checks already explain
+// better, plus the semantic errors; sorted by field, duplicates removed.
+std::vector<ValidationError> merge(std::vector<ValidationError> schema,
+                                   std::vector<ValidationError> semantic) {
+  std::set<std::string> semanticPaths;
+  for (const ValidationError& e : semantic) semanticPaths.insert(e.pointer);
+  std::vector<ValidationError> all;
+  for (ValidationError& e : schema) {
+    if (!semanticPaths.count(e.pointer)) all.push_back(std::move(e));
+  }
+  for (ValidationError& e : semantic) all.push_back(std::move(e));
+  std::stable_sort(all.begin(), all.end(), [](const ValidationError& a, const ValidationError& b) {
+    return pointerLess(a.pointer, b.pointer);
+  });
+  std::vector<ValidationError> unique;
+  for (ValidationError& e : all) {
+    bool duplicate = std::any_of(unique.begin(), unique.end(), [&](const ValidationError& u) {
+      return u.pointer == e.pointer && u.message == e.message;
+    });
+    if (!duplicate) unique.push_back(std::move(e));
+  }
+  return unique;
+}
+
+std::vector<ValidationError> schemaErrors(const std::string& kind, const json& object) {
+  const SchemaValidator* validator = schemaValidatorFor(kind);
+  if (validator == nullptr) return {};
+  return validator->validate(object);
+}
+
+}  // namespace
+
+std::vector<ValidationError> validateRunbookSemantics(const json& runbook) {
+  if (!runbook.is_object()) return {{"", "a Runbook must be an object", ""}};
+  return RunbookChecker(runbook).run();
+}
+
+std::vector<ValidationError> validateRunbook(const json& runbook) {
+  if (!runbook.is_object()) return {{"", "a Runbook must be an object", ""}};
+  return merge(schemaErrors("Runbook", runbook), validateRunbookSemantics(runbook));
+}
+
+std::vector<ValidationError> validateIncident(const json& incident) {
+  if (!incident.is_object()) return {{"", "an Incident must be an object", ""}};
+  std::vector<ValidationError> semantic;
+  const json* spec = get(incident, "spec");
+  if (spec != nullptr) {
+    if (const json* alert = get(*spec, "alert")) {
+      if (const json* labels = get(*alert, "labels"); labels && labels->is_object()) {
+        for (auto it = labels->begin(); it != labels->end(); ++it) {
+          if (!isLabelName(it.key())) {
+            FieldPath p = FieldPath().child("spec").child("alert").child("labels").key(it.key());
+            semantic.push_back(
+                {p.str(), jsonQuoted(it.key()) + " is not a label name", p.pointer()});
+          }
+        }
+      }
+    }
+  }
+  return merge(schemaErrors("Incident", incident), std::move(semantic));
+}
+
+std::vector<ValidationError> validateApproval(const json& approval) {
+  if (!approval.is_object()) return {{"", "an Approval must be an object", ""}};
+  return merge(schemaErrors("Approval", approval), {});
+}
+
+std::string formatErrors(const std::vector<ValidationError>& errors) {
+  std::vector<std::string> lines;
+  for (const ValidationError& e : errors) lines.push_back(e.str());
+  return joined(lines, "; ");
+}
+
+}  // namespace remedy::api
