@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The API as users meet it: the CRDs apply to the sandbox, kubectl explain
+# teaches them, the example Runbooks apply, the schema refuses malformed ones
+# with the field path, and `remedyctl validate` prints each mistake.
+# usage: api_crds_test.sh PATH/TO/remedyctl
+source "$(dirname "$0")/lib.sh"
+REMEDYCTL=$1
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+KUBECTL_BIN=${KUBECTL:-$(command -v kubectl)}
+
+start_sandbox "$REMEDYCTL" --tls
+k() { "$KUBECTL_BIN" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$WORKDIR/cache" "$@"; }
+
+out=$(k apply -f "$ROOT/crds/" 2>&1)
+assert_contains "the Runbook CRD applies" "customresourcedefinition.apiextensions.k8s.io/runbooks.remedy.dev created" "$out"
+assert_contains "the Incident CRD applies" "customresourcedefinition.apiextensions.k8s.io/incidents.remedy.dev created" "$out"
+assert_contains "the Approval CRD applies" "customresourcedefinition.apiextensions.k8s.io/approvals.remedy.dev created" "$out"
+out=$(k wait --for=condition=Established crd/runbooks.remedy.dev crd/incidents.remedy.dev crd/approvals.remedy.dev --timeout=30s 2>&1)
+assert_eq "the three CRDs are Established" "3" "$(grep -c 'condition met' <<<"$out")"
+
+out=$(k explain runbook.spec.steps 2>&1)
+assert_contains "kubectl explain runbook.spec.steps describes steps" "exactly one action field" "$out"
+assert_contains "kubectl explain lists the actions" "rolloutRestart" "$out"
+out=$(k explain incident.status.phase 2>&1)
+assert_contains "kubectl explain incident.status.phase describes the phases" "AwaitingApproval" "$out"
+
+k create namespace shop >/dev/null
+out=$(k apply -f "$ROOT/runbooks/examples/" 2>&1)
+count=$(ls "$ROOT"/runbooks/examples/*.yaml | wc -l)
+assert_eq "every example Runbook applies" "$count" "$(grep -c 'runbook.remedy.dev/.* created' <<<"$out")"
+out=$(k get runbooks -n shop 2>&1)
+assert_contains "kubectl get runbooks prints the printer columns" "NAME                            READY   STEPS   LAST RUN   AGE" "$out"
+assert_contains "kubectl get rb (short name) works" "db-connection-pool-exhaustion" "$(k get rb -n shop 2>&1)"
+
+k apply -n shop -f - >/dev/null <<'YAML'
+apiVersion: remedy.dev/v1alpha1
+kind: Incident
+metadata:
+  name: db-pool-1
+spec:
+  source: Manual
+  alert:
+    name: DatabaseConnectionPoolExhausted
+    status: firing
+    labels: {severity: critical, deployment: backend}
+YAML
+out=$(k get incidents -n shop 2>&1)
+assert_contains "kubectl get incidents prints the printer columns" "PHASE" "$out"
+assert_contains "kubectl get incidents prints the alert" "DatabaseConnectionPoolExhausted" "$out"
+
+# Each invalid Runbook states the message remedyctl validate must print on
+# its first line ("# expect: line N: path: message").
+for f in "$ROOT"/runbooks/invalid/*.yaml; do
+  expect=$(head -n1 "$f" | sed -n 's/^# expect: line \([0-9]*\): \(.*\)$/\1: \2/p')
+  name=$(basename "$f")
+  out=$("$REMEDYCTL" validate "$f" 2>/dev/null)
+  rc=$?
+  assert_eq "remedyctl validate $name exits 1" "1" "$rc"
+  assert_contains "remedyctl validate $name prints file:line: path: message" "$f:$expect" "$out"
+  # The API server's schema refuses what it can check, naming the field.
+  path=$(cut -d' ' -f2 <<<"$expect" | sed 's/:$//; s/\[[^]]*\]$//')
+  server=$(k apply -n shop -f "$f" 2>&1)
+  if [[ "$server" == *"is invalid"* ]]; then
+    assert_contains "the API server refuses $name naming the field" "${path%%[*}" "$server"
+  fi
+done
+out=$("$REMEDYCTL" validate "$ROOT"/runbooks/examples/*.yaml 2>&1)
+assert_eq "remedyctl validate accepts every example" "0" "$?"
+
+finish
