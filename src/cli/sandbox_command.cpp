@@ -25,6 +25,7 @@ void sandboxUsage(FILE* out) {
                "  --kubeconfig-out PATH    write a kubeconfig for the admin there\n"
                "  --authorization          enforce RBAC for every identity but the admin\n"
                "  --pod-ready-delay MS     how long new pods take to become Ready (default 0)\n"
+               "  --crash-loop-interval MS how often crash-looping pods restart (default 2000)\n"
                "  --bookmark-interval S    seconds between watch bookmarks (default 60)\n");
 }
 
@@ -87,6 +88,8 @@ int runSandbox(const Args& args) {
       options.authorization = true;
     } else if (a == "--pod-ready-delay") {
       options.podReadyDelay = std::chrono::milliseconds(number(a, value()));
+    } else if (a == "--crash-loop-interval") {
+      options.crashLoopInterval = std::chrono::milliseconds(number(a, value()));
     } else if (a == "--bookmark-interval") {
       options.bookmarkInterval = std::chrono::seconds(number(a, value()));
     } else {

@@ -274,8 +274,9 @@ std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {
     std::string path = "spec.versions[" + std::to_string(i) + "]";
     if (v.value("storage", false)) ++storage;
     if (v.contains("schema") && v["schema"].contains("openAPIV3Schema")) {
-      for (const auto& problem : checkStructural(v["schema"]["openAPIV3Schema"])) {
-        causes.push_back({"FieldValueInvalid", problem, path + ".schema.openAPIV3Schema"});
+      for (auto& cause :
+           checkStructuralSchema(v["schema"]["openAPIV3Schema"], path + ".schema.openAPIV3Schema")) {
+        causes.push_back(std::move(cause));
       }
     } else {
       causes.push_back({"FieldValueRequired", "Required value: schemas are required",

@@ -500,8 +500,16 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
     }
     return std::make_shared<const json>(std::move(object));
   }
-  return store_.create(type.storageKey(), std::move(object),
-                       [&] { return ApiError::alreadyExists(type.group, type.resource, name); });
+  auto created = store_.create(type.storageKey(), std::move(object), [&] {
+    return ApiError::alreadyExists(type.group, type.resource, name);
+  });
+  // The service-account controller gives every namespace a "default" account.
+  if (created.ok() && type.group.empty() && type.resource == "namespaces") {
+    if (auto sa = registry_.find("", "v1", "serviceaccounts")) {
+      this->create(*sa, name, {{"metadata", {{"name", "default"}}}}, {});
+    }
+  }
+  return created;
 }
 
 std::optional<ApiError> Objects::establish(json& crd) {
@@ -619,6 +627,12 @@ Result<ObjectPtr> Objects::writeUpdate(
   if (result.ok() && deletedNow) {
     if (isCrd) registry_.unregisterCustomResource(name);
     collectDependents(*deletedNow, scopedNs, "Background");
+    // The last finalized object of a terminating namespace lets the
+    // namespace go.
+    if (!scopedNs.empty()) {
+      auto nsObj = store_.get("/namespaces", "", scopedNs);
+      if (nsObj && (*nsObj)["metadata"].contains("deletionTimestamp")) finalizeNamespace(scopedNs);
+    }
   }
   return result;
 }
@@ -664,9 +678,6 @@ Result<ObjectPtr> Objects::patch(const ResourceType& type, const std::string& ns
                      [&](const json& current) -> Result<json> {
                        switch (patchType) {
                          case PatchType::Merge:
-                           if (!patchDoc.is_object()) {
-                             return ApiError::badRequest("merge patch must be a JSON object");
-                           }
                            return applyMergePatch(current, patchDoc);
                          case PatchType::Json:
                            return applyJsonPatch(current, patchDoc);

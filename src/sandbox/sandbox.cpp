@@ -41,10 +41,8 @@ struct Sandbox::Impl {
 
   void bootstrap() {
     auto nsType = registry.find("", "v1", "namespaces");
-    auto saType = registry.find("", "v1", "serviceaccounts");
     for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
       objects.create(*nsType, "", {{"metadata", {{"name", ns}}}}, {});
-      objects.create(*saType, ns, {{"metadata", {{"name", "default"}}}}, {});
     }
     for (auto& [key, object] : bootstrapRbacObjects()) {
       auto slash = key.find('/');
@@ -83,7 +81,8 @@ std::optional<std::string> Sandbox::start() {
       sc, [api](const http::Request& req, http::Responder& resp) { api->handle(req, resp); });
   if (auto err = i.server->start()) return err;
   i.api->setServerAddress(i.options.bindAddress + ":" + std::to_string(i.server->port()));
-  i.simulator = std::make_unique<WorkloadSimulator>(i.objects, i.options.podReadyDelay);
+  i.simulator = std::make_unique<WorkloadSimulator>(i.objects, i.options.podReadyDelay,
+                                                     i.options.crashLoopInterval);
   i.simulator->start();
   return std::nullopt;
 }

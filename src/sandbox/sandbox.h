@@ -24,6 +24,8 @@ struct SandboxOptions {
   bool authorization = false;
   // How long a new pod takes to become Running and Ready.
   std::chrono::milliseconds podReadyDelay{0};
+  // How often a pod annotated sandbox.remedy.dev/crash-loop restarts.
+  std::chrono::milliseconds crashLoopInterval{std::chrono::seconds(2)};
   // How often a watch that asked for bookmarks gets one.
   std::chrono::milliseconds bookmarkInterval{std::chrono::seconds(60)};
   // Watch events kept for resumption by resourceVersion.
