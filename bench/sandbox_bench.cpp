@@ -212,8 +212,10 @@ int main(int argc, char** argv) {
   for (int w = 0; w < o.watchers; ++w) {
     watchers.emplace_back([&] {
       Connection c(port, token);
-      c.startWatch("/api/v1/namespaces/default/configmaps?watch=true&fieldSelector=metadata.name%3Dprobe&resourceVersion=" +
-                   std::to_string(sb.store().currentResourceVersion()));
+      c.startWatch(
+          "/api/v1/namespaces/default/"
+          "configmaps?watch=true&fieldSelector=metadata.name%3Dprobe&resourceVersion=" +
+          std::to_string(sb.store().currentResourceVersion()));
       ++ready;
       for (int received = 0; received < o.events - 1;) {
         std::string line = c.nextLine();
@@ -248,9 +250,10 @@ int main(int argc, char** argv) {
   }
   sb.closeAllWatches();
   for (auto& t : watchers) t.join();
-  std::printf("WATCH  %d watchers, %d events: delivery latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              o.watchers, o.events - 1, percentile(latencies, 0.5), percentile(latencies, 0.99),
-              percentile(latencies, 1.0));
+  std::printf(
+      "WATCH  %d watchers, %d events: delivery latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      o.watchers, o.events - 1, percentile(latencies, 0.5), percentile(latencies, 0.99),
+      percentile(latencies, 1.0));
   sb.stop();
   return 0;
 }

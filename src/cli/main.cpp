@@ -16,17 +16,20 @@ struct Command {
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> c = {
-      {"sandbox", {remedy::cli::runSandbox,
-                   "run an in-memory Kubernetes API server and write a kubeconfig for it"}},
-      {"validate", {remedy::cli::runValidate,
-                    "check Runbook manifests offline: file:line: path: message per error"}},
+      {"sandbox",
+       {remedy::cli::runSandbox,
+        "run an in-memory Kubernetes API server and write a kubeconfig for it"}},
+      {"validate",
+       {remedy::cli::runValidate,
+        "check Runbook manifests offline: file:line: path: message per error"}},
   };
   return c;
 }
 
 void usage(FILE* out) {
   std::fprintf(out, "usage: remedyctl COMMAND [flags]\n\ncommands:\n");
-  for (const auto& [name, c] : commands()) std::fprintf(out, "  %-10s %s\n", name.c_str(), c.summary);
+  for (const auto& [name, c] : commands())
+    std::fprintf(out, "  %-10s %s\n", name.c_str(), c.summary);
   std::fprintf(out, "\nrun 'remedyctl COMMAND --help' for a command's flags\n");
 }
 

@@ -101,7 +101,8 @@ CertificateAuthority::CertificateAuthority(const std::string& commonName) {
   Cert cert = newCert(key.get(), commonName, {}, 3650);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
   addExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
-  addExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
+  addExtension(cert.get(), cert.get(), NID_key_usage,
+               "critical,keyCertSign,cRLSign,digitalSignature");
   addExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash");
   if (!X509_sign(cert.get(), key.get(), EVP_sha256())) throw std::runtime_error("cannot sign CA");
   ca_ = {certPem(cert.get()), keyPem(key.get())};
@@ -121,7 +122,8 @@ KeyPair CertificateAuthority::issue(const std::string& commonName,
   Cert cert = newCert(key.get(), commonName, organizations, 825);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(caCert.get()));
   addExtension(cert.get(), caCert.get(), NID_basic_constraints, "critical,CA:FALSE");
-  addExtension(cert.get(), caCert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
+  addExtension(cert.get(), caCert.get(), NID_key_usage,
+               "critical,digitalSignature,keyEncipherment");
   addExtension(cert.get(), caCert.get(), NID_ext_key_usage, server ? "serverAuth" : "clientAuth");
   addExtension(cert.get(), caCert.get(), NID_authority_key_identifier, "keyid:always");
   if (!subjectAltName.empty()) {

@@ -43,29 +43,52 @@ std::string trim(std::string_view s) {
 
 const char* reasonPhrase(int code) {
   switch (code) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 
@@ -182,7 +205,8 @@ class Connection : public Responder, public ResponseStream {
       try {
         handler(request, *this);
       } catch (const std::exception& e) {
-        if (!responded_) send(Response::text(500, std::string("internal error: ") + e.what() + "\n"));
+        if (!responded_)
+          send(Response::text(500, std::string("internal error: ") + e.what() + "\n"));
       }
       if (!responded_) send(Response::text(500, "handler sent no response\n"));
       if (streaming_) {
@@ -386,7 +410,8 @@ class Connection : public Responder, public ResponseStream {
         if (!kv.empty()) {
           auto eq = kv.find('=');
           std::string k = percentDecode(kv.substr(0, eq), true);
-          std::string v = eq == std::string_view::npos ? "" : percentDecode(kv.substr(eq + 1), true);
+          std::string v =
+              eq == std::string_view::npos ? "" : percentDecode(kv.substr(eq + 1), true);
           req.query.emplace(std::move(k), std::move(v));
         }
         start = amp + 1;
@@ -627,9 +652,9 @@ std::optional<std::string> HttpServer::start() {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  impl_->boundPort = ntohs(bound.ss_family == AF_INET6
-                               ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  impl_->boundPort =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   impl_->listenFd = fd;
   if (::pipe2(impl_->wakePipe, O_CLOEXEC) != 0) return std::string("pipe: ") + strerror(errno);
   impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });

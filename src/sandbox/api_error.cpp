@@ -7,7 +7,7 @@ std::string qualifiedResource(const std::string& group, const std::string& resou
 }
 
 json ApiError::toStatus() const {
-  json s = {{"kind", "Status"},   {"apiVersion", "v1"},  {"metadata", json::object()},
+  json s = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
             {"status", "Failure"}, {"message", message}, {"reason", reason},
             {"code", code}};
   if (!details.is_null()) s["details"] = details;
@@ -99,8 +99,8 @@ ApiError ApiError::notAcceptable(const std::string& message) {
 ApiError ApiError::gone(const std::string& message) { return make(410, "Expired", message); }
 
 ApiError ApiError::tooManyRequests(const std::string& message, int retryAfterSeconds) {
-  ApiError e = make(429, "TooManyRequests", message,
-                    json{{"retryAfterSeconds", retryAfterSeconds}});
+  ApiError e =
+      make(429, "TooManyRequests", message, json{{"retryAfterSeconds", retryAfterSeconds}});
   e.headers.emplace_back("Retry-After", std::to_string(retryAfterSeconds));
   return e;
 }
@@ -115,7 +115,8 @@ ApiError ApiError::forbidden(const std::string& user, const std::string& verb,
   if (!name.empty()) subject += " \"" + name + "\"";
   std::string message = subject + " is forbidden: User \"" + user + "\" cannot " + verb +
                         " resource \"" + res + "\" in API group \"" + group + "\"";
-  message += namespace_.empty() ? " at the cluster scope" : " in the namespace \"" + namespace_ + "\"";
+  message +=
+      namespace_.empty() ? " at the cluster scope" : " in the namespace \"" + namespace_ + "\"";
   return make(403, "Forbidden", message, detailsFor(name, group, resource));
 }
 
@@ -136,16 +137,26 @@ ApiError ApiError::requestEntityTooLarge(const std::string& message) {
 
 ApiError ApiError::fromCode(int code, const std::string& message) {
   switch (code) {
-    case 400: return badRequest(message);
-    case 401: return unauthorized();
-    case 404: return make(404, "NotFound", message, json::object());
-    case 409: return make(409, "Conflict", message);
-    case 410: return gone(message);
-    case 429: return tooManyRequests(message, 1);
-    case 500: return make(500, "InternalError", message);
-    case 503: return serviceUnavailable(message);
-    case 504: return make(504, "Timeout", message);
-    default: return make(code, "", message);
+    case 400:
+      return badRequest(message);
+    case 401:
+      return unauthorized();
+    case 404:
+      return make(404, "NotFound", message, json::object());
+    case 409:
+      return make(409, "Conflict", message);
+    case 410:
+      return gone(message);
+    case 429:
+      return tooManyRequests(message, 1);
+    case 500:
+      return make(500, "InternalError", message);
+    case 503:
+      return serviceUnavailable(message);
+    case 504:
+      return make(504, "Timeout", message);
+    default:
+      return make(code, "", message);
   }
 }
 

@@ -48,9 +48,7 @@ bool hasGroup(const UserInfo& u, const std::string& g) {
   return std::find(u.groups.begin(), u.groups.end(), g) != u.groups.end();
 }
 
-json userInfoJson(const UserInfo& u) {
-  return {{"username", u.name}, {"groups", u.groups}};
-}
+json userInfoJson(const UserInfo& u) { return {{"username", u.name}, {"groups", u.groups}}; }
 
 // Watch event filtering with selectors: an object that stops matching is
 // DELETED for this watcher, one that starts matching is ADDED
@@ -106,7 +104,10 @@ struct ApiServer::Route {
 };
 
 ApiServer::ApiServer(Objects& objects, Faults& faults, ApiServerOptions options)
-    : objects_(objects), faults_(faults), authorizer_(objects.store()), options_(std::move(options)) {}
+    : objects_(objects),
+      faults_(faults),
+      authorizer_(objects.store()),
+      options_(std::move(options)) {}
 
 void ApiServer::addToken(const std::string& token, UserInfo user) {
   std::lock_guard<std::mutex> lock(tokensMu_);
@@ -122,7 +123,8 @@ void ApiServer::shutdown() { stopping_ = true; }
 
 std::optional<UserInfo> ApiServer::authenticate(const Request& request) const {
   std::string auth = request.header("authorization");
-  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+  if (auth.size() > 7 &&
+      (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
     std::string token = auth.substr(7);
     std::lock_guard<std::mutex> lock(tokensMu_);
     auto it = tokens_.find(token);
@@ -295,7 +297,8 @@ json ApiServer::openApiV3Index() const {
 // what `kubectl explain` reads (it needs the resource's path with an
 // operation carrying x-kubernetes-group-version-kind, and a schema with the
 // same GVK).
-std::optional<json> ApiServer::openApiV3(const std::string& group, const std::string& version) const {
+std::optional<json> ApiServer::openApiV3(const std::string& group,
+                                         const std::string& version) const {
   json paths = json::object();
   json schemas = json::object();
   for (const auto& t : objects_.registry().all()) {
@@ -311,21 +314,24 @@ std::optional<json> ApiServer::openApiV3(const std::string& group, const std::st
          "APIVersion defines the versioned schema of this representation of an object."}};
     schema["properties"]["kind"] = {
         {"type", "string"},
-        {"description", "Kind is a string value representing the REST resource this object "
-                        "represents."}};
+        {"description",
+         "Kind is a string value representing the REST resource this object "
+         "represents."}};
     schema["properties"]["metadata"] = {
         {"type", "object"},
-        {"description", "Standard object's metadata. More info: "
-                        "https://git.k8s.io/community/contributors/devel/sig-architecture/"
-                        "api-conventions.md#metadata"}};
+        {"description",
+         "Standard object's metadata. More info: "
+         "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+         "api-conventions.md#metadata"}};
     schemas[schemaName] = schema;
     json ref = {{"$ref", "#/components/schemas/" + schemaName}};
-    json op = {{"x-kubernetes-group-version-kind", gvk},
-               {"x-kubernetes-action", "get"},
-               {"operationId", "read" + t->kind},
-               {"responses",
-                {{"200", {{"description", "OK"},
-                          {"content", {{"application/json", {{"schema", ref}}}}}}}}}};
+    json op = {
+        {"x-kubernetes-group-version-kind", gvk},
+        {"x-kubernetes-action", "get"},
+        {"operationId", "read" + t->kind},
+        {"responses",
+         {{"200",
+           {{"description", "OK"}, {"content", {{"application/json", {{"schema", ref}}}}}}}}}};
     std::string base = "/apis/" + t->group + "/" + t->version + "/";
     std::string item = t->namespaced ? base + "namespaces/{namespace}/" + t->resource + "/{name}"
                                      : base + t->resource + "/{name}";
@@ -356,14 +362,15 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
     a.path = request.path;
     if (authorizer_.authorize(a, nullptr)) return true;
     ApiError e = ApiError::forbidden(user.name, verb, "", "", "", "", "");
-    e.message = "forbidden: User \"" + user.name + "\" cannot " + verb + " path \"" +
-                request.path + "\"";
+    e.message =
+        "forbidden: User \"" + user.name + "\" cannot " + verb + " path \"" + request.path + "\"";
     sendError(responder, e);
     return false;
   };
   if (parts.empty()) {
     if (!authorizeNonResource("get")) return;
-    sendJson(responder, 200, {{"paths", {"/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version"}}});
+    sendJson(responder, 200,
+             {{"paths", {"/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version"}}});
     return;
   }
   if (parts[0] == "openapi") {
@@ -373,7 +380,8 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
       // and turns client-side schema validation off.
       Response r;
       r.status = 200;
-      r.headers.emplace_back("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+      r.headers.emplace_back("Content-Type",
+                             "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
       responder.send(std::move(r));
       return;
     }
@@ -390,12 +398,14 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
         return;
       }
     }
-    sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+    sendError(responder,
+              ApiError::fromCode(404, "the server could not find the requested resource"));
     return;
   }
   bool core = parts[0] == "api";
   if (!core && parts[0] != "apis") {
-    sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+    sendError(responder,
+              ApiError::fromCode(404, "the server could not find the requested resource"));
     return;
   }
   Registry& registry = objects_.registry();
@@ -439,7 +449,8 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
     if (parts.size() == 2) {
       if (!authorizeNonResource("get")) return;
       if (registry.versions(route.group).empty()) {
-        sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+        sendError(responder,
+                  ApiError::fromCode(404, "the server could not find the requested resource"));
         return;
       }
       json g = groupJson(route.group);
@@ -453,7 +464,8 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
   }
   auto versions = registry.versions(route.group);
   if (std::find(versions.begin(), versions.end(), route.version) == versions.end()) {
-    sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+    sendError(responder,
+              ApiError::fromCode(404, "the server could not find the requested resource"));
     return;
   }
   std::vector<std::string> r(parts.begin() + static_cast<long>(rest), parts.end());
@@ -466,7 +478,9 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
     route.watchPath = true;
     r.erase(r.begin());
   }
-  auto lookup = [&](const std::string& res) { return registry.find(route.group, route.version, res); };
+  auto lookup = [&](const std::string& res) {
+    return registry.find(route.group, route.version, res);
+  };
   if (r.size() >= 3 && r[0] == "namespaces" && core && lookup(r[2]) && lookup(r[2])->namespaced) {
     route.ns = r[1];
     r.erase(r.begin(), r.begin() + 2);
@@ -476,13 +490,15 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
   }
   route.type = lookup(r[0]);
   if (!route.type || r.size() > 3) {
-    sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+    sendError(responder,
+              ApiError::fromCode(404, "the server could not find the requested resource"));
     return;
   }
   if (r.size() >= 2) route.name = r[1];
   if (r.size() == 3) route.subresource = r[2];
   if (route.type->namespaced && route.ns.empty() && !route.name.empty()) {
-    sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+    sendError(responder,
+              ApiError::fromCode(404, "the server could not find the requested resource"));
     return;
   }
   serveResource(request, user, route, responder);
@@ -515,7 +531,8 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
                   (sub == "token" && type.group.empty() && type.resource == "serviceaccounts") ||
                   (sub == "finalize" && type.group.empty() && type.resource == "namespaces");
   if (!knownSub) {
-    sendError(responder, ApiError::fromCode(404, "the server could not find the requested resource"));
+    sendError(responder,
+              ApiError::fromCode(404, "the server could not find the requested resource"));
     return;
   }
   if (options_.authorization && !hasGroup(user, kSystemMasters)) {
@@ -538,7 +555,8 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   }
   if (type.createOnly) {
     if (verb != "create" || !route.name.empty()) {
-      sendError(responder, ApiError::methodNotAllowed(verb + " is not supported on " + type.resource));
+      sendError(responder,
+                ApiError::methodNotAllowed(verb + " is not supported on " + type.resource));
       return;
     }
     serveReview(request, user, type, responder);
@@ -623,15 +641,14 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
       }
       int64_t seconds = spec.value("expirationSeconds", int64_t(3600));
       spec["expirationSeconds"] = seconds;
-      return sendJson(responder, 201,
-                      {{"kind", "TokenRequest"},
-                       {"apiVersion", "authentication.k8s.io/v1"},
-                       {"metadata",
-                        {{"name", route.name},
-                         {"namespace", route.ns},
-                         {"creationTimestamp", nowRfc3339()}}},
-                       {"spec", spec},
-                       {"status", {{"token", token}, {"expirationTimestamp", rfc3339After(seconds)}}}});
+      return sendJson(
+          responder, 201,
+          {{"kind", "TokenRequest"},
+           {"apiVersion", "authentication.k8s.io/v1"},
+           {"metadata",
+            {{"name", route.name}, {"namespace", route.ns}, {"creationTimestamp", nowRfc3339()}}},
+           {"spec", spec},
+           {"status", {{"token", token}, {"expirationTimestamp", rfc3339After(seconds)}}}});
     }
     if (!route.name.empty()) {
       sendError(responder, ApiError::methodNotAllowed("POST is not supported on a named object"));
@@ -676,8 +693,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
       if (!s.ok()) return sendError(responder, s.error());
       return sendJson(responder, 200, *s);
     }
-    bool existed = pt != PatchType::Apply ||
-                   objects_.get(type, route.ns, route.name).ok();
+    bool existed = pt != PatchType::Apply || objects_.get(type, route.ns, route.name).ok();
     auto o = objects_.patch(type, route.ns, route.name, pt, request.body, sub, wo);
     if (!o.ok()) return sendError(responder, o.error());
     return sendJson(responder, existed ? 200 : 201, objectOut(**o));
@@ -738,7 +754,8 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
   const ResourceType& type = *route.type;
   std::string fieldSelector = request.param("fieldSelector").value_or("");
   if (!route.name.empty()) {
-    fieldSelector += (fieldSelector.empty() ? "" : ",") + std::string("metadata.name=") + route.name;
+    fieldSelector +=
+        (fieldSelector.empty() ? "" : ",") + std::string("metadata.name=") + route.name;
   }
   auto labels = LabelSelector::parse(request.param("labelSelector").value_or(""));
   if (!labels.ok()) return sendError(responder, labels.error());
@@ -752,7 +769,8 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
       fromRv = std::stoll(rvParam, &used);
       if (used != rvParam.size()) throw std::invalid_argument("rv");
     } catch (...) {
-      return sendError(responder, ApiError::badRequest("invalid resource version \"" + rvParam + "\""));
+      return sendError(responder,
+                       ApiError::badRequest("invalid resource version \"" + rvParam + "\""));
     }
   }
   auto timeout = options_.defaultWatchTimeout;
@@ -804,7 +822,8 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
     return;
   }
   for (const auto& o : initial) {
-    if (!labels->matches((*o)["metadata"].value("labels", json::object())) || !fields->matches(*o)) {
+    if (!labels->matches((*o)["metadata"].value("labels", json::object())) ||
+        !fields->matches(*o)) {
       continue;
     }
     if (!emit("ADDED", *o)) {
@@ -819,8 +838,8 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
     if (now >= deadline) break;
     auto wait = std::min({std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
                           std::chrono::milliseconds(500),
-                          std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::max(nextBookmark - now, std::chrono::steady_clock::duration(0)))});
+                          std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
+                              nextBookmark - now, std::chrono::steady_clock::duration(0)))});
     auto e = channel->next(wait);
     if (e) {
       if (auto t = filteredEventType(*e, *labels, *fields)) {
@@ -843,8 +862,8 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
   channel->close();
 }
 
-void ApiServer::serveReview(const Request& request, const UserInfo& user,
-                            const ResourceType& type, Responder& responder) {
+void ApiServer::serveReview(const Request& request, const UserInfo& user, const ResourceType& type,
+                            Responder& responder) {
   auto parsed = isKubernetesProtobuf(request.header("content-type"))
                     ? decodeKubernetesProtobuf(request.body)
                     : parseBody(request.body.empty() ? "{}" : request.body, false);

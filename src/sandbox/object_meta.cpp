@@ -99,10 +99,9 @@ std::string newUid() {
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   char out[37];
-  snprintf(out, sizeof out,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-           b[15]);
+  snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+           b[14], b[15]);
   return out;
 }
 
@@ -187,8 +186,7 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule)
         }
       }
       if (total > 256 * 1024) {
-        causes.push_back({"FieldValueTooLong",
-                          "Too long: may not be more than 262144 bytes",
+        causes.push_back({"FieldValueTooLong", "Too long: may not be more than 262144 bytes",
                           "metadata.annotations"});
       }
     }
@@ -197,7 +195,8 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule)
 }
 
 std::string encodeContinue(const std::string& lastKey, int64_t resourceVersion) {
-  std::string raw = json{{"v", "meta.k8s.io/v1"}, {"rv", resourceVersion}, {"start", lastKey}}.dump();
+  std::string raw =
+      json{{"v", "meta.k8s.io/v1"}, {"rv", resourceVersion}, {"start", lastKey}}.dump();
   std::string out;
   int val = 0, bits = -6;
   for (unsigned char c : raw) {
@@ -243,29 +242,34 @@ std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {
   if (group.empty()) {
     causes.push_back({"FieldValueRequired", "Required value", "spec.group"});
   } else if (group.find('.') == std::string::npos) {
-    causes.push_back({"FieldValueInvalid",
-                      "Invalid value: " + quote(group) + ": should be a domain with at least one dot",
-                      "spec.group"});
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: " + quote(group) + ": should be a domain with at least one dot",
+         "spec.group"});
   }
-  if (plural.empty()) causes.push_back({"FieldValueRequired", "Required value", "spec.names.plural"});
+  if (plural.empty())
+    causes.push_back({"FieldValueRequired", "Required value", "spec.names.plural"});
   if (names.value("kind", "").empty()) {
     causes.push_back({"FieldValueRequired", "Required value", "spec.names.kind"});
   }
   if (!group.empty() && !plural.empty() && name != plural + "." + group) {
-    causes.push_back({"FieldValueInvalid",
-                      "Invalid value: " + quote(name) + ": must be spec.names.plural+\".\"+spec.group",
-                      "metadata.name"});
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: " + quote(name) + ": must be spec.names.plural+\".\"+spec.group",
+         "metadata.name"});
   }
   std::string scope = spec.value("scope", "");
   if (scope != "Namespaced" && scope != "Cluster") {
-    causes.push_back({"FieldValueNotSupported",
-                      "Unsupported value: " + quote(scope) +
-                          ": supported values: \"Cluster\", \"Namespaced\"",
-                      "spec.scope"});
+    causes.push_back(
+        {"FieldValueNotSupported",
+         "Unsupported value: " + quote(scope) + ": supported values: \"Cluster\", \"Namespaced\"",
+         "spec.scope"});
   }
   const json& versions = spec.value("versions", json::array());
   if (!versions.is_array() || versions.empty()) {
-    causes.push_back({"FieldValueRequired", "Required value: must have exactly one version marked as storage version", "spec.versions"});
+    causes.push_back({"FieldValueRequired",
+                      "Required value: must have exactly one version marked as storage version",
+                      "spec.versions"});
     return causes;
   }
   int storage = 0;
@@ -274,8 +278,8 @@ std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {
     std::string path = "spec.versions[" + std::to_string(i) + "]";
     if (v.value("storage", false)) ++storage;
     if (v.contains("schema") && v["schema"].contains("openAPIV3Schema")) {
-      for (auto& cause :
-           checkStructuralSchema(v["schema"]["openAPIV3Schema"], path + ".schema.openAPIV3Schema")) {
+      for (auto& cause : checkStructuralSchema(v["schema"]["openAPIV3Schema"],
+                                               path + ".schema.openAPIV3Schema")) {
         causes.push_back(std::move(cause));
       }
     } else {
@@ -285,8 +289,7 @@ std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {
   }
   if (storage != 1) {
     causes.push_back({"FieldValueInvalid",
-                      "must have exactly one version marked as storage version",
-                      "spec.versions"});
+                      "must have exactly one version marked as storage version", "spec.versions"});
   }
   return causes;
 }

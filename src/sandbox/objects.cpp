@@ -50,10 +50,10 @@ std::vector<std::string> selectableFields(const ResourceType& t) {
                        "spec.serviceAccountName", "status.phase", "status.podIP",
                        "status.nominatedNodeName"});
   } else if (t.group.empty() && t.resource == "events") {
-    f.insert(f.end(), {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                       "involvedObject.uid", "involvedObject.apiVersion",
-                       "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                       "reportingComponent", "source", "type"});
+    f.insert(f.end(),
+             {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+              "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+              "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"});
   } else if (t.group.empty() && t.resource == "secrets") {
     f.push_back("type");
   } else if (t.group.empty() && t.resource == "namespaces") {
@@ -152,8 +152,7 @@ void applyBuiltinDefaults(const ResourceType& t, json& o) {
     if (t.resource == "statefulsets") {
       if (!spec.contains("podManagementPolicy")) spec["podManagementPolicy"] = "OrderedReady";
       if (!spec.contains("updateStrategy")) {
-        spec["updateStrategy"] = {{"type", "RollingUpdate"},
-                                  {"rollingUpdate", {{"partition", 0}}}};
+        spec["updateStrategy"] = {{"type", "RollingUpdate"}, {"rollingUpdate", {{"partition", 0}}}};
       }
     }
   }
@@ -218,18 +217,18 @@ std::vector<StatusCause> validateBuiltin(const ResourceType& t, const json& o) {
         labels = spec["template"]["metadata"].value("labels", json::object());
       }
       if (!sel->matches(labels)) {
-        causes.push_back({"FieldValueInvalid",
-                          "Invalid value: " + labels.dump() +
-                              ": `selector` does not match template `labels`",
-                          "spec.template.metadata.labels"});
+        causes.push_back(
+            {"FieldValueInvalid",
+             "Invalid value: " + labels.dump() + ": `selector` does not match template `labels`",
+             "spec.template.metadata.labels"});
       }
     }
     if (spec.contains("replicas") && spec["replicas"].is_number_integer() &&
         spec["replicas"].get<int64_t>() < 0) {
-      causes.push_back({"FieldValueInvalid",
-                        "Invalid value: " + spec["replicas"].dump() +
-                            ": must be greater than or equal to 0",
-                        "spec.replicas"});
+      causes.push_back(
+          {"FieldValueInvalid",
+           "Invalid value: " + spec["replicas"].dump() + ": must be greater than or equal to 0",
+           "spec.replicas"});
     }
   }
   const json* podSpec = nullptr;
@@ -343,13 +342,14 @@ std::optional<ApiError> Objects::checkNamespace(const ResourceType& type,
   if (!nsObj) return ApiError::notFound("", "namespaces", ns);
   if ((*nsObj)["metadata"].contains("deletionTimestamp")) {
     ApiError e = ApiError::forbidden("", "", "", "", "", "", "");
-    e.message = "unable to create new content in namespace " + ns +
-                " because it is being terminated";
-    e.details = json{{"name", ns}, {"kind", type.resource},
-                     {"causes", json::array({{{"reason", "NamespaceTerminating"},
-                                              {"message", "namespace " + ns +
-                                                              " is being terminated"},
-                                              {"field", "metadata.namespace"}}})}};
+    e.message =
+        "unable to create new content in namespace " + ns + " because it is being terminated";
+    e.details =
+        json{{"name", ns},
+             {"kind", type.resource},
+             {"causes", json::array({{{"reason", "NamespaceTerminating"},
+                                      {"message", "namespace " + ns + " is being terminated"},
+                                      {"field", "metadata.namespace"}}})}};
     return e;
   }
   return std::nullopt;
@@ -382,8 +382,8 @@ std::optional<ApiError> Objects::admit(const ResourceType& type, json& object,
       const json data = object.value("data", json::object());
       for (auto& [k, v] : data.items()) {
         if (!v.is_string() || !isBase64(v.get<std::string>())) {
-          causes.push_back({"FieldValueInvalid", "Invalid value: " + v.dump() +
-                                                     ": illegal base64 data",
+          causes.push_back({"FieldValueInvalid",
+                            "Invalid value: " + v.dump() + ": illegal base64 data",
                             "data[" + k + "]"});
         }
       }
@@ -405,7 +405,8 @@ std::optional<ApiError> Objects::admit(const ResourceType& type, json& object,
         if (std::find(before.begin(), before.end(), f) == before.end()) {
           causes.push_back({"FieldValueForbidden",
                             "Forbidden: no new finalizers can be added if the object is being "
-                            "deleted, found new finalizers []string{\"" + f + "\"}",
+                            "deleted, found new finalizers []string{\"" +
+                                f + "\"}",
                             "metadata.finalizers"});
         }
       }
@@ -429,8 +430,8 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
   std::string apiVersion = object.value("apiVersion", type.apiVersion());
   if (apiVersion != type.apiVersion()) {
     return ApiError::badRequest("the API version in the data (" + apiVersion +
-                                ") does not match the expected API version (" +
-                                type.apiVersion() + ")");
+                                ") does not match the expected API version (" + type.apiVersion() +
+                                ")");
   }
   std::string kind = object.value("kind", type.kind);
   if (kind != type.kind) {
@@ -457,10 +458,10 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
   if (meta.value("name", "").empty()) {
     std::string prefix = meta.value("generateName", "");
     if (prefix.empty()) {
-      return ApiError::invalid(type.group, type.kind, "",
-                               {{"FieldValueRequired",
-                                 "Required value: name or generateName is required",
-                                 "metadata.name"}});
+      return ApiError::invalid(
+          type.group, type.kind, "",
+          {{"FieldValueRequired", "Required value: name or generateName is required",
+            "metadata.name"}});
     }
     meta["name"] = prefix + randomSuffix(5);
   }
@@ -514,11 +515,16 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
 
 std::optional<ApiError> Objects::establish(json& crd) {
   if (auto err = registry_.registerCustomResource(crd)) {
-    crd["status"]["conditions"] = json::array(
-        {{{"type", "NamesAccepted"}, {"status", "False"}, {"reason", "NameConflict"},
-          {"message", *err}, {"lastTransitionTime", nowRfc3339()}},
-         {{"type", "Established"}, {"status", "False"}, {"reason", "NotAccepted"},
-          {"message", "not all names are accepted"}, {"lastTransitionTime", nowRfc3339()}}});
+    crd["status"]["conditions"] = json::array({{{"type", "NamesAccepted"},
+                                                {"status", "False"},
+                                                {"reason", "NameConflict"},
+                                                {"message", *err},
+                                                {"lastTransitionTime", nowRfc3339()}},
+                                               {{"type", "Established"},
+                                                {"status", "False"},
+                                                {"reason", "NotAccepted"},
+                                                {"message", "not all names are accepted"},
+                                                {"lastTransitionTime", nowRfc3339()}}});
     return std::nullopt;
   }
   json names = crd["spec"]["names"];
@@ -535,20 +541,18 @@ std::optional<ApiError> Objects::establish(json& crd) {
     if (v.value("storage", false)) stored.push_back(v.value("name", ""));
   }
   std::string now = nowRfc3339();
-  crd["status"] = {
-      {"acceptedNames", names},
-      {"storedVersions", stored},
-      {"conditions",
-       json::array({{{"type", "NamesAccepted"},
-                     {"status", "True"},
-                     {"reason", "NoConflicts"},
-                     {"message", "no conflicts found"},
-                     {"lastTransitionTime", now}},
-                    {{"type", "Established"},
-                     {"status", "True"},
-                     {"reason", "InitialNamesAccepted"},
-                     {"message", "the initial names have been accepted"},
-                     {"lastTransitionTime", now}}})}};
+  crd["status"] = {{"acceptedNames", names},
+                   {"storedVersions", stored},
+                   {"conditions", json::array({{{"type", "NamesAccepted"},
+                                                {"status", "True"},
+                                                {"reason", "NoConflicts"},
+                                                {"message", "no conflicts found"},
+                                                {"lastTransitionTime", now}},
+                                               {{"type", "Established"},
+                                                {"status", "True"},
+                                                {"reason", "InitialNamesAccepted"},
+                                                {"message", "the initial names have been accepted"},
+                                                {"lastTransitionTime", now}}})}};
   return std::nullopt;
 }
 
@@ -644,8 +648,8 @@ Result<ObjectPtr> Objects::update(const ResourceType& type, const std::string& n
   std::string apiVersion = object.value("apiVersion", type.apiVersion());
   if (apiVersion != type.apiVersion() && subresource.empty()) {
     return ApiError::badRequest("the API version in the data (" + apiVersion +
-                                ") does not match the expected API version (" +
-                                type.apiVersion() + ")");
+                                ") does not match the expected API version (" + type.apiVersion() +
+                                ")");
   }
   return writeUpdate(type, ns, name, subresource, options,
                      [&](const json&) -> Result<json> { return object; });
@@ -710,8 +714,7 @@ Result<ObjectPtr> Objects::remove(const ResourceType& type, const std::string& n
         if (options.preconditionUid && *options.preconditionUid != uid) {
           return ApiError::conflict(type.group, type.resource, name,
                                     "Precondition failed: UID in precondition: " +
-                                        *options.preconditionUid +
-                                        ", UID in object meta: " + uid);
+                                        *options.preconditionUid + ", UID in object meta: " + uid);
         }
         if (options.preconditionResourceVersion &&
             *options.preconditionResourceVersion != meta.value("resourceVersion", "")) {
@@ -926,8 +929,11 @@ Result<json> Objects::evict(const std::string& ns, const std::string& name, cons
   auto removed = remove(*podType, ns, name, opts);
   if (!removed.ok()) return removed.error();
   // The disruption controller records the disruption on the budget.
-  return json{{"kind", "Status"},      {"apiVersion", "v1"}, {"metadata", json::object()},
-              {"status", "Success"}, {"code", 201}};
+  return json{{"kind", "Status"},
+              {"apiVersion", "v1"},
+              {"metadata", json::object()},
+              {"status", "Success"},
+              {"code", 201}};
 }
 
 Result<ObjectPtr> Objects::modify(const ResourceType& type, const std::string& ns,

@@ -54,24 +54,24 @@ class Objects {
   Result<ObjectPtr> create(const ResourceType& type, const std::string& ns, json object,
                            const WriteOptions& options);
   // subresource: "" or "status".
-  Result<ObjectPtr> update(const ResourceType& type, const std::string& ns,
-                           const std::string& name, json object, const std::string& subresource,
+  Result<ObjectPtr> update(const ResourceType& type, const std::string& ns, const std::string& name,
+                           json object, const std::string& subresource,
                            const WriteOptions& options);
-  Result<ObjectPtr> patch(const ResourceType& type, const std::string& ns,
-                          const std::string& name, PatchType patchType, const std::string& body,
+  Result<ObjectPtr> patch(const ResourceType& type, const std::string& ns, const std::string& name,
+                          PatchType patchType, const std::string& body,
                           const std::string& subresource, const WriteOptions& options);
   // Returns the deleted object (or, with finalizers, the object now carrying
   // deletionTimestamp).
-  Result<ObjectPtr> remove(const ResourceType& type, const std::string& ns,
-                           const std::string& name, const DeleteOptions& options);
+  Result<ObjectPtr> remove(const ResourceType& type, const std::string& ns, const std::string& name,
+                           const DeleteOptions& options);
 
   // autoscaling/v1 Scale of a resource with a scale subresource.
   Result<json> getScale(const ResourceType& type, const std::string& ns,
                         const std::string& name) const;
-  Result<json> updateScale(const ResourceType& type, const std::string& ns,
-                           const std::string& name, const json& scale, const WriteOptions& options);
-  Result<json> patchScale(const ResourceType& type, const std::string& ns,
-                          const std::string& name, PatchType patchType, const std::string& body,
+  Result<json> updateScale(const ResourceType& type, const std::string& ns, const std::string& name,
+                           const json& scale, const WriteOptions& options);
+  Result<json> patchScale(const ResourceType& type, const std::string& ns, const std::string& name,
+                          PatchType patchType, const std::string& body,
                           const WriteOptions& options);
 
   // policy/v1 Eviction of a pod, honouring PodDisruptionBudgets.
@@ -80,8 +80,8 @@ class Objects {
   // Applies a change to an object as the system (controllers): `change` gets
   // a copy and edits it. Status and spec may both be changed; generation
   // follows the usual rule. Retries on conflict.
-  Result<ObjectPtr> modify(const ResourceType& type, const std::string& ns,
-                           const std::string& name, const std::function<bool(json&)>& change);
+  Result<ObjectPtr> modify(const ResourceType& type, const std::string& ns, const std::string& name,
+                           const std::function<bool(json&)>& change);
 
   Store& store() { return store_; }
   Registry& registry() { return registry_; }

@@ -69,10 +69,10 @@ std::optional<std::string> Sandbox::start() {
   sc.port = i.options.port;
   sc.name = "sandbox";
   if (i.options.tls) {
-    http::KeyPair serving =
-        i.ca.issueServer("remedy-sandbox", {"localhost", "kubernetes", "kubernetes.default",
-                                            "kubernetes.default.svc"},
-                         {"127.0.0.1", "::1"});
+    http::KeyPair serving = i.ca.issueServer(
+        "remedy-sandbox",
+        {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
+        {"127.0.0.1", "::1"});
     sc.tls = http::TlsConfig{serving.certificatePem, serving.privateKeyPem,
                              i.ca.ca().certificatePem, false};
   }
@@ -82,7 +82,7 @@ std::optional<std::string> Sandbox::start() {
   if (auto err = i.server->start()) return err;
   i.api->setServerAddress(i.options.bindAddress + ":" + std::to_string(i.server->port()));
   i.simulator = std::make_unique<WorkloadSimulator>(i.objects, i.options.podReadyDelay,
-                                                     i.options.crashLoopInterval);
+                                                    i.options.crashLoopInterval);
   i.simulator->start();
   return std::nullopt;
 }

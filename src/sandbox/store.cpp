@@ -20,9 +20,12 @@ void setResourceVersion(json& object, int64_t rv) {
 
 const char* eventTypeName(EventType t) {
   switch (t) {
-    case EventType::Added: return "ADDED";
-    case EventType::Modified: return "MODIFIED";
-    case EventType::Deleted: return "DELETED";
+    case EventType::Added:
+      return "ADDED";
+    case EventType::Modified:
+      return "MODIFIED";
+    case EventType::Deleted:
+      return "DELETED";
   }
   return "ERROR";
 }
@@ -97,7 +100,7 @@ Store::ListResult Store::list(const std::string& storageKey, const std::string& 
 }
 
 Result<Store::ListResult> Store::listAt(const std::string& storageKey, const std::string& ns,
-                                       int64_t resourceVersion) const {
+                                        int64_t resourceVersion) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (resourceVersion < compactedAt_ || resourceVersion > resourceVersion_) {
     // k8s.io/apiserver/pkg/storage/etcd3/store.go: a continue token whose
@@ -178,8 +181,8 @@ Result<ObjectPtr> Store::mutate(const std::string& storageKey, const std::string
   setResourceVersion(updated, rv);
   auto ptr = std::make_shared<const json>(std::move(updated));
   bucket[key] = ptr;
-  record({current ? EventType::Modified : EventType::Added, storageKey, ns, name, rv, ptr,
-          current});
+  record(
+      {current ? EventType::Modified : EventType::Added, storageKey, ns, name, rv, ptr, current});
   return ptr;
 }
 
@@ -271,4 +274,3 @@ void Store::addObserver(Observer observer) {
 }
 
 }  // namespace remedy::sandbox
-

@@ -36,7 +36,7 @@ struct StoreEvent {
   std::string namespace_;
   std::string name;
   int64_t resourceVersion;
-  ObjectPtr object;  // the new object; for Deleted, the last state with the new RV
+  ObjectPtr object;    // the new object; for Deleted, the last state with the new RV
   ObjectPtr previous;  // the state before this change (null for Added)
 };
 
@@ -100,13 +100,12 @@ class Store {
   // Starts a watch of a resource (ns "" for all). fromResourceVersion 0:
   // changes from now on (the caller lists first for synthetic ADDED events);
   // N: every change after N, or Gone when N is older than the history kept.
-  Result<std::shared_ptr<WatchChannel>> watch(const std::string& storageKey,
-                                              const std::string& ns,
+  Result<std::shared_ptr<WatchChannel>> watch(const std::string& storageKey, const std::string& ns,
                                               int64_t fromResourceVersion);
 
   // Lists and starts a watch at the same resourceVersion, atomically.
-  std::pair<ListResult, std::shared_ptr<WatchChannel>> listAndWatch(
-      const std::string& storageKey, const std::string& ns);
+  std::pair<ListResult, std::shared_ptr<WatchChannel>> listAndWatch(const std::string& storageKey,
+                                                                    const std::string& ns);
 
   int64_t currentResourceVersion() const;
   // The oldest resourceVersion a watch may still resume from.

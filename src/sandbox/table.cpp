@@ -41,24 +41,31 @@ json age(const json& o) {
 }
 
 Column nameColumn() {
-  return {"Name", "string", "name",
+  return {"Name",
+          "string",
+          "name",
           "Name must be unique within a namespace. Is required when creating resources, "
           "although some resources may allow a client to request the generation of an "
           "appropriate name automatically.",
-          0, [](const json& o) { return json(str(o, "metadata", "name")); }};
+          0,
+          [](const json& o) { return json(str(o, "metadata", "name")); }};
 }
 
 Column ageColumn() {
-  return {"Age", "string", "",
+  return {"Age",
+          "string",
+          "",
           "CreationTimestamp is a timestamp representing the server time when this object was "
           "created.",
-          0, age};
+          0,
+          age};
 }
 
 std::string podStatus(const json& pod) {
   std::string reason = str(pod, "status", "reason");
   if (reason.empty()) reason = str(pod, "status", "phase");
-  const json& statuses = pod.value("status", json::object()).value("containerStatuses", json::array());
+  const json& statuses =
+      pod.value("status", json::object()).value("containerStatuses", json::array());
   for (const auto& cs : statuses) {
     const json& state = cs.value("state", json::object());
     if (state.contains("waiting") && !str(state, "waiting", "reason").empty()) {
@@ -75,30 +82,43 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
   std::vector<Column> c = {nameColumn()};
   const std::string& r = t.resource;
   if (t.group.empty() && r == "pods") {
-    c.push_back({"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0,
-                 [](const json& o) {
-                   const json& st = o.value("status", json::object());
-                   const json& cs = st.value("containerStatuses", json::array());
-                   size_t total = o.value("spec", json::object()).value("containers", json::array()).size();
-                   size_t ready = 0;
-                   for (const auto& s : cs) ready += s.value("ready", false) ? 1 : 0;
-                   return json(std::to_string(ready) + "/" + std::to_string(total));
-                 }});
+    c.push_back(
+        {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.",
+         0, [](const json& o) {
+           const json& st = o.value("status", json::object());
+           const json& cs = st.value("containerStatuses", json::array());
+           size_t total = o.value("spec", json::object()).value("containers", json::array()).size();
+           size_t ready = 0;
+           for (const auto& s : cs) ready += s.value("ready", false) ? 1 : 0;
+           return json(std::to_string(ready) + "/" + std::to_string(total));
+         }});
     c.push_back({"Status", "string", "", "The aggregate status of the containers in this pod.", 0,
                  [](const json& o) { return json(podStatus(o)); }});
-    c.push_back({"Restarts", "string", "", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", 0,
-                 [](const json& o) {
-                   int64_t n = 0;
-                   for (const auto& s : o.value("status", json::object()).value("containerStatuses", json::array())) {
-                     n += s.value("restartCount", int64_t(0));
-                   }
-                   return json(std::to_string(n));
-                 }});
+    c.push_back(
+        {"Restarts", "string", "",
+         "The number of times the containers in this pod have been restarted and when the last "
+         "container in this pod has restarted.",
+         0, [](const json& o) {
+           int64_t n = 0;
+           for (const auto& s :
+                o.value("status", json::object()).value("containerStatuses", json::array())) {
+             n += s.value("restartCount", int64_t(0));
+           }
+           return json(std::to_string(n));
+         }});
     c.push_back(ageColumn());
-    c.push_back({"IP", "string", "", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", 1,
-                 [](const json& o) { return json(str(o, "status", "podIP").empty() ? "<none>" : str(o, "status", "podIP")); }});
-    c.push_back({"Node", "string", "", "NodeName is a request to schedule this pod onto a specific node.", 1,
-                 [](const json& o) { return json(str(o, "spec", "nodeName").empty() ? "<none>" : str(o, "spec", "nodeName")); }});
+    c.push_back({"IP", "string", "",
+                 "IP address allocated to the pod. Routable at least within the cluster. Empty if "
+                 "not yet allocated.",
+                 1, [](const json& o) {
+                   return json(str(o, "status", "podIP").empty() ? "<none>"
+                                                                 : str(o, "status", "podIP"));
+                 }});
+    c.push_back(
+        {"Node", "string", "", "NodeName is a request to schedule this pod onto a specific node.",
+         1, [](const json& o) {
+           return json(str(o, "spec", "nodeName").empty() ? "<none>" : str(o, "spec", "nodeName"));
+         }});
     return c;
   }
   if (t.group == "apps" && r == "deployments") {
@@ -106,17 +126,24 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
                    return json(std::to_string(num(o, "status", "readyReplicas")) + "/" +
                                std::to_string(num(o, "spec", "replicas")));
                  }});
-    c.push_back({"Up-to-date", "integer", "", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", 0,
-                 [](const json& o) { return json(num(o, "status", "updatedReplicas")); }});
-    c.push_back({"Available", "integer", "", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", 0,
-                 [](const json& o) { return json(num(o, "status", "availableReplicas")); }});
+    c.push_back({"Up-to-date", "integer", "",
+                 "Total number of non-terminated pods targeted by this deployment that have the "
+                 "desired template spec.",
+                 0, [](const json& o) { return json(num(o, "status", "updatedReplicas")); }});
+    c.push_back({"Available", "integer", "",
+                 "Total number of available pods (ready for at least minReadySeconds) targeted by "
+                 "this deployment.",
+                 0, [](const json& o) { return json(num(o, "status", "availableReplicas")); }});
     c.push_back(ageColumn());
     return c;
   }
   if (t.group == "apps" && r == "replicasets") {
-    c.push_back({"Desired", "integer", "", "Number of desired pods.", 0, [](const json& o) { return json(num(o, "spec", "replicas")); }});
-    c.push_back({"Current", "integer", "", "Number of actual pods.", 0, [](const json& o) { return json(num(o, "status", "replicas")); }});
-    c.push_back({"Ready", "integer", "", "Number of ready pods.", 0, [](const json& o) { return json(num(o, "status", "readyReplicas")); }});
+    c.push_back({"Desired", "integer", "", "Number of desired pods.", 0,
+                 [](const json& o) { return json(num(o, "spec", "replicas")); }});
+    c.push_back({"Current", "integer", "", "Number of actual pods.", 0,
+                 [](const json& o) { return json(num(o, "status", "replicas")); }});
+    c.push_back({"Ready", "integer", "", "Number of ready pods.", 0,
+                 [](const json& o) { return json(num(o, "status", "readyReplicas")); }});
     c.push_back(ageColumn());
     return c;
   }
@@ -129,19 +156,23 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
     return c;
   }
   if (t.group == "apps" && r == "daemonsets") {
-    for (auto [name, field] : std::vector<std::pair<const char*, const char*>>{
-             {"Desired", "desiredNumberScheduled"}, {"Current", "currentNumberScheduled"},
-             {"Ready", "numberReady"}, {"Up-to-date", "updatedNumberScheduled"},
-             {"Available", "numberAvailable"}}) {
+    for (auto [name, field] :
+         std::vector<std::pair<const char*, const char*>>{{"Desired", "desiredNumberScheduled"},
+                                                          {"Current", "currentNumberScheduled"},
+                                                          {"Ready", "numberReady"},
+                                                          {"Up-to-date", "updatedNumberScheduled"},
+                                                          {"Available", "numberAvailable"}}) {
       std::string f = field;
-      c.push_back({name, "integer", "", "", 0, [f](const json& o) { return json(num(o, "status", f)); }});
+      c.push_back(
+          {name, "integer", "", "", 0, [f](const json& o) { return json(num(o, "status", f)); }});
     }
     c.push_back(ageColumn());
     return c;
   }
   if (t.group == "batch" && r == "jobs") {
     c.push_back({"Status", "string", "", "Status of the job.", 0, [](const json& o) {
-                   for (const auto& cond : o.value("status", json::object()).value("conditions", json::array())) {
+                   for (const auto& cond :
+                        o.value("status", json::object()).value("conditions", json::array())) {
                      if (cond.value("status", "") != "True") continue;
                      std::string type = cond.value("type", "");
                      if (type == "Complete") return json("Complete");
@@ -149,27 +180,33 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
                    }
                    return json("Running");
                  }});
-    c.push_back({"Completions", "string", "", "The completion status of the job.", 0, [](const json& o) {
-                   return json(std::to_string(num(o, "status", "succeeded")) + "/" +
-                               std::to_string(num(o, "spec", "completions")));
-                 }});
-    c.push_back({"Duration", "string", "", "Time required to complete the job.", 0, [](const json& o) {
-                   std::string start = str(o, "status", "startTime");
-                   if (start.empty()) return json("");
-                   std::string end = str(o, "status", "completionTime");
-                   int64_t d = secondsSince(start) - (end.empty() ? 0 : secondsSince(end));
-                   return json(humanDuration(d));
-                 }});
+    c.push_back(
+        {"Completions", "string", "", "The completion status of the job.", 0, [](const json& o) {
+           return json(std::to_string(num(o, "status", "succeeded")) + "/" +
+                       std::to_string(num(o, "spec", "completions")));
+         }});
+    c.push_back(
+        {"Duration", "string", "", "Time required to complete the job.", 0, [](const json& o) {
+           std::string start = str(o, "status", "startTime");
+           if (start.empty()) return json("");
+           std::string end = str(o, "status", "completionTime");
+           int64_t d = secondsSince(start) - (end.empty() ? 0 : secondsSince(end));
+           return json(humanDuration(d));
+         }});
     c.push_back(ageColumn());
     return c;
   }
   if (t.group.empty() && r == "services") {
-    c.push_back({"Type", "string", "", "The type of the service.", 0, [](const json& o) { return json(str(o, "spec", "type")); }});
-    c.push_back({"Cluster-IP", "string", "", "The IP address of the service.", 0, [](const json& o) { return json(str(o, "spec", "clusterIP")); }});
-    c.push_back({"External-IP", "string", "", "The external IP address of the service.", 0, [](const json&) { return json("<none>"); }});
+    c.push_back({"Type", "string", "", "The type of the service.", 0,
+                 [](const json& o) { return json(str(o, "spec", "type")); }});
+    c.push_back({"Cluster-IP", "string", "", "The IP address of the service.", 0,
+                 [](const json& o) { return json(str(o, "spec", "clusterIP")); }});
+    c.push_back({"External-IP", "string", "", "The external IP address of the service.", 0,
+                 [](const json&) { return json("<none>"); }});
     c.push_back({"Port(s)", "string", "", "The ports of the service.", 0, [](const json& o) {
                    std::string out;
-                   for (const auto& p : o.value("spec", json::object()).value("ports", json::array())) {
+                   for (const auto& p :
+                        o.value("spec", json::object()).value("ports", json::array())) {
                      if (!out.empty()) out += ",";
                      out += std::to_string(p.value("port", 0)) + "/" + p.value("protocol", "TCP");
                    }
@@ -179,62 +216,78 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
     return c;
   }
   if (t.group.empty() && r == "namespaces") {
-    c.push_back({"Status", "string", "", "The status of the namespace", 0, [](const json& o) { return json(str(o, "status", "phase")); }});
+    c.push_back({"Status", "string", "", "The status of the namespace", 0,
+                 [](const json& o) { return json(str(o, "status", "phase")); }});
     c.push_back(ageColumn());
     return c;
   }
   if (t.group.empty() && (r == "configmaps" || r == "secrets")) {
     if (r == "secrets") {
-      c.push_back({"Type", "string", "", "The type of the secret", 0, [](const json& o) { return json(o.value("type", "")); }});
+      c.push_back({"Type", "string", "", "The type of the secret", 0,
+                   [](const json& o) { return json(o.value("type", "")); }});
     }
     c.push_back({"Data", "integer", "", "Number of data entries", 0, [](const json& o) {
-                   return json(o.value("data", json::object()).size() + o.value("binaryData", json::object()).size());
+                   return json(o.value("data", json::object()).size() +
+                               o.value("binaryData", json::object()).size());
                  }});
     c.push_back(ageColumn());
     return c;
   }
   if (t.group.empty() && r == "events") {
     c = {};
-    c.push_back({"Last Seen", "string", "", "Time when last this event was observed.", 0, [](const json& o) {
-                   std::string ts = o.value("lastTimestamp", json("")).is_string() ? o.value("lastTimestamp", "") : "";
+    c.push_back({"Last Seen", "string", "", "Time when last this event was observed.", 0,
+                 [](const json& o) {
+                   std::string ts = o.value("lastTimestamp", json("")).is_string()
+                                        ? o.value("lastTimestamp", "")
+                                        : "";
                    if (ts.empty()) ts = str(o, "metadata", "creationTimestamp");
                    return json(humanDuration(secondsSince(ts)));
                  }});
-    c.push_back({"Type", "string", "", "Type of this event (Normal, Warning).", 0, [](const json& o) { return json(o.value("type", "")); }});
-    c.push_back({"Reason", "string", "", "Short, machine understandable string that gives the reason for the transition into the object's current status.", 0,
-                 [](const json& o) { return json(o.value("reason", "")); }});
-    c.push_back({"Object", "string", "", "The object that this event is about.", 0, [](const json& o) {
-                   std::string kind = str(o, "involvedObject", "kind");
-                   std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
-                   return json(kind + "/" + str(o, "involvedObject", "name"));
-                 }});
-    c.push_back({"Message", "string", "", "A human-readable description of the status of this operation.", 0,
+    c.push_back({"Type", "string", "", "Type of this event (Normal, Warning).", 0,
+                 [](const json& o) { return json(o.value("type", "")); }});
+    c.push_back({"Reason", "string", "",
+                 "Short, machine understandable string that gives the reason for the transition "
+                 "into the object's current status.",
+                 0, [](const json& o) { return json(o.value("reason", "")); }});
+    c.push_back(
+        {"Object", "string", "", "The object that this event is about.", 0, [](const json& o) {
+           std::string kind = str(o, "involvedObject", "kind");
+           std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+           return json(kind + "/" + str(o, "involvedObject", "name"));
+         }});
+    c.push_back({"Message", "string", "",
+                 "A human-readable description of the status of this operation.", 0,
                  [](const json& o) { return json(o.value("message", "")); }});
     c.insert(c.begin() + 4, nameColumn());
     c[4].priority = 1;
     return c;
   }
   if (t.group == "coordination.k8s.io" && r == "leases") {
-    c.push_back({"Holder", "string", "", "The holder of the lease.", 0, [](const json& o) { return json(str(o, "spec", "holderIdentity")); }});
+    c.push_back({"Holder", "string", "", "The holder of the lease.", 0,
+                 [](const json& o) { return json(str(o, "spec", "holderIdentity")); }});
     c.push_back(ageColumn());
     return c;
   }
   if (t.group == "policy" && r == "poddisruptionbudgets") {
-    c.push_back({"Min Available", "string", "", "The minimum number of pods that must be available.", 0, [](const json& o) {
+    c.push_back({"Min Available", "string", "",
+                 "The minimum number of pods that must be available.", 0, [](const json& o) {
                    std::string v = str(o, "spec", "minAvailable");
                    return json(v.empty() ? "N/A" : v);
                  }});
-    c.push_back({"Max Unavailable", "string", "", "The maximum number of pods that may be unavailable.", 0, [](const json& o) {
+    c.push_back({"Max Unavailable", "string", "",
+                 "The maximum number of pods that may be unavailable.", 0, [](const json& o) {
                    std::string v = str(o, "spec", "maxUnavailable");
                    return json(v.empty() ? "N/A" : v);
                  }});
-    c.push_back({"Allowed Disruptions", "integer", "", "Calculated number of pods that may be disrupted at this time.", 0,
+    c.push_back({"Allowed Disruptions", "integer", "",
+                 "Calculated number of pods that may be disrupted at this time.", 0,
                  [](const json& o) { return json(num(o, "status", "disruptionsAllowed")); }});
     c.push_back(ageColumn());
     return c;
   }
   if (t.group == "apiextensions.k8s.io") {
-    c.push_back({"Created At", "date", "", "", 0, [](const json& o) { return json(str(o, "metadata", "creationTimestamp")); }});
+    c.push_back({"Created At", "date", "", "", 0,
+                 [](const json& o) { return json(str(o, "metadata", "creationTimestamp")); }});
     return c;
   }
   c.push_back(ageColumn());
@@ -268,7 +321,8 @@ std::vector<Column> customColumns(const ResourceType& t) {
                    }
                    std::string joined;
                    for (const auto& v : values) {
-                     joined += (joined.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+                     joined += (joined.empty() ? "" : ",") +
+                               (v.is_string() ? v.get<std::string>() : v.dump());
                    }
                    return joined;
                  }});

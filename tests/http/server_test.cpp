@@ -29,7 +29,9 @@ class RawClient {
   }
   ~RawClient() { ::close(fd_); }
   bool connected() const { return connected_; }
-  void send(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), ssize_t(s.size())); }
+  void send(const std::string& s) {
+    ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), ssize_t(s.size()));
+  }
   // Reads until `needle` appears or the peer closes.
   std::string readUntil(const std::string& needle) {
     char buf[4096];
@@ -61,8 +63,8 @@ class HttpServerTest : public ::testing::Test {
         s.write("{\"n\":2}\n");
         return;
       }
-      std::string echo = req.method + " " + req.path + " q=" + req.param("q").value_or("-") +
-                         " body=" + req.body;
+      std::string echo =
+          req.method + " " + req.path + " q=" + req.param("q").value_or("-") + " body=" + req.body;
       resp.send(Response::text(200, echo));
     });
     ASSERT_FALSE(server_->start().has_value());
@@ -88,7 +90,9 @@ TEST_F(HttpServerTest, AnswersWithContentLengthAndKeepsTheConnectionAlive) {
 TEST_F(HttpServerTest, ReadsChunkedRequestBodies) {
   startServer();
   RawClient c(server_->port());
-  c.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  c.send(
+      "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   EXPECT_NE(c.readUntil("body=abcde").find("body=abcde"), std::string::npos);
 }
 
