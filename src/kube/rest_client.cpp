@@ -1,0 +1,293 @@
+#include "kube/rest_client.h"
+
+#include "kube/authenticating_transport.h"
+#include "kube/credentials.h"
+#include "kube/http_transport.h"
+#include "kube/json_frames.h"
+
+#include <cstdlib>
+#include <mutex>
+
+namespace remedy::kube {
+namespace {
+
+class Query {
+ public:
+  Query& add(const std::string& key, const std::string& value) {
+    if (value.empty()) return *this;
+    out_ += (out_.empty() ? "?" : "&") + key + "=" + urlEncode(value);
+    return *this;
+  }
+  const std::string& str() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+Status statusOf(const Response& r) {
+  if (r.status == 0) {
+    if (r.cancelled) return Status::error(0, reason::kCancelled, r.error);
+    return Status::connectionFailed(r.error.empty() ? "no response" : r.error);
+  }
+  int retryAfter = std::atoi(headerValue(r.headers, "Retry-After").c_str());
+  return Status::fromHttp(r.status, r.body, retryAfter);
+}
+
+Result<json> decode(const Response& r) {
+  if (r.status < 200 || r.status > 299) return statusOf(r);
+  if (r.body.empty()) return json::object();
+  json parsed = json::parse(r.body, nullptr, false);
+  if (parsed.is_discarded()) {
+    return Status::error(r.status, reason::kDecodeError, "the response is not JSON");
+  }
+  return parsed;
+}
+
+Request jsonRequest(const std::string& method, const std::string& target, std::string body,
+                    const std::string& contentType) {
+  Request request;
+  request.method = method;
+  request.target = target;
+  request.headers.emplace_back("Accept", "application/json");
+  if (!body.empty()) {
+    request.headers.emplace_back("Content-Type",
+                                 contentType.empty() ? "application/json" : contentType);
+  }
+  request.body = std::move(body);
+  return request;
+}
+
+WatchEventType parseEventType(const std::string& t, bool* ok) {
+  *ok = true;
+  if (t == "ADDED") return WatchEventType::Added;
+  if (t == "MODIFIED") return WatchEventType::Modified;
+  if (t == "DELETED") return WatchEventType::Deleted;
+  if (t == "BOOKMARK") return WatchEventType::Bookmark;
+  if (t == "ERROR") return WatchEventType::Error;
+  *ok = false;
+  return WatchEventType::Error;
+}
+
+class RestWatchStream : public WatchStream {
+ public:
+  explicit RestWatchStream(std::unique_ptr<ResponseStream> stream) : stream_(std::move(stream)) {}
+
+  std::optional<WatchEvent> next() override {
+    while (true) {
+      if (auto frame = frames_.next()) {
+        json parsed = json::parse(*frame, nullptr, false);
+        bool known = false;
+        WatchEventType type = WatchEventType::Error;
+        if (!parsed.is_discarded() && parsed.is_object()) {
+          type = parseEventType(parsed.value("type", ""), &known);
+        }
+        if (!known || !parsed.contains("object")) {
+          finish(Status::error(0, reason::kDecodeError,
+                               "watch: undecodable event: " + frame->substr(0, 200)));
+          return std::nullopt;
+        }
+        return WatchEvent{type, std::move(parsed["object"])};
+      }
+      std::string chunk;
+      if (!stream_->read(chunk)) {
+        std::string error = stream_->error();
+        if (error == "cancelled") {
+          finish(Status::error(0, reason::kCancelled, "watch cancelled"));
+        } else if (!error.empty()) {
+          finish(Status::connectionFailed("watch: " + error));
+        } else if (frames_.pending() > 0) {
+          finish(Status::connectionFailed("watch: the stream ended inside an event"));
+        } else {
+          finish(Status());
+        }
+        return std::nullopt;
+      }
+      frames_.feed(chunk);
+    }
+  }
+
+  Status status() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+  void cancel() override { stream_->cancel(); }
+
+ private:
+  void finish(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = std::move(s);
+  }
+  std::unique_ptr<ResponseStream> stream_;
+  JsonFrames frames_;
+  mutable std::mutex mu_;  // guards status_
+  Status status_;
+};
+
+std::string writeQuery(const std::string& fieldManager, bool dryRun) {
+  Query q;
+  q.add("fieldManager", fieldManager);
+  if (dryRun) q.add("dryRun", "All");
+  return q.str();
+}
+
+}  // namespace
+
+RestClient::RestClient(std::shared_ptr<Transport> transport, RestClientOptions options,
+                       const Clock& clock)
+    : transport_(std::move(transport)),
+      options_(options),
+      clock_(clock),
+      throttle_(options.qps, options.burst, clock),
+      discovery_([this](const std::string& path) { return getPath(path); }) {}
+
+RestClient::~RestClient() { shutdown(); }
+
+Result<std::unique_ptr<RestClient>> RestClient::fromConfig(const Config& config,
+                                                           const Clock& clock) {
+  auto credentials = makeCredentials(config, clock);
+  auto http = makeHttpTransport(config, credentials);
+  if (!http) return http.status();
+  auto transport = std::make_shared<AuthenticatingTransport>(std::move(http.value()), credentials);
+  RestClientOptions options;
+  options.qps = config.qps;
+  options.burst = config.burst;
+  options.timeout = config.timeout;
+  return std::make_unique<RestClient>(transport, options, clock);
+}
+
+void RestClient::shutdown() {
+  shutdown_.requestStop();
+  transport_->cancelAll();
+}
+
+Response RestClient::execute(Request request) {
+  for (int attempt = 0;; ++attempt) {
+    if (!throttle_.wait(&shutdown_)) {
+      Response cancelled;
+      cancelled.cancelled = true;
+      cancelled.error = "client is shut down";
+      return cancelled;
+    }
+    Response response = transport_->send(request);
+    // with_retry.go checkWait: only 429 and 5xx answers with Retry-After are
+    // retried, for any verb (the server promises it did nothing).
+    bool retriable = response.status == 429 || response.status >= 500;
+    std::string retryAfter = headerValue(response.headers, "Retry-After");
+    if (!retriable || retryAfter.empty() || attempt >= options_.maxRetries) return response;
+    Duration wait = std::chrono::seconds(std::max(0, std::atoi(retryAfter.c_str())));
+    if (wait > options_.maxRetryAfter) wait = options_.maxRetryAfter;
+    if (shutdown_.waitFor(clock_, wait)) return response;
+  }
+}
+
+Result<json> RestClient::call(const std::string& method, const std::string& target,
+                              const std::string& body, const std::string& contentType,
+                              Duration timeout) {
+  Request request = jsonRequest(method, target, body, contentType);
+  request.timeout = timeoutOr(timeout);
+  return decode(execute(std::move(request)));
+}
+
+Result<json> RestClient::getPath(const std::string& target) { return call("GET", target); }
+
+Result<json> RestClient::get(const Resource& resource, const std::string& ns,
+                             const std::string& name, const GetOptions& options) {
+  std::string target = resource.path(ns, name, options.subresource) +
+                       Query().add("resourceVersion", options.resourceVersion).str();
+  return call("GET", target, "", "", options.timeout);
+}
+
+Result<json> RestClient::list(const Resource& resource, const std::string& ns,
+                              const ListOptions& options) {
+  Query q;
+  q.add("labelSelector", options.labelSelector)
+      .add("fieldSelector", options.fieldSelector)
+      .add("resourceVersion", options.resourceVersion)
+      .add("resourceVersionMatch", options.resourceVersionMatch)
+      .add("continue", options.continueToken);
+  if (options.limit > 0) q.add("limit", std::to_string(options.limit));
+  return call("GET", resource.path(ns) + q.str(), "", "", options.timeout);
+}
+
+Result<json> RestClient::create(const Resource& resource, const std::string& ns, const json& object,
+                                const WriteOptions& options) {
+  std::string target = options.subresource.empty()
+                           ? resource.path(ns)
+                           : resource.path(ns, nameOf(object), options.subresource);
+  return call("POST", target + writeQuery(options.fieldManager, options.dryRun), object.dump(),
+              "application/json", options.timeout);
+}
+
+Result<json> RestClient::update(const Resource& resource, const std::string& ns, const json& object,
+                                const WriteOptions& options) {
+  std::string name = nameOf(object);
+  if (name.empty()) {
+    return Status::error(0, reason::kBadRequest, "update: the object has no metadata.name");
+  }
+  std::string target = resource.path(ns, name, options.subresource) +
+                       writeQuery(options.fieldManager, options.dryRun);
+  return call("PUT", target, object.dump(), "application/json", options.timeout);
+}
+
+Result<json> RestClient::patch(const Resource& resource, const std::string& ns,
+                               const std::string& name, const std::string& body,
+                               const PatchOptions& options) {
+  if (options.type == PatchType::Apply && options.fieldManager.empty()) {
+    return Status::error(0, reason::kBadRequest,
+                         "server-side apply needs a fieldManager (PatchOptions.fieldManager)");
+  }
+  Query q;
+  q.add("fieldManager", options.fieldManager);
+  if (options.dryRun) q.add("dryRun", "All");
+  if (options.force) q.add("force", *options.force ? "true" : "false");
+  return call("PATCH", resource.path(ns, name, options.subresource) + q.str(), body,
+              patchContentType(options.type), options.timeout);
+}
+
+Result<json> RestClient::remove(const Resource& resource, const std::string& ns,
+                                const std::string& name, const DeleteOptions& options) {
+  json body = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
+  if (!options.propagationPolicy.empty()) body["propagationPolicy"] = options.propagationPolicy;
+  if (options.gracePeriodSeconds) body["gracePeriodSeconds"] = *options.gracePeriodSeconds;
+  if (!options.preconditionUid.empty()) body["preconditions"]["uid"] = options.preconditionUid;
+  if (!options.preconditionResourceVersion.empty()) {
+    body["preconditions"]["resourceVersion"] = options.preconditionResourceVersion;
+  }
+  if (options.dryRun) body["dryRun"] = json::array({"All"});
+  return call("DELETE", resource.path(ns, name), body.dump(), "application/json", options.timeout);
+}
+
+Result<std::unique_ptr<WatchStream>> RestClient::watch(const Resource& resource,
+                                                       const std::string& ns,
+                                                       const ListOptions& options) {
+  Query q;
+  q.add("watch", "true")
+      .add("labelSelector", options.labelSelector)
+      .add("fieldSelector", options.fieldSelector)
+      .add("resourceVersion", options.resourceVersion)
+      .add("resourceVersionMatch", options.resourceVersionMatch);
+  if (options.allowWatchBookmarks) q.add("allowWatchBookmarks", "true");
+  if (options.timeoutSeconds > 0) q.add("timeoutSeconds", std::to_string(options.timeoutSeconds));
+  Request request = jsonRequest("GET", resource.path(ns) + q.str(), "", "");
+  // The server ends the watch after timeoutSeconds; the transport's
+  // inactivity limit only needs to outlast the quiet stretches between
+  // events or bookmarks.
+  request.timeout = options.timeout.count() > 0 ? options.timeout
+                    : options.timeoutSeconds > 0
+                        ? Duration(std::chrono::seconds(options.timeoutSeconds + 30))
+                        : Duration(std::chrono::minutes(15));
+  if (!throttle_.wait(&shutdown_)) {
+    return Status::error(0, reason::kCancelled, "client is shut down");
+  }
+  auto stream = transport_->open(request);
+  const Response& head = stream->head();
+  if (head.status < 200 || head.status > 299) return statusOf(head);
+  return std::unique_ptr<WatchStream>(std::make_unique<RestWatchStream>(std::move(stream)));
+}
+
+Result<Resource> RestClient::resourceFor(const std::string& apiVersion, const std::string& kind) {
+  return discovery_.resourceFor(apiVersion, kind);
+}
+
+}  // namespace remedy::kube

@@ -1,0 +1,79 @@
+// Client over HTTP, with client-go's request rules (rest/request.go,
+// rest/with_retry.go): every attempt waits for the client-side token bucket
+// (QPS, burst); a 429 or 5xx answer carrying Retry-After is retried after
+// that many seconds, up to maxRetries times; errors are decoded from
+// metav1.Status.
+#pragma once
+
+#include "kube/client.h"
+#include "kube/config.h"
+#include "kube/discovery.h"
+#include "kube/stop_signal.h"
+#include "kube/token_bucket.h"
+#include "kube/transport.h"
+
+#include <memory>
+#include <string>
+
+namespace remedy::kube {
+
+struct RestClientOptions {
+  double qps = 5.0;  // <= 0: unlimited
+  int burst = 10;
+  int maxRetries = 10;
+  Duration timeout{0};  // per request; 0: the transport's default
+  // Longest Retry-After honoured, so a misbehaving server cannot park a
+  // caller for minutes.
+  Duration maxRetryAfter{std::chrono::seconds(30)};
+};
+
+class RestClient : public Client {
+ public:
+  RestClient(std::shared_ptr<Transport> transport, RestClientOptions options = {},
+             const Clock& clock = Clock::real());
+  ~RestClient() override;
+
+  // Credentials, HTTPS transport and client, from a Config.
+  static Result<std::unique_ptr<RestClient>> fromConfig(const Config& config,
+                                                        const Clock& clock = Clock::real());
+
+  Result<json> get(const Resource& resource, const std::string& ns, const std::string& name,
+                   const GetOptions& options = {}) override;
+  Result<json> list(const Resource& resource, const std::string& ns,
+                    const ListOptions& options = {}) override;
+  Result<json> create(const Resource& resource, const std::string& ns, const json& object,
+                      const WriteOptions& options = {}) override;
+  Result<json> update(const Resource& resource, const std::string& ns, const json& object,
+                      const WriteOptions& options = {}) override;
+  Result<json> patch(const Resource& resource, const std::string& ns, const std::string& name,
+                     const std::string& body, const PatchOptions& options = {}) override;
+  Result<json> remove(const Resource& resource, const std::string& ns, const std::string& name,
+                      const DeleteOptions& options = {}) override;
+  Result<std::unique_ptr<WatchStream>> watch(const Resource& resource, const std::string& ns,
+                                             const ListOptions& options) override;
+  Result<Resource> resourceFor(const std::string& apiVersion, const std::string& kind) override;
+
+  // GET of any path ("/version", "/apis"), decoded as JSON.
+  Result<json> getPath(const std::string& target);
+  // Any request; the answer body decoded as JSON (an empty body as {}).
+  Result<json> call(const std::string& method, const std::string& target,
+                    const std::string& body = "", const std::string& contentType = "",
+                    Duration timeout = Duration(0));
+
+  // Ends requests in flight and refuses new ones.
+  void shutdown();
+  Discovery& discovery() { return discovery_; }
+
+ private:
+  Response execute(Request request);
+  Duration timeoutOr(Duration d) const { return d.count() > 0 ? d : options_.timeout; }
+
+  std::shared_ptr<Transport> transport_;
+  const RestClientOptions options_;
+  const Clock& clock_;
+  TokenBucket throttle_;
+  StopSignal shutdown_;
+  Discovery discovery_;
+};
+
+}  // namespace remedy::kube
