@@ -690,6 +690,29 @@ class PaginationTest(SandboxTestCase):
         self.assertEqual(len(set(rvs)), 1, "every page reports the first page's resourceVersion: %s" % rvs)
 
 
+    def test_list_with_resource_version_match_exact_serves_that_version_or_410(self):
+        self.create_cm("e-1")
+        rv = self.list_rv(self.cm_path())
+        self.create_cm("e-2")
+        r = self.c.get(self.cm_path(), params={"resourceVersion": rv, "resourceVersionMatch": "Exact"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([i["metadata"]["name"] for i in r.json["items"]], ["e-1"])
+        self.assertEqual(r.json["metadata"]["resourceVersion"], rv)
+        self.fault({"expireResourceVersions": True})
+        r = self.c.get(self.cm_path(), params={"resourceVersion": rv, "resourceVersionMatch": "Exact"})
+        self.assertStatus(r, 410, "Expired")
+
+    def test_list_from_a_future_resource_version_is_504_too_large(self):
+        future = str(int(self.list_rv(self.cm_path())) + 1000)
+        r = self.c.get(self.cm_path(), params={"resourceVersion": future, "resourceVersionMatch": "NotOlderThan"})
+        status = self.assertStatus(r, 504, "Timeout")
+        self.assertEqual(status["details"]["causes"][0]["reason"], "ResourceVersionTooLarge", r)
+
+    def test_resource_version_match_without_resource_version_is_invalid(self):
+        r = self.c.get(self.cm_path(), params={"resourceVersionMatch": "NotOlderThan"})
+        self.assertStatus(r, 422, "Invalid")
+
+
 class CustomResourceTest(SandboxTestCase):
 
     @classmethod

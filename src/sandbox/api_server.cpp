@@ -592,6 +592,8 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     lo.labelSelector = request.param("labelSelector").value_or("");
     lo.fieldSelector = request.param("fieldSelector").value_or("");
     lo.continueToken = request.param("continue").value_or("");
+    lo.resourceVersion = request.param("resourceVersion").value_or("");
+    lo.resourceVersionMatch = request.param("resourceVersionMatch").value_or("");
     if (auto limit = request.param("limit"); limit && !limit->empty()) {
       try {
         lo.limit = std::stoll(*limit);

@@ -290,9 +290,59 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
   auto fieldSel = FieldSelector::parse(options.fieldSelector, selectableFields(type));
   if (!fieldSel.ok()) return fieldSel.error();
   std::string scopedNs = type.namespaced ? ns : "";
+  // k8s.io/apimachinery/pkg/apis/meta/internalversion/validation
+  // ValidateListOptions, and the cacher's resourceVersion semantics.
+  const std::string& match = options.resourceVersionMatch;
+  if (!match.empty() && match != "Exact" && match != "NotOlderThan") {
+    return ApiError::invalid("meta.k8s.io", "ListOptions", "",
+                             {{"FieldValueNotSupported",
+                               "Unsupported value: \"" + match +
+                                   "\": supported values: \"Exact\", \"NotOlderThan\"",
+                               "resourceVersionMatch"}});
+  }
+  if (!match.empty() && options.resourceVersion.empty()) {
+    return ApiError::invalid(
+        "meta.k8s.io", "ListOptions", "",
+        {{"FieldValueForbidden",
+          "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+          "resourceVersionMatch"}});
+  }
+  int64_t requestedRv = 0;
+  if (!options.resourceVersion.empty()) {
+    try {
+      size_t used = 0;
+      requestedRv = std::stoll(options.resourceVersion, &used);
+      if (used != options.resourceVersion.size() || requestedRv < 0) throw std::invalid_argument("");
+    } catch (...) {
+      return ApiError::badRequest("invalid resource version \"" + options.resourceVersion + "\"");
+    }
+  }
+  if (match == "Exact" && requestedRv == 0) {
+    return ApiError::invalid("meta.k8s.io", "ListOptions", "",
+                             {{"FieldValueForbidden",
+                               "Forbidden: resourceVersionMatch \"exact\" is forbidden for "
+                               "resourceVersion \"0\"",
+                               "resourceVersionMatch"}});
+  }
+  if (requestedRv > store_.currentResourceVersion()) {
+    ApiError e = ApiError::fromCode(504, "Too large resource version: " +
+                                             std::to_string(requestedRv) + ", current: " +
+                                             std::to_string(store_.currentResourceVersion()));
+    e.details = {{"causes", json::array({{{"reason", "ResourceVersionTooLarge"},
+                                          {"message", "Too large resource version"}}})},
+                 {"retryAfterSeconds", 1}};
+    return e;
+  }
   Store::ListResult all;
   std::string startAfter;
-  if (options.continueToken.empty()) {
+  if (options.continueToken.empty() && match == "Exact") {
+    auto snapshot = store_.listAt(type.storageKey(), scopedNs, requestedRv);
+    if (!snapshot.ok()) {
+      return ApiError::gone("too old resource version: " + std::to_string(requestedRv) + " (" +
+                            std::to_string(store_.oldestResumableVersion() + 1) + ")");
+    }
+    all = std::move(snapshot.value());
+  } else if (options.continueToken.empty()) {
     all = store_.list(type.storageKey(), scopedNs);
   } else {
     auto token = decodeContinue(options.continueToken);

@@ -27,6 +27,10 @@ struct ListOptions {
   std::string fieldSelector;
   int64_t limit = 0;
   std::string continueToken;
+  // "" or "0": the latest state. With resourceVersionMatch "Exact": the state
+  // at that version; otherwise ("NotOlderThan", or unset) at least as new.
+  std::string resourceVersion;
+  std::string resourceVersionMatch;
 };
 
 enum class PatchType { Merge, Json, StrategicMerge, Apply };
