@@ -1,0 +1,83 @@
+// The contract between the engine and the actions. The engine decides; an
+// action only does what it is told and reports: it gets resolved parameters
+// (the step's action field with every template already rendered) and a
+// context, and returns an outcome. An action never reads Runbooks, writes
+// Incident status or checks guardrails.
+//
+// Idempotency: the engine may run the same attempt again after a crash, with
+// the same key and the same baseline, so `run` must be safe to repeat.
+#pragma once
+
+#include "kube/client.h"
+#include "kube/clock.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace remedy::actions {
+
+using json = nlohmann::json;
+using Outputs = std::map<std::string, std::string>;
+
+struct ActionContext {
+  kube::Client* client = nullptr;
+  // Incident UID + step name + attempt: unique per attempt.
+  std::string idempotencyKey;
+  // Incident UID + step name: the same for every attempt of the step.
+  std::string stepKey;
+  // Report what would be done and change nothing.
+  bool dryRun = false;
+  // The attempt must not outlast this (wall time of the engine's clock).
+  kube::WallTime now;
+  kube::WallTime deadline;
+  // When the step's first attempt started (RFC 3339): a value that stays the
+  // same across retries and restarts.
+  std::string firstStartedAt;
+  // Namespace for targets that name none (the Incident's).
+  std::string defaultNamespace;
+  // The Incident (apiVersion, kind, metadata.name/uid): owner of created objects.
+  json owner;
+  // What `prepare` returned, as recorded on status before the first attempt.
+  Outputs baseline;
+};
+
+enum class OutcomeKind {
+  kSucceeded,
+  // Not done yet (a wait, a running Job): ask again after `retryAfter`.
+  kInProgress,
+  kRetriableFailure,
+  kPermanentFailure,
+};
+const char* outcomeKindName(OutcomeKind kind);
+
+struct ActionOutcome {
+  OutcomeKind kind = OutcomeKind::kSucceeded;
+  std::string message;
+  Outputs outputs;
+  kube::Duration retryAfter{0};
+
+  static ActionOutcome succeeded(std::string message, Outputs outputs = {});
+  static ActionOutcome inProgress(std::string message, kube::Duration retryAfter);
+  static ActionOutcome retriable(std::string message);
+  static ActionOutcome permanent(std::string message);
+};
+
+class Action {
+ public:
+  virtual ~Action() = default;
+  // The step field this action implements ("scale").
+  virtual std::string field() const = 0;
+  // Reads (never writes) what later attempts must agree on, such as the
+  // replicas before a relative scale; the engine records it on status
+  // before the first attempt and passes it back in ActionContext::baseline.
+  // Default: nothing to record.
+  virtual ActionOutcome prepare(const json& params, const ActionContext& context) {
+    return ActionOutcome::succeeded("");
+  }
+  virtual ActionOutcome run(const json& params, const ActionContext& context) = 0;
+};
+
+}  // namespace remedy::actions

@@ -1,0 +1,60 @@
+#include "actions/action_registry.h"
+
+#include "actions/kubernetes_actions.h"
+
+namespace remedy::actions {
+
+const char* outcomeKindName(OutcomeKind kind) {
+  switch (kind) {
+    case OutcomeKind::kSucceeded:
+      return "Succeeded";
+    case OutcomeKind::kInProgress:
+      return "InProgress";
+    case OutcomeKind::kRetriableFailure:
+      return "RetriableFailure";
+    case OutcomeKind::kPermanentFailure:
+      return "PermanentFailure";
+  }
+  return "Unknown";
+}
+
+ActionOutcome ActionOutcome::succeeded(std::string message, Outputs outputs) {
+  return {OutcomeKind::kSucceeded, std::move(message), std::move(outputs), kube::Duration(0)};
+}
+ActionOutcome ActionOutcome::inProgress(std::string message, kube::Duration retryAfter) {
+  return {OutcomeKind::kInProgress, std::move(message), {}, retryAfter};
+}
+ActionOutcome ActionOutcome::retriable(std::string message) {
+  return {OutcomeKind::kRetriableFailure, std::move(message), {}, kube::Duration(0)};
+}
+ActionOutcome ActionOutcome::permanent(std::string message) {
+  return {OutcomeKind::kPermanentFailure, std::move(message), {}, kube::Duration(0)};
+}
+
+void ActionRegistry::add(std::unique_ptr<Action> action) {
+  std::string field = action->field();
+  actions_[field] = std::move(action);
+}
+
+Action* ActionRegistry::find(const std::string& field) const {
+  auto it = actions_.find(field);
+  return it == actions_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> ActionRegistry::fields() const {
+  std::vector<std::string> out;
+  for (const auto& [field, action] : actions_) out.push_back(field);
+  return out;
+}
+
+std::unique_ptr<ActionRegistry> kubernetesActionRegistry() {
+  auto registry = std::make_unique<ActionRegistry>();
+  registry->add(std::make_unique<ScaleAction>());
+  registry->add(std::make_unique<RolloutRestartAction>());
+  registry->add(std::make_unique<DeletePodsAction>());
+  registry->add(std::make_unique<WaitForAction>());
+  registry->add(std::make_unique<RunJobAction>());
+  return registry;
+}
+
+}  // namespace remedy::actions

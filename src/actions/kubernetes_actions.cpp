@@ -1,0 +1,562 @@
+#include "actions/kubernetes_actions.h"
+
+#include "api/common_types.h"
+#include "api/duration.h"
+#include "kube/time_format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+namespace remedy::actions {
+namespace {
+
+using kube::Status;
+
+struct Target {
+  kube::Resource resource;
+  std::string kind;
+  std::string ns;
+  std::string name;
+  std::string describe() const { return kind + " " + ns + "/" + name; }
+};
+
+kube::Result<Target> resolveTarget(kube::Client& client, const json& target,
+                                   const std::string& defaultNamespace) {
+  if (!target.is_object()) return Status::configError("no target given");
+  Target t;
+  t.kind = target.value("kind", std::string("Deployment"));
+  std::string apiVersion = target.value("apiVersion", std::string());
+  if (apiVersion.empty()) {
+    auto defaulted = api::defaultApiVersion(t.kind);
+    if (!defaulted) return Status::configError("target kind " + t.kind + " needs an apiVersion");
+    apiVersion = *defaulted;
+  }
+  t.name = target.value("name", std::string());
+  t.ns = target.value("namespace", std::string());
+  if (t.ns.empty()) t.ns = defaultNamespace;
+  if (t.name.empty()) return Status::configError("target " + t.kind + " has no name");
+  auto resource = client.resourceFor(apiVersion, t.kind);
+  if (!resource.ok()) return resource.status();
+  t.resource = *resource;
+  return t;
+}
+
+// API errors worth another attempt: throttling, server trouble, conflicts and
+// transport failures. Everything else (NotFound, Forbidden, Invalid) will
+// not get better by retrying.
+bool isRetriable(const Status& s) {
+  return kube::isTooManyRequests(s) || kube::isConflict(s) || kube::isServerTimeout(s) ||
+         kube::isTimeout(s) || kube::isInternalError(s) || kube::isServiceUnavailable(s) ||
+         kube::isConnectionFailed(s);
+}
+
+ActionOutcome failure(const Status& s, const std::string& what) {
+  std::string message = what + ": " + s.toString();
+  return isRetriable(s) ? ActionOutcome::retriable(message) : ActionOutcome::permanent(message);
+}
+
+std::optional<int> optionalInt(const json& params, const char* key) {
+  auto it = params.find(key);
+  if (it == params.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int>();
+}
+
+std::string labelSelectorText(const json& selector) {
+  std::vector<std::string> parts;
+  if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
+    for (const auto& [k, v] : selector["matchLabels"].items()) {
+      parts.push_back(k + "=" + v.get<std::string>());
+    }
+  }
+  if (selector.contains("matchExpressions") && selector["matchExpressions"].is_array()) {
+    for (const auto& e : selector["matchExpressions"]) {
+      std::string key = e.value("key", std::string());
+      std::string op = e.value("operator", std::string());
+      std::string values;
+      for (const auto& v : e.value("values", json::array())) {
+        values += (values.empty() ? "" : ",") + v.get<std::string>();
+      }
+      if (op == "In") parts.push_back(key + " in (" + values + ")");
+      if (op == "NotIn") parts.push_back(key + " notin (" + values + ")");
+      if (op == "Exists") parts.push_back(key);
+      if (op == "DoesNotExist") parts.push_back("!" + key);
+    }
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string joinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+// ".status.containerStatuses[0].ready" -> the value, or nullptr.
+const json* lookupDotted(const json& object, const std::string& path) {
+  const json* node = &object;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] != '.') return nullptr;
+    size_t end = path.find_first_of(".[", i + 1);
+    std::string key =
+        path.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1);
+    if (!node->is_object() || !node->contains(key)) return nullptr;
+    node = &(*node)[key];
+    i = end == std::string::npos ? path.size() : end;
+    if (i < path.size() && path[i] == '[') {
+      size_t close = path.find(']', i);
+      if (close == std::string::npos) return nullptr;
+      size_t index = std::stoul(path.substr(i + 1, close - i - 1));
+      if (!node->is_array() || index >= node->size()) return nullptr;
+      node = &(*node)[index];
+      i = close + 1;
+    }
+  }
+  return node;
+}
+
+std::string valueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+bool compareValues(const json& actual, const std::string& op, const std::string& expected) {
+  std::string text = valueText(actual);
+  if (op.empty() || op == "Equal") return text == expected;
+  if (op == "NotEqual") return text != expected;
+  char* endA = nullptr;
+  char* endB = nullptr;
+  double a = std::strtod(text.c_str(), &endA);
+  double b = std::strtod(expected.c_str(), &endB);
+  if (text.empty() || *endA != '\0' || expected.empty() || *endB != '\0') return false;
+  if (op == "GreaterThan") return a > b;
+  if (op == "GreaterThanOrEqual") return a >= b;
+  if (op == "LessThan") return a < b;
+  if (op == "LessThanOrEqual") return a <= b;
+  return false;
+}
+
+bool conditionHolds(const json& object, const std::string& type, const std::string& status) {
+  for (const auto& c : object.value("status", json::object()).value("conditions", json::array())) {
+    if (c.value("type", "") == type) return c.value("status", "") == status;
+  }
+  return false;
+}
+
+// Rollout complete as `kubectl rollout status` judges it (deployment.go
+// DeploymentStatusViewer and the StatefulSet viewer).
+bool rolloutComplete(const json& object, std::string* why) {
+  const json spec = object.value("spec", json::object());
+  const json status = object.value("status", json::object());
+  int64_t generation = object["metadata"].value("generation", int64_t{0});
+  int64_t observed = status.value("observedGeneration", int64_t{0});
+  int64_t wanted = spec.value("replicas", int64_t{1});
+  if (observed < generation) {
+    *why = "waiting for the controller to observe generation " + std::to_string(generation);
+    return false;
+  }
+  int64_t updated = status.value("updatedReplicas", int64_t{0});
+  int64_t total = status.value("replicas", int64_t{0});
+  int64_t available = status.contains("availableReplicas")
+                          ? status.value("availableReplicas", int64_t{0})
+                          : status.value("readyReplicas", int64_t{0});
+  if (updated < wanted) {
+    *why = std::to_string(updated) + " of " + std::to_string(wanted) + " replicas updated";
+    return false;
+  }
+  if (total > updated) {
+    *why = std::to_string(total - updated) + " old replicas pending termination";
+    return false;
+  }
+  if (available < updated) {
+    *why = std::to_string(available) + " of " + std::to_string(updated) +
+           " updated replicas available";
+    return false;
+  }
+  *why = "rollout complete: " + std::to_string(available) + " replicas available";
+  return true;
+}
+
+kube::GetOptions scaleGet() {
+  kube::GetOptions o;
+  o.subresource = "scale";
+  return o;
+}
+
+kube::WriteOptions scaleWrite() {
+  kube::WriteOptions o;
+  o.subresource = "scale";
+  o.fieldManager = "remedy-operator";
+  return o;
+}
+
+uint32_t fnv1a(const std::string& text) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::optional<int> computeScaleReplicas(int from, const json& replicas,
+                                        std::optional<int> minReplicas,
+                                        std::optional<int> maxReplicas) {
+  long value = 0;
+  if (replicas.is_number_integer()) {
+    value = replicas.get<long>();
+  } else if (replicas.is_string()) {
+    std::string text = replicas.get<std::string>();
+    if (text.empty()) return std::nullopt;
+    bool relative = text[0] == '+' || text[0] == '-';
+    char* end = nullptr;
+    long n = std::strtol(text.c_str() + (relative ? 1 : 0), &end, 10);
+    if (*end != '\0' || end == text.c_str() + (relative ? 1 : 0)) return std::nullopt;
+    value = !relative ? n : text[0] == '+' ? from + n : from - n;
+  } else {
+    return std::nullopt;
+  }
+  if (minReplicas && value < *minReplicas) value = *minReplicas;
+  if (maxReplicas && value > *maxReplicas) value = *maxReplicas;
+  if (value < 0) value = 0;
+  return static_cast<int>(value);
+}
+
+std::vector<std::string> podStates(const json& pod) {
+  std::set<std::string> states;
+  const json status = pod.value("status", json::object());
+  std::string phase = status.value("phase", "");
+  if (phase == "Pending") states.insert("Pending");
+  if (phase == "Failed") {
+    states.insert("Failed");
+    if (status.value("reason", "") == "Evicted") states.insert("Evicted");
+  }
+  if (phase == "Running" && !conditionHolds(pod, "Ready", "True")) states.insert("NotReady");
+  for (const auto& c : status.value("containerStatuses", json::array())) {
+    std::string waiting =
+        c.value("state", json::object()).value("waiting", json::object()).value("reason", "");
+    if (waiting == "CrashLoopBackOff" || waiting == "ImagePullBackOff") states.insert(waiting);
+    if (waiting == "ErrImagePull") states.insert("ImagePullBackOff");
+    std::string lastReason = c.value("lastState", json::object())
+                                 .value("terminated", json::object())
+                                 .value("reason", "");
+    if (lastReason == "OOMKilled") states.insert("OOMKilled");
+  }
+  return {states.begin(), states.end()};
+}
+
+// ---- scale ----
+
+ActionOutcome ScaleAction::prepare(const json& params, const ActionContext& context) {
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) return failure(target.status(), "scale");
+  auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
+  if (!scale.ok()) return failure(scale.status(), "read scale of " + target->describe());
+  int from = (*scale)["spec"].value("replicas", 0);
+  return ActionOutcome::succeeded("", {{"previousReplicas", std::to_string(from)}});
+}
+
+ActionOutcome ScaleAction::run(const json& params, const ActionContext& context) {
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) return failure(target.status(), "scale");
+  auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
+  if (!scale.ok()) return failure(scale.status(), "read scale of " + target->describe());
+  int current = (*scale)["spec"].value("replicas", 0);
+  auto recorded = context.baseline.find("previousReplicas");
+  int from = recorded != context.baseline.end() ? std::stoi(recorded->second) : current;
+  auto to =
+      computeScaleReplicas(from, params.value("replicas", json()),
+                           optionalInt(params, "minReplicas"), optionalInt(params, "maxReplicas"));
+  if (!to) {
+    return ActionOutcome::permanent("scale " + target->describe() + ": replicas " +
+                                    params.value("replicas", json()).dump() +
+                                    " is not a number or a relative change like \"+2\"");
+  }
+  Outputs outputs = {{"previousReplicas", std::to_string(from)}, {"replicas", std::to_string(*to)}};
+  std::string change = target->describe() + " from " + std::to_string(from) + " to " +
+                       std::to_string(*to) + " replicas";
+  if (context.dryRun) return ActionOutcome::succeeded("dry run: would scale " + change, outputs);
+  if (current == *to) return ActionOutcome::succeeded("scaled " + change, outputs);
+  json body = *scale;
+  body["spec"]["replicas"] = *to;
+  auto written = context.client->update(target->resource, target->ns, body, scaleWrite());
+  if (!written.ok()) return failure(written.status(), "scale " + target->describe());
+  return ActionOutcome::succeeded("scaled " + change, outputs);
+}
+
+// ---- rolloutRestart ----
+
+ActionOutcome RolloutRestartAction::run(const json& params, const ActionContext& context) {
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) return failure(target.status(), "rolloutRestart");
+  auto object = context.client->get(target->resource, target->ns, target->name);
+  if (!object.ok()) return failure(object.status(), "read " + target->describe());
+  const std::string& value = context.firstStartedAt;
+  Outputs outputs = {{"restartedAt", value}};
+  const json* current = lookupDotted(*object, std::string(".spec.template.metadata.annotations"));
+  if (current && current->is_object() && current->value(kRestartedAtAnnotation, "") == value) {
+    return ActionOutcome::succeeded("restarted " + target->describe() + " at " + value, outputs);
+  }
+  if (context.dryRun) {
+    return ActionOutcome::succeeded("dry run: would restart " + target->describe(), outputs);
+  }
+  json patch = {
+      {"spec",
+       {{"template", {{"metadata", {{"annotations", {{kRestartedAtAnnotation, value}}}}}}}}}};
+  auto patched = context.client->patch(target->resource, target->ns, target->name, patch.dump());
+  if (!patched.ok()) return failure(patched.status(), "restart " + target->describe());
+  return ActionOutcome::succeeded("restarted " + target->describe() + " at " + value, outputs);
+}
+
+// ---- deletePods ----
+
+ActionOutcome DeletePodsAction::prepare(const json& params, const ActionContext& context) {
+  kube::Client& client = *context.client;
+  std::string ns = params.value("namespace", context.defaultNamespace);
+  std::string selector;
+  std::string source;
+  if (params.contains("target")) {
+    auto target = resolveTarget(client, params["target"], context.defaultNamespace);
+    if (!target.ok()) return failure(target.status(), "deletePods");
+    auto object = client.get(target->resource, target->ns, target->name);
+    if (!object.ok()) return failure(object.status(), "read " + target->describe());
+    ns = target->ns;
+    selector = labelSelectorText((*object)["spec"].value("selector", json::object()));
+    source = "pods of " + target->describe();
+  } else {
+    selector = labelSelectorText(params.value("selector", json::object()));
+    source = "pods matching \"" + selector + "\" in " + ns;
+  }
+  if (selector.empty()) return ActionOutcome::permanent("deletePods: an empty selector");
+  kube::ListOptions options;
+  options.labelSelector = selector;
+  auto pods = kube::listAll(client, kube::resources::pods(), ns, options);
+  if (!pods.ok()) return failure(pods.status(), "list " + source);
+  std::vector<json> items = (*pods)["items"].get<std::vector<json>>();
+  std::sort(items.begin(), items.end(),
+            [](const json& a, const json& b) { return kube::nameOf(a) < kube::nameOf(b); });
+  std::vector<std::string> wanted =
+      params.value("states", json::array()).get<std::vector<std::string>>();
+  size_t limit = items.size();
+  if (auto maxCount = optionalInt(params, "maxCount")) limit = std::min<size_t>(limit, *maxCount);
+  if (auto maxPercent = optionalInt(params, "maxPercent")) {
+    // Rounded down, as a PodDisruptionBudget's percentage of unavailable pods.
+    limit = std::min<size_t>(limit, items.size() * static_cast<size_t>(*maxPercent) / 100);
+  }
+  std::vector<std::string> chosen;
+  std::vector<std::string> uids;
+  for (const auto& pod : items) {
+    if (chosen.size() >= limit) break;
+    if (pod["metadata"].contains("deletionTimestamp")) continue;
+    if (!wanted.empty()) {
+      auto states = podStates(pod);
+      bool match = std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+        return std::find(states.begin(), states.end(), w) != states.end();
+      });
+      if (!match) continue;
+    }
+    chosen.push_back(kube::nameOf(pod));
+    uids.push_back(kube::uidOf(pod));
+  }
+  return ActionOutcome::succeeded("", {{"namespace", ns},
+                                       {"pods", joinList(chosen)},
+                                       {"uids", joinList(uids)},
+                                       {"matched", std::to_string(items.size())}});
+}
+
+ActionOutcome DeletePodsAction::run(const json& params, const ActionContext& context) {
+  auto ns = context.baseline.count("namespace") ? context.baseline.at("namespace")
+                                                : context.defaultNamespace;
+  auto names = splitList(context.baseline.count("pods") ? context.baseline.at("pods") : "");
+  auto uids = splitList(context.baseline.count("uids") ? context.baseline.at("uids") : "");
+  bool evict = params.value("mode", std::string("Evict")) != "Delete";
+  Outputs outputs = {
+      {"pods", joinList(names)},
+      {"deleted", std::to_string(names.size())},
+      {"matched", context.baseline.count("matched") ? context.baseline.at("matched") : "0"}};
+  if (context.dryRun) {
+    return ActionOutcome::succeeded("dry run: would " + std::string(evict ? "evict" : "delete") +
+                                        " " + std::to_string(names.size()) + " pods in " + ns +
+                                        ": " + joinList(names),
+                                    outputs);
+  }
+  kube::DeleteOptions options;
+  if (params.contains("gracePeriodSeconds") && params["gracePeriodSeconds"].is_number_integer()) {
+    options.gracePeriodSeconds = params["gracePeriodSeconds"].get<int64_t>();
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    // The pod chosen before the first attempt, not a replacement with the
+    // same name: a replacement was not chosen and must not be removed.
+    options.preconditionUid = i < uids.size() ? uids[i] : "";
+    auto pod = context.client->get(kube::resources::pods(), ns, names[i]);
+    if (!pod.ok() && kube::isNotFound(pod.status())) continue;
+    if (!pod.ok()) return failure(pod.status(), "read pod " + ns + "/" + names[i]);
+    if (kube::uidOf(*pod) != options.preconditionUid ||
+        (*pod)["metadata"].contains("deletionTimestamp")) {
+      continue;
+    }
+    Status s =
+        evict ? kube::evictPod(*context.client, ns, names[i], options)
+              : context.client->remove(kube::resources::pods(), ns, names[i], options).status();
+    if (kube::isNotFound(s) || kube::isConflict(s)) continue;  // gone meanwhile
+    if (kube::isTooManyRequests(s)) {
+      return ActionOutcome::retriable("evicting pod " + ns + "/" + names[i] +
+                                      " would violate a PodDisruptionBudget: " + s.message());
+    }
+    if (!s.ok()) return failure(s, std::string(evict ? "evict" : "delete") + " pod " + names[i]);
+  }
+  return ActionOutcome::succeeded(std::string(evict ? "evicted " : "deleted ") +
+                                      std::to_string(names.size()) + " pods in " + ns +
+                                      (names.empty() ? "" : ": " + joinList(names)),
+                                  outputs);
+}
+
+// ---- waitFor ----
+
+ActionOutcome WaitForAction::run(const json& params, const ActionContext& context) {
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) return failure(target.status(), "waitFor");
+  kube::Duration poll = std::chrono::seconds(5);
+  if (params.contains("pollInterval")) {
+    auto parsed = api::parseDuration(params["pollInterval"].get<std::string>());
+    if (parsed.ok()) poll = *parsed;
+  }
+  auto object = context.client->get(target->resource, target->ns, target->name);
+  std::string state = params.value("state", std::string());
+  if (!object.ok()) {
+    if (kube::isNotFound(object.status())) {
+      if (state == "Deleted") {
+        return ActionOutcome::succeeded(target->describe() + " is deleted", {{"value", "Deleted"}});
+      }
+      return ActionOutcome::inProgress(target->describe() + " does not exist yet", poll);
+    }
+    if (isRetriable(object.status())) {
+      return ActionOutcome::inProgress(
+          "reading " + target->describe() + ": " + object.status().toString(), poll);
+    }
+    return failure(object.status(), "read " + target->describe());
+  }
+  if (state == "Exists") {
+    return ActionOutcome::succeeded(target->describe() + " exists", {{"value", "Exists"}});
+  }
+  if (state == "Deleted") {
+    return ActionOutcome::inProgress(target->describe() + " still exists", poll);
+  }
+  if (state == "RolloutComplete") {
+    std::string why;
+    if (rolloutComplete(*object, &why)) {
+      return ActionOutcome::succeeded(target->describe() + ": " + why,
+                                      {{"value", "RolloutComplete"}});
+    }
+    return ActionOutcome::inProgress(target->describe() + ": " + why, poll);
+  }
+  if (params.contains("condition")) {
+    std::string type = params["condition"].value("type", "");
+    std::string status = params["condition"].value("status", "True");
+    if (conditionHolds(*object, type, status)) {
+      return ActionOutcome::succeeded(target->describe() + ": condition " + type + " is " + status,
+                                      {{"value", status}});
+    }
+    return ActionOutcome::inProgress(
+        target->describe() + ": waiting for condition " + type + "=" + status, poll);
+  }
+  if (params.contains("field")) {
+    const json& f = params["field"];
+    std::string path = f.value("path", "");
+    std::string op = f.value("operator", "Equal");
+    std::string expected = f.value("value", "");
+    const json* actual = lookupDotted(*object, path);
+    std::string seen = actual ? valueText(*actual) : "<absent>";
+    if (actual && compareValues(*actual, op, expected)) {
+      return ActionOutcome::succeeded(
+          target->describe() + ": " + path + " is " + seen + " (" + op + " " + expected + ")",
+          {{"value", seen}});
+    }
+    return ActionOutcome::inProgress(
+        target->describe() + ": " + path + " is " + seen + ", waiting for " + op + " " + expected,
+        poll);
+  }
+  return ActionOutcome::permanent("waitFor " + target->describe() +
+                                  ": none of state, condition or field given");
+}
+
+// ---- runJob ----
+
+std::string RunJobAction::jobName(const ActionContext& context) {
+  std::string owner = context.owner.value("metadata", json::object()).value("name", "job");
+  if (owner.size() > 40) owner.resize(40);
+  while (!owner.empty() && owner.back() == '-') owner.pop_back();
+  char hash[16];
+  std::snprintf(hash, sizeof(hash), "%08x", fnv1a(context.idempotencyKey));
+  return owner + "-" + hash;
+}
+
+ActionOutcome RunJobAction::run(const json& params, const ActionContext& context) {
+  kube::Client& client = *context.client;
+  kube::Resource jobs{"batch", "v1", "jobs", "Job", true};
+  std::string ns = context.defaultNamespace;
+  std::string name = jobName(context);
+  if (context.dryRun) {
+    return ActionOutcome::succeeded("dry run: would create Job " + ns + "/" + name,
+                                    {{"jobName", name}});
+  }
+  auto job = client.get(jobs, ns, name);
+  if (!job.ok() && kube::isNotFound(job.status())) {
+    json podTemplate = params.value("template", json::object());
+    if (!podTemplate.contains("spec")) {
+      return ActionOutcome::permanent("runJob: the template has no spec");
+    }
+    if (!podTemplate["spec"].contains("restartPolicy")) {
+      podTemplate["spec"]["restartPolicy"] = "Never";
+    }
+    const json& ownerMeta = context.owner.value("metadata", json::object());
+    json body = {
+        {"apiVersion", "batch/v1"},
+        {"kind", "Job"},
+        {"metadata",
+         {{"name", name},
+          {"namespace", ns},
+          {"labels", {{"remedy.dev/incident", ownerMeta.value("name", "")}}},
+          {"annotations", {{"remedy.dev/idempotency-key", context.idempotencyKey}}},
+          {"ownerReferences", json::array({{{"apiVersion", context.owner.value("apiVersion", "")},
+                                            {"kind", context.owner.value("kind", "")},
+                                            {"name", ownerMeta.value("name", "")},
+                                            {"uid", ownerMeta.value("uid", "")},
+                                            {"controller", true},
+                                            {"blockOwnerDeletion", true}}})}}},
+        {"spec", {{"backoffLimit", params.value("backoffLimit", 0)}, {"template", podTemplate}}}};
+    job = client.create(jobs, ns, body);
+    if (!job.ok() && kube::isAlreadyExists(job.status())) job = client.get(jobs, ns, name);
+  }
+  if (!job.ok()) return failure(job.status(), "Job " + ns + "/" + name);
+  Outputs outputs = {{"jobName", name}};
+  if (conditionHolds(*job, "Complete", "True")) {
+    return ActionOutcome::succeeded("Job " + ns + "/" + name + " completed", outputs);
+  }
+  if (conditionHolds(*job, "Failed", "True")) {
+    return ActionOutcome::permanent("Job " + ns + "/" + name + " failed");
+  }
+  return ActionOutcome::inProgress("Job " + ns + "/" + name + " is running",
+                                   std::chrono::seconds(2));
+}
+
+}  // namespace remedy::actions

@@ -1,0 +1,283 @@
+#include "engine/guardrail_check.h"
+
+#include "actions/kubernetes_actions.h"
+#include "api/duration.h"
+#include "kube/time_format.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace remedy::engine {
+namespace {
+
+using Kind = GuardrailVerdict::Kind;
+using json = nlohmann::json;
+
+GuardrailVerdict verdict(Kind kind, std::string guardrail, std::string message,
+                         kube::Duration retryAfter = kube::Duration(0)) {
+  return {kind, std::move(guardrail), std::move(message), retryAfter};
+}
+
+bool intersects(const std::set<std::string>& a, const std::set<std::string>& b,
+                std::string* common) {
+  for (const auto& k : a) {
+    if (b.count(k)) {
+      *common = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string baselineValue(const actions::Outputs& baseline, const std::string& key) {
+  auto it = baseline.find(key);
+  return it == baseline.end() ? "" : it->second;
+}
+
+bool isProtected(const json& object) {
+  return object.value("metadata", json::object())
+             .value("labels", json::object())
+             .value(kProtectedLabel, "") == "true";
+}
+
+long seconds(kube::Duration d) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
+}  // namespace
+
+std::optional<TargetRef> actionTarget(const json& params, const std::string& defaultNamespace) {
+  if (!params.is_object() || !params.contains("target") || !params["target"].is_object()) {
+    return std::nullopt;
+  }
+  const json& t = params["target"];
+  TargetRef ref;
+  ref.kind = t.value("kind", std::string("Deployment"));
+  ref.apiVersion = t.value("apiVersion", std::string());
+  if (ref.apiVersion.empty()) ref.apiVersion = api::defaultApiVersion(ref.kind).value_or("");
+  ref.ns = t.value("namespace", std::string());
+  if (ref.ns.empty()) ref.ns = defaultNamespace;
+  ref.name = t.value("name", std::string());
+  if (ref.name.empty()) return std::nullopt;
+  return ref;
+}
+
+bool IncidentView::active() const { return !phase || !api::isFinal(*phase); }
+
+GuardrailVerdict GuardrailCheck::check(const GuardrailRequest& request) const {
+  if (request.paused) {
+    return verdict(Kind::kWait, "pause", "the global pause is on: no new step starts",
+                   kWaitInterval);
+  }
+  GuardrailVerdict v = checkTargets(request);
+  if (!v.allowed()) return v;
+  if (request.firstAction) {
+    v = checkHistory(request);
+    if (!v.allowed()) return v;
+  }
+  return checkBounds(request);
+}
+
+GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) const {
+  const api::Guardrails* g = request.guardrails;
+  std::vector<std::string> namespaces;
+  for (const auto& t : request.stepTargets) namespaces.push_back(t.ns);
+  std::string podNamespace = baselineValue(request.baseline, "namespace");
+  if (!podNamespace.empty()) namespaces.push_back(podNamespace);
+  if (g && g->allowedNamespaces && !g->allowedNamespaces->empty()) {
+    for (const auto& ns : namespaces) {
+      const auto& allowed = *g->allowedNamespaces;
+      if (std::find(allowed.begin(), allowed.end(), ns) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return verdict(Kind::kRefuseStep, "allowedNamespaces",
+                       "namespace " + ns + " is not in allowedNamespaces [" + list + "]");
+      }
+    }
+  }
+
+  for (const auto& t : request.stepTargets) {
+    auto resource = client_.resourceFor(t.apiVersion, t.kind);
+    if (!resource.ok()) continue;  // the action reports an unknown kind
+    auto object = client_.get(*resource, t.ns, t.name);
+    if (object.ok() && isProtected(*object)) {
+      return verdict(Kind::kRefuseStep, "protected",
+                     t.kind + " " + t.ns + "/" + t.name + " is labelled " + kProtectedLabel +
+                         "=true and is never touched");
+    }
+  }
+  for (const auto& pod : splitList(baselineValue(request.baseline, "pods"))) {
+    auto object = client_.get(kube::resources::pods(), podNamespace, pod);
+    if (object.ok() && isProtected(*object)) {
+      return verdict(Kind::kRefuseStep, "protected",
+                     "Pod " + podNamespace + "/" + pod + " is labelled " + kProtectedLabel +
+                         "=true and is never touched");
+    }
+  }
+
+  // One active remediation per target: an Incident that has acted on a
+  // target holds it until it ends; among those that have not acted yet,
+  // the first created goes first.
+  std::string common;
+  for (const auto& o : request.others) {
+    if (!o.active()) continue;
+    if (o.executed && intersects(o.targets, request.incidentTargets, &common)) {
+      return verdict(Kind::kWait, "oneRemediationPerTarget",
+                     common + " is being remediated by incident " + o.name, kWaitInterval);
+    }
+  }
+  if (request.firstAction) {
+    for (const auto& o : request.others) {
+      if (!o.active() || o.executed || o.order >= request.order) continue;
+      if (o.runbook.empty() || intersects(o.targets, request.incidentTargets, &common)) {
+        return verdict(Kind::kWait, "oneRemediationPerTarget",
+                       "incident " + o.name + " came first" +
+                           (common.empty() ? " and is not matched yet" : " for " + common),
+                       kWaitInterval);
+      }
+    }
+    for (const auto& o : request.others) {
+      if (!request.waitedForTarget) break;
+      if (o.phase != api::IncidentPhase::kSucceeded || !o.executed || !o.finishedAt) continue;
+      if (*o.finishedAt < request.startedAt) continue;
+      if (intersects(o.targets, request.incidentTargets, &common)) {
+        return verdict(Kind::kSkipIncident, "oneRemediationPerTarget",
+                       common + " was remediated by incident " + o.name +
+                           ", which succeeded while this incident waited");
+      }
+    }
+  }
+  return {};
+}
+
+GuardrailVerdict GuardrailCheck::checkHistory(const GuardrailRequest& request) const {
+  const api::Guardrails* g = request.guardrails;
+  if (!g) return {};
+  // Executions of this Runbook (or on one of its targets), from Incidents
+  // and, for those already garbage-collected, the Runbook's status. This
+  // Incident has not acted yet, so every other one that has came first.
+  std::vector<std::pair<kube::WallTime, std::string>> executions;
+  std::set<std::string> seen;
+  std::string common;
+  for (const auto& o : request.others) {
+    seen.insert(o.name);
+    if (!o.executed || !o.startedAt) continue;
+    if (o.runbook == request.runbook || intersects(o.targets, request.incidentTargets, &common)) {
+      executions.push_back({*o.startedAt, o.name});
+    }
+  }
+  if (request.runbookStatus && request.runbookStatus->lastIncident &&
+      request.runbookStatus->lastExecutionTime &&
+      *request.runbookStatus->lastIncident != request.incident &&
+      !seen.count(*request.runbookStatus->lastIncident)) {
+    if (auto t = kube::parseRfc3339(*request.runbookStatus->lastExecutionTime)) {
+      executions.push_back({*t, *request.runbookStatus->lastIncident});
+    }
+  }
+
+  if (g->cooldown) {
+    auto cooldown = api::parseDuration(*g->cooldown);
+    if (cooldown.ok()) {
+      for (const auto& [time, name] : executions) {
+        if (request.now - time < *cooldown) {
+          auto left = *cooldown - std::chrono::duration_cast<api::Duration>(request.now - time);
+          return verdict(Kind::kSkipIncident, "cooldown",
+                         "runbook " + request.runbook + " ran for incident " + name + " at " +
+                             kube::formatRfc3339(time) + ", within its cooldown of " +
+                             *g->cooldown + " (" + std::to_string(seconds(left)) + "s left)");
+        }
+      }
+    }
+  }
+  if (g->maxExecutions && g->maxExecutions->count && g->maxExecutions->per) {
+    auto per = api::parseDuration(*g->maxExecutions->per);
+    if (per.ok()) {
+      int count = 0;
+      for (const auto& [time, name] : executions) {
+        if (request.now - time < *per) ++count;
+      }
+      if (count >= *g->maxExecutions->count) {
+        return verdict(Kind::kSkipIncident, "maxExecutions",
+                       "runbook " + request.runbook + " already ran " + std::to_string(count) +
+                           " times in the last " + *g->maxExecutions->per + " (maxExecutions " +
+                           std::to_string(*g->maxExecutions->count) + ")");
+      }
+    }
+  }
+  if (g->maxConcurrent) {
+    int running = 0;
+    for (const auto& o : request.others) {
+      if (o.active() && o.executed && o.runbook == request.runbook) ++running;
+    }
+    if (running >= *g->maxConcurrent) {
+      return verdict(Kind::kWait, "maxConcurrent",
+                     std::to_string(running) + " incidents of runbook " + request.runbook +
+                         " are running (maxConcurrent " + std::to_string(*g->maxConcurrent) + ")",
+                     kWaitInterval);
+    }
+  }
+  return {};
+}
+
+GuardrailVerdict GuardrailCheck::checkBounds(const GuardrailRequest& request) const {
+  const api::Guardrails* g = request.guardrails;
+  if (!g) return {};
+  if (request.actionField == "scale" && g->scale) {
+    std::string fromText = baselineValue(request.baseline, "previousReplicas");
+    if (fromText.empty()) return {};
+    int from = std::stoi(fromText);
+    auto optionalInt = [&](const char* key) -> std::optional<int> {
+      if (!request.params.contains(key) || !request.params[key].is_number_integer()) {
+        return std::nullopt;
+      }
+      return request.params[key].get<int>();
+    };
+    auto to = actions::computeScaleReplicas(from, request.params.value("replicas", json()),
+                                            optionalInt("minReplicas"), optionalInt("maxReplicas"));
+    if (!to) return {};  // the action reports the bad value
+    std::string change = "scaling from " + std::to_string(from) + " to " + std::to_string(*to);
+    if (g->scale->minReplicas && *to < *g->scale->minReplicas) {
+      return verdict(Kind::kRefuseStep, "scaleBounds",
+                     change + " goes below minReplicas " + std::to_string(*g->scale->minReplicas));
+    }
+    if (g->scale->maxReplicas && *to > *g->scale->maxReplicas) {
+      return verdict(Kind::kRefuseStep, "scaleBounds",
+                     change + " goes above maxReplicas " + std::to_string(*g->scale->maxReplicas));
+    }
+    if (g->scale->maxChange && std::abs(*to - from) > *g->scale->maxChange) {
+      return verdict(
+          Kind::kRefuseStep, "scaleBounds",
+          change + " changes more than maxChange " + std::to_string(*g->scale->maxChange));
+    }
+  }
+  if (request.actionField == "deletePods" && g->podDisruption) {
+    size_t count = splitList(baselineValue(request.baseline, "pods")).size();
+    std::string matchedText = baselineValue(request.baseline, "matched");
+    size_t matched = matchedText.empty() ? 0 : std::stoul(matchedText);
+    if (g->podDisruption->maxCount && count > static_cast<size_t>(*g->podDisruption->maxCount)) {
+      return verdict(Kind::kRefuseStep, "podDisruption",
+                     "removing " + std::to_string(count) + " pods exceeds maxCount " +
+                         std::to_string(*g->podDisruption->maxCount));
+    }
+    if (g->podDisruption->maxPercent && matched > 0 &&
+        count * 100 > matched * static_cast<size_t>(*g->podDisruption->maxPercent)) {
+      return verdict(Kind::kRefuseStep, "podDisruption",
+                     "removing " + std::to_string(count) + " of " + std::to_string(matched) +
+                         " pods exceeds maxPercent " +
+                         std::to_string(*g->podDisruption->maxPercent));
+    }
+  }
+  return {};
+}
+
+}  // namespace remedy::engine

@@ -1,0 +1,107 @@
+// Every guardrail of #5 item 2, checked in one place immediately before
+// each action (after its parameters are resolved and its baseline is read,
+// before the checkpoint). The check reads only what the caller gathered
+// from the API server (Incidents, the Runbook's status) plus the targets'
+// labels, so its counters survive a restart: nothing is remembered here.
+//
+// Verdicts, and what the engine does with them:
+// - Allow.
+// - Wait (global pause, maxConcurrent, another Incident holds the target):
+//   the step does not start; the Incident is requeued after `retryAfter`.
+// - SkipIncident (cooldown, maxExecutions, target already remediated): the
+//   Incident ends Skipped before its first action.
+// - RefuseStep (allowedNamespaces, protected object, scale bounds, pod
+//   disruption bounds): the step fails without an attempt; its onFailure
+//   applies.
+// Every verdict but Allow is recorded on the Incident with `guardrail` and
+// `message`.
+#pragma once
+
+#include "actions/action.h"
+#include "api/incident.h"
+#include "api/runbook.h"
+#include "kube/client.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace remedy::engine {
+
+inline constexpr const char* kProtectedLabel = "remedy.dev/protected";
+
+// An object a step acts on.
+struct TargetRef {
+  std::string apiVersion;
+  std::string kind;
+  std::string ns;
+  std::string name;
+  std::string key() const { return kind + "/" + ns + "/" + name; }
+};
+
+// The object named by a resolved action's `target`, or nullopt.
+std::optional<TargetRef> actionTarget(const nlohmann::json& params,
+                                      const std::string& defaultNamespace);
+
+// What the guardrails need to know about one other Incident.
+struct IncidentView {
+  std::string name;
+  std::string runbook;  // status.runbook.name, "" before matching
+  std::optional<api::IncidentPhase> phase;
+  bool executed = false;  // some step made an attempt
+  std::optional<kube::WallTime> startedAt;
+  std::optional<kube::WallTime> finishedAt;
+  std::string order;              // creationTimestamp + name: who came first
+  std::set<std::string> targets;  // TargetRef::key()s of all its steps
+  bool active() const;            // not in a final phase
+};
+
+struct GuardrailRequest {
+  std::string incident;  // name
+  std::string order;
+  std::string runbook;
+  const api::Guardrails* guardrails = nullptr;
+  std::optional<api::RunbookStatus> runbookStatus;
+  bool firstAction = false;  // no step of this Incident has made an attempt
+  bool paused = false;       // the global pause switch
+  // This Incident has waited for another one holding its target.
+  bool waitedForTarget = false;
+  std::string actionField;
+  nlohmann::json params;
+  actions::Outputs baseline;
+  std::vector<TargetRef> stepTargets;
+  std::set<std::string> incidentTargets;
+  std::vector<IncidentView> others;  // every other Incident of the namespace
+  kube::WallTime now;
+  kube::WallTime startedAt;  // this Incident's status.startedAt (engine clock)
+};
+
+struct GuardrailVerdict {
+  enum class Kind { kAllow, kWait, kSkipIncident, kRefuseStep };
+  Kind kind = Kind::kAllow;
+  std::string guardrail;  // "cooldown", "protected", ...
+  std::string message;
+  kube::Duration retryAfter{0};
+
+  bool allowed() const { return kind == Kind::kAllow; }
+};
+
+class GuardrailCheck {
+ public:
+  explicit GuardrailCheck(kube::Client& client) : client_(client) {}
+
+  GuardrailVerdict check(const GuardrailRequest& request) const;
+
+  // How often a waiting Incident looks again.
+  static constexpr std::chrono::seconds kWaitInterval{5};
+
+ private:
+  GuardrailVerdict checkTargets(const GuardrailRequest& request) const;
+  GuardrailVerdict checkHistory(const GuardrailRequest& request) const;
+  GuardrailVerdict checkBounds(const GuardrailRequest& request) const;
+
+  kube::Client& client_;
+};
+
+}  // namespace remedy::engine

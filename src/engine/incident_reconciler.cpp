@@ -1,0 +1,957 @@
+#include "engine/incident_reconciler.h"
+
+#include "api/action_catalog.h"
+#include "api/duration.h"
+#include "api/runbook_validator.h"
+#include "api/template.h"
+#include "api/trigger_matching.h"
+#include "api/when_expression.h"
+#include "engine/approval_gate.h"
+#include "engine/conditions.h"
+#include "engine/resources.h"
+#include "kube/retry.h"
+#include "kube/time_format.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <regex>
+
+namespace remedy::engine {
+
+using json = nlohmann::json;
+using api::IncidentPhase;
+using api::StepPhase;
+using kube::ReconcileResult;
+
+namespace {
+
+// Serializes "check guardrails, then write the checkpoint" across the
+// workers of this process (see the header).
+std::mutex& checkpointMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+bool isFinalStep(const std::optional<StepPhase>& phase) {
+  return phase && (*phase == StepPhase::kSucceeded || *phase == StepPhase::kFailed ||
+                   *phase == StepPhase::kSkipped || *phase == StepPhase::kCancelled);
+}
+
+std::string actionFieldOf(const api::Step& step) {
+  auto fields = step.actionFields();
+  return fields.empty() ? "" : fields.front();
+}
+
+std::optional<kube::WallTime> parseTime(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return kube::parseRfc3339(*text);
+}
+
+kube::Duration retryBackoff(const api::Step& step, int failedAttempt) {
+  api::Duration base = std::chrono::seconds(10);
+  api::Duration cap = std::chrono::minutes(5);
+  if (step.retries && step.retries->backoff) {
+    if (auto d = api::parseDuration(*step.retries->backoff); d.ok()) base = *d;
+  }
+  if (step.retries && step.retries->maxBackoff) {
+    if (auto d = api::parseDuration(*step.retries->maxBackoff); d.ok()) cap = *d;
+  }
+  api::Duration delay = base;
+  for (int i = 1; i < failedAttempt && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
+std::string orderOf(const json& object) {
+  return object["metadata"].value("creationTimestamp", "") + "/" + kube::nameOf(object);
+}
+
+std::string specificityText(const api::Specificity& s) {
+  return "alertName=" + std::to_string(s.alertName) +
+         " equalities=" + std::to_string(s.equalities) + " regexes=" + std::to_string(s.regexes) +
+         " negations=" + std::to_string(s.negations) +
+         " severities=" + std::to_string(s.severities);
+}
+
+// Validation of what the user wrote (metadata the server adds is not ours
+// to judge).
+std::vector<api::ValidationError> validateStored(const json& runbook) {
+  json written = {{"apiVersion", runbook.value("apiVersion", "")},
+                  {"kind", runbook.value("kind", "")},
+                  {"metadata", json::object()},
+                  {"spec", runbook.value("spec", json::object())}};
+  for (const char* field : {"name", "namespace", "labels", "annotations"}) {
+    if (runbook["metadata"].contains(field))
+      written["metadata"][field] = runbook["metadata"][field];
+  }
+  return api::validateRunbook(written);
+}
+
+}  // namespace
+
+struct IncidentReconciler::Work {
+  std::string key;
+  json object;  // the Incident as last read or written
+  api::Incident incident;
+  api::IncidentStatus& status() { return *incident.status; }
+  api::RunbookSpec spec;  // the snapshot, once started
+  std::string runbook;
+  kube::WallTime now;
+};
+
+std::vector<TargetRef> incidentTargets(const api::Incident& incident,
+                                       const api::RunbookSpec& spec) {
+  std::vector<TargetRef> out;
+  json context = incident.templateContext();
+  std::string ns =
+      incident.metadata && incident.metadata->namespace_ ? *incident.metadata->namespace_ : "";
+  for (const auto& step : spec.steps.value_or(std::vector<api::Step>{})) {
+    std::string field = actionFieldOf(step);
+    if (field.empty()) continue;
+    json action = api::toJson(step)[field];
+    if (!action.is_object() || !action.contains("target")) continue;
+    auto rendered = renderAction(json{{"target", action["target"]}}, context, "target");
+    if (!rendered.ok()) continue;
+    if (auto t = actionTarget(*rendered, ns)) out.push_back(*t);
+  }
+  return out;
+}
+
+api::Result<json> renderAction(const json& action, const json& context, const std::string& path) {
+  if (action.is_string()) {
+    std::string text = action.get<std::string>();
+    if (!api::hasTemplate(text)) return action;
+    auto rendered = api::renderTemplate(text, context);
+    if (!rendered.ok()) return api::Error{path + ": " + rendered.error()};
+    return json(*rendered);
+  }
+  if (action.is_object()) {
+    json out = json::object();
+    for (auto it = action.begin(); it != action.end(); ++it) {
+      auto r = renderAction(it.value(), context, path + "." + it.key());
+      if (!r.ok()) return r;
+      out[it.key()] = std::move(r.value());
+    }
+    return out;
+  }
+  if (action.is_array()) {
+    json out = json::array();
+    for (size_t i = 0; i < action.size(); ++i) {
+      auto r = renderAction(action[i], context, path + "[" + std::to_string(i) + "]");
+      if (!r.ok()) return r;
+      out.push_back(std::move(r.value()));
+    }
+    return out;
+  }
+  return action;
+}
+
+IncidentReconciler::IncidentReconciler(kube::Client& client,
+                                       const actions::ActionRegistry& registry,
+                                       const kube::Clock& clock, kube::EventRecorder* events,
+                                       IncidentReconcilerOptions options)
+    : client_(client),
+      registry_(registry),
+      clock_(clock),
+      events_(events),
+      options_(std::move(options)),
+      guardrails_(client) {}
+
+std::string IncidentReconciler::now() const { return kube::formatRfc3339(clock_.wallNow()); }
+
+ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
+  auto [ns, name] = kube::splitObjectKey(key);
+  auto got = client_.get(incidents(), ns, name);
+  if (!got.ok()) {
+    if (kube::isNotFound(got.status())) return ReconcileResult::done();
+    return ReconcileResult::failed(got.status());
+  }
+  auto decoded = api::Incident::fromJson(*got);
+  if (!decoded.ok()) {
+    // The schema admitted something we cannot read: record nothing we are
+    // unsure of, and never stop the operator over one object.
+    spdlog::error("incident={} unreadable: {}", key, decoded.error());
+    return ReconcileResult::done();
+  }
+  Work w;
+  w.key = key;
+  w.object = std::move(got.value());
+  w.incident = std::move(decoded.value());
+  if (!w.incident.status) w.incident.status.emplace();
+  w.now = clock_.wallNow();
+  if (w.status().phase && api::isFinal(*w.status().phase)) return garbageCollect(w);
+  if (!w.status().runbook) return start(w);
+  auto spec = api::fromJson<api::RunbookSpec>(w.status().runbook->spec.value_or(json::object()));
+  if (!spec.ok()) {
+    finish(w, IncidentPhase::kFailed, "SnapshotUnreadable", spec.error());
+    ReconcileResult result;
+    write(w, &result);
+    return result;
+  }
+  w.spec = std::move(spec.value());
+  w.runbook = w.status().runbook->name.value_or("");
+  return advance(w);
+}
+
+// ---- matching and start ----
+
+ReconcileResult IncidentReconciler::start(Work& w) {
+  ReconcileResult result;
+  const api::IncidentSpec& spec = w.incident.spec.value_or(api::IncidentSpec{});
+  std::string ns = kube::namespaceOf(w.object);
+  api::Alert alert = spec.alert.value_or(api::Alert{});
+  w.status().observedGeneration = w.object["metadata"].value("generation", int64_t{1});
+  if (alert.status == api::AlertStatus::kResolved) {
+    finish(w, IncidentPhase::kCancelled, "AlertResolved",
+           "the alert resolved before a Runbook started");
+    write(w, &result);
+    return result;
+  }
+
+  std::optional<json> chosen;
+  std::string reason;
+  if (spec.runbookRef && spec.runbookRef->name) {
+    auto runbook = client_.get(runbooks(), ns, *spec.runbookRef->name);
+    if (!runbook.ok() && !kube::isNotFound(runbook.status())) {
+      return ReconcileResult::failed(runbook.status());
+    }
+    if (!runbook.ok()) {
+      finish(w, IncidentPhase::kSkipped, "RunbookNotFound",
+             "spec.runbookRef names runbook " + *spec.runbookRef->name + ", which does not exist");
+      write(w, &result);
+      return result;
+    }
+    auto errors = validateStored(*runbook);
+    if (!errors.empty()) {
+      finish(w, IncidentPhase::kSkipped, "RunbookInvalid",
+             "runbook " + *spec.runbookRef->name + " is invalid: " + api::formatErrors(errors));
+      write(w, &result);
+      return result;
+    }
+    chosen = *runbook;
+    reason = "spec.runbookRef names runbook " + *spec.runbookRef->name;
+  } else {
+    auto list = kube::listAll(client_, runbooks(), ns);
+    if (!list.ok()) return ReconcileResult::failed(list.status());
+    std::optional<api::Specificity> best;
+    std::string bestName;
+    std::vector<std::string> candidates;
+    for (const auto& item : (*list)["items"]) {
+      auto rb = api::Runbook::fromJson(item);
+      if (!rb.ok() || !rb->spec || !validateStored(item).empty()) continue;
+      auto match = api::matchRunbook(*rb->spec, alert.name.value_or(""),
+                                     alert.labels.value_or(std::map<std::string, std::string>{}));
+      if (!match) continue;
+      std::string name = kube::nameOf(item);
+      candidates.push_back(name);
+      // Most specific wins; ties go to the first name in order.
+      if (!best || *best < *match || (*match == *best && name < bestName)) {
+        best = match;
+        bestName = name;
+        chosen = item;
+      }
+    }
+    if (!chosen) {
+      finish(w, IncidentPhase::kSkipped, "NoMatchingRunbook",
+             "no valid Runbook in namespace " + ns + " has a trigger matching alert " +
+                 alert.name.value_or("<unnamed>"));
+      write(w, &result);
+      return result;
+    }
+    std::sort(candidates.begin(), candidates.end());
+    std::string others;
+    for (const auto& c : candidates) {
+      if (c != bestName) others += (others.empty() ? "" : ", ") + c;
+    }
+    reason = "runbook " + bestName + " has the most specific matching trigger (" +
+             specificityText(*best) + ")" +
+             (others.empty() ? "" : "; also matched: " + others + " (less specific or later name)");
+  }
+
+  auto runbook = api::Runbook::fromJson(*chosen);
+  api::RunbookSpec rbSpec = runbook.ok() && runbook->spec ? *runbook->spec : api::RunbookSpec{};
+  std::string runbookName = kube::nameOf(*chosen);
+
+  // Parameters, in order: each may read the alert and earlier parameters.
+  json context = w.incident.templateContext();
+  std::map<std::string, std::string> params;
+  for (const auto& p : rbSpec.parameters.value_or(std::vector<api::Parameter>{})) {
+    std::string name = p.name.value_or("");
+    std::optional<std::string> value;
+    std::string error;
+    if (p.value) {
+      auto rendered = api::renderTemplate(*p.value, context);
+      if (rendered.ok()) {
+        value = *rendered;
+      } else {
+        error = rendered.error();
+      }
+    }
+    if ((!value || value->empty()) && p.defaultValue) value = *p.defaultValue;
+    if (!value) {
+      finish(w, IncidentPhase::kFailed, "ParameterUnresolved",
+             "runbook " + runbookName + ": parameter " + name + ": " +
+                 (error.empty() ? "no value and no default" : error));
+      write(w, &result);
+      return result;
+    }
+    if (p.pattern) {
+      std::regex re(*p.pattern);  // validation checked it compiles
+      if (!std::regex_match(*value, re)) {
+        finish(w, IncidentPhase::kFailed, "ParameterInvalid",
+               "runbook " + runbookName + ": parameter " + name + ": \"" + *value +
+                   "\" does not match " + *p.pattern);
+        write(w, &result);
+        return result;
+      }
+    }
+    params[name] = *value;
+    context["params"][name] = *value;
+  }
+
+  api::IncidentStatus& s = w.status();
+  api::ExecutedRunbook executed;
+  executed.name = runbookName;
+  executed.uid = kube::uidOf(*chosen);
+  executed.generation = (*chosen)["metadata"].value("generation", int64_t{1});
+  executed.spec = (*chosen)["spec"];
+  s.runbook = executed;
+  s.parameters = params;
+  s.phase = IncidentPhase::kRunning;
+  s.startedAt = now();
+  s.steps.emplace();
+  for (const auto& step : rbSpec.steps.value_or(std::vector<api::Step>{})) {
+    api::StepStatus st;
+    st.name = step.name;
+    st.phase = StepPhase::kPending;
+    st.attempts = 0;
+    s.steps->push_back(st);
+  }
+  if (!s.steps->empty()) s.currentStep = s.steps->front().name;
+  setCondition(s.conditions, "Matched", api::ConditionStatus::kTrue, "RunbookMatched", reason,
+               *s.observedGeneration, now());
+  note(w, "Matched", "", reason);
+  if (!write(w, &result)) return result;
+  event(w, "Normal", "Matched", reason);
+  spdlog::info("incident={} runbook={} generation={} event=matched reason=\"{}\"", w.key,
+               runbookName, *executed.generation, reason);
+  return ReconcileResult::done();
+}
+
+// ---- the step machine ----
+
+ReconcileResult IncidentReconciler::advance(Work& w) {
+  ReconcileResult result;
+  api::IncidentStatus& s = w.status();
+  auto& steps = *s.steps;
+  bool resolved = w.incident.spec && w.incident.spec->alert &&
+                  w.incident.spec->alert->status == api::AlertStatus::kResolved;
+  bool anyAttempt = std::any_of(steps.begin(), steps.end(), [](const api::StepStatus& st) {
+    return st.attempts.value_or(0) > 0;
+  });
+  if (resolved && (!anyAttempt || s.phase == IncidentPhase::kAwaitingApproval)) {
+    finish(w, IncidentPhase::kCancelled, "AlertResolved",
+           anyAttempt ? "the alert resolved while a step awaited approval"
+                      : "the alert resolved before any action ran");
+    write(w, &result);
+    return result;
+  }
+  size_t index = 0;
+  while (index < steps.size() && isFinalStep(steps[index].phase)) ++index;
+  if (index == steps.size()) {
+    finishIfDone(w);
+    write(w, &result);
+    return result;
+  }
+  api::StepStatus& st = steps[index];
+  if (st.phase == StepPhase::kRunning) return continueAttempt(w, index);
+  if (st.phase == StepPhase::kAwaitingApproval) return awaitApproval(w, index);
+  // Pending: a step not started yet, or one waiting for its next attempt.
+  if (resolved) {
+    // The current step finished; the rest does not run for a resolved alert.
+    finish(w, IncidentPhase::kSucceeded, "AlertResolved",
+           "the alert resolved; steps from " + st.name.value_or("") + " on were skipped");
+    write(w, &result);
+    return result;
+  }
+  if (st.attempts.value_or(0) > 0) {
+    auto due = parseTime(st.nextAttemptAt);
+    if (due && *due > w.now) return ReconcileResult::after(*due - w.now);
+    return startAttempt(w, index);
+  }
+  return beginStep(w, index);
+}
+
+ReconcileResult IncidentReconciler::beginStep(Work& w, size_t index) {
+  ReconcileResult result;
+  api::StepStatus& st = (*w.status().steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  if (!step) return failStep(w, index, "the step is not in the runbook snapshot");
+  if (step->when) {
+    auto expression = api::WhenExpression::parse(*step->when);
+    if (!expression.ok()) return failStep(w, index, "when: " + expression.error());
+    auto value = expression->evaluate(w.incident.templateContext());
+    if (!value.ok()) return failStep(w, index, "when: " + value.error());
+    api::EvaluatedCondition record;
+    record.expression = *step->when;
+    record.result = value->value;
+    record.values = value->values;
+    st.when = record;
+    if (!value->value) {
+      st.phase = StepPhase::kSkipped;
+      st.message = "when \"" + *step->when + "\" is false";
+      st.finishedAt = now();
+      note(w, "StepSkipped", *st.name, *st.message);
+      finishIfDone(w);
+      write(w, &result);
+      return result;
+    }
+  }
+  if (step->approval == api::StepApproval::kRequired) {
+    bool approved = false;
+    for (const auto& a : w.status().approvals.value_or(std::vector<api::ApprovalRecord>{})) {
+      if (a.step == st.name && a.decision == api::ApprovalDecision::kApprove) approved = true;
+    }
+    if (!approved) {
+      st.phase = StepPhase::kAwaitingApproval;
+      w.status().phase = IncidentPhase::kAwaitingApproval;
+      w.status().currentStep = st.name;
+      setCondition(w.status().conditions, "AwaitingApproval", api::ConditionStatus::kTrue,
+                   "ApprovalRequired", "step " + *st.name + " needs approval",
+                   w.status().observedGeneration.value_or(1), now());
+      note(w, "AwaitingApproval", *st.name, "step " + *st.name + " needs approval");
+      if (!write(w, &result)) return result;
+      event(w, "Normal", "AwaitingApproval", "step " + *st.name + " needs approval");
+      return ReconcileResult::done();
+    }
+  }
+  return startAttempt(w, index);
+}
+
+ReconcileResult IncidentReconciler::awaitApproval(Work& w, size_t index) {
+  ReconcileResult result;
+  api::StepStatus& st = (*w.status().steps)[index];
+  std::string ns = kube::namespaceOf(w.object);
+  auto list = kube::listAll(client_, approvals(), ns);
+  if (!list.ok()) return ReconcileResult::failed(list.status());
+  const api::Condition* waiting = api::findCondition(w.status().conditions, "AwaitingApproval");
+  kube::WallTime since = w.now;
+  if (waiting) since = parseTime(waiting->lastTransitionTime).value_or(w.now);
+  const api::ApprovalPolicy* policy = w.spec.approval ? &*w.spec.approval : nullptr;
+  auto verdict = ApprovalGate::evaluate(policy, kube::nameOf(w.object), st.name.value_or(""),
+                                        (*list)["items"].get<std::vector<json>>(), since, w.now);
+  int64_t generation = w.status().observedGeneration.value_or(1);
+  switch (verdict.kind) {
+    case ApprovalVerdict::Kind::kWaiting:
+      return ReconcileResult::after(
+          std::min<kube::Duration>(verdict.retryAfter, std::chrono::seconds(30)));
+    case ApprovalVerdict::Kind::kApproved: {
+      if (!w.status().approvals) w.status().approvals.emplace();
+      for (const auto& r : verdict.records) w.status().approvals->push_back(r);
+      st.phase = StepPhase::kPending;
+      w.status().phase = IncidentPhase::kRunning;
+      setCondition(w.status().conditions, "AwaitingApproval", api::ConditionStatus::kFalse,
+                   "Approved", verdict.message, generation, now());
+      note(w, "Approved", *st.name, verdict.message);
+      if (!write(w, &result)) return result;
+      event(w, "Normal", "Approved", verdict.message);
+      return ReconcileResult::done();
+    }
+    case ApprovalVerdict::Kind::kRejected: {
+      if (!w.status().approvals) w.status().approvals.emplace();
+      for (const auto& r : verdict.records) w.status().approvals->push_back(r);
+      setCondition(w.status().conditions, "AwaitingApproval", api::ConditionStatus::kFalse,
+                   "Rejected", verdict.message, generation, now());
+      st.phase = StepPhase::kCancelled;
+      st.message = verdict.message;
+      finish(w, IncidentPhase::kCancelled, "Rejected", verdict.message);
+      write(w, &result);
+      return result;
+    }
+    case ApprovalVerdict::Kind::kTimedOut: {
+      setCondition(w.status().conditions, "AwaitingApproval", api::ConditionStatus::kFalse,
+                   "TimedOut", verdict.message, generation, now());
+      auto onTimeout =
+          policy && policy->onTimeout ? *policy->onTimeout : api::ApprovalTimeoutAction::kAbort;
+      st.message = verdict.message;
+      st.finishedAt = now();
+      if (onTimeout == api::ApprovalTimeoutAction::kSkip) {
+        st.phase = StepPhase::kSkipped;
+        w.status().phase = IncidentPhase::kRunning;
+        note(w, "ApprovalTimedOut", *st.name, verdict.message + "; step skipped");
+        finishIfDone(w);
+      } else if (onTimeout == api::ApprovalTimeoutAction::kEscalate) {
+        st.phase = StepPhase::kCancelled;
+        finish(w, IncidentPhase::kEscalated, "ApprovalTimedOut", verdict.message);
+      } else {
+        st.phase = StepPhase::kCancelled;
+        finish(w, IncidentPhase::kFailed, "ApprovalTimedOut", verdict.message);
+      }
+      write(w, &result);
+      return result;
+    }
+  }
+  return ReconcileResult::done();
+}
+
+ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
+  ReconcileResult result;
+  api::IncidentStatus& s = w.status();
+  api::StepStatus& st = (*s.steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  if (!step) return failStep(w, index, "the step is not in the runbook snapshot");
+  std::string field = actionFieldOf(*step);
+  actions::Action* action = registry_.find(field);
+  if (!action) return failStep(w, index, "no action implements \"" + field + "\" in this build");
+  json stepJson = api::toJson(*step);
+  auto params = renderAction(stepJson[field], w.incident.templateContext(),
+                             "steps." + *st.name + "." + field);
+  if (!params.ok()) return failStep(w, index, params.error());
+
+  std::string ns = kube::namespaceOf(w.object);
+  std::string uid = kube::uidOf(w.object);
+  int attempt = st.attempts.value_or(0) + 1;
+  const api::Guardrails* g = w.spec.guardrails ? &*w.spec.guardrails : nullptr;
+  actions::ActionContext context;
+  context.client = &client_;
+  context.stepKey = uid + "/" + *st.name;
+  context.idempotencyKey = context.stepKey + "/" + std::to_string(attempt);
+  context.dryRun = (w.incident.spec && w.incident.spec->dryRun.value_or(false)) ||
+                   (g && g->dryRun.value_or(false));
+  context.now = w.now;
+  context.deadline = w.now + step->effectiveTimeout();
+  context.firstStartedAt = st.startedAt.value_or(now());
+  context.defaultNamespace = ns;
+  context.owner = {{"apiVersion", w.object.value("apiVersion", "")},
+                   {"kind", w.object.value("kind", "")},
+                   {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
+
+  // The baseline is read once, before the first attempt, and kept on status
+  // (in the step's outputs until the step succeeds) for every later attempt.
+  if (attempt == 1 || !st.outputs) {
+    auto prepared = action->prepare(*params, context);
+    if (prepared.kind == actions::OutcomeKind::kPermanentFailure) {
+      return failStep(w, index, prepared.message);
+    }
+    if (prepared.kind != actions::OutcomeKind::kSucceeded) {
+      spdlog::warn("incident={} step={} prepare: {}", w.key, *st.name, prepared.message);
+      return ReconcileResult::after(GuardrailCheck::kWaitInterval);
+    }
+    context.baseline = prepared.outputs;
+  } else {
+    context.baseline = *st.outputs;
+  }
+
+  std::unique_lock<std::mutex> lock(checkpointMutex());
+  GuardrailRequest request;
+  request.incident = kube::nameOf(w.object);
+  request.order = orderOf(w.object);
+  request.runbook = w.runbook;
+  request.guardrails = g;
+  if (auto rb = client_.get(runbooks(), ns, w.runbook); rb.ok() && rb->contains("status")) {
+    if (auto rs = api::fromJson<api::RunbookStatus>((*rb)["status"]); rs.ok()) {
+      request.runbookStatus = *rs;
+    }
+  }
+  request.firstAction = std::none_of(s.steps->begin(), s.steps->end(),
+                                     [](const auto& x) { return x.attempts.value_or(0) > 0; });
+  request.paused = paused();
+  if (const api::Condition* waiting = api::findCondition(s.conditions, "Waiting")) {
+    request.waitedForTarget = waiting->reason == std::string("oneRemediationPerTarget");
+  }
+  request.actionField = field;
+  request.params = *params;
+  request.baseline = context.baseline;
+  if (auto t = actionTarget(*params, ns)) request.stepTargets.push_back(*t);
+  for (const auto& t : incidentTargets(w.incident, w.spec)) request.incidentTargets.insert(t.key());
+  for (const auto& t : request.stepTargets) request.incidentTargets.insert(t.key());
+  request.others = incidentViews(ns, request.incident);
+  request.now = w.now;
+  request.startedAt = parseTime(s.startedAt).value_or(w.now);
+  GuardrailVerdict verdict = guardrails_.check(request);
+  int64_t generation = s.observedGeneration.value_or(1);
+  switch (verdict.kind) {
+    case GuardrailVerdict::Kind::kAllow:
+      break;
+    case GuardrailVerdict::Kind::kWait: {
+      // Recorded once per reason, not once per poll.
+      bool changed = setCondition(s.conditions, "Waiting", api::ConditionStatus::kTrue,
+                                  verdict.guardrail, verdict.message, generation, now());
+      if (changed) {
+        note(w, "Waiting", *st.name, verdict.guardrail + ": " + verdict.message);
+        if (!write(w, &result)) return result;
+        event(w, "Normal", "Waiting", verdict.message);
+      }
+      return ReconcileResult::after(verdict.retryAfter);
+    }
+    case GuardrailVerdict::Kind::kSkipIncident:
+      setCondition(s.conditions, "GuardrailRefused", api::ConditionStatus::kTrue, verdict.guardrail,
+                   verdict.message, generation, now());
+      finish(w, IncidentPhase::kSkipped, "GuardrailRefused",
+             verdict.guardrail + ": " + verdict.message);
+      write(w, &result);
+      return result;
+    case GuardrailVerdict::Kind::kRefuseStep:
+      setCondition(s.conditions, "GuardrailRefused", api::ConditionStatus::kTrue, verdict.guardrail,
+                   verdict.message, generation, now());
+      lock.unlock();
+      return failStep(w, index,
+                      "refused by guardrail " + verdict.guardrail + ": " + verdict.message);
+  }
+
+  // The checkpoint: the step is recorded as started before its effect.
+  removeCondition(s.conditions, "Waiting");
+  st.phase = StepPhase::kRunning;
+  st.attempts = attempt;
+  if (!st.startedAt) st.startedAt = context.firstStartedAt;
+  if (attempt == 1) st.nextAttemptAt.reset();
+  st.dryRun = context.dryRun;
+  st.outputs = context.baseline;
+  s.phase = IncidentPhase::kRunning;
+  s.currentStep = st.name;
+  note(w, "StepStarted", *st.name,
+       field + " attempt " + std::to_string(attempt) + (context.dryRun ? " (dry run)" : ""));
+  if (!write(w, &result)) return result;
+  lock.unlock();
+
+  kube::WallTime attemptStart = w.now;
+  auto outcome = action->run(*params, context);
+  return applyOutcome(w, index, outcome, attemptStart);
+}
+
+ReconcileResult IncidentReconciler::continueAttempt(Work& w, size_t index) {
+  api::StepStatus& st = (*w.status().steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  if (!step) return failStep(w, index, "the step is not in the runbook snapshot");
+  std::string field = actionFieldOf(*step);
+  actions::Action* action = registry_.find(field);
+  if (!action) return failStep(w, index, "no action implements \"" + field + "\" in this build");
+  // The attempt began when it fell due (retries) or when the step started.
+  kube::WallTime attemptStart =
+      parseTime(st.nextAttemptAt).value_or(parseTime(st.startedAt).value_or(w.now));
+  kube::WallTime deadline = attemptStart + step->effectiveTimeout();
+  if (w.now >= deadline) {
+    return applyOutcome(w, index,
+                        actions::ActionOutcome::retriable(
+                            "attempt " + std::to_string(st.attempts.value_or(1)) +
+                            " timed out after " + api::formatDuration(step->effectiveTimeout())),
+                        attemptStart);
+  }
+  json stepJson = api::toJson(*step);
+  auto params = renderAction(stepJson[field], w.incident.templateContext(),
+                             "steps." + *st.name + "." + field);
+  if (!params.ok()) return failStep(w, index, params.error());
+  actions::ActionContext context;
+  context.client = &client_;
+  std::string uid = kube::uidOf(w.object);
+  context.stepKey = uid + "/" + *st.name;
+  context.idempotencyKey = context.stepKey + "/" + std::to_string(st.attempts.value_or(1));
+  context.dryRun = st.dryRun.value_or(false);
+  context.now = w.now;
+  context.deadline = deadline;
+  context.firstStartedAt = st.startedAt.value_or(now());
+  context.defaultNamespace = kube::namespaceOf(w.object);
+  context.owner = {{"apiVersion", w.object.value("apiVersion", "")},
+                   {"kind", w.object.value("kind", "")},
+                   {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
+  context.baseline = st.outputs.value_or(actions::Outputs{});
+  auto outcome = action->run(*params, context);
+  return applyOutcome(w, index, outcome, attemptStart);
+}
+
+ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
+                                                 const actions::ActionOutcome& outcome,
+                                                 kube::WallTime attemptStart) {
+  ReconcileResult result;
+  api::StepStatus& st = (*w.status().steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  std::string message = truncateMessage(outcome.message, kMaxStepMessage);
+  auto elapsed = w.now - attemptStart;
+  switch (outcome.kind) {
+    case actions::OutcomeKind::kSucceeded:
+      st.phase = StepPhase::kSucceeded;
+      st.outputs = outcome.outputs;
+      st.message = message;
+      st.finishedAt = now();
+      note(w, "StepSucceeded", *st.name, message);
+      logStep(w, index, "Succeeded", elapsed);
+      finishIfDone(w);
+      if (!write(w, &result)) return result;
+      event(w, "Normal", "StepSucceeded", *st.name + ": " + message);
+      return ReconcileResult::done();
+    case actions::OutcomeKind::kInProgress: {
+      kube::WallTime deadline = attemptStart + step->effectiveTimeout();
+      kube::Duration wait = std::min<kube::Duration>(outcome.retryAfter, deadline - w.now);
+      if (wait < std::chrono::milliseconds(1)) wait = std::chrono::milliseconds(1);
+      if (st.message != message) {
+        st.message = message;
+        if (!write(w, &result)) return result;
+      }
+      return ReconcileResult::after(wait);
+    }
+    case actions::OutcomeKind::kRetriableFailure: {
+      int attempts = st.attempts.value_or(1);
+      int limit = step && step->retries && step->retries->limit ? *step->retries->limit : 0;
+      if (attempts <= limit) {
+        kube::Duration backoff = retryBackoff(*step, attempts);
+        st.phase = StepPhase::kPending;
+        st.message = message;
+        st.nextAttemptAt = kube::formatRfc3339(w.now + backoff);
+        note(w, "StepRetry", *st.name,
+             "attempt " + std::to_string(attempts) + " failed: " + message + "; next at " +
+                 *st.nextAttemptAt);
+        logStep(w, index, "RetriableFailure", elapsed);
+        if (!write(w, &result)) return result;
+        return ReconcileResult::after(backoff);
+      }
+      logStep(w, index, "Failed", elapsed);
+      return failStep(w, index, message);
+    }
+    case actions::OutcomeKind::kPermanentFailure:
+      logStep(w, index, "Failed", elapsed);
+      return failStep(w, index, message);
+  }
+  return ReconcileResult::done();
+}
+
+ReconcileResult IncidentReconciler::failStep(Work& w, size_t index, const std::string& message) {
+  ReconcileResult result;
+  api::StepStatus& st = (*w.status().steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  st.phase = StepPhase::kFailed;
+  st.message = truncateMessage(message, kMaxStepMessage);
+  st.finishedAt = now();
+  note(w, "StepFailed", st.name.value_or(""), message);
+  event(w, "Warning", "StepFailed", st.name.value_or("") + ": " + message);
+  auto onFailure = step && step->onFailure ? *step->onFailure : api::OnFailure::kAbort;
+  if (onFailure == api::OnFailure::kAbort) {
+    finish(w, IncidentPhase::kFailed, "StepFailed", "step " + *st.name + " failed: " + message);
+  } else if (onFailure == api::OnFailure::kEscalate) {
+    finish(w, IncidentPhase::kEscalated, "StepFailed",
+           "step " + *st.name + " failed and escalates: " + message);
+  } else {
+    finishIfDone(w);
+  }
+  write(w, &result);
+  return result;
+}
+
+// ---- the end ----
+
+void IncidentReconciler::finishIfDone(Work& w) {
+  auto& steps = *w.status().steps;
+  if (!std::all_of(steps.begin(), steps.end(),
+                   [](const api::StepStatus& st) { return isFinalStep(st.phase); })) {
+    return;
+  }
+  int failed = static_cast<int>(std::count_if(
+      steps.begin(), steps.end(), [](const auto& st) { return st.phase == StepPhase::kFailed; }));
+  finish(w, IncidentPhase::kSucceeded, failed ? "CompletedWithFailures" : "Completed",
+         failed ? std::to_string(failed) + " step(s) failed with onFailure Continue"
+                : "every step completed");
+}
+
+void IncidentReconciler::finish(Work& w, IncidentPhase phase, const std::string& reason,
+                                const std::string& message) {
+  api::IncidentStatus& s = w.status();
+  if (s.steps) {
+    for (auto& st : *s.steps) {
+      if (!isFinalStep(st.phase)) {
+        st.phase = st.phase == StepPhase::kRunning ? StepPhase::kCancelled : StepPhase::kSkipped;
+        if (!st.message) st.message = "not run: " + message;
+      }
+    }
+  }
+  s.phase = phase;
+  s.finishedAt = now();
+  s.currentStep.reset();
+  removeCondition(s.conditions, "Waiting");
+  if (phase == IncidentPhase::kEscalated) {
+    if (!s.escalations) s.escalations.emplace();
+    api::EscalationRecord record;
+    record.tier = 0;
+    record.name = "escalation";
+    record.firedAt = now();
+    s.escalations->push_back(record);
+    note(w, "Escalated", "",
+         "escalated: " + message +
+             (w.spec.escalation && w.spec.escalation->notify
+                  ? " (notifications need the notify action, not in this build)"
+                  : ""));
+  }
+  setCondition(s.conditions, "Completed", api::ConditionStatus::kTrue, reason, message,
+               s.observedGeneration.value_or(1), now());
+  note(w, api::enumName(phase), "", reason + ": " + message);
+  bool executed = s.steps && std::any_of(s.steps->begin(), s.steps->end(), [](const auto& st) {
+                    return st.attempts.value_or(0) > 0;
+                  });
+  // Statistics first: if we crash before the Incident's write, the next
+  // reconcile records them again, and recordRunbookExecution is idempotent.
+  if (executed) recordRunbookExecution(w);
+  bool success = phase == IncidentPhase::kSucceeded;
+  event(w, success ? "Normal" : "Warning", api::enumName(phase), truncateMessage(message, 1024));
+  spdlog::info("incident={} runbook={} phase={} reason={} message=\"{}\"", w.key, w.runbook,
+               api::enumName(phase), reason, message);
+}
+
+ReconcileResult IncidentReconciler::garbageCollect(Work& w) {
+  auto finished = parseTime(w.status().finishedAt);
+  if (!finished) return ReconcileResult::done();
+  auto due = *finished + options_.retention;
+  if (w.now < due) return ReconcileResult::after(due - w.now);
+  kube::DeleteOptions options;
+  options.propagationPolicy = "Background";
+  options.preconditionUid = kube::uidOf(w.object);
+  auto removed =
+      client_.remove(incidents(), kube::namespaceOf(w.object), kube::nameOf(w.object), options);
+  if (!removed.ok() && !kube::isNotFound(removed.status()) && !kube::isConflict(removed.status())) {
+    return ReconcileResult::failed(removed.status());
+  }
+  spdlog::info("incident={} event=garbage-collected", w.key);
+  return ReconcileResult::done();
+}
+
+// ---- records and reads ----
+
+bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
+  json object = w.object;
+  object["status"] = api::toJson(*w.incident.status);
+  kube::WriteOptions options;
+  options.subresource = "status";
+  options.fieldManager = options_.fieldManager;
+  auto updated = client_.update(incidents(), kube::namespaceOf(w.object), object, options);
+  if (!updated.ok()) {
+    if (kube::isConflict(updated.status())) {
+      // Someone else wrote first: start over from their version.
+      *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
+    } else if (kube::isNotFound(updated.status())) {
+      *result = ReconcileResult::done();
+    } else {
+      *result = ReconcileResult::failed(updated.status());
+    }
+    spdlog::warn("incident={} status write failed: {}", w.key, updated.status().toString());
+    return false;
+  }
+  w.object = std::move(updated.value());
+  *result = ReconcileResult::done();
+  return true;
+}
+
+std::vector<IncidentView> IncidentReconciler::incidentViews(const std::string& ns,
+                                                            const std::string& self) {
+  std::vector<IncidentView> views;
+  auto list = kube::listAll(client_, incidents(), ns);
+  if (!list.ok()) return views;
+  for (const auto& item : (*list)["items"]) {
+    if (kube::nameOf(item) == self) continue;
+    auto incident = api::Incident::fromJson(item);
+    if (!incident.ok()) continue;
+    IncidentView v;
+    v.name = kube::nameOf(item);
+    v.order = orderOf(item);
+    if (incident->status) {
+      const api::IncidentStatus& s = *incident->status;
+      v.phase = s.phase;
+      if (s.runbook) v.runbook = s.runbook->name.value_or("");
+      v.finishedAt = parseTime(s.finishedAt);
+      for (const auto& st : s.steps.value_or(std::vector<api::StepStatus>{})) {
+        if (st.attempts.value_or(0) == 0) continue;
+        v.executed = true;
+        auto started = parseTime(st.startedAt);
+        if (started && (!v.startedAt || *started < *v.startedAt)) v.startedAt = started;
+      }
+      if (s.runbook && s.runbook->spec) {
+        if (auto spec = api::fromJson<api::RunbookSpec>(*s.runbook->spec); spec.ok()) {
+          for (const auto& t : incidentTargets(*incident, *spec)) v.targets.insert(t.key());
+        }
+      }
+    }
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+bool IncidentReconciler::paused() {
+  auto cm = client_.get(kube::resources::configMaps(), options_.pauseNamespace, options_.pauseName);
+  if (!cm.ok()) return false;
+  return cm->value("data", json::object()).value("paused", "") == "true";
+}
+
+void IncidentReconciler::recordRunbookExecution(Work& w) {
+  std::string ns = kube::namespaceOf(w.object);
+  std::string incident = kube::nameOf(w.object);
+  std::string result = api::enumName(*w.status().phase);
+  std::optional<std::string> firstAction;
+  for (const auto& st : *w.status().steps) {
+    if (st.attempts.value_or(0) > 0 && st.startedAt &&
+        (!firstAction || *st.startedAt < *firstAction)) {
+      firstAction = st.startedAt;
+    }
+  }
+  kube::Status s = kube::retryOnConflict(kube::defaultRetry(), [&]() -> kube::Status {
+    auto rb = client_.get(runbooks(), ns, w.runbook);
+    if (!rb.ok()) return kube::isNotFound(rb.status()) ? kube::Status() : rb.status();
+    json status = rb->value("status", json::object());
+    if (status.value("lastIncident", "") == incident) return kube::Status();  // recorded
+    status["executions"] = status.value("executions", int64_t{0}) + 1;
+    status["lastExecutionTime"] = firstAction.value_or(now());
+    status["lastIncident"] = incident;
+    status["lastResult"] = result;
+    (*rb)["status"] = status;
+    kube::WriteOptions options;
+    options.subresource = "status";
+    options.fieldManager = options_.fieldManager;
+    return client_.update(runbooks(), ns, *rb, options).status();
+  });
+  if (!s.ok())
+    spdlog::warn("runbook={}/{} statistics not written: {}", ns, w.runbook, s.toString());
+}
+
+void IncidentReconciler::note(Work& w, const std::string& type, const std::string& step,
+                              const std::string& message) {
+  api::TimelineEntry entry;
+  entry.time = now();
+  entry.type = type;
+  if (!step.empty()) entry.step = step;
+  entry.message = truncateMessage(message, kMaxStepMessage);
+  w.status().appendTimeline(std::move(entry));
+}
+
+void IncidentReconciler::event(Work& w, const std::string& type, const std::string& reason,
+                               const std::string& message) {
+  if (!events_) return;
+  events_->event(w.object, type, reason, truncateMessage(message, 1024));
+}
+
+void IncidentReconciler::logStep(Work& w, size_t index, const std::string& outcome,
+                                 kube::Duration duration) {
+  const api::StepStatus& st = (*w.status().steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  std::string field = step ? actionFieldOf(*step) : "";
+  std::optional<TargetRef> target;
+  if (step) {
+    auto rendered = renderAction(api::toJson(*step)[field], w.incident.templateContext(), field);
+    if (rendered.ok()) target = actionTarget(*rendered, kube::namespaceOf(w.object));
+  }
+  spdlog::info(
+      "incident={} runbook={} step={} action={} target={} attempt={} outcome={} durationMs={} "
+      "dryRun={}",
+      w.key, w.runbook, st.name.value_or(""), field, target ? target->key() : "",
+      st.attempts.value_or(0), outcome,
+      std::chrono::duration_cast<std::chrono::milliseconds>(duration).count(),
+      st.dryRun.value_or(false));
+  // An Event on the object the action touched, so `kubectl describe` of a
+  // Deployment shows what Remedy did to it.
+  if (events_ && target) {
+    json involved = {{"apiVersion", target->apiVersion},
+                     {"kind", target->kind},
+                     {"metadata", {{"name", target->name}, {"namespace", target->ns}}}};
+    events_->event(involved, outcome == "Succeeded" ? "Normal" : "Warning", "Remedy" + field,
+                   truncateMessage("incident " + kube::nameOf(w.object) + " step " +
+                                       st.name.value_or("") + ": " + st.message.value_or(outcome),
+                                   1024));
+  }
+}
+
+}  // namespace remedy::engine

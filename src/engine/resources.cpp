@@ -1,0 +1,9 @@
+#include "engine/resources.h"
+
+namespace remedy::engine {
+
+kube::Resource runbooks() { return {"remedy.dev", "v1alpha1", "runbooks", "Runbook", true}; }
+kube::Resource incidents() { return {"remedy.dev", "v1alpha1", "incidents", "Incident", true}; }
+kube::Resource approvals() { return {"remedy.dev", "v1alpha1", "approvals", "Approval", true}; }
+
+}  // namespace remedy::engine

@@ -1,0 +1,12 @@
+// The Remedy kinds as kube::Resources, and the objects the engine reads.
+#pragma once
+
+#include "kube/resource.h"
+
+namespace remedy::engine {
+
+kube::Resource runbooks();
+kube::Resource incidents();
+kube::Resource approvals();
+
+}  // namespace remedy::engine

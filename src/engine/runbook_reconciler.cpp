@@ -1,0 +1,87 @@
+#include "engine/runbook_reconciler.h"
+
+#include "api/runbook.h"
+#include "api/runbook_validator.h"
+#include "engine/conditions.h"
+#include "engine/resources.h"
+#include "kube/time_format.h"
+
+#include <spdlog/spdlog.h>
+
+namespace remedy::engine {
+
+using json = nlohmann::json;
+
+RunbookReconciler::RunbookReconciler(kube::Client& client, const kube::Clock& clock,
+                                     kube::EventRecorder* events)
+    : client_(client), clock_(clock), events_(events) {}
+
+kube::ReconcileResult RunbookReconciler::reconcile(const std::string& key) {
+  auto [ns, name] = kube::splitObjectKey(key);
+  auto got = client_.get(runbooks(), ns, name);
+  if (!got.ok()) {
+    if (kube::isNotFound(got.status())) return kube::ReconcileResult::done();
+    return kube::ReconcileResult::failed(got.status());
+  }
+  json object = std::move(got.value());
+  int64_t generation = object["metadata"].value("generation", int64_t{1});
+
+  // Validate what the user wrote, not what the server added to metadata.
+  json metadata = object["metadata"];
+  json written = {{"apiVersion", object.value("apiVersion", "")},
+                  {"kind", object.value("kind", "")},
+                  {"metadata", json::object()},
+                  {"spec", object.value("spec", json::object())}};
+  for (const char* field : {"name", "namespace", "labels", "annotations"}) {
+    if (metadata.contains(field)) written["metadata"][field] = metadata[field];
+  }
+  auto errors = api::validateRunbook(written);
+
+  json oldStatus = object.value("status", json::object());
+  auto decoded = api::fromJson<api::RunbookStatus>(oldStatus);
+  // A status we cannot read is rewritten from scratch rather than failing.
+  api::RunbookStatus status = decoded.ok() ? decoded.value() : api::RunbookStatus{};
+  std::string now = kube::formatRfc3339(clock_.wallNow());
+  if (errors.empty()) {
+    setCondition(status.conditions, "Ready", api::ConditionStatus::kTrue, "Valid",
+                 "the spec passed validation", generation, now);
+  } else {
+    setCondition(status.conditions, "Ready", api::ConditionStatus::kFalse, "InvalidSpec",
+                 api::formatErrors(errors), generation, now);
+  }
+  status.observedGeneration = generation;
+  const json& steps = object["spec"].value("steps", json::array());
+  status.stepCount = steps.is_array() ? static_cast<int32_t>(steps.size()) : 0;
+  if (!status.executions) status.executions = 0;
+
+  json newStatus = api::toJson(status);
+  if (newStatus == oldStatus) return kube::ReconcileResult::done();
+  object["status"] = newStatus;
+  kube::WriteOptions options;
+  options.subresource = "status";
+  options.fieldManager = "remedy-operator";
+  auto updated = client_.update(runbooks(), ns, object, options);
+  if (!updated.ok()) {
+    // Conflict: someone wrote first; the next reconcile reads their version.
+    if (kube::isConflict(updated.status()) || kube::isNotFound(updated.status())) {
+      return kube::isConflict(updated.status()) ? kube::ReconcileResult{true, {}, {}}
+                                                : kube::ReconcileResult::done();
+    }
+    return kube::ReconcileResult::failed(updated.status());
+  }
+  bool wasInvalid = oldStatus.dump().find("\"InvalidSpec\"") != std::string::npos;
+  if (!errors.empty()) {
+    spdlog::warn("runbook={} generation={} ready=False reason=InvalidSpec errors={}", key,
+                 generation, errors.size());
+    if (events_) {
+      events_->event(*updated, "Warning", "InvalidSpec",
+                     truncateMessage(api::formatErrors(errors), 1024));
+    }
+  } else {
+    spdlog::info("runbook={} generation={} ready=True", key, generation);
+    if (events_ && wasInvalid) events_->event(*updated, "Normal", "Valid", "the spec is valid");
+  }
+  return kube::ReconcileResult::done();
+}
+
+}  // namespace remedy::engine

@@ -1,0 +1,33 @@
+// The Runbook controller (#4 item 6): validates each Runbook with src/api's
+// semantic validation and writes its status: the Ready condition (True, or
+// False with reason InvalidSpec and every message), observedGeneration and
+// stepCount. The execution statistics (executions, lastExecutionTime,
+// lastIncident, lastResult) belong to the Incident controller and are kept
+// as they are. An invalid Runbook is only marked; nothing here throws or
+// stops, whatever the object holds.
+#pragma once
+
+#include "kube/client.h"
+#include "kube/clock.h"
+#include "kube/controller.h"
+#include "kube/event_recorder.h"
+
+#include <string>
+
+namespace remedy::engine {
+
+class RunbookReconciler {
+ public:
+  // `events` may be null (no Events written).
+  RunbookReconciler(kube::Client& client, const kube::Clock& clock,
+                    kube::EventRecorder* events = nullptr);
+
+  kube::ReconcileResult reconcile(const std::string& key);
+
+ private:
+  kube::Client& client_;
+  const kube::Clock& clock_;
+  kube::EventRecorder* events_;
+};
+
+}  // namespace remedy::engine

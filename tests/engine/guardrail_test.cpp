@@ -1,0 +1,300 @@
+// Each guardrail refusing (with its recorded reason) and allowing, plus
+// one remediation per target: two Incidents on one Deployment never act
+// concurrently.
+#include "engine/guardrail_check.h"
+
+#include "engine_fixture.h"
+
+#include <thread>
+
+namespace remedy::engine {
+namespace {
+
+using testing::EngineTest;
+using json = nlohmann::json;
+using kube::testing::eventually;
+
+class GuardrailTest : public EngineTest {
+ protected:
+  // A Runbook scaling `{{ alert.labels.deployment }}` by +1 with `guardrails`.
+  void scaleRunbook(const std::string& name, const std::string& alert,
+                    const std::string& guardrails) {
+    createRunbook(name, R"(
+triggers: [{alertName: )" + alert +
+                            R"(}]
+steps:
+  - name: scale-up
+    scale: {target: {name: '{{ alert.labels.deployment }}'}, replicas: "+1"}
+guardrails: )" + guardrails +
+                            "\n");
+  }
+
+  // A Runbook that scales, then waits until the Deployment is labelled
+  // done=yes, so a test decides when it ends.
+  void holdingRunbook(const std::string& name, const std::string& guardrails) {
+    createRunbook(name, R"(
+triggers: [{alertName: Hold}]
+steps:
+  - name: scale-up
+    scale: {target: {name: '{{ alert.labels.deployment }}'}, replicas: "+1"}
+  - name: hold
+    waitFor:
+      target: {name: '{{ alert.labels.deployment }}'}
+      field: {path: .metadata.labels.done, value: "yes"}
+      pollInterval: 1s
+    timeout: 1h
+guardrails: )" + guardrails +
+                            "\n");
+  }
+
+  void release(const std::string& deployment) {
+    json patch = {{"metadata", {{"labels", {{"done", "yes"}}}}}};
+    ASSERT_TRUE(
+        client_->patch(kube::resources::deployments(), namespace_, deployment, patch.dump()).ok());
+  }
+
+  std::string conditionReason(const std::string& incidentName, const std::string& type) {
+    for (const auto& c : incident(incidentName)
+                             .value("status", json::object())
+                             .value("conditions", json::array())) {
+      if (c.value("type", "") == type) return c.value("reason", "");
+    }
+    return "";
+  }
+
+  bool timelineMentions(const std::string& incidentName, const std::string& text) {
+    return incident(incidentName)
+               .value("status", json::object())
+               .value("timeline", json::array())
+               .dump()
+               .find(text) != std::string::npos;
+  }
+
+  int replicas(const std::string& name) {
+    return getDeployment(name)["spec"].value("replicas", -1);
+  }
+};
+
+TEST_F(GuardrailTest, DryRunReportsAndChangesNothing) {
+  createDeployment("web", 2);
+  scaleRunbook("rb", "A", "{}");
+  createIncident("dry", "A", {{"deployment", "web"}}, /*dryRun=*/true);
+  ASSERT_TRUE(driveToPhase("dry", "Succeeded"));
+  EXPECT_EQ(replicas("web"), 2);
+  json step = stepOf("dry", "scale-up");
+  EXPECT_TRUE(step.value("dryRun", false));
+  EXPECT_NE(step.value("message", "").find("dry run: would scale"), std::string::npos);
+
+  createIncident("real", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("real", "Succeeded"));
+  EXPECT_EQ(replicas("web"), 3);
+}
+
+TEST_F(GuardrailTest, CooldownRefusesASecondExecutionAndAllowsOneAfterIt) {
+  createDeployment("web", 1);
+  scaleRunbook("rb", "A", "{cooldown: 10m}");
+  createIncident("first", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("first", "Succeeded"));
+  createIncident("second", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("second", "Skipped"));
+  EXPECT_EQ(conditionReason("second", "GuardrailRefused"), "cooldown");
+  EXPECT_TRUE(timelineMentions("second", "cooldown"));
+  EXPECT_EQ(replicas("web"), 2);
+
+  clock_.step(std::chrono::minutes(11));
+  createIncident("third", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("third", "Succeeded"));
+  EXPECT_EQ(replicas("web"), 3);
+}
+
+TEST_F(GuardrailTest, MaxExecutionsPerWindowCountsFromIncidentsAndSurvivesRestart) {
+  createDeployment("web", 1);
+  scaleRunbook("rb", "A", "{maxExecutions: {count: 2, per: 1h}}");
+  for (const char* name : {"one", "two"}) {
+    createIncident(name, "A", {{"deployment", "web"}});
+    ASSERT_TRUE(driveToPhase(name, "Succeeded")) << name;
+    clock_.step(std::chrono::minutes(1));
+  }
+  // A fresh reconciler (a restarted operator) still counts both.
+  createIncident("three", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("three", "Skipped"));
+  EXPECT_EQ(conditionReason("three", "GuardrailRefused"), "maxExecutions");
+  EXPECT_EQ(replicas("web"), 3);
+  clock_.step(std::chrono::hours(1));
+  createIncident("four", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("four", "Succeeded"));
+}
+
+TEST_F(GuardrailTest, AllowedNamespacesRefusesOtherNamespaces) {
+  createDeployment("web", 1);
+  scaleRunbook("elsewhere", "A", "{allowedNamespaces: [elsewhere]}");
+  scaleRunbook("here", "B", "{allowedNamespaces: [" + namespace_ + "]}");
+  createIncident("refused", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("refused", "Failed"));
+  EXPECT_EQ(conditionReason("refused", "GuardrailRefused"), "allowedNamespaces");
+  EXPECT_NE(stepOf("refused", "scale-up").value("message", "").find("allowedNamespaces"),
+            std::string::npos);
+  EXPECT_EQ(stepOf("refused", "scale-up").value("attempts", -1), 0);
+  createIncident("allowed", "B", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("allowed", "Succeeded"));
+  EXPECT_EQ(replicas("web"), 2);
+}
+
+TEST_F(GuardrailTest, ProtectedObjectsAreNeverTouched) {
+  createDeployment("vault", 1, {{"remedy.dev/protected", "true"}});
+  createDeployment("web", 1);
+  scaleRunbook("rb", "A", "{}");
+  createIncident("refused", "A", {{"deployment", "vault"}});
+  ASSERT_TRUE(driveToPhase("refused", "Failed"));
+  EXPECT_EQ(conditionReason("refused", "GuardrailRefused"), "protected");
+  EXPECT_EQ(replicas("vault"), 1);
+  createIncident("allowed", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(driveToPhase("allowed", "Succeeded"));
+  EXPECT_EQ(replicas("web"), 2);
+}
+
+TEST_F(GuardrailTest, ScaleBoundsRefuseAChangeOutsideThem) {
+  createDeployment("web", 2);
+  createRunbook("big", R"(
+triggers: [{alertName: Big}]
+steps: [{name: scale-up, scale: {target: {name: web}, replicas: "+3"}}]
+guardrails: {scale: {maxReplicas: 4}}
+)");
+  createRunbook("small", R"(
+triggers: [{alertName: Small}]
+steps: [{name: scale-up, scale: {target: {name: web}, replicas: "+2"}}]
+guardrails: {scale: {maxReplicas: 4, maxChange: 2}}
+)");
+  createIncident("refused", "Big", {});
+  ASSERT_TRUE(driveToPhase("refused", "Failed"));
+  EXPECT_EQ(conditionReason("refused", "GuardrailRefused"), "scaleBounds");
+  EXPECT_NE(stepOf("refused", "scale-up").value("message", "").find("above maxReplicas 4"),
+            std::string::npos);
+  EXPECT_EQ(replicas("web"), 2);
+  createIncident("allowed", "Small", {});
+  ASSERT_TRUE(driveToPhase("allowed", "Succeeded"));
+  EXPECT_EQ(replicas("web"), 4);
+}
+
+TEST_F(GuardrailTest, PodDisruptionBoundsRefuseTooManyPods) {
+  createDeployment("web", 4);
+  createRunbook("many", R"(
+triggers: [{alertName: Many}]
+steps: [{name: evict, deletePods: {target: {name: web}}}]
+guardrails: {podDisruption: {maxCount: 2}}
+)");
+  createRunbook("few", R"(
+triggers: [{alertName: Few}]
+steps: [{name: evict, deletePods: {target: {name: web}, maxCount: 2}}]
+guardrails: {podDisruption: {maxCount: 2, maxPercent: 50}}
+)");
+  std::set<std::string> before = podNames("web");
+  createIncident("refused", "Many", {});
+  ASSERT_TRUE(driveToPhase("refused", "Failed"));
+  EXPECT_EQ(conditionReason("refused", "GuardrailRefused"), "podDisruption");
+  EXPECT_EQ(podNames("web"), before);
+  createIncident("allowed", "Few", {});
+  ASSERT_TRUE(driveToPhase("allowed", "Succeeded"));
+  json step = stepOf("allowed", "evict");
+  EXPECT_EQ(step["outputs"].value("deleted", ""), "2");
+  ASSERT_TRUE(eventually([&] {
+    auto now = podNames("web");
+    int kept = 0;
+    for (const auto& p : before) kept += static_cast<int>(now.count(p));
+    return kept == 2;
+  }));
+}
+
+TEST_F(GuardrailTest, GlobalPauseStopsARunningIncidentBeforeItsNextStep) {
+  createDeployment("web", 1);
+  createRunbook("two", R"(
+triggers: [{alertName: Two}]
+steps:
+  - {name: first, scale: {target: {name: web}, replicas: "+1"}}
+  - {name: second, scale: {target: {name: web}, replicas: "+1"}}
+)");
+  createIncident("i1", "Two", {});
+  auto reconciler = newReconciler();
+  std::string key = namespace_ + "/i1";
+  ASSERT_TRUE(drive(
+      key, [&] { return stepOf("i1", "first").value("phase", "") == "Succeeded"; },
+      reconciler.get()));
+  setPaused(true);
+  for (int i = 0; i < 3; ++i) reconciler->reconcile(key);
+  EXPECT_EQ(conditionReason("i1", "Waiting"), "pause");
+  EXPECT_EQ(stepOf("i1", "second").value("attempts", -1), 0);
+  EXPECT_EQ(replicas("web"), 2);
+  setPaused(false);
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded", reconciler.get()));
+  EXPECT_EQ(replicas("web"), 3);
+}
+
+TEST_F(GuardrailTest, MaxConcurrentMakesTheLaterIncidentWait) {
+  createDeployment("web-a", 1);
+  createDeployment("web-b", 1);
+  holdingRunbook("hold", "{maxConcurrent: 1}");
+  createIncident("a", "Hold", {{"deployment", "web-a"}});
+  createIncident("b", "Hold", {{"deployment", "web-b"}});
+  auto reconciler = newReconciler();
+  ASSERT_TRUE(drive(
+      namespace_ + "/a", [&] { return stepOf("a", "hold").value("phase", "") == "Running"; },
+      reconciler.get()));
+  ASSERT_TRUE(drive(
+      namespace_ + "/b", [&] { return conditionReason("b", "Waiting") == "maxConcurrent"; },
+      reconciler.get()));
+  EXPECT_EQ(stepOf("b", "scale-up").value("attempts", -1), 0);
+  release("web-a");
+  ASSERT_TRUE(driveToPhase("a", "Succeeded", reconciler.get()));
+  release("web-b");
+  ASSERT_TRUE(driveToPhase("b", "Succeeded", reconciler.get()));
+  EXPECT_EQ(replicas("web-b"), 2);
+}
+
+TEST_F(GuardrailTest, TwoIncidentsOnOneDeploymentNeverActConcurrently) {
+  createDeployment("web", 1);
+  holdingRunbook("hold", "{}");
+  createIncident("a", "Hold", {{"deployment", "web"}});
+  createIncident("b", "Hold", {{"deployment", "web"}});
+  auto reconciler = newReconciler();
+  ASSERT_TRUE(drive(
+      namespace_ + "/a", [&] { return stepOf("a", "hold").value("phase", "") == "Running"; },
+      reconciler.get()));
+  ASSERT_TRUE(drive(
+      namespace_ + "/b",
+      [&] { return conditionReason("b", "Waiting") == "oneRemediationPerTarget"; },
+      reconciler.get()));
+  for (int i = 0; i < 3; ++i) reconciler->reconcile(namespace_ + "/b");
+  EXPECT_EQ(stepOf("b", "scale-up").value("attempts", -1), 0);
+  EXPECT_TRUE(timelineMentions("b", "being remediated by incident a"));
+  release("web");
+  ASSERT_TRUE(driveToPhase("a", "Succeeded", reconciler.get()));
+  // The first one fixed it: the second is Skipped with the reason.
+  ASSERT_TRUE(driveToPhase("b", "Skipped", reconciler.get()));
+  EXPECT_EQ(stepOf("b", "scale-up").value("attempts", -1), 0);
+  EXPECT_EQ(replicas("web"), 2);
+}
+
+TEST_F(GuardrailTest, ConcurrentWorkersNeverRunTwoIncidentsOnOneTarget) {
+  createDeployment("web", 1);
+  holdingRunbook("hold", "{}");
+  for (int i = 0; i < 4; ++i)
+    createIncident("i" + std::to_string(i), "Hold", {{"deployment", "web"}});
+  // Four workers race on four Incidents for the same Deployment.
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 4; ++i) {
+    workers.emplace_back([this, i] {
+      auto reconciler = newReconciler();
+      for (int n = 0; n < 6; ++n) reconciler->reconcile(namespace_ + "/i" + std::to_string(i));
+    });
+  }
+  for (auto& w : workers) w.join();
+  int acting = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (stepOf("i" + std::to_string(i), "scale-up").value("attempts", 0) > 0) ++acting;
+  }
+  EXPECT_EQ(acting, 1);
+  EXPECT_EQ(replicas("web"), 2);
+}
+
+}  // namespace
+}  // namespace remedy::engine
