@@ -80,6 +80,10 @@ class Result {
   std::variant<T, ApiError> v_;
 };
 
+// A string as Go's strconv.Quote renders it in the API server's error texts:
+// control characters escaped, valid UTF-8 kept as it is.
+std::string goQuote(const std::string& s);
+
 // "deployments.apps", or "pods" for the core group.
 std::string qualifiedResource(const std::string& group, const std::string& resource);
 
