@@ -295,6 +295,11 @@ ActionOutcome ScaleAction::run(const json& params, const ActionContext& context)
   if (context.dryRun) return ActionOutcome::succeeded("dry run: would scale " + change, outputs);
   if (current == *to) return ActionOutcome::succeeded("scaled " + change, outputs);
   json body = *scale;
+  // `to` is absolute (a relative change was resolved against the value
+  // recorded before the first attempt), so the write need not be
+  // conditional: a status update by the workload's controller between the
+  // read and the write must not fail the step.
+  body["metadata"].erase("resourceVersion");
   body["spec"]["replicas"] = *to;
   auto written = context.client->update(target->resource, target->ns, body, scaleWrite());
   if (!written.ok()) return failure(written.status(), "scale " + target->describe());

@@ -135,6 +135,10 @@ TEST_F(RestClientTest, ScaleAndStatusSubresources) {
   EXPECT_EQ((*s)["kind"], "Scale");
   json newScale = *s;
   newScale["spec"]["replicas"] = 3;
+  // The workload simulator may update the Deployment's status between the
+  // GET and the PUT; an update without resourceVersion is unconditional, as
+  // `kubectl scale` without --resource-version.
+  newScale["metadata"].erase("resourceVersion");
   WriteOptions toScale;
   toScale.subresource = "scale";
   auto scaled = client_->update(resources::deployments(), namespace_, newScale, toScale);
