@@ -11,7 +11,7 @@ BUILD_PACKAGES=(
   libpq-dev libhiredis-dev
 )
 TEST_PACKAGES=(
-  ca-certificates curl openssl python3 python3-kubernetes python3-yaml
+  ca-certificates curl openssl python3 python3-yaml
 )
 
 apt-get update
