@@ -60,7 +60,7 @@ for f in "$ROOT"/runbooks/invalid/*.yaml; do
   # The API server's schema refuses what it can check, naming the field.
   path=$(cut -d' ' -f2 <<<"$expect" | sed 's/:$//; s/\[[^]]*\]$//')
   server=$(k apply -n shop -f "$f" 2>&1)
-  if [[ "$server" == *"is invalid"* ]]; then
+  if [[ "$server" == *"is invalid"* || "$server" == *"strict decoding error"* ]]; then
     assert_contains "the API server refuses $name naming the field" "${path%%[*}" "$server"
   fi
 done

@@ -67,7 +67,13 @@ assert_contains "apply creates a custom object" "widget.example.com/w1 created" 
 out=$(k get widgets 2>&1)
 assert_contains "get prints the printer columns" "NAME   SIZE   COLOR   READY   AGE" "$out"
 assert_contains "get prints the custom object's row" "w1     2      red" "$out"
-assert_eq "unknown fields are pruned" "" "$(k get wd w1 -o jsonpath='{.spec.unknownField}')"
+out=$(k apply -f "$DATA/widget-unknown-field.yaml" 2>&1)
+assert_contains "kubectl's strict field validation refuses an unknown field" \
+  'strict decoding error: unknown field "spec.colour"' "$out"
+out=$(k apply --validate=false -f "$DATA/widget-unknown-field.yaml" 2>&1)
+assert_contains "without validation the object is created" "widget.example.com/w-extra created" "$out"
+assert_eq "and the unknown field is pruned" "" "$(k get wd w-extra -o jsonpath='{.spec.colour}')"
+assert_eq "and the schema default is applied" "green" "$(k get wd w-extra -o jsonpath='{.spec.color}')"
 out=$(k patch widget w1 --type merge -p '{"spec":{"size":3}}' 2>&1)
 assert_contains "merge patch on a custom object" "widget.example.com/w1 patched" "$out"
 assert_eq "the merge patch applied" "3" "$(k get widget w1 -o jsonpath='{.spec.size}')"

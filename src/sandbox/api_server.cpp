@@ -566,6 +566,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   wo.dryRun = request.param("dryRun").value_or("") == "All";
   wo.fieldManager = request.param("fieldManager").value_or("");
   wo.force = isTrue(request.param("force"));
+  wo.fieldValidation = request.param("fieldValidation").value_or("");
   bool table = wantsTable(request);
   std::string includeObject = request.param("includeObject").value_or("Metadata");
   auto objectOut = [&](const json& o) {

@@ -43,6 +43,26 @@ std::vector<std::string> stringList(const json& j) {
 
 }  // namespace
 
+// The paths of fields in `original` that pruning removed, as the strict
+// decoder names them: "spec.foo", "spec.items[0].bar".
+static void unknownFields(const json& original, const json& pruned, const std::string& path,
+                          std::vector<std::string>& out) {
+  if (original.is_object() && pruned.is_object()) {
+    for (auto& [k, v] : original.items()) {
+      std::string p = path.empty() ? k : path + "." + k;
+      if (!pruned.contains(k)) {
+        if (!v.is_null()) out.push_back(p);
+      } else {
+        unknownFields(v, pruned[k], p, out);
+      }
+    }
+  } else if (original.is_array() && pruned.is_array() && original.size() == pruned.size()) {
+    for (size_t i = 0; i < original.size(); ++i) {
+      unknownFields(original[i], pruned[i], path + "[" + std::to_string(i) + "]", out);
+    }
+  }
+}
+
 std::vector<std::string> selectableFields(const ResourceType& t) {
   std::vector<std::string> f = {"metadata.name", "metadata.namespace"};
   if (t.group.empty() && t.resource == "pods") {
@@ -294,11 +314,11 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
   // ValidateListOptions, and the cacher's resourceVersion semantics.
   const std::string& match = options.resourceVersionMatch;
   if (!match.empty() && match != "Exact" && match != "NotOlderThan") {
-    return ApiError::invalid("meta.k8s.io", "ListOptions", "",
-                             {{"FieldValueNotSupported",
-                               "Unsupported value: \"" + match +
-                                   "\": supported values: \"Exact\", \"NotOlderThan\"",
-                               "resourceVersionMatch"}});
+    return ApiError::invalid(
+        "meta.k8s.io", "ListOptions", "",
+        {{"FieldValueNotSupported",
+          "Unsupported value: \"" + match + "\": supported values: \"Exact\", \"NotOlderThan\"",
+          "resourceVersionMatch"}});
   }
   if (!match.empty() && options.resourceVersion.empty()) {
     return ApiError::invalid(
@@ -312,7 +332,8 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
     try {
       size_t used = 0;
       requestedRv = std::stoll(options.resourceVersion, &used);
-      if (used != options.resourceVersion.size() || requestedRv < 0) throw std::invalid_argument("");
+      if (used != options.resourceVersion.size() || requestedRv < 0)
+        throw std::invalid_argument("");
     } catch (...) {
       return ApiError::badRequest("invalid resource version \"" + options.resourceVersion + "\"");
     }
@@ -325,9 +346,9 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
                                "resourceVersionMatch"}});
   }
   if (requestedRv > store_.currentResourceVersion()) {
-    ApiError e = ApiError::fromCode(504, "Too large resource version: " +
-                                             std::to_string(requestedRv) + ", current: " +
-                                             std::to_string(store_.currentResourceVersion()));
+    ApiError e = ApiError::fromCode(
+        504, "Too large resource version: " + std::to_string(requestedRv) +
+                 ", current: " + std::to_string(store_.currentResourceVersion()));
     e.details = {{"causes", json::array({{{"reason", "ResourceVersionTooLarge"},
                                           {"message", "Too large resource version"}}})},
                  {"retryAfterSeconds", 1}};
@@ -407,8 +428,8 @@ std::optional<ApiError> Objects::checkNamespace(const ResourceType& type,
 
 // Schema validation and the other per-kind rules that both create and update
 // run. `object` may be rewritten (pruning, defaults, stringData).
-std::optional<ApiError> Objects::admit(const ResourceType& type, json& object,
-                                       const json* old) const {
+std::optional<ApiError> Objects::admit(const ResourceType& type, json& object, const json* old,
+                                       const WriteOptions& options) const {
   std::string name = object["metadata"].value("name", "");
   NameRule nameRule = NameRule::DnsSubdomain;
   if (type.group == "rbac.authorization.k8s.io") nameRule = NameRule::PathSegment;
@@ -417,6 +438,23 @@ std::optional<ApiError> Objects::admit(const ResourceType& type, json& object,
   }
   std::vector<StatusCause> causes = validateObjectMeta(object["metadata"], nameRule);
   if (type.custom) {
+    if (!type.schema.is_null() && options.fieldValidation == "Strict") {
+      // Strict field validation: unknown fields are an error, not pruned
+      // (k8s.io/apiserver/pkg/endpoints/handlers: "strict decoding error").
+      json pruned = object;
+      pruneUnknownFields(pruned, type.schema);
+      std::vector<std::string> unknown;
+      unknownFields(object, pruned, "", unknown);
+      if (!unknown.empty()) {
+        std::string message = type.kind + " in version \"" + type.version +
+                              "\" cannot be handled as a " + type.kind +
+                              ": strict decoding error: ";
+        for (size_t i = 0; i < unknown.size(); ++i) {
+          message += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
+        }
+        return ApiError::badRequest(message);
+      }
+    }
     if (!type.schema.is_null()) {
       auto schemaCauses = validateCustomObject(object, type.schema);
       causes.insert(causes.end(), schemaCauses.begin(), schemaCauses.end());
@@ -540,7 +578,7 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
     meta["labels"]["kubernetes.io/metadata.name"] = meta["name"];
   }
   applyBuiltinDefaults(type, object);
-  if (auto err = admit(type, object, nullptr)) return *err;
+  if (auto err = admit(type, object, nullptr, options)) return *err;
   std::string name = object["metadata"]["name"];
   if (type.group == "apiextensions.k8s.io" && type.resource == "customresourcedefinitions") {
     if (auto err = establish(object)) return *err;
@@ -658,7 +696,7 @@ Result<ObjectPtr> Objects::writeUpdate(
         if (hasGeneration(type) && specChanged(*current, updated)) {
           updated["metadata"]["generation"] = cm.value("generation", int64_t(1)) + 1;
         }
-        if (auto err = admit(type, updated, current.get())) return *err;
+        if (auto err = admit(type, updated, current.get(), options)) return *err;
         if (isCrd && subresource.empty()) {
           if (auto err = establish(updated)) return *err;
         }

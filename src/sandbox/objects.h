@@ -20,6 +20,9 @@ struct WriteOptions {
   bool dryRun = false;
   std::string fieldManager;
   bool force = false;  // server-side apply
+  // fieldValidation: "Strict" refuses fields the schema does not know (what
+  // kubectl sends by default); "Ignore", "Warn" or "" drop them.
+  std::string fieldValidation;
 };
 
 struct ListOptions {
@@ -92,7 +95,8 @@ class Objects {
 
  private:
   std::optional<ApiError> checkNamespace(const ResourceType& type, const std::string& ns) const;
-  std::optional<ApiError> admit(const ResourceType& type, json& object, const json* old) const;
+  std::optional<ApiError> admit(const ResourceType& type, json& object, const json* old,
+                                const WriteOptions& options) const;
   std::optional<ApiError> establish(json& crd);
   void finalizeNamespace(const std::string& ns);
   void collectDependents(const std::string& ownerUid, const std::string& ns,
