@@ -58,25 +58,6 @@ struct ApprovalStatus {
   }
 };
 
-struct Approval {
-  std::optional<std::string> apiVersion;
-  std::optional<std::string> kind;
-  std::optional<ObjectMeta> metadata;
-  std::optional<ApprovalSpec> spec;
-  std::optional<ApprovalStatus> status;
-  nlohmann::json unknownFields = nlohmann::json::object();
-
-  template <typename S, typename V>
-  static void fields(S& s, V& v) {
-    v("apiVersion", s.apiVersion);
-    v("kind", s.kind);
-    v("metadata", s.metadata);
-    v("spec", s.spec);
-    v("status", s.status);
-  }
-
-  static Result<Approval> fromJson(const nlohmann::json& j) { return api::fromJson<Approval>(j); }
-  nlohmann::json toJson() const { return api::toJson(*this); }
-};
+struct Approval : KubeObject<Approval, ApprovalSpec, ApprovalStatus> {};
 
 }  // namespace remedy::api

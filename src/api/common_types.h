@@ -131,4 +131,28 @@ struct ObjectTarget {
 // The apiVersion a well-known kind defaults to, or nullopt.
 std::optional<std::string> defaultApiVersion(const std::string& kind);
 
+// The shape every remedy.dev kind shares: apiVersion, kind, metadata, spec,
+// status, and the fields this version does not know (kept for round trips).
+template <typename Derived, typename Spec, typename Status>
+struct KubeObject {
+  std::optional<std::string> apiVersion;
+  std::optional<std::string> kind;
+  std::optional<ObjectMeta> metadata;
+  std::optional<Spec> spec;
+  std::optional<Status> status;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("apiVersion", s.apiVersion);
+    v("kind", s.kind);
+    v("metadata", s.metadata);
+    v("spec", s.spec);
+    v("status", s.status);
+  }
+
+  static Result<Derived> fromJson(const nlohmann::json& j) { return api::fromJson<Derived>(j); }
+  nlohmann::json toJson() const { return api::toJson(static_cast<const Derived&>(*this)); }
+};
+
 }  // namespace remedy::api

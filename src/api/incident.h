@@ -313,26 +313,7 @@ struct IncidentStatus {
   StepStatus* findStep(const std::string& name);
 };
 
-struct Incident {
-  std::optional<std::string> apiVersion;
-  std::optional<std::string> kind;
-  std::optional<ObjectMeta> metadata;
-  std::optional<IncidentSpec> spec;
-  std::optional<IncidentStatus> status;
-  nlohmann::json unknownFields = nlohmann::json::object();
-
-  template <typename S, typename V>
-  static void fields(S& s, V& v) {
-    v("apiVersion", s.apiVersion);
-    v("kind", s.kind);
-    v("metadata", s.metadata);
-    v("spec", s.spec);
-    v("status", s.status);
-  }
-
-  static Result<Incident> fromJson(const nlohmann::json& j) { return api::fromJson<Incident>(j); }
-  nlohmann::json toJson() const { return api::toJson(*this); }
-
+struct Incident : KubeObject<Incident, IncidentSpec, IncidentStatus> {
   // The context templates and `when` conditions read (shape in reference.h):
   // the alert, status.parameters as params, each status.steps entry's phase
   // and outputs, and the Incident's name, namespace and source.

@@ -717,25 +717,6 @@ struct RunbookStatus {
   }
 };
 
-struct Runbook {
-  std::optional<std::string> apiVersion;
-  std::optional<std::string> kind;
-  std::optional<ObjectMeta> metadata;
-  std::optional<RunbookSpec> spec;
-  std::optional<RunbookStatus> status;
-  nlohmann::json unknownFields = nlohmann::json::object();
-
-  template <typename S, typename V>
-  static void fields(S& s, V& v) {
-    v("apiVersion", s.apiVersion);
-    v("kind", s.kind);
-    v("metadata", s.metadata);
-    v("spec", s.spec);
-    v("status", s.status);
-  }
-
-  static Result<Runbook> fromJson(const nlohmann::json& j) { return api::fromJson<Runbook>(j); }
-  nlohmann::json toJson() const { return api::toJson(*this); }
-};
+struct Runbook : KubeObject<Runbook, RunbookSpec, RunbookStatus> {};
 
 }  // namespace remedy::api
