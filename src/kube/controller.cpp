@@ -1,5 +1,7 @@
 #include "kube/controller.h"
 
+#include "kube/metrics.h"
+
 #include <spdlog/spdlog.h>
 
 namespace remedy::kube {
@@ -11,7 +13,9 @@ Controller::Controller(std::string name, Reconciler reconciler, ControllerOption
       workers_(options.workers > 0 ? options.workers : 1),
       cacheSyncTimeout_(options.cacheSyncTimeout),
       clock_(clock),
-      queue_(std::move(options.rateLimiter), clock) {}
+      queue_(std::move(options.rateLimiter), clock) {
+  queue_.setName(name_);
+}
 
 Controller::~Controller() { stop(); }
 
@@ -57,6 +61,7 @@ void Controller::work() {
 
 void Controller::processOne(const std::string& key) {
   ReconcileResult result;
+  TimePoint started = clock_.now();
   try {
     result = reconciler_(key);
   } catch (const std::exception& e) {
@@ -65,6 +70,7 @@ void Controller::processOne(const std::string& key) {
         Status::error(0, reason::kInternalError, std::string("reconciler threw: ") + e.what()));
   }
   ++reconciles_;
+  metricsSink().reconcile(name_, clock_.now() - started, !result.error.ok());
   if (!result.error.ok()) {
     ++failures_;
     spdlog::warn("controller {}: reconcile {}: {}", name_, key, result.error.toString());

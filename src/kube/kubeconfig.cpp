@@ -1,5 +1,7 @@
 #include "kube/kubeconfig.h"
 
+#include "kube/base64.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -49,26 +51,6 @@ Result<std::string> readFile(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-Result<std::string> decodeBase64(const std::string& in) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    auto pos = kAlphabet.find(c);
-    if (pos == std::string::npos) return Status::configError("invalid base64");
-    buffer = (buffer << 6) | static_cast<uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
 }
 
 std::string scalar(const YAML::Node& node, const char* key) {

@@ -1,5 +1,7 @@
 #include "kube/rest_client.h"
 
+#include "kube/metrics.h"
+
 #include "kube/authenticating_transport.h"
 #include "kube/credentials.h"
 #include "kube/http_transport.h"
@@ -169,7 +171,9 @@ Response RestClient::execute(Request request) {
       cancelled.error = "client is shut down";
       return cancelled;
     }
+    TimePoint sent = clock_.now();
     Response response = transport_->send(request);
+    metricsSink().apiRequest(request.method, response.status, clock_.now() - sent);
     // with_retry.go checkWait: only 429 and 5xx answers with Retry-After are
     // retried, for any verb (the server promises it did nothing).
     bool retriable = response.status == 429 || response.status >= 500;

@@ -1,5 +1,7 @@
 #include "kube/work_queue.h"
 
+#include "kube/metrics.h"
+
 namespace remedy::kube {
 
 WorkQueue::WorkQueue(std::unique_ptr<RateLimiter> rateLimiter, const Clock& clock)
@@ -15,7 +17,14 @@ void WorkQueue::addLocked(const std::string& item) {
   // two workers never hold the same key (queue.go Add).
   if (processing_.count(item)) return;
   queue_.push_back(item);
+  queuedAt_[item] = clock_.now();
+  if (!name_.empty()) metricsSink().queueDepth(name_, queue_.size());
   cv_.notify_one();
+}
+
+void WorkQueue::setName(std::string name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  name_ = std::move(name);
 }
 
 void WorkQueue::add(const std::string& item) {
@@ -77,6 +86,12 @@ std::optional<std::string> WorkQueue::getUntil(TimePoint deadline) {
       queue_.pop_front();
       processing_.insert(item);
       dirty_.erase(item);
+      auto queued = queuedAt_.find(item);
+      if (queued != queuedAt_.end()) {
+        if (!name_.empty()) metricsSink().queueLatency(name_, now - queued->second);
+        queuedAt_.erase(queued);
+      }
+      if (!name_.empty()) metricsSink().queueDepth(name_, queue_.size());
       return item;
     }
     if (shuttingDown_ || now >= deadline) return std::nullopt;
@@ -95,6 +110,7 @@ void WorkQueue::done(const std::string& item) {
   processing_.erase(item);
   if (dirty_.count(item)) {
     queue_.push_back(item);
+    queuedAt_[item] = clock_.now();
     cv_.notify_one();
   }
   if (processing_.empty()) cv_.notify_all();  // shutDownWithDrain waits for this

@@ -56,6 +56,9 @@ class WorkQueue {
   void shutDownWithDrain();
   bool shuttingDown() const;
 
+  // The name reported with depth and latency metrics (kube/metrics.h).
+  void setName(std::string name);
+
  private:
   void addLocked(const std::string& item);
   void promoteDueLocked(TimePoint now);
@@ -71,6 +74,8 @@ class WorkQueue {
   std::set<std::string> processing_;  // handed to a worker, not done yet
   std::map<std::string, TimePoint> waiting_;  // addAfter: item -> ready time
   bool shuttingDown_ = false;
+  std::string name_;
+  std::map<std::string, TimePoint> queuedAt_;  // ready items: when they became ready
 };
 
 }  // namespace remedy::kube
