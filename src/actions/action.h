@@ -40,13 +40,19 @@ struct ActionContext {
   std::string defaultNamespace;
   // The Incident (apiVersion, kind, metadata.name/uid): owner of created objects.
   json owner;
-  // What `prepare` returned, as recorded on status before the first attempt.
+  // What `prepare` returned, as recorded on status before the first attempt,
+  // plus the outputs of every kInProgress outcome of this step so far (an
+  // action keeps its progress there, such as when a check began to hold).
   Outputs baseline;
+  // The Incident, for messages: metadata.name/namespace, the phase, the
+  // Runbook's name, the alert (labels, annotations, status) and the source.
+  json incident;
 };
 
 enum class OutcomeKind {
   kSucceeded,
-  // Not done yet (a wait, a running Job): ask again after `retryAfter`.
+  // Not done yet (a wait, a running Job): ask again after `retryAfter`. Its
+  // outputs are kept and passed back in ActionContext::baseline.
   kInProgress,
   kRetriableFailure,
   kPermanentFailure,
@@ -58,11 +64,31 @@ struct ActionOutcome {
   std::string message;
   Outputs outputs;
   kube::Duration retryAfter{0};
+  // For a revertible action (scale, patch, apply, redis configSet) that
+  // changed something: the values it replaced and the values it set, in a
+  // shape of the action's choosing. The engine keeps both on the step's
+  // status and hands them back to `revert`. Null when nothing changed.
+  json changedFrom;
+  json changedTo;
 
   static ActionOutcome succeeded(std::string message, Outputs outputs = {});
   static ActionOutcome inProgress(std::string message, kube::Duration retryAfter);
   static ActionOutcome retriable(std::string message);
   static ActionOutcome permanent(std::string message);
+};
+
+enum class RevertKind {
+  kReverted,
+  // The live value is no longer the one Remedy set: a human's later change
+  // is never overwritten.
+  kRefused,
+  kRetriableFailure,
+  kFailed,
+};
+
+struct RevertOutcome {
+  RevertKind kind = RevertKind::kReverted;
+  std::string message;
 };
 
 class Action {
@@ -78,6 +104,14 @@ class Action {
     return ActionOutcome::succeeded("");
   }
   virtual ActionOutcome run(const json& params, const ActionContext& context) = 0;
+
+  // Restores `changedFrom` (what run() replaced) when the live value is still
+  // `changedTo` (what run() set); when someone changed it since, refuses and
+  // leaves it alone. Must be safe to repeat. Default: not revertible.
+  virtual RevertOutcome revert(const json& params, const json& changedFrom, const json& changedTo,
+                               const ActionContext& context) {
+    return {RevertKind::kFailed, "the " + field() + " action cannot revert its change"};
+  }
 };
 
 }  // namespace remedy::actions

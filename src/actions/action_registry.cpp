@@ -18,17 +18,30 @@ const char* outcomeKindName(OutcomeKind kind) {
   return "Unknown";
 }
 
+namespace {
+ActionOutcome outcome(OutcomeKind kind, std::string message, Outputs outputs,
+                      kube::Duration retryAfter) {
+  ActionOutcome o;
+  o.kind = kind;
+  o.message = std::move(message);
+  o.outputs = std::move(outputs);
+  o.retryAfter = retryAfter;
+  return o;
+}
+}  // namespace
+
 ActionOutcome ActionOutcome::succeeded(std::string message, Outputs outputs) {
-  return {OutcomeKind::kSucceeded, std::move(message), std::move(outputs), kube::Duration(0)};
+  return outcome(OutcomeKind::kSucceeded, std::move(message), std::move(outputs),
+                 kube::Duration(0));
 }
 ActionOutcome ActionOutcome::inProgress(std::string message, kube::Duration retryAfter) {
-  return {OutcomeKind::kInProgress, std::move(message), {}, retryAfter};
+  return outcome(OutcomeKind::kInProgress, std::move(message), {}, retryAfter);
 }
 ActionOutcome ActionOutcome::retriable(std::string message) {
-  return {OutcomeKind::kRetriableFailure, std::move(message), {}, kube::Duration(0)};
+  return outcome(OutcomeKind::kRetriableFailure, std::move(message), {}, kube::Duration(0));
 }
 ActionOutcome ActionOutcome::permanent(std::string message) {
-  return {OutcomeKind::kPermanentFailure, std::move(message), {}, kube::Duration(0)};
+  return outcome(OutcomeKind::kPermanentFailure, std::move(message), {}, kube::Duration(0));
 }
 
 void ActionRegistry::add(std::unique_ptr<Action> action) {

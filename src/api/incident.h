@@ -239,10 +239,26 @@ struct ApprovalRecord {
   }
 };
 
+enum class NotificationState { kPending, kNotified, kFailed };
+template <>
+struct EnumTraits<NotificationState> {
+  static constexpr std::pair<NotificationState, const char*> kNames[] = {
+      {NotificationState::kPending, "Pending"},
+      {NotificationState::kNotified, "Notified"},
+      {NotificationState::kFailed, "Failed"}};
+};
+
+// One firing: a tier of spec.escalation.tiers (tier set), or the
+// spec.escalation.notify messages of an Escalated or Failed Incident (tier
+// unset). Recorded before its messages are sent, so no firing is skipped or
+// repeated across restarts; a message may be sent again only if the
+// operator died between sending it and recording that it was sent.
 struct EscalationRecord {
   std::optional<int32_t> tier;
   std::optional<std::string> name;
   std::optional<std::string> firedAt;
+  std::optional<NotificationState> state;
+  std::optional<std::string> message;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -250,6 +266,8 @@ struct EscalationRecord {
     v("tier", s.tier);
     v("name", s.name);
     v("firedAt", s.firedAt);
+    v("state", s.state);
+    v("message", s.message);
   }
 };
 

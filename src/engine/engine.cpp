@@ -1,8 +1,16 @@
 #include "engine/engine.h"
 
+#include "api/incident.h"
 #include "engine/resources.h"
+#include "kube/time_format.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace remedy::engine {
+
+using json = nlohmann::json;
 
 namespace {
 
@@ -12,45 +20,84 @@ kube::InformerOptions inNamespace(const std::string& ns) {
   return o;
 }
 
+bool isFinished(const json& incident) {
+  std::string phase = incident.value("status", json::object()).value("phase", "");
+  auto parsed = api::parseEnum<api::IncidentPhase>(phase);
+  return parsed && api::isFinal(*parsed);
+}
+
+// A revert or a message still owed keeps a finished Incident.
+bool owesFollowups(const json& incident) {
+  const json status = incident.value("status", json::object());
+  for (const auto& step : status.value("steps", json::array())) {
+    if (step.value("revert", json::object()).value("state", "") == "Pending") return true;
+  }
+  for (const auto& record : status.value("escalations", json::array())) {
+    if (record.value("state", "") == "Pending") return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::vector<std::unique_ptr<kube::Informer>> Engine::informersFor(const kube::Resource& resource) {
+  std::vector<std::unique_ptr<kube::Informer>> out;
+  if (options_.namespaces.empty()) {
+    out.push_back(std::make_unique<kube::Informer>(client_, resource));
+  } else {
+    for (const auto& ns : options_.namespaces) {
+      out.push_back(std::make_unique<kube::Informer>(client_, resource, inNamespace(ns)));
+    }
+  }
+  return out;
+}
 
 Engine::Engine(kube::Client& client, const actions::ActionRegistry& registry,
                const kube::Clock& clock, kube::EventRecorder* events, EngineOptions options)
-    : runbookReconciler_(client, clock, events),
-      incidentReconciler_(client, registry, clock, events, options.incident),
-      runbookInformer_(client, runbooks()),
-      incidentInformer_(client, incidents()),
-      approvalInformer_(client, approvals()),
-      pauseInformer_(client, kube::resources::configMaps(),
-                     inNamespace(options.incident.pauseNamespace)) {
+    : client_(client),
+      options_(std::move(options)),
+      runbookReconciler_(client, clock, events),
+      incidentReconciler_(client, registry, clock, events, options_.incident) {
+  runbookInformers_ = informersFor(runbooks());
+  incidentInformers_ = informersFor(incidents());
+  approvalInformers_ = informersFor(approvals());
+  pauseInformer_ = std::make_unique<kube::Informer>(client, kube::resources::configMaps(),
+                                                    inNamespace(options_.incident.pauseNamespace));
+
   kube::ControllerOptions runbookOptions;
-  runbookOptions.workers = options.runbookWorkers;
+  runbookOptions.workers = options_.runbookWorkers;
+  runbookOptions.cacheSyncTimeout = options_.cacheSyncTimeout;
   runbookController_ = std::make_unique<kube::Controller>(
       "runbooks", [this](const std::string& key) { return runbookReconciler_.reconcile(key); },
       std::move(runbookOptions), clock);
   kube::ControllerOptions incidentOptions;
-  incidentOptions.workers = options.incidentWorkers;
+  incidentOptions.workers = options_.incidentWorkers;
+  incidentOptions.cacheSyncTimeout = options_.cacheSyncTimeout;
   incidentController_ = std::make_unique<kube::Controller>(
       "incidents", [this](const std::string& key) { return incidentReconciler_.reconcile(key); },
       std::move(incidentOptions), clock);
 
-  runbookController_->watch(runbookInformer_);
-  incidentController_->watch(incidentInformer_);
+  for (auto& informer : runbookInformers_) runbookController_->watch(*informer);
+  for (auto& informer : incidentInformers_) incidentController_->watch(*informer);
   // An Approval wakes the Incident it names.
-  incidentController_->watch(approvalInformer_, [](const nlohmann::json& approval) {
-    std::string incident = approval.value("spec", nlohmann::json::object())
-                               .value("incidentRef", nlohmann::json::object())
-                               .value("name", "");
-    if (incident.empty()) return std::vector<std::string>{};
-    return std::vector<std::string>{kube::objectKey(kube::namespaceOf(approval), incident)};
-  });
+  for (auto& informer : approvalInformers_) {
+    incidentController_->watch(*informer, [](const json& approval) {
+      std::string incident = approval.value("spec", json::object())
+                                 .value("incidentRef", json::object())
+                                 .value("name", "");
+      if (incident.empty()) return std::vector<std::string>{};
+      return std::vector<std::string>{kube::objectKey(kube::namespaceOf(approval), incident)};
+    });
+  }
   // The pause switch changing wakes every Incident, so a resume is seen at
   // once rather than at the next poll.
-  std::string pauseName = options.incident.pauseName;
-  incidentController_->watch(pauseInformer_, [this, pauseName](const nlohmann::json& cm) {
+  std::string pauseName = options_.incident.pauseName;
+  incidentController_->watch(*pauseInformer_, [this, pauseName](const json& cm) {
     std::vector<std::string> keys;
     if (kube::nameOf(cm) != pauseName) return keys;
-    for (const auto& incident : incidentInformer_.list()) keys.push_back(kube::objectKey(incident));
+    for (auto& informer : incidentInformers_) {
+      for (const auto& incident : informer->list()) keys.push_back(kube::objectKey(incident));
+    }
     return keys;
   });
 }
@@ -58,25 +105,85 @@ Engine::Engine(kube::Client& client, const actions::ActionRegistry& registry,
 Engine::~Engine() { stop(); }
 
 kube::Status Engine::start() {
-  runbookInformer_.start();
-  incidentInformer_.start();
-  approvalInformer_.start();
-  pauseInformer_.start();
+  for (auto* group : {&runbookInformers_, &incidentInformers_, &approvalInformers_}) {
+    for (auto& informer : *group) informer->start();
+  }
+  pauseInformer_->start();
   started_ = true;
   kube::Status s = runbookController_->start();
   if (!s.ok()) return s;
-  return incidentController_->start();
+  s = incidentController_->start();
+  if (!s.ok()) return s;
+  if (options_.maxFinishedIncidents > 0) {
+    sweeper_ = kube::NamedThread("incident-sweep", [this] {
+      while (!sweeperStop_.waitFor(kube::Clock::real(), options_.sweepInterval)) {
+        sweepFinishedIncidents();
+      }
+    });
+  }
+  ready_ = true;
+  return kube::Status();
 }
 
 void Engine::stop() {
   if (!started_) return;
   started_ = false;
+  ready_ = false;
+  sweeperStop_.requestStop();
+  sweeper_.join();
   incidentController_->stop();
   runbookController_->stop();
-  pauseInformer_.stop();
-  approvalInformer_.stop();
-  incidentInformer_.stop();
-  runbookInformer_.stop();
+  pauseInformer_->stop();
+  for (auto* group : {&approvalInformers_, &incidentInformers_, &runbookInformers_}) {
+    for (auto& informer : *group) informer->stop();
+  }
+}
+
+int Engine::sweepFinishedIncidents() {
+  if (options_.maxFinishedIncidents == 0) return 0;
+  std::vector<std::pair<std::string, json>> finished;  // (finishedAt/name, incident)
+  for (auto& informer : incidentInformers_) {
+    for (auto& incident : informer->list()) {
+      if (!isFinished(incident)) continue;
+      std::string at = incident["status"].value("finishedAt", "");
+      finished.emplace_back(at + "/" + kube::objectKey(incident), std::move(incident));
+    }
+  }
+  if (finished.size() <= options_.maxFinishedIncidents) return 0;
+  std::sort(finished.begin(), finished.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t excess = finished.size() - options_.maxFinishedIncidents;
+  int deleted = 0;
+  for (size_t i = 0; i < finished.size() && excess > 0; ++i) {
+    const json& incident = finished[i].second;
+    if (owesFollowups(incident)) continue;
+    kube::DeleteOptions options;
+    options.preconditionUid = kube::uidOf(incident);
+    options.propagationPolicy = "Background";
+    auto removed =
+        client_.remove(incidents(), kube::namespaceOf(incident), kube::nameOf(incident), options);
+    if (removed.ok() || kube::isNotFound(removed.status())) {
+      ++deleted;
+      --excess;
+    } else {
+      spdlog::warn("incident={} not deleted by the sweeper: {}", kube::objectKey(incident),
+                   removed.status().toString());
+    }
+  }
+  if (deleted > 0) {
+    spdlog::info("event=incident-sweep deleted={} kept={}", deleted, options_.maxFinishedIncidents);
+  }
+  return deleted;
+}
+
+std::map<std::string, int> Engine::incidentsByPhase() const {
+  std::map<std::string, int> counts;
+  for (const auto& informer : incidentInformers_) {
+    for (const auto& incident : informer->list()) {
+      ++counts[incident.value("status", json::object()).value("phase", "")];
+    }
+  }
+  return counts;
 }
 
 }  // namespace remedy::engine

@@ -1,7 +1,8 @@
 // The engine wired to the API server: informers on Runbooks, Incidents,
 // Approvals and the pause ConfigMap feeding two kube::Controllers (the
-// Runbook controller and the Incident controller). operator/main.cpp
-// constructs one; tests construct one against the sandbox.
+// Runbook controller and the Incident controller), and a sweeper that keeps
+// the number of finished Incidents bounded. remedy-operator constructs one
+// when it becomes the leader; tests construct one against the sandbox.
 #pragma once
 
 #include "actions/action_registry.h"
@@ -9,15 +10,29 @@
 #include "engine/runbook_reconciler.h"
 #include "kube/controller.h"
 #include "kube/informer.h"
+#include "kube/named_thread.h"
+#include "kube/stop_signal.h"
 
+#include <atomic>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace remedy::engine {
 
 struct EngineOptions {
   int runbookWorkers = 1;
   int incidentWorkers = 2;
+  // Namespaces whose Runbooks and Incidents this engine manages; empty: all
+  // (one cluster-wide watch per kind instead of one per namespace).
+  std::vector<std::string> namespaces;
   IncidentReconcilerOptions incident;
+  // At most this many finished Incidents are kept (oldest deleted first,
+  // never one with a pending revert or message); 0: no bound.
+  size_t maxFinishedIncidents = 1000;
+  kube::Duration sweepInterval = std::chrono::seconds(60);
+  kube::Duration cacheSyncTimeout = std::chrono::seconds(60);
 };
 
 class Engine {
@@ -28,22 +43,39 @@ class Engine {
          kube::EventRecorder* events, EngineOptions options = {});
   ~Engine();
 
+  // Starts the informers, waits for their caches, starts the controllers.
   kube::Status start();
+  // Stops taking new work, lets running reconciles finish, stops watching.
   void stop();
+  // True once start() has synced the caches and started the controllers.
+  bool ready() const { return ready_; }
+
+  // Deletes the oldest finished Incidents beyond maxFinishedIncidents; the
+  // number deleted. The sweeper thread calls it every sweepInterval.
+  int sweepFinishedIncidents();
+  // Incidents in the cache by status.phase ("" before the first status).
+  std::map<std::string, int> incidentsByPhase() const;
 
   kube::Controller& incidentController() { return *incidentController_; }
   kube::Controller& runbookController() { return *runbookController_; }
 
  private:
+  std::vector<std::unique_ptr<kube::Informer>> informersFor(const kube::Resource& resource);
+
+  kube::Client& client_;
+  const EngineOptions options_;
   RunbookReconciler runbookReconciler_;
   IncidentReconciler incidentReconciler_;
-  kube::Informer runbookInformer_;
-  kube::Informer incidentInformer_;
-  kube::Informer approvalInformer_;
-  kube::Informer pauseInformer_;
+  std::vector<std::unique_ptr<kube::Informer>> runbookInformers_;
+  std::vector<std::unique_ptr<kube::Informer>> incidentInformers_;
+  std::vector<std::unique_ptr<kube::Informer>> approvalInformers_;
+  std::unique_ptr<kube::Informer> pauseInformer_;
   std::unique_ptr<kube::Controller> runbookController_;
   std::unique_ptr<kube::Controller> incidentController_;
+  kube::StopSignal sweeperStop_;
+  kube::NamedThread sweeper_;
   bool started_ = false;
+  std::atomic<bool> ready_{false};
 };
 
 }  // namespace remedy::engine

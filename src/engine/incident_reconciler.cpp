@@ -1,5 +1,7 @@
 #include "engine/incident_reconciler.h"
 
+#include "engine/incident_work.h"
+
 #include "api/action_catalog.h"
 #include "api/duration.h"
 #include "api/runbook_validator.h"
@@ -32,21 +34,6 @@ namespace {
 std::mutex& checkpointMutex() {
   static std::mutex mu;
   return mu;
-}
-
-bool isFinalStep(const std::optional<StepPhase>& phase) {
-  return phase && (*phase == StepPhase::kSucceeded || *phase == StepPhase::kFailed ||
-                   *phase == StepPhase::kSkipped || *phase == StepPhase::kCancelled);
-}
-
-std::string actionFieldOf(const api::Step& step) {
-  auto fields = step.actionFields();
-  return fields.empty() ? "" : fields.front();
-}
-
-std::optional<kube::WallTime> parseTime(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  return kube::parseRfc3339(*text);
 }
 
 kube::Duration retryBackoff(const api::Step& step, int failedAttempt) {
@@ -90,15 +77,14 @@ std::vector<api::ValidationError> validateStored(const json& runbook) {
 
 }  // namespace
 
-struct IncidentReconciler::Work {
-  std::string key;
-  json object;  // the Incident as last read or written
-  api::Incident incident;
-  api::IncidentStatus& status() { return *incident.status; }
-  api::RunbookSpec spec;  // the snapshot, once started
-  std::string runbook;
-  kube::WallTime now;
-};
+json incidentSummary(IncidentReconciler::Work& w) {
+  json context = w.incident.templateContext();
+  json summary = context["incident"];
+  summary["phase"] = w.object.value("status", json::object()).value("phase", "Running");
+  summary["runbook"] = w.runbook;
+  summary["alert"] = context["alert"];
+  return summary;
+}
 
 std::vector<TargetRef> incidentTargets(const api::Incident& incident,
                                        const api::RunbookSpec& spec) {
@@ -180,18 +166,28 @@ ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
   w.incident = std::move(decoded.value());
   if (!w.incident.status) w.incident.status.emplace();
   w.now = clock_.wallNow();
-  if (w.status().phase && api::isFinal(*w.status().phase)) return garbageCollect(w);
-  if (!w.status().runbook) return start(w);
-  auto spec = api::fromJson<api::RunbookSpec>(w.status().runbook->spec.value_or(json::object()));
-  if (!spec.ok()) {
-    finish(w, IncidentPhase::kFailed, "SnapshotUnreadable", spec.error());
-    ReconcileResult result;
-    write(w, &result);
-    return result;
+  if (w.status().runbook) {
+    auto spec = api::fromJson<api::RunbookSpec>(w.status().runbook->spec.value_or(json::object()));
+    if (!spec.ok()) {
+      if (w.status().phase && api::isFinal(*w.status().phase)) return garbageCollect(w);
+      finish(w, IncidentPhase::kFailed, "SnapshotUnreadable", spec.error());
+      ReconcileResult result;
+      write(w, &result);
+      return result;
+    }
+    w.spec = std::move(spec.value());
+    w.runbook = w.status().runbook->name.value_or("");
+    if (auto done = runFollowups(w)) return *done;
   }
-  w.spec = std::move(spec.value());
-  w.runbook = w.status().runbook->name.value_or("");
-  return advance(w);
+  ReconcileResult result;
+  if (w.status().phase && api::isFinal(*w.status().phase)) {
+    result = garbageCollect(w);
+  } else if (!w.status().runbook) {
+    result = start(w);
+  } else {
+    result = advance(w);
+  }
+  return withFollowupWake(w, result);
 }
 
 // ---- matching and start ----
@@ -517,7 +513,8 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   context.client = &client_;
   context.stepKey = uid + "/" + *st.name;
   context.idempotencyKey = context.stepKey + "/" + std::to_string(attempt);
-  context.dryRun = (w.incident.spec && w.incident.spec->dryRun.value_or(false)) ||
+  context.dryRun = options_.dryRun || w.drill() ||
+                   (w.incident.spec && w.incident.spec->dryRun.value_or(false)) ||
                    (g && g->dryRun.value_or(false));
   context.now = w.now;
   context.deadline = w.now + step->effectiveTimeout();
@@ -526,6 +523,7 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   context.owner = {{"apiVersion", w.object.value("apiVersion", "")},
                    {"kind", w.object.value("kind", "")},
                    {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
+  context.incident = incidentSummary(w);
 
   // The baseline is read once, before the first attempt, and kept on status
   // (in the step's outputs until the step succeeds) for every later attempt.
@@ -571,6 +569,9 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   request.startedAt = parseTime(s.startedAt).value_or(w.now);
   GuardrailVerdict verdict = guardrails_.check(request);
   int64_t generation = s.observedGeneration.value_or(1);
+  if (verdict.kind != GuardrailVerdict::Kind::kAllow && options_.metrics) {
+    options_.metrics->guardrailRefusal(verdict.guardrail);
+  }
   switch (verdict.kind) {
     case GuardrailVerdict::Kind::kAllow:
       break;
@@ -655,6 +656,7 @@ ReconcileResult IncidentReconciler::continueAttempt(Work& w, size_t index) {
   context.owner = {{"apiVersion", w.object.value("apiVersion", "")},
                    {"kind", w.object.value("kind", "")},
                    {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
+  context.incident = incidentSummary(w);
   context.baseline = st.outputs.value_or(actions::Outputs{});
   auto outcome = action->run(*params, context);
   return applyOutcome(w, index, outcome, attemptStart);
@@ -676,6 +678,7 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       st.finishedAt = now();
       note(w, "StepSucceeded", *st.name, message);
       logStep(w, index, "Succeeded", elapsed);
+      scheduleRevert(w, index, outcome);
       finishIfDone(w);
       if (!write(w, &result)) return result;
       event(w, "Normal", "StepSucceeded", *st.name + ": " + message);
@@ -684,8 +687,12 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       kube::WallTime deadline = attemptStart + step->effectiveTimeout();
       kube::Duration wait = std::min<kube::Duration>(outcome.retryAfter, deadline - w.now);
       if (wait < std::chrono::milliseconds(1)) wait = std::chrono::milliseconds(1);
-      if (st.message != message) {
+      // Progress outputs join the baseline the next call gets.
+      actions::Outputs progress = st.outputs.value_or(actions::Outputs{});
+      for (const auto& [k, v] : outcome.outputs) progress[k] = v;
+      if (st.message != message || progress != st.outputs.value_or(actions::Outputs{})) {
         st.message = message;
+        st.outputs = progress;
         if (!write(w, &result)) return result;
       }
       return ReconcileResult::after(wait);
@@ -713,6 +720,34 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       return failStep(w, index, message);
   }
   return ReconcileResult::done();
+}
+
+void IncidentReconciler::scheduleRevert(Work& w, size_t index,
+                                        const actions::ActionOutcome& outcome) {
+  api::StepStatus& st = (*w.status().steps)[index];
+  const api::Step* step = w.spec.findStep(st.name.value_or(""));
+  if (!step || !step->revert || st.dryRun.value_or(false)) return;
+  if (outcome.changedTo.is_null()) {
+    note(w, "RevertNotNeeded", *st.name, "the step changed nothing, so there is nothing to revert");
+    return;
+  }
+  api::RevertStatus r;
+  r.state = api::RevertState::kPending;
+  r.before = outcome.changedFrom;
+  r.after = outcome.changedTo;
+  std::string when;
+  if (step->revert->after) {
+    if (auto after = api::parseDuration(*step->revert->after); after.ok()) {
+      r.dueAt = kube::formatRfc3339(w.now + *after);
+      when = "at " + *r.dueAt;
+    }
+  }
+  if (step->revert->onResolved.value_or(false)) {
+    r.onResolved = true;
+    when += std::string(when.empty() ? "" : " or ") + "when the alert resolves";
+  }
+  st.revert = r;
+  note(w, "RevertScheduled", *st.name, "the change will be reverted " + when);
 }
 
 ReconcileResult IncidentReconciler::failStep(Work& w, size_t index, const std::string& message) {
@@ -767,19 +802,20 @@ void IncidentReconciler::finish(Work& w, IncidentPhase phase, const std::string&
   s.finishedAt = now();
   s.currentStep.reset();
   removeCondition(s.conditions, "Waiting");
-  if (phase == IncidentPhase::kEscalated) {
+  bool notice = (phase == IncidentPhase::kEscalated || phase == IncidentPhase::kFailed) &&
+                w.spec.escalation && w.spec.escalation->notify &&
+                !w.spec.escalation->notify->empty();
+  if (notice) {
+    // Sent by the follow-ups (incident_followups.cpp) after this is recorded.
     if (!s.escalations) s.escalations.emplace();
     api::EscalationRecord record;
-    record.tier = 0;
-    record.name = "escalation";
+    record.name = "escalation.notify";
     record.firedAt = now();
+    record.state = api::NotificationState::kPending;
     s.escalations->push_back(record);
-    note(w, "Escalated", "",
-         "escalated: " + message +
-             (w.spec.escalation && w.spec.escalation->notify
-                  ? " (notifications need the notify action, not in this build)"
-                  : ""));
   }
+  if (phase == IncidentPhase::kEscalated) note(w, "Escalated", "", "escalated: " + message);
+  if (options_.metrics) options_.metrics->incidentFinished(api::enumName(phase));
   setCondition(s.conditions, "Completed", api::ConditionStatus::kTrue, reason, message,
                s.observedGeneration.value_or(1), now());
   note(w, api::enumName(phase), "", reason + ": " + message);
@@ -788,7 +824,8 @@ void IncidentReconciler::finish(Work& w, IncidentPhase phase, const std::string&
                   });
   // Statistics first: if we crash before the Incident's write, the next
   // reconcile records them again, and recordRunbookExecution is idempotent.
-  if (executed) recordRunbookExecution(w);
+  // Drills never count toward cooldowns or maxExecutions.
+  if (executed && !w.drill()) recordRunbookExecution(w);
   bool success = phase == IncidentPhase::kSucceeded;
   event(w, success ? "Normal" : "Warning", api::enumName(phase), truncateMessage(message, 1024));
   spdlog::info("incident={} runbook={} phase={} reason={} message=\"{}\"", w.key, w.runbook,
@@ -798,6 +835,8 @@ void IncidentReconciler::finish(Work& w, IncidentPhase phase, const std::string&
 ReconcileResult IncidentReconciler::garbageCollect(Work& w) {
   auto finished = parseTime(w.status().finishedAt);
   if (!finished) return ReconcileResult::done();
+  // A pending revert or message keeps the Incident: it holds what to restore.
+  if (followupsPending(w)) return ReconcileResult::done();
   auto due = *finished + options_.retention;
   if (w.now < due) return ReconcileResult::after(due - w.now);
   kube::DeleteOptions options;
@@ -847,6 +886,8 @@ std::vector<IncidentView> IncidentReconciler::incidentViews(const std::string& n
     if (kube::nameOf(item) == self) continue;
     auto incident = api::Incident::fromJson(item);
     if (!incident.ok()) continue;
+    // Drills change nothing and hold nothing: other Incidents ignore them.
+    if (incident->spec && incident->spec->source == api::IncidentSource::kDrill) continue;
     IncidentView v;
     v.name = kube::nameOf(item);
     v.order = orderOf(item);
@@ -929,6 +970,7 @@ void IncidentReconciler::logStep(Work& w, size_t index, const std::string& outco
   const api::StepStatus& st = (*w.status().steps)[index];
   const api::Step* step = w.spec.findStep(st.name.value_or(""));
   std::string field = step ? actionFieldOf(*step) : "";
+  if (options_.metrics) options_.metrics->stepAttempt(field, outcome, duration);
   std::optional<TargetRef> target;
   if (step) {
     auto rendered = renderAction(api::toJson(*step)[field], w.incident.templateContext(), field);

@@ -25,6 +25,7 @@
 #include "api/incident.h"
 #include "api/runbook.h"
 #include "engine/guardrail_check.h"
+#include "engine/metrics.h"
 #include "kube/client.h"
 #include "kube/clock.h"
 #include "kube/controller.h"
@@ -32,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,13 @@ struct IncidentReconcilerOptions {
   // The global pause: a ConfigMap whose data.paused is "true".
   std::string pauseNamespace = "remedy-system";
   std::string pauseName = "remedy-pause";
+  // Drills send their escalation messages only when this is set (or the
+  // Incident carries remedy.dev/drill-notify: "true").
+  bool deliverDrillNotifications = false;
+  // Every step of every Incident only reports what it would do.
+  bool dryRun = false;
+  // Not owned; may be null.
+  EngineMetrics* metrics = nullptr;
 };
 
 class IncidentReconciler {
@@ -55,9 +64,9 @@ class IncidentReconciler {
 
   kube::ReconcileResult reconcile(const std::string& key);
 
- private:
   struct Work;  // one reconcile's Incident, its status and the Runbook snapshot
 
+ private:
   kube::ReconcileResult start(Work& w);
   kube::ReconcileResult advance(Work& w);
   kube::ReconcileResult beginStep(Work& w, size_t index);
@@ -67,7 +76,24 @@ class IncidentReconciler {
   kube::ReconcileResult applyOutcome(Work& w, size_t index, const actions::ActionOutcome& outcome,
                                      kube::WallTime attemptStart);
   kube::ReconcileResult failStep(Work& w, size_t index, const std::string& message);
+  // Records the pending revert of a step with `revert` that changed something.
+  void scheduleRevert(Work& w, size_t index, const actions::ActionOutcome& outcome);
   kube::ReconcileResult garbageCollect(Work& w);
+
+  // Follow-ups (incident_followups.cpp): reverts of temporary changes and
+  // the escalation ladder, which run in any phase. runFollowups returns a
+  // result when it wrote status (the reconcile ends there).
+  std::optional<kube::ReconcileResult> runFollowups(Work& w);
+  // `result`, or sooner when a revert or an escalation tier falls due.
+  kube::ReconcileResult withFollowupWake(Work& w, kube::ReconcileResult result) const;
+  bool followupsPending(Work& w) const;
+  bool runReverts(Work& w, kube::ReconcileResult* result);
+  bool revertDue(Work& w, const api::RevertStatus& revert) const;
+  bool runEscalations(Work& w, kube::ReconcileResult* result);
+  bool tiersMayFire(Work& w) const;
+  std::optional<size_t> nextTier(Work& w) const;
+  void deliver(Work& w, api::EscalationRecord& record);
+  actions::ActionContext followupContext(Work& w, const std::string& key);
 
   // Sets a final phase, skips the steps not run, records it everywhere.
   void finish(Work& w, api::IncidentPhase phase, const std::string& reason,

@@ -1,0 +1,338 @@
+// What an Incident still owes after (or alongside) its steps: undoing the
+// temporary changes of steps with `revert`, and the escalation ladder.
+// Both run in any phase, one transition per reconcile, recorded on status
+// before anything leaves the process (see incident_reconciler.h).
+#include "api/duration.h"
+#include "engine/conditions.h"
+#include "engine/incident_reconciler.h"
+#include "engine/incident_work.h"
+#include "engine/resources.h"
+#include "kube/time_format.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace remedy::engine {
+
+using json = nlohmann::json;
+using api::IncidentPhase;
+using api::NotificationState;
+using api::RevertState;
+using api::StepPhase;
+using kube::ReconcileResult;
+
+namespace {
+
+// How soon to come back after a follow-up wrote status (at once, but through
+// the queue so other keys get their turn).
+constexpr auto kContinue = std::chrono::milliseconds(1);
+// Retrying a revert or a message that failed for a reason that may pass.
+constexpr auto kFollowupRetry = std::chrono::seconds(15);
+// A firing whose messages could not be sent for this long is given up.
+constexpr auto kNotifyGiveUp = std::chrono::minutes(15);
+
+const char* kRevertRequested = "remedy.dev/revert-requested";
+const char* kDrillNotify = "remedy.dev/drill-notify";
+
+std::string annotation(const json& object, const char* key) {
+  const json& metadata = object.value("metadata", json::object());
+  return metadata.value("annotations", json::object()).value(key, "");
+}
+
+bool phaseIs(const api::IncidentStatus& s, std::initializer_list<IncidentPhase> phases) {
+  return s.phase && std::find(phases.begin(), phases.end(), *s.phase) != phases.end();
+}
+
+std::optional<kube::WallTime> tierDue(const api::IncidentStatus& s, const api::EscalationTier& t) {
+  auto started = parseTime(s.startedAt);
+  if (!started || !t.after) return std::nullopt;
+  auto after = api::parseDuration(*t.after);
+  if (!after.ok()) return std::nullopt;
+  return *started + *after;
+}
+
+}  // namespace
+
+actions::ActionContext IncidentReconciler::followupContext(Work& w, const std::string& key) {
+  actions::ActionContext context;
+  context.client = &client_;
+  std::string uid = kube::uidOf(w.object);
+  context.stepKey = uid + "/" + key;
+  context.idempotencyKey = context.stepKey;
+  context.now = w.now;
+  context.deadline = w.now + std::chrono::seconds(30);
+  context.firstStartedAt = now();
+  context.defaultNamespace = kube::namespaceOf(w.object);
+  context.owner = {{"apiVersion", w.object.value("apiVersion", "")},
+                   {"kind", w.object.value("kind", "")},
+                   {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
+  context.incident = incidentSummary(w);
+  return context;
+}
+
+// ---- reverts ----
+
+bool IncidentReconciler::revertDue(Work& w, const api::RevertStatus& r) const {
+  if (r.state != RevertState::kPending) return false;
+  if (!annotation(w.object, kRevertRequested).empty()) return true;
+  if (r.onResolved.value_or(false) && w.resolved()) return true;
+  auto due = parseTime(r.dueAt);
+  return due && *due <= w.now;
+}
+
+bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
+  if (!w.status().steps) return false;
+  for (auto& st : *w.status().steps) {
+    if (!st.revert || !revertDue(w, *st.revert)) continue;
+    const api::Step* step = w.spec.findStep(st.name.value_or(""));
+    std::string field = step ? actionFieldOf(*step) : "";
+    actions::Action* action = registry_.find(field);
+    api::RevertStatus& r = *st.revert;
+    std::string why = !annotation(w.object, kRevertRequested).empty() ? "requested"
+                      : r.onResolved.value_or(false) && w.resolved()
+                          ? "the alert resolved"
+                          : "its time came (" + r.dueAt.value_or("") + ")";
+    actions::RevertOutcome outcome;
+    if (!step || !action) {
+      outcome = {actions::RevertKind::kFailed,
+                 step ? "no action implements \"" + field + "\" in this build"
+                      : "the step is not in the runbook snapshot"};
+    } else {
+      auto params = renderAction(api::toJson(*step)[field], w.incident.templateContext(),
+                                 "steps." + *st.name + "." + field);
+      if (!params.ok()) {
+        outcome = {actions::RevertKind::kFailed, params.error()};
+      } else {
+        actions::ActionContext context = followupContext(w, *st.name + "/revert");
+        context.dryRun = st.dryRun.value_or(false);
+        outcome =
+            action->revert(*params, r.before.value_or(json()), r.after.value_or(json()), context);
+      }
+    }
+    std::string message = truncateMessage(outcome.message, kMaxStepMessage);
+    switch (outcome.kind) {
+      case actions::RevertKind::kReverted:
+        r.state = RevertState::kReverted;
+        break;
+      case actions::RevertKind::kRefused:
+        r.state = RevertState::kRefused;
+        break;
+      case actions::RevertKind::kFailed:
+        r.state = RevertState::kFailed;
+        break;
+      case actions::RevertKind::kRetriableFailure:
+        if (r.message != message) {
+          r.message = message;
+          note(w, "RevertRetry", *st.name, "revert (" + why + ") failed, will retry: " + message);
+          if (!write(w, result)) return true;
+        }
+        *result = ReconcileResult::after(kFollowupRetry);
+        return true;
+    }
+    r.message = message;
+    r.revertedAt = now();
+    std::string state = api::enumName(*r.state);
+    std::string type = r.state == RevertState::kReverted ? "Reverted" : "Revert" + state;
+    note(w, type, *st.name, "revert (" + why + "): " + message);
+    if (options_.metrics) options_.metrics->revert(field, state);
+    spdlog::info("incident={} step={} action={} event=revert result={} reason=\"{}\"", w.key,
+                 *st.name, field, state, why);
+    if (!write(w, result)) return true;
+    event(w, r.state == RevertState::kReverted ? "Normal" : "Warning", type,
+          *st.name + ": " + message);
+    *result = ReconcileResult::after(kContinue);
+    return true;
+  }
+  // Every requested revert is done: the request is spent.
+  if (!annotation(w.object, kRevertRequested).empty()) {
+    json patch = {{"metadata", {{"annotations", {{kRevertRequested, nullptr}}}}}};
+    kube::PatchOptions options;
+    options.fieldManager = options_.fieldManager;
+    auto patched = client_.patch(incidents(), kube::namespaceOf(w.object), kube::nameOf(w.object),
+                                 patch.dump(), options);
+    if (patched.ok()) w.object = std::move(patched.value());
+  }
+  return false;
+}
+
+// ---- escalation ----
+
+bool IncidentReconciler::tiersMayFire(Work& w) const {
+  const api::IncidentStatus& s = w.status();
+  if (w.resolved() || !s.startedAt || !w.spec.escalation || !w.spec.escalation->tiers) {
+    return false;
+  }
+  return !phaseIs(s,
+                  {IncidentPhase::kSucceeded, IncidentPhase::kCancelled, IncidentPhase::kSkipped});
+}
+
+std::optional<size_t> IncidentReconciler::nextTier(Work& w) const {
+  if (!tiersMayFire(w)) return std::nullopt;
+  const auto& tiers = *w.spec.escalation->tiers;
+  const auto& fired = w.status().escalations.value_or(std::vector<api::EscalationRecord>{});
+  // In order: a tier fires only after every tier before it.
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    bool done = std::any_of(fired.begin(), fired.end(), [&](const api::EscalationRecord& r) {
+      return r.tier && static_cast<size_t>(*r.tier) == i;
+    });
+    if (!done) return i;
+  }
+  return std::nullopt;
+}
+
+bool IncidentReconciler::runEscalations(Work& w, ReconcileResult* result) {
+  api::IncidentStatus& s = w.status();
+  // First deliver what is recorded and not yet sent.
+  if (s.escalations) {
+    for (auto& record : *s.escalations) {
+      if (record.state != NotificationState::kPending) continue;
+      deliver(w, record);
+      if (record.state == NotificationState::kPending) {
+        // Retriable: keep it, try again later (recorded once per message).
+        if (!write(w, result)) return true;
+        *result = ReconcileResult::after(kFollowupRetry);
+        return true;
+      }
+      if (!write(w, result)) return true;
+      *result = ReconcileResult::after(kContinue);
+      return true;
+    }
+  }
+  // Then record the next tier when its time has come.
+  auto next = nextTier(w);
+  if (!next) return false;
+  const api::EscalationTier& tier = (*w.spec.escalation->tiers)[*next];
+  auto due = tierDue(s, tier);
+  if (!due || *due > w.now) return false;
+  api::EscalationRecord record;
+  record.tier = static_cast<int32_t>(*next);
+  record.name = tier.name.value_or("tier-" + std::to_string(*next));
+  record.firedAt = now();
+  record.state = NotificationState::kPending;
+  if (!s.escalations) s.escalations.emplace();
+  s.escalations->push_back(record);
+  note(w, "EscalationTier", "",
+       "tier " + std::to_string(*next) + " (" + *record.name + ") fired after " +
+           tier.after.value_or("0s"));
+  if (!write(w, result)) return true;
+  event(w, "Warning", "Escalated", "escalation tier " + *record.name + " fired");
+  *result = ReconcileResult::after(kContinue);
+  return true;
+}
+
+void IncidentReconciler::deliver(Work& w, api::EscalationRecord& record) {
+  std::vector<api::Notification> messages;
+  if (w.spec.escalation) {
+    if (record.tier) {
+      const auto& tiers = w.spec.escalation->tiers.value_or(std::vector<api::EscalationTier>{});
+      if (static_cast<size_t>(*record.tier) < tiers.size()) {
+        messages = tiers[*record.tier].notify.value_or(std::vector<api::Notification>{});
+      }
+    } else {
+      messages = w.spec.escalation->notify.value_or(std::vector<api::Notification>{});
+    }
+  }
+  actions::Action* notify = registry_.find("notify");
+  std::string label = record.name.value_or("escalation");
+  auto finishWith = [&](NotificationState state, const std::string& message) {
+    record.state = state;
+    record.message = truncateMessage(message, kMaxStepMessage);
+    std::string name = api::enumName(state);
+    note(w, "Escalation" + name, "", label + ": " + message);
+    if (options_.metrics) options_.metrics->escalation(name);
+  };
+  if (messages.empty()) return finishWith(NotificationState::kNotified, "no messages to send");
+  if (!notify) {
+    return finishWith(NotificationState::kFailed, "no notify action in this build");
+  }
+  // Drills send nothing unless the operator or the drill asks for it.
+  bool dryRun = w.drill() && !options_.deliverDrillNotifications &&
+                annotation(w.object, kDrillNotify) != "true";
+  std::string summary = "Incident " + kube::namespaceOf(w.object) + "/" + kube::nameOf(w.object) +
+                        " (runbook " + w.runbook + ") is " +
+                        api::enumName(w.status().phase.value_or(IncidentPhase::kRunning)) +
+                        ": escalation " + label;
+  std::vector<std::string> sent;
+  std::string retriable;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    json params = api::toJson(messages[i]);
+    if (!params.contains("message")) params["message"] = summary;
+    auto rendered = renderAction(params, w.incident.templateContext(),
+                                 "escalation." + label + ".notify[" + std::to_string(i) + "]");
+    if (!rendered.ok()) {
+      return finishWith(NotificationState::kFailed, rendered.error());
+    }
+    actions::ActionContext context =
+        followupContext(w, "escalation/" + label + "/" + std::to_string(i));
+    context.dryRun = dryRun;
+    auto outcome = notify->run(*rendered, context);
+    if (outcome.kind == actions::OutcomeKind::kSucceeded) {
+      sent.push_back(outcome.message);
+    } else if (outcome.kind == actions::OutcomeKind::kPermanentFailure) {
+      return finishWith(NotificationState::kFailed, "message " + std::to_string(i + 1) + " of " +
+                                                        std::to_string(messages.size()) + ": " +
+                                                        outcome.message);
+    } else {
+      retriable = outcome.message;
+    }
+  }
+  if (!retriable.empty()) {
+    auto fired = parseTime(record.firedAt).value_or(w.now);
+    if (w.now - fired > kNotifyGiveUp) {
+      return finishWith(NotificationState::kFailed,
+                        "gave up after " + api::formatDuration(kNotifyGiveUp) + ": " + retriable);
+    }
+    record.message = truncateMessage("will retry: " + retriable, kMaxStepMessage);
+    return;
+  }
+  std::string joined;
+  for (const auto& m : sent) joined += (joined.empty() ? "" : "; ") + m;
+  finishWith(NotificationState::kNotified, joined);
+}
+
+// ---- the driver ----
+
+std::optional<ReconcileResult> IncidentReconciler::runFollowups(Work& w) {
+  ReconcileResult result;
+  api::IncidentStatus& s = w.status();
+  if (w.resolved() && !s.resolvedAt) {
+    s.resolvedAt = w.incident.spec->alert->endsAt.value_or(now());
+    note(w, "AlertResolved", "", "the alert resolved");
+    if (!write(w, &result)) return result;
+  }
+  if (runEscalations(w, &result)) return result;
+  if (runReverts(w, &result)) return result;
+  return std::nullopt;
+}
+
+bool IncidentReconciler::followupsPending(Work& w) const {
+  for (const auto& st : w.incident.status->steps.value_or(std::vector<api::StepStatus>{})) {
+    if (st.revert && st.revert->state == RevertState::kPending) return true;
+  }
+  for (const auto& r :
+       w.incident.status->escalations.value_or(std::vector<api::EscalationRecord>{})) {
+    if (r.state == NotificationState::kPending) return true;
+  }
+  return false;
+}
+
+ReconcileResult IncidentReconciler::withFollowupWake(Work& w, ReconcileResult result) const {
+  if (!result.error.ok() || result.requeue) return result;
+  std::optional<kube::WallTime> wake;
+  auto consider = [&](std::optional<kube::WallTime> t) {
+    if (t && (!wake || *t < *wake)) wake = t;
+  };
+  for (const auto& st : w.incident.status->steps.value_or(std::vector<api::StepStatus>{})) {
+    if (st.revert && st.revert->state == RevertState::kPending)
+      consider(parseTime(st.revert->dueAt));
+  }
+  if (auto next = nextTier(w))
+    consider(tierDue(*w.incident.status, (*w.spec.escalation->tiers)[*next]));
+  if (!wake) return result;
+  kube::Duration wait = std::max<kube::Duration>(*wake - w.now, std::chrono::milliseconds(1));
+  if (result.requeueAfter.count() > 0 && result.requeueAfter <= wait) return result;
+  return ReconcileResult::after(wait);
+}
+
+}  // namespace remedy::engine

@@ -1,0 +1,56 @@
+// Private to the Incident controller's translation units: one reconcile's
+// working set, and the small helpers they share.
+#pragma once
+
+#include "api/incident.h"
+#include "api/runbook.h"
+#include "engine/incident_reconciler.h"
+#include "kube/clock.h"
+#include "kube/time_format.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace remedy::engine {
+
+struct IncidentReconciler::Work {
+  std::string key;
+  nlohmann::json object;  // the Incident as last read or written
+  api::Incident incident;
+  api::IncidentStatus& status() { return *incident.status; }
+  api::RunbookSpec spec;  // the snapshot, once started
+  std::string runbook;
+  kube::WallTime now;
+
+  bool resolved() const {
+    return incident.spec && incident.spec->alert &&
+           incident.spec->alert->status == api::AlertStatus::kResolved;
+  }
+  bool drill() const {
+    return incident.spec && incident.spec->source == api::IncidentSource::kDrill;
+  }
+};
+
+// What an action may say about its Incident (ActionContext::incident): name,
+// namespace, source, phase, runbook and alert.
+nlohmann::json incidentSummary(IncidentReconciler::Work& w);
+
+inline bool isFinalStep(const std::optional<api::StepPhase>& phase) {
+  using api::StepPhase;
+  return phase && (*phase == StepPhase::kSucceeded || *phase == StepPhase::kFailed ||
+                   *phase == StepPhase::kSkipped || *phase == StepPhase::kCancelled);
+}
+
+inline std::string actionFieldOf(const api::Step& step) {
+  auto fields = step.actionFields();
+  return fields.empty() ? "" : fields.front();
+}
+
+inline std::optional<kube::WallTime> parseTime(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return kube::parseRfc3339(*text);
+}
+
+}  // namespace remedy::engine
