@@ -60,14 +60,4 @@ std::vector<std::string> ActionRegistry::fields() const {
   return out;
 }
 
-std::unique_ptr<ActionRegistry> kubernetesActionRegistry() {
-  auto registry = std::make_unique<ActionRegistry>();
-  registry->add(std::make_unique<ScaleAction>());
-  registry->add(std::make_unique<RolloutRestartAction>());
-  registry->add(std::make_unique<DeletePodsAction>());
-  registry->add(std::make_unique<WaitForAction>());
-  registry->add(std::make_unique<RunJobAction>());
-  return registry;
-}
-
 }  // namespace remedy::actions

@@ -22,8 +22,4 @@ class ActionRegistry {
   std::map<std::string, std::unique_ptr<Action>> actions_;
 };
 
-// A registry holding the Kubernetes actions (scale, rolloutRestart,
-// deletePods, waitFor, runJob).
-std::unique_ptr<ActionRegistry> kubernetesActionRegistry();
-
 }  // namespace remedy::actions

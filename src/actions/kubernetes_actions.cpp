@@ -1,5 +1,6 @@
 #include "actions/kubernetes_actions.h"
 
+#include "actions/action_registry.h"
 #include "api/common_types.h"
 #include "api/duration.h"
 #include "kube/time_format.h"
@@ -16,47 +17,10 @@ namespace {
 
 using kube::Status;
 
-struct Target {
-  kube::Resource resource;
-  std::string kind;
-  std::string ns;
-  std::string name;
-  std::string describe() const { return kind + " " + ns + "/" + name; }
-};
-
-kube::Result<Target> resolveTarget(kube::Client& client, const json& target,
-                                   const std::string& defaultNamespace) {
-  if (!target.is_object()) return Status::configError("no target given");
-  Target t;
-  t.kind = target.value("kind", std::string("Deployment"));
-  std::string apiVersion = target.value("apiVersion", std::string());
-  if (apiVersion.empty()) {
-    auto defaulted = api::defaultApiVersion(t.kind);
-    if (!defaulted) return Status::configError("target kind " + t.kind + " needs an apiVersion");
-    apiVersion = *defaulted;
-  }
-  t.name = target.value("name", std::string());
-  t.ns = target.value("namespace", std::string());
-  if (t.ns.empty()) t.ns = defaultNamespace;
-  if (t.name.empty()) return Status::configError("target " + t.kind + " has no name");
-  auto resource = client.resourceFor(apiVersion, t.kind);
-  if (!resource.ok()) return resource.status();
-  t.resource = *resource;
-  return t;
-}
-
-// API errors worth another attempt: throttling, server trouble, conflicts and
-// transport failures. Everything else (NotFound, Forbidden, Invalid) will
-// not get better by retrying.
-bool isRetriable(const Status& s) {
-  return kube::isTooManyRequests(s) || kube::isConflict(s) || kube::isServerTimeout(s) ||
-         kube::isTimeout(s) || kube::isInternalError(s) || kube::isServiceUnavailable(s) ||
-         kube::isConnectionFailed(s);
-}
-
 ActionOutcome failure(const Status& s, const std::string& what) {
   std::string message = what + ": " + s.toString();
-  return isRetriable(s) ? ActionOutcome::retriable(message) : ActionOutcome::permanent(message);
+  return isRetriableApiError(s) ? ActionOutcome::retriable(message)
+                                : ActionOutcome::permanent(message);
 }
 
 std::optional<int> optionalInt(const json& params, const char* key) {
@@ -214,6 +178,33 @@ uint32_t fnv1a(const std::string& text) {
 
 }  // namespace
 
+kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& target,
+                                         const std::string& defaultNamespace) {
+  if (!target.is_object()) return Status::configError("no target given");
+  TargetObject t;
+  t.kind = target.value("kind", std::string("Deployment"));
+  std::string apiVersion = target.value("apiVersion", std::string());
+  if (apiVersion.empty()) {
+    auto defaulted = api::defaultApiVersion(t.kind);
+    if (!defaulted) return Status::configError("target kind " + t.kind + " needs an apiVersion");
+    apiVersion = *defaulted;
+  }
+  t.name = target.value("name", std::string());
+  t.ns = target.value("namespace", std::string());
+  if (t.ns.empty()) t.ns = defaultNamespace;
+  if (t.name.empty()) return Status::configError("target " + t.kind + " has no name");
+  auto resource = client.resourceFor(apiVersion, t.kind);
+  if (!resource.ok()) return resource.status();
+  t.resource = *resource;
+  return t;
+}
+
+bool isRetriableApiError(const Status& s) {
+  return kube::isTooManyRequests(s) || kube::isConflict(s) || kube::isServerTimeout(s) ||
+         kube::isTimeout(s) || kube::isInternalError(s) || kube::isServiceUnavailable(s) ||
+         kube::isConnectionFailed(s);
+}
+
 std::optional<int> computeScaleReplicas(int from, const json& replicas,
                                         std::optional<int> minReplicas,
                                         std::optional<int> maxReplicas) {
@@ -293,7 +284,15 @@ ActionOutcome ScaleAction::run(const json& params, const ActionContext& context)
   std::string change = target->describe() + " from " + std::to_string(from) + " to " +
                        std::to_string(*to) + " replicas";
   if (context.dryRun) return ActionOutcome::succeeded("dry run: would scale " + change, outputs);
-  if (current == *to) return ActionOutcome::succeeded("scaled " + change, outputs);
+  auto scaled = [&] {
+    auto outcome = ActionOutcome::succeeded("scaled " + change, outputs);
+    if (from != *to) {
+      outcome.changedFrom = {{"replicas", from}};
+      outcome.changedTo = {{"replicas", *to}};
+    }
+    return outcome;
+  };
+  if (current == *to) return scaled();
   json body = *scale;
   // `to` is absolute (a relative change was resolved against the value
   // recorded before the first attempt), so the write need not be
@@ -303,7 +302,75 @@ ActionOutcome ScaleAction::run(const json& params, const ActionContext& context)
   body["spec"]["replicas"] = *to;
   auto written = context.client->update(target->resource, target->ns, body, scaleWrite());
   if (!written.ok()) return failure(written.status(), "scale " + target->describe());
-  return ActionOutcome::succeeded("scaled " + change, outputs);
+  return scaled();
+}
+
+RevertOutcome ScaleAction::revert(const json& params, const json& changedFrom,
+                                  const json& changedTo, const ActionContext& context) {
+  auto recorded = [](const json& change) -> std::optional<int> {
+    if (!change.is_object() || !change.contains("replicas")) return std::nullopt;
+    const json& r = change["replicas"];
+    if (!r.is_number_integer() || r.get<int64_t>() < 0 || r.get<int64_t>() > INT32_MAX) {
+      return std::nullopt;
+    }
+    return r.get<int>();
+  };
+  auto from = recorded(changedFrom);
+  auto to = recorded(changedTo);
+  if (!from || !to) {
+    return {RevertKind::kFailed, "scale: no replicas recorded to restore (changedFrom " +
+                                     changedFrom.dump() + ", changedTo " + changedTo.dump() + ")"};
+  }
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) {
+    return {
+        isRetriableApiError(target.status()) ? RevertKind::kRetriableFailure : RevertKind::kFailed,
+        "scale: " + target.status().toString()};
+  }
+  std::string what = target->describe();
+  std::string restore =
+      "from " + std::to_string(*to) + " back to " + std::to_string(*from) + " replicas";
+  // A status write by the workload's controller changes the resourceVersion
+  // too: re-read and try again while the replicas are still Remedy's.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
+    if (!scale.ok()) {
+      if (kube::isNotFound(scale.status())) {
+        return {RevertKind::kFailed, what + " no longer exists: nothing to scale back"};
+      }
+      return {
+          isRetriableApiError(scale.status()) ? RevertKind::kRetriableFailure : RevertKind::kFailed,
+          "read scale of " + what + ": " + scale.status().toString()};
+    }
+    int live = (*scale)["spec"].value("replicas", 0);
+    if (live == *from) {
+      return {RevertKind::kReverted, what + " already has " + std::to_string(*from) + " replicas"};
+    }
+    if (live != *to) {
+      return {RevertKind::kRefused, what + " has " + std::to_string(live) + " replicas, not the " +
+                                        std::to_string(*to) +
+                                        " Remedy set: someone rescaled it since, so it is left "
+                                        "alone"};
+    }
+    if (context.dryRun)
+      return {RevertKind::kReverted, "dry run: would scale " + what + " " + restore};
+    json body = *scale;
+    body["spec"]["replicas"] = *from;
+    // Conditional on the resourceVersion just read: a rescale in between
+    // wins (409), and the next round sees it.
+    auto written = context.client->update(target->resource, target->ns, body, scaleWrite());
+    if (written.ok()) return {RevertKind::kReverted, "scaled " + what + " " + restore};
+    if (kube::isConflict(written.status())) continue;
+    if (kube::isNotFound(written.status())) {
+      return {RevertKind::kFailed, what + " no longer exists: nothing to scale back"};
+    }
+    return {
+        isRetriableApiError(written.status()) ? RevertKind::kRetriableFailure : RevertKind::kFailed,
+        "scale " + what + " " + restore + ": " + written.status().toString()};
+  }
+  return {RevertKind::kRetriableFailure,
+          what + " kept changing while its replicas were being restored; will try again"};
 }
 
 // ---- rolloutRestart ----
@@ -454,7 +521,7 @@ ActionOutcome WaitForAction::run(const json& params, const ActionContext& contex
       }
       return ActionOutcome::inProgress(target->describe() + " does not exist yet", poll);
     }
-    if (isRetriable(object.status())) {
+    if (isRetriableApiError(object.status())) {
       return ActionOutcome::inProgress(
           "reading " + target->describe() + ": " + object.status().toString(), poll);
     }
@@ -562,6 +629,51 @@ ActionOutcome RunJobAction::run(const json& params, const ActionContext& context
   }
   return ActionOutcome::inProgress("Job " + ns + "/" + name + " is running",
                                    std::chrono::seconds(2));
+}
+
+// ---- waitForResolved ----
+
+ActionOutcome WaitForResolvedAction::run(const json& params, const ActionContext& context) {
+  const json alert = context.incident.is_object() ? context.incident.value("alert", json::object())
+                                                  : json::object();
+  std::string status = alert.is_object() && alert.contains("status") && alert["status"].is_string()
+                           ? alert["status"].get<std::string>()
+                           : std::string("firing");
+  if (status != "resolved") {
+    // The engine also requeues as soon as the Incident changes, so this is
+    // only the fallback poll.
+    return ActionOutcome::inProgress("waiting for the alert to resolve (it is " + status + ")",
+                                     std::chrono::seconds(5));
+  }
+  // Alertmanager sends endsAt on every alert; a firing one carries the zero
+  // time, which says nothing about when it resolved.
+  std::string resolvedAt;
+  if (alert.contains("endsAt") && alert["endsAt"].is_string()) {
+    auto endsAt = kube::parseRfc3339(alert["endsAt"].get<std::string>());
+    if (endsAt && endsAt->time_since_epoch().count() > 0) {
+      resolvedAt = kube::formatRfc3339(*endsAt);
+    }
+  }
+  if (resolvedAt.empty()) resolvedAt = kube::formatRfc3339(context.now);
+  return ActionOutcome::succeeded("the alert resolved at " + resolvedAt,
+                                  {{"resolvedAt", resolvedAt}});
+}
+
+std::unique_ptr<Action> makeWaitForResolvedAction() {
+  return std::make_unique<WaitForResolvedAction>();
+}
+
+std::unique_ptr<ActionRegistry> kubernetesActionRegistry(const KubernetesActionOptions& options) {
+  auto registry = std::make_unique<ActionRegistry>();
+  registry->add(std::make_unique<ScaleAction>());
+  registry->add(std::make_unique<RolloutRestartAction>());
+  registry->add(std::make_unique<DeletePodsAction>());
+  registry->add(std::make_unique<WaitForAction>());
+  registry->add(std::make_unique<RunJobAction>());
+  registry->add(makePatchAction(options.patch));
+  registry->add(makeApplyAction(options.apply));
+  registry->add(makeWaitForResolvedAction());
+  return registry;
 }
 
 }  // namespace remedy::actions

@@ -1,5 +1,6 @@
-// The Kubernetes action family: scale, rolloutRestart, deletePods, waitFor
-// and runJob. Each is idempotent given its context (see action.h):
+// The Kubernetes action family: scale, rolloutRestart, deletePods, waitFor,
+// runJob and waitForResolved (patch and apply: patch_actions.h). Each is
+// idempotent given its context (see action.h):
 // - scale computes a relative change from the replicas recorded by
 //   `prepare` before the first attempt, so a retry sets the same number;
 // - rolloutRestart writes kubectl's restartedAt annotation with the step's
@@ -10,12 +11,36 @@
 #pragma once
 
 #include "actions/action.h"
+#include "actions/patch_actions.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace remedy::actions {
+
+class ActionRegistry;
+
+// The object a step's `target` names ({apiVersion, kind, name, namespace}),
+// with the resource that serves it (found through discovery).
+struct TargetObject {
+  kube::Resource resource;
+  std::string kind;
+  std::string ns;
+  std::string name;
+  std::string describe() const { return kind + " " + ns + "/" + name; }
+};
+
+// kind defaults to Deployment, apiVersion to the kind's default, the
+// namespace to `defaultNamespace`.
+kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& target,
+                                         const std::string& defaultNamespace);
+
+// API errors worth another attempt: throttling, server trouble, conflicts
+// and transport failures. NotFound, Forbidden or Invalid will not get
+// better by retrying.
+bool isRetriableApiError(const kube::Status& s);
 
 // A relative ("+2", "-1") or absolute ("5", 5) replicas value applied to
 // `from`, then clamped to [minReplicas, maxReplicas] when given. nullopt when
@@ -27,11 +52,15 @@ std::optional<int> computeScaleReplicas(int from, const json& replicas,
 // The kubectl annotation a rollout restart sets on the pod template.
 inline constexpr const char* kRestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
+// changedFrom {"replicas": before}, changedTo {"replicas": after}; revert
+// sets `before` again only while the scale still reads `after`.
 class ScaleAction : public Action {
  public:
   std::string field() const override { return "scale"; }
   ActionOutcome prepare(const json& params, const ActionContext& context) override;
   ActionOutcome run(const json& params, const ActionContext& context) override;
+  RevertOutcome revert(const json& params, const json& changedFrom, const json& changedTo,
+                       const ActionContext& context) override;
 };
 
 class RolloutRestartAction : public Action {
@@ -60,6 +89,29 @@ class RunJobAction : public Action {
   // The Job's name for an attempt: stable for one idempotency key.
   static std::string jobName(const ActionContext& context);
 };
+
+// Succeeds once the Incident's alert has resolved (output `resolvedAt`:
+// the alert's endsAt, else now); until then in progress. The engine
+// requeues when the Incident changes and fails the step at its timeout.
+class WaitForResolvedAction : public Action {
+ public:
+  std::string field() const override { return "waitForResolved"; }
+  ActionOutcome run(const json& params, const ActionContext& context) override;
+};
+
+std::unique_ptr<Action> makeWaitForResolvedAction();
+
+// What the operator allows the Kubernetes family to touch (from its flags
+// or Helm values).
+struct KubernetesActionOptions {
+  PatchActionOptions patch;
+  ApplyActionOptions apply;
+};
+
+// A registry holding the whole Kubernetes family: scale, rolloutRestart,
+// deletePods, waitFor, runJob, patch, apply and waitForResolved.
+std::unique_ptr<ActionRegistry> kubernetesActionRegistry(
+    const KubernetesActionOptions& options = {});
 
 // Which states a pod is in, as deletePods.states names them.
 std::vector<std::string> podStates(const json& pod);

@@ -42,6 +42,7 @@ const std::vector<Builtin>& builtins() {
       {"batch", "v1", "cronjobs", "CronJob", true, {"cj"}, true, false, true, false},
       {"coordination.k8s.io", "v1", "leases", "Lease", true, {}, false, false, false, false},
       {"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {"pdb"}, true, false, false, false},
+      {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, {"netpol"}, false, false, false, false},
       {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, {"crd", "crds"}, true, false, false, false},
       {"rbac.authorization.k8s.io", "v1", "roles", "Role", true, {}, false, false, false, false},
       {"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, {}, false, false, false, false},

@@ -69,7 +69,7 @@ inline bool waitUntil(const std::function<bool()>& condition,
 // tests run as root; otherwise as the current user.
 inline std::optional<std::string> unprivilegedUser(const std::string& preferred = "postgres") {
   if (::geteuid() != 0) return std::nullopt;
-  if (::getpwnam(preferred) != nullptr) return preferred;
+  if (::getpwnam(preferred.c_str()) != nullptr) return preferred;
   if (::getpwnam("nobody") != nullptr) return std::string("nobody");
   return std::nullopt;
 }

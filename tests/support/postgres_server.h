@@ -14,10 +14,13 @@
 // - `remedy_op` (kOperatorUser): a plain role in pg_read_all_stats and
 //   pg_signal_backend, what an operator would give Remedy;
 // - `app` and `other` (kAppUser, kOtherUser): plain roles for workload sessions;
+// - `replicator` (kReplicationUser): a plain role with REPLICATION, for
+//   walsender sessions;
 // - the databases `postgres` and `shop` (kOtherDatabase).
 // Each role's password is passwordOf(role). TCP connections (127.0.0.1) need
 // the password (scram-sha-256); the Unix socket, in the temporary directory,
-// trusts everyone and is what the helpers use.
+// trusts everyone and is what the helpers use. Connections are logged
+// (log_connections, with their application_name) in log().
 //
 // Binaries: $REMEDY_PG_BIN, else /usr/lib/postgresql/15/bin. As root the
 // server runs as the user `postgres` (unprivilegedUser()): PostgreSQL refuses
@@ -31,11 +34,7 @@
 
 #include "child_process.h"
 
-#if __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
-#else
-#include <postgresql/libpq-fe.h>
-#endif
 
 #include <chrono>
 #include <cstdlib>
@@ -130,12 +129,24 @@ class PostgresSession {
   bool sent_ = false;
 };
 
+// How a PostgresServer session connects: over TCP, as `user` with its password.
+struct PostgresSessionOptions {
+  std::string user = "app";
+  std::string database = "postgres";
+  std::string applicationName = "test";
+  // A replication connection (replication=database): its backend is a
+  // walsender, not a client backend. Needs a role with REPLICATION
+  // (PostgresServer::kReplicationUser).
+  bool replication = false;
+};
+
 class PostgresServer {
  public:
   static constexpr const char* kSuperuser = "postgres";
   static constexpr const char* kOperatorUser = "remedy_op";
   static constexpr const char* kAppUser = "app";
   static constexpr const char* kOtherUser = "other";
+  static constexpr const char* kReplicationUser = "replicator";
   static constexpr const char* kDatabase = "postgres";
   static constexpr const char* kOtherDatabase = "shop";
 
@@ -146,12 +157,7 @@ class PostgresServer {
   using Row = std::vector<std::optional<std::string>>;
   using Rows = std::vector<Row>;
 
-  // How a session connects (over TCP, with the role's password).
-  struct SessionOptions {
-    std::string user = kAppUser;
-    std::string database = kDatabase;
-    std::string applicationName = "test";
-  };
+  using SessionOptions = PostgresSessionOptions;
 
   PostgresServer() = default;
   ~PostgresServer() { stop(); }
@@ -199,9 +205,10 @@ class PostgresServer {
       return std::string("admin connection: ") + PQerrorMessage(admin_);
     }
     try {
-      for (const char* role : {kOperatorUser, kAppUser, kOtherUser}) {
+      for (const char* role : {kOperatorUser, kAppUser, kOtherUser, kReplicationUser}) {
         exec("CREATE ROLE " + std::string(role) + " LOGIN PASSWORD '" + passwordOf(role) + "'");
       }
+      exec("ALTER ROLE " + std::string(kReplicationUser) + " REPLICATION");
       exec("GRANT pg_read_all_stats, pg_signal_backend TO " + std::string(kOperatorUser));
       exec("CREATE DATABASE " + std::string(kOtherDatabase));
     } catch (const std::exception& e) {
@@ -286,7 +293,8 @@ class PostgresServer {
     std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port_) +
                            " user=" + options.user + " password=" + passwordOf(options.user) +
                            " dbname=" + options.database + " sslmode=disable" +
-                           " application_name='" + application + "'";
+                           " application_name='" + application + "'" +
+                           (options.replication ? " replication=database" : "");
     PGconn* c = PQconnectdb(conninfo.c_str());
     if (PQstatus(c) != CONNECTION_OK) {
       std::string error = PQerrorMessage(c);
@@ -383,6 +391,14 @@ class PostgresServer {
     return waitUntil([&] { return stateOf(pid) == state; }, timeout);
   }
 
+  // pg_stat_activity.backend_type ("client backend", "walsender"), nullopt when gone.
+  std::optional<std::string> backendType(int pid) {
+    auto rows = query("SELECT coalesce(backend_type, '') FROM pg_stat_activity WHERE pid = $1",
+                      {std::to_string(pid)});
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0];
+  }
+
   // The pids of client backends, our helper connection's included.
   std::vector<int> clientBackends() {
     std::vector<int> pids;
@@ -443,7 +459,9 @@ class PostgresServer {
                                   "-c",
                                   "max_connections=80",
                                   "-c",
-                                  "autovacuum=off"},
+                                  "autovacuum=off",
+                                  "-c",
+                                  "log_connections=on"},
                                  {},
                                  user_,
                                  dir_->path(),

@@ -9,11 +9,6 @@
 
 #include <string>
 
-// child_process.h calls ::getpwnam with a std::string (unprivilegedUser), which
-// does not compile as it stands; this overload lets it. Remove it once
-// child_process.h passes .c_str().
-inline passwd* getpwnam(const std::string& name) { return ::getpwnam(name.c_str()); }
-
 #include "child_process.h"
 
 #include <hiredis/hiredis.h>

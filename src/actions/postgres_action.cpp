@@ -1,0 +1,760 @@
+#include "actions/postgres_action.h"
+
+#include "actions/secret_ref.h"
+#include "api/duration.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace remedy::actions {
+namespace {
+
+constexpr const char* kField = "postgres";
+// Each query text is read up to this many characters (track_activity_query_size
+// bounds it on the server too) and shown up to kReportQueryBytes in the report.
+constexpr int kQueryReadChars = 200;
+constexpr size_t kReportQueryBytes = 80;
+constexpr size_t kReportColumnBytes = 24;
+// Outputs stay under 4 KiB together: the report and the pid list are cut to these.
+constexpr size_t kReportBytes = 2560;
+constexpr size_t kPidsBytes = 1024;
+// Error text taken from libpq or the server.
+constexpr size_t kErrorBytes = 400;
+constexpr size_t kMessagePids = 10;
+
+constexpr size_t kMaxStates = 6;
+constexpr size_t kMaxNames = 16;
+constexpr size_t kMaxNameBytes = 63;
+constexpr size_t kMaxPatternBytes = 1024;
+constexpr size_t kMaxDurationBytes = 32;
+constexpr int kMaxCountLimit = 1000;
+
+enum class Operation { kReport, kCancel, kTerminate };
+
+struct OperationInfo {
+  const char* field;     // "terminateBackends"
+  const char* verb;      // "terminate"
+  const char* done;      // "terminated"
+  const char* function;  // the server function that signals one backend
+  int defaultMaxCount;
+};
+
+const OperationInfo& info(Operation op) {
+  static const OperationInfo report{"activityReport", "report", "reported", nullptr, 20};
+  static const OperationInfo cancel{"cancelBackends", "cancel", "cancelled",
+                                    "pg_catalog.pg_cancel_backend", 10};
+  static const OperationInfo terminate{"terminateBackends", "terminate", "terminated",
+                                       "pg_catalog.pg_terminate_backend", 10};
+  switch (op) {
+    case Operation::kReport:
+      return report;
+    case Operation::kCancel:
+      return cancel;
+    case Operation::kTerminate:
+      break;
+  }
+  return terminate;
+}
+
+// A filter list: nullopt when not set or empty (an empty list filters nothing,
+// as the Runbook validator treats it).
+using NameList = std::optional<std::vector<std::string>>;
+
+struct BackendFilter {
+  std::optional<double> olderThanSeconds;
+  NameList states;
+  NameList databases;
+  NameList users;
+  NameList applicationNames;
+  std::optional<std::string> queryPattern;
+  int maxCount = 0;
+
+  bool any() const {
+    return olderThanSeconds || states || databases || users || applicationNames || queryPattern;
+  }
+};
+
+struct Request {
+  Operation op = Operation::kReport;
+  json secretKeyRef;
+  BackendFilter filter;
+};
+
+const std::vector<std::string>& knownStates() {
+  static const std::vector<std::string> states = {"active",
+                                                  "idle",
+                                                  "idle in transaction",
+                                                  "idle in transaction (aborted)",
+                                                  "fastpath function call",
+                                                  "disabled"};
+  return states;
+}
+
+std::string textQuoted(const std::string& s) { return json(s).dump(); }
+
+// Reads a list of strings at `path`; returns an error or "".
+std::string readNames(const json& value, const std::string& path, size_t maxItems, size_t maxBytes,
+                      const std::vector<std::string>* allowed, NameList* out) {
+  if (!value.is_array()) return path + ": expected a list of strings";
+  if (value.size() > maxItems) {
+    return path + ": at most " + std::to_string(maxItems) + " items, got " +
+           std::to_string(value.size());
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::string at = path + "[" + std::to_string(i) + "]";
+    if (!value[i].is_string()) return at + ": expected a string";
+    std::string name = value[i].get<std::string>();
+    if (name.size() > maxBytes) {
+      return at + ": longer than " + std::to_string(maxBytes) + " bytes";
+    }
+    if (name.find('\0') != std::string::npos) return at + ": contains a NUL character";
+    if (allowed != nullptr && std::find(allowed->begin(), allowed->end(), name) == allowed->end()) {
+      std::string list;
+      for (const auto& a : *allowed) list += (list.empty() ? "" : ", ") + textQuoted(a);
+      return at + ": " + textQuoted(name) + " is not a pg_stat_activity state (one of " + list +
+             ")";
+    }
+    names.push_back(std::move(name));
+  }
+  if (!names.empty()) *out = std::move(names);
+  return "";
+}
+
+std::string readFilter(const json& body, Operation op, BackendFilter* filter) {
+  const OperationInfo& op_info = info(op);
+  std::string path = std::string(kField) + "." + op_info.field;
+  if (!body.is_object()) return path + ": expected an object";
+  static const std::set<std::string> known = {
+      "olderThan", "states", "databases", "users", "applicationNames", "queryPattern", "maxCount"};
+  // A field this action does not know could be a filter it would silently
+  // ignore, widening what it acts on: refuse it.
+  for (const auto& [key, value] : body.items()) {
+    if (known.count(key) == 0) return path + "." + key + ": unknown field";
+  }
+  if (auto it = body.find("olderThan"); it != body.end()) {
+    std::string at = path + ".olderThan";
+    if (!it->is_string()) return at + ": expected a duration such as \"5m\"";
+    std::string text = it->get<std::string>();
+    if (text.size() > kMaxDurationBytes) return at + ": longer than 32 bytes";
+    auto parsed = api::parseDuration(text);
+    if (!parsed.ok()) return at + ": " + parsed.error();
+    filter->olderThanSeconds = static_cast<double>(parsed->count()) / 1000.0;
+  }
+  const std::vector<std::pair<const char*, NameList*>> lists = {
+      {"states", &filter->states},
+      {"databases", &filter->databases},
+      {"users", &filter->users},
+      {"applicationNames", &filter->applicationNames}};
+  for (const auto& [name, list] : lists) {
+    auto it = body.find(name);
+    if (it == body.end()) continue;
+    bool states = std::string(name) == "states";
+    std::string error = readNames(*it, path + "." + name, states ? kMaxStates : kMaxNames,
+                                  kMaxNameBytes, states ? &knownStates() : nullptr, list);
+    if (!error.empty()) return error;
+  }
+  if (auto it = body.find("queryPattern"); it != body.end()) {
+    std::string at = path + ".queryPattern";
+    if (!it->is_string()) return at + ": expected a regular expression";
+    std::string pattern = it->get<std::string>();
+    // An empty pattern (a template that rendered to nothing) would match every query.
+    if (pattern.empty()) return at + ": must not be empty";
+    if (pattern.size() > kMaxPatternBytes) return at + ": longer than 1024 bytes";
+    if (pattern.find('\0') != std::string::npos) return at + ": contains a NUL character";
+    filter->queryPattern = pattern;
+  }
+  filter->maxCount = op_info.defaultMaxCount;
+  if (auto it = body.find("maxCount"); it != body.end()) {
+    std::string at = path + ".maxCount";
+    if (!it->is_number_integer()) return at + ": expected an integer";
+    auto value = it->get<int64_t>();
+    if (value < 1 || value > kMaxCountLimit) {
+      return at + ": " + std::to_string(value) + " is not between 1 and 1000";
+    }
+    filter->maxCount = static_cast<int>(value);
+  }
+  if (op != Operation::kReport && !filter->any()) {
+    return path +
+           ": set at least one filter (olderThan, states, databases, users, applicationNames "
+           "or queryPattern); without one it would " +
+           op_info.verb + " every backend";
+  }
+  return "";
+}
+
+std::string readRequest(const json& params, Request* request) {
+  if (!params.is_object()) return std::string(kField) + ": expected an object";
+  static const std::set<std::string> known = {"connection", "activityReport", "cancelBackends",
+                                              "terminateBackends"};
+  for (const auto& [key, value] : params.items()) {
+    if (known.count(key) == 0) return std::string(kField) + "." + key + ": unknown field";
+  }
+  auto connection = params.find("connection");
+  if (connection == params.end() || !connection->is_object() ||
+      !connection->contains("secretKeyRef")) {
+    return std::string(kField) + ".connection.secretKeyRef: required";
+  }
+  request->secretKeyRef = (*connection)["secretKeyRef"];
+  std::vector<Operation> ops;
+  for (Operation op : {Operation::kReport, Operation::kCancel, Operation::kTerminate}) {
+    if (params.contains(info(op).field)) ops.push_back(op);
+  }
+  if (ops.size() != 1) {
+    return std::string(kField) +
+           ": set exactly one of activityReport, cancelBackends or terminateBackends";
+  }
+  request->op = ops.front();
+  return readFilter(params[info(request->op).field], request->op, &request->filter);
+}
+
+// ---- text ----
+
+// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string cutUtf8(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+// One line: control characters and runs of whitespace become one space.
+std::string oneLine(const std::string& text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == ' ' || c == 0x7F) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// Text from libpq or the server, with every secret value replaced, on one
+// line and bounded.
+std::string scrubbed(const std::string& text, const std::vector<std::string>& secrets) {
+  std::string out = text;
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3)) {
+      out.replace(at, secret.size(), "***");
+    }
+  }
+  return cutUtf8(oneLine(out), kErrorBytes);
+}
+
+std::string seconds(double value) {
+  return std::to_string(static_cast<long long>(std::floor(std::max(0.0, value)))) + "s";
+}
+
+// A PostgreSQL array literal of text values, sent as one text[] parameter.
+std::string textArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// ---- libpq ----
+
+struct ConnectionCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultCloser {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Connection = std::unique_ptr<PGconn, ConnectionCloser>;
+using QueryResult = std::unique_ptr<PGresult, ResultCloser>;
+
+struct Failure {
+  bool retriable = false;
+  std::string message;
+};
+
+// Server errors worth another attempt: connection trouble (08), serialization
+// and deadlocks (40), insufficient resources (53), lock not available (55),
+// cancels and statement timeouts and shutdowns (57), system errors (58).
+bool retriableSqlState(const std::string& sqlstate) {
+  static const std::set<std::string> classes = {"08", "40", "53", "55", "57", "58"};
+  return sqlstate.size() == 5 && classes.count(sqlstate.substr(0, 2)) > 0;
+}
+
+class Session {
+ public:
+  Session(Connection connection, std::vector<std::string> secrets)
+      : connection_(std::move(connection)), secrets_(std::move(secrets)) {}
+
+  // Runs `sql` with text parameters (nullopt is SQL NULL). Every value from
+  // the step reaches the server this way, never inside the SQL text.
+  std::optional<Failure> exec(const std::string& sql,
+                              const std::vector<std::optional<std::string>>& params,
+                              QueryResult* out) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    QueryResult result(PQexecParams(connection_.get(), sql.c_str(), static_cast<int>(values.size()),
+                                    nullptr, values.data(), nullptr, nullptr, 0));
+    ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      *out = std::move(result);
+      return std::nullopt;
+    }
+    Failure failure;
+    std::string sqlstate;
+    std::string text;
+    if (result) {
+      const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+      const char* primary = PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+      if (state != nullptr) sqlstate = state;
+      if (primary != nullptr) text = primary;
+    }
+    if (text.empty()) text = PQerrorMessage(connection_.get());
+    bool lost = PQstatus(connection_.get()) != CONNECTION_OK;
+    failure.retriable = lost || retriableSqlState(sqlstate);
+    failure.message = scrubbed(text, secrets_);
+    if (!sqlstate.empty()) failure.message += " (SQLSTATE " + sqlstate + ")";
+    return failure;
+  }
+
+ private:
+  Connection connection_;
+  std::vector<std::string> secrets_;
+};
+
+std::chrono::milliseconds boundedByDeadline(std::chrono::milliseconds configured,
+                                            const ActionContext& context) {
+  using std::chrono::milliseconds;
+  if (context.deadline.time_since_epoch().count() == 0 ||
+      context.now.time_since_epoch().count() == 0) {
+    return configured;
+  }
+  auto remaining = std::chrono::duration_cast<milliseconds>(context.deadline - context.now);
+  return std::max(milliseconds(1000), std::min(configured, remaining));
+}
+
+// Opens Remedy's session: the Secret's connection string, expanded by libpq
+// (so sslmode and the rest are honoured), then our connect_timeout and
+// application_name on top, then statement_timeout and a search_path that only
+// holds pg_catalog for every statement after.
+std::unique_ptr<Session> connect(const std::string& conninfo, const std::string& where,
+                                 const PostgresActionOptions& options, const ActionContext& context,
+                                 Failure* failure) {
+  std::vector<std::string> secrets = {conninfo};
+  char* parseError = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parseError);
+  if (parsed == nullptr) {
+    // libpq's parse errors quote pieces of the string: say only where it is.
+    if (parseError != nullptr) PQfreemem(parseError);
+    failure->message = where + " is not a valid libpq connection string";
+    return nullptr;
+  }
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    std::string keyword = o->keyword;
+    if ((keyword == "password" || keyword == "sslpassword") && o->val != nullptr) {
+      secrets.push_back(o->val);
+    }
+  }
+  PQconninfoFree(parsed);
+
+  auto connectTimeout = boundedByDeadline(options.connectTimeout, context);
+  long long timeoutSeconds = std::max<long long>(2, (connectTimeout.count() + 999) / 1000);
+  std::string connectTimeoutText = std::to_string(timeoutSeconds);
+  // Later keywords override what the expanded dbname string set (libpq's
+  // conninfo_array_parse), so application_name is always ours.
+  const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), connectTimeoutText.c_str(), "remedy", nullptr};
+  Connection connection(PQconnectdbParams(keywords, values, 1));
+  if (!connection) {
+    failure->retriable = true;
+    failure->message = where + ": cannot connect: out of memory";
+    return nullptr;
+  }
+  if (PQstatus(connection.get()) != CONNECTION_OK) {
+    failure->retriable = true;
+    failure->message =
+        where + ": cannot connect: " + scrubbed(PQerrorMessage(connection.get()), secrets);
+    return nullptr;
+  }
+  PQsetNoticeProcessor(
+      connection.get(), [](void*, const char*) {}, nullptr);
+  auto session = std::make_unique<Session>(std::move(connection), std::move(secrets));
+  auto statementTimeout = boundedByDeadline(options.statementTimeout, context);
+  QueryResult ignored;
+  if (auto error =
+          session->exec("SELECT pg_catalog.set_config('statement_timeout', $1, false), "
+                        "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)",
+                        {std::to_string(statementTimeout.count())}, &ignored)) {
+    failure->retriable = true;
+    failure->message = where + ": setting up the session: " + error->message;
+    return nullptr;
+  }
+  return session;
+}
+
+// ---- the statements ----
+
+// The backends a step may act on. $1 olderThan in seconds, $2 states,
+// $3 databases, $4 users, $5 application names, $6 query pattern: each NULL
+// when its filter is not set. Never: our own backend, backends that are not
+// client backends, backends of superuser roles (or of a role that is gone).
+constexpr const char* kMatching = R"SQL(
+WITH matching AS (
+  SELECT a.pid, a.usename, a.datname, a.application_name, a.client_addr, a.state,
+         a.wait_event_type, a.wait_event, a.query, a.backend_start, a.query_start,
+         EXTRACT(EPOCH FROM (pg_catalog.now() - a.query_start))::float8 AS seconds
+  FROM pg_catalog.pg_stat_activity a
+  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+  WHERE a.backend_type = 'client backend'
+    AND a.pid <> pg_catalog.pg_backend_pid()
+    AND NOT coalesce(r.rolsuper, true)
+    AND ($1::float8 IS NULL
+         OR a.query_start <= pg_catalog.now() - $1::float8 * interval '1 second')
+    AND ($2::text[] IS NULL OR a.state = ANY ($2::text[]))
+    AND ($3::text[] IS NULL OR a.datname::text = ANY ($3::text[]))
+    AND ($4::text[] IS NULL OR a.usename::text = ANY ($4::text[]))
+    AND ($5::text[] IS NULL OR a.application_name = ANY ($5::text[]))
+    AND ($6::text IS NULL OR a.query ~ $6::text)
+)
+)SQL";
+
+// The oldest $7 matching backends, each query cut to $8 characters, with the
+// count and the age of all that match, and the number of client backends
+// (one row with NULL backend columns when none matches).
+constexpr const char* kListing = R"SQL(
+, listed AS (
+  SELECT m.*, count(*) OVER () AS matched, max(m.seconds) OVER () AS oldest
+  FROM matching m
+  ORDER BY m.query_start NULLS LAST, m.pid
+  LIMIT $7::int
+)
+SELECT t.total, l.matched, l.oldest, l.pid, l.usename, l.datname, l.application_name,
+       pg_catalog.host(l.client_addr), l.state, l.seconds, l.wait_event_type, l.wait_event,
+       pg_catalog.left(l.query, $8::int), l.backend_start::text, l.query_start::text
+FROM (SELECT count(*) AS total FROM pg_catalog.pg_stat_activity
+      WHERE backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()) t
+LEFT JOIN listed l ON true
+ORDER BY l.query_start NULLS LAST, l.pid
+)SQL";
+
+// Signals one listed backend if it is still the same one ($7 pid, $8 backend
+// start, $9 query start) and still matches; no row when it is not.
+std::string signalStatement(const char* function) {
+  return std::string(kMatching) + "SELECT " + function +
+         "(m.pid) FROM matching m WHERE m.pid = $7::int"
+         " AND m.backend_start IS NOT DISTINCT FROM $8::timestamptz"
+         " AND m.query_start IS NOT DISTINCT FROM $9::timestamptz";
+}
+
+std::vector<std::optional<std::string>> filterParams(const BackendFilter& f) {
+  auto list = [](const NameList& l) -> std::optional<std::string> {
+    return l ? std::optional<std::string>(textArray(*l)) : std::nullopt;
+  };
+  std::optional<std::string> olderThan;
+  if (f.olderThanSeconds) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.3f", *f.olderThanSeconds);
+    olderThan = buffer;
+  }
+  return {olderThan,     list(f.states),           list(f.databases),
+          list(f.users), list(f.applicationNames), f.queryPattern};
+}
+
+struct Backend {
+  std::string pid;
+  std::string user;
+  std::string database;
+  std::string application;
+  std::string client;
+  std::string state;
+  std::optional<double> seconds;
+  std::string wait;
+  std::string query;
+  std::optional<std::string> backendStart;
+  std::optional<std::string> queryStart;
+};
+
+struct Listing {
+  long long total = 0;
+  long long matched = 0;
+  std::optional<double> oldest;
+  std::vector<Backend> backends;
+};
+
+std::optional<Failure> list(Session& session, const BackendFilter& filter, Listing* listing) {
+  auto params = filterParams(filter);
+  params.push_back(std::to_string(filter.maxCount));
+  params.push_back(std::to_string(kQueryReadChars));
+  QueryResult result;
+  if (auto error = session.exec(std::string(kMatching) + kListing, params, &result)) return error;
+  PGresult* r = result.get();
+  auto text = [&](int row, int column) -> std::optional<std::string> {
+    if (PQgetisnull(r, row, column)) return std::nullopt;
+    return std::string(PQgetvalue(r, row, column), PQgetlength(r, row, column));
+  };
+  auto number = [&](int row, int column) -> std::optional<double> {
+    auto t = text(row, column);
+    if (!t) return std::nullopt;
+    return std::strtod(t->c_str(), nullptr);
+  };
+  int rows = PQntuples(r);
+  for (int row = 0; row < rows; ++row) {
+    listing->total = static_cast<long long>(number(row, 0).value_or(0));
+    auto pid = text(row, 3);
+    if (!pid) continue;  // the one row of an empty listing
+    listing->matched = static_cast<long long>(number(row, 1).value_or(0));
+    listing->oldest = number(row, 2);
+    Backend b;
+    b.pid = *pid;
+    b.user = text(row, 4).value_or("");
+    b.database = text(row, 5).value_or("");
+    b.application = text(row, 6).value_or("");
+    b.client = text(row, 7).value_or("local");
+    b.state = text(row, 8).value_or("");
+    b.seconds = number(row, 9);
+    auto waitType = text(row, 10);
+    auto waitEvent = text(row, 11);
+    if (waitType || waitEvent) b.wait = waitType.value_or("") + ":" + waitEvent.value_or("");
+    b.query = oneLine(text(row, 12).value_or(""));
+    b.backendStart = text(row, 13);
+    b.queryStart = text(row, 14);
+    listing->backends.push_back(std::move(b));
+  }
+  return std::nullopt;
+}
+
+std::string queryCell(const std::string& query) {
+  if (query.empty()) return "-";
+  if (query.size() <= kReportQueryBytes) return query;
+  return cutUtf8(query, kReportQueryBytes) + "...";
+}
+
+// A table of the listed backends, oldest first, cut to kReportBytes.
+std::string reportTable(const Listing& listing) {
+  const std::vector<std::string> header = {"pid",         "age",    "state", "user", "database",
+                                           "application", "client", "wait",  "query"};
+  std::vector<std::vector<std::string>> rows;
+  for (const Backend& b : listing.backends) {
+    auto cell = [](const std::string& s) {
+      return s.empty() ? std::string("-") : cutUtf8(s, kReportColumnBytes);
+    };
+    rows.push_back({b.pid, b.seconds ? seconds(*b.seconds) : "-", cell(b.state), cell(b.user),
+                    cell(b.database), cell(b.application), cell(b.client), cell(b.wait),
+                    queryCell(b.query)});
+  }
+  std::vector<size_t> widths(header.size());
+  for (size_t c = 0; c < header.size(); ++c) {
+    widths[c] = header[c].size();
+    for (const auto& row : rows) widths[c] = std::max(widths[c], row[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      out += cells[c];
+      if (c + 1 < cells.size()) out += std::string(widths[c] - cells[c].size() + 2, ' ');
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  size_t shown = 0;
+  for (const auto& row : rows) {
+    std::string next = line(row);
+    // Room for the closing "... and N more" line.
+    if (out.size() + next.size() > kReportBytes - 40) break;
+    out += next;
+    ++shown;
+  }
+  long long more = listing.matched - static_cast<long long>(shown);
+  if (more > 0) out += "... and " + std::to_string(more) + " more\n";
+  return out;
+}
+
+// "123,456", cut to kPidsBytes (then ending in ",...").
+std::string pidsOutput(const std::vector<std::string>& pids) {
+  std::string out;
+  for (const auto& pid : pids) {
+    if (out.size() + pid.size() + 1 > kPidsBytes - 4) return out + ",...";
+    out += (out.empty() ? "" : ",") + pid;
+  }
+  return out;
+}
+
+// "pids 123, 456" with at most kMessagePids named.
+std::string pidsPhrase(const std::vector<std::string>& pids) {
+  std::string out = pids.size() == 1 ? "pid " : "pids ";
+  for (size_t i = 0; i < pids.size() && i < kMessagePids; ++i) {
+    out += (i == 0 ? "" : ", ") + pids[i];
+  }
+  if (pids.size() > kMessagePids)
+    out += " and " + std::to_string(pids.size() - kMessagePids) + " more";
+  return out;
+}
+
+std::string backends(long long n) {
+  return std::to_string(n) + (n == 1 ? " backend" : " backends");
+}
+
+class PostgresAction : public Action {
+ public:
+  explicit PostgresAction(PostgresActionOptions options) : options_(options) {}
+
+  std::string field() const override { return kField; }
+
+  ActionOutcome run(const json& params, const ActionContext& context) override {
+    Request request;
+    if (std::string error = readRequest(params, &request); !error.empty()) {
+      return ActionOutcome::permanent(error);
+    }
+    if (context.client == nullptr) {
+      return ActionOutcome::permanent("postgres: no API client to read the connection Secret");
+    }
+    SecretValue secret = readSecretKey(*context.client, context.defaultNamespace,
+                                       request.secretKeyRef, "postgres.connection.secretKeyRef");
+    if (!secret.ok()) {
+      return secret.retriable ? ActionOutcome::retriable(secret.error)
+                              : ActionOutcome::permanent(secret.error);
+    }
+    std::string where = "postgres.connection: the connection string in Secret " +
+                        context.defaultNamespace + "/" +
+                        request.secretKeyRef.value("name", std::string()) + " key " +
+                        textQuoted(request.secretKeyRef.value("key", std::string()));
+    if (oneLine(secret.value).empty()) {
+      return ActionOutcome::permanent(where + " is empty");
+    }
+    Failure failure;
+    auto session = connect(secret.value, where, options_, context, &failure);
+    if (!session) return fail(failure);
+
+    const OperationInfo& op = info(request.op);
+    Listing listing;
+    if (auto error = list(*session, request.filter, &listing)) {
+      error->message =
+          std::string("postgres.") + op.field + ": listing backends: " + error->message;
+      return fail(*error);
+    }
+    std::vector<std::string> listed;
+    for (const Backend& b : listing.backends) listed.push_back(b.pid);
+    Outputs outputs = {
+        {"total", std::to_string(listing.total)},
+        {"matched", std::to_string(listing.matched)},
+        {"affected", "0"},
+        {"oldestSeconds", listing.oldest
+                              ? std::to_string(static_cast<long long>(std::floor(*listing.oldest)))
+                              : "0"},
+        {"pids", ""},
+        {"report", reportTable(listing)}};
+    std::string oldest = listing.oldest ? "oldest " + seconds(*listing.oldest) : "";
+    std::string dryRun = context.dryRun ? "dry run: " : "";
+
+    if (request.op == Operation::kReport) {
+      outputs["pids"] = pidsOutput(listed);
+      std::string message = dryRun + std::to_string(listing.matched) + " of " +
+                            std::to_string(listing.total) + " client backends match";
+      if (!oldest.empty()) message += " (" + oldest + ")";
+      return ActionOutcome::succeeded(message, outputs);
+    }
+    if (listing.matched > request.filter.maxCount) {
+      auto outcome = ActionOutcome::permanent(
+          dryRun + "postgres." + op.field + ": " + backends(listing.matched) +
+          " match, more than maxCount " + std::to_string(request.filter.maxCount) + "; " + op.done +
+          " none (narrow the filters or raise maxCount)");
+      outcome.outputs = outputs;
+      return outcome;
+    }
+    if (listed.empty()) {
+      return ActionOutcome::succeeded(dryRun + "no backends match (of " +
+                                          std::to_string(listing.total) + " client backends); " +
+                                          op.done + " none",
+                                      outputs);
+    }
+    if (context.dryRun) {
+      outputs["pids"] = pidsOutput(listed);
+      return ActionOutcome::succeeded("dry run: would " + std::string(op.verb) + " " +
+                                          backends(static_cast<long long>(listed.size())) + " (" +
+                                          pidsPhrase(listed) + "; " + oldest + ")",
+                                      outputs);
+    }
+    return signalBackends(*session, request, listing, std::move(outputs), oldest);
+  }
+
+ private:
+  static ActionOutcome fail(const Failure& failure) {
+    return failure.retriable ? ActionOutcome::retriable(failure.message)
+                             : ActionOutcome::permanent(failure.message);
+  }
+
+  // Signals the listed backends one at a time, oldest first, each only if it
+  // is still the backend and query that was listed and still matches. Stops
+  // at the first error and reports what was done until then.
+  ActionOutcome signalBackends(Session& session, const Request& request, const Listing& listing,
+                               Outputs outputs, const std::string& oldest) {
+    const OperationInfo& op = info(request.op);
+    std::string sql = signalStatement(op.function);
+    std::vector<std::string> acted;
+    size_t gone = 0;
+    std::optional<Failure> error;
+    std::string failedPid;
+    for (const Backend& b : listing.backends) {
+      auto params = filterParams(request.filter);
+      params.push_back(b.pid);
+      params.push_back(b.backendStart);
+      params.push_back(b.queryStart);
+      QueryResult result;
+      error = session.exec(sql, params, &result);
+      if (error) {
+        failedPid = b.pid;
+        break;
+      }
+      bool signalled = PQntuples(result.get()) == 1 && !PQgetisnull(result.get(), 0, 0) &&
+                       std::string(PQgetvalue(result.get(), 0, 0)) == "t";
+      if (signalled) {
+        acted.push_back(b.pid);
+      } else {
+        ++gone;
+      }
+    }
+    outputs["affected"] = std::to_string(acted.size());
+    outputs["pids"] = pidsOutput(acted);
+    std::string summary =
+        std::string(op.done) + " " + backends(static_cast<long long>(acted.size()));
+    if (!acted.empty()) summary += " (" + pidsPhrase(acted) + "; " + oldest + ")";
+    if (gone > 0) {
+      summary += "; " + std::to_string(gone) + " had ended or no longer matched";
+    }
+    if (error) {
+      Failure failure = *error;
+      failure.message = std::string("postgres.") + op.field + ": " + summary + "; then " + op.verb +
+                        " pid " + failedPid + " failed: " + error->message;
+      auto outcome = fail(failure);
+      outcome.outputs = std::move(outputs);
+      return outcome;
+    }
+    return ActionOutcome::succeeded(summary, std::move(outputs));
+  }
+
+  PostgresActionOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Action> makePostgresAction(PostgresActionOptions options) {
+  return std::make_unique<PostgresAction>(options);
+}
+
+}  // namespace remedy::actions

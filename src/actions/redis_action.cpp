@@ -1,0 +1,760 @@
+#include "actions/redis_action.h"
+
+#include "actions/secret_ref.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace remedy::actions {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr const char* kUrlField = "redis.connection.secretKeyRef";
+constexpr const char* kUrlForm = "redis://[[user]:password@]host[:port][/db]";
+// What hiredis (strerror(EAGAIN)) reports when a socket timeout expires.
+constexpr const char* kSocketTimedOut = "Resource temporarily unavailable";
+// A command always gets at least this long, even right at the deadline.
+constexpr milliseconds kMinTimeout{1000};
+// SCAN's COUNT hint (buckets visited per call) and keys per UNLINK.
+constexpr const char* kScanCount = "1000";
+constexpr size_t kUnlinkBatch = 500;
+constexpr long long kDefaultMaxCount = 1000;
+constexpr long long kMaxMaxCount = 1000000;
+constexpr size_t kMaxPatternLength = 1024;
+constexpr size_t kMaxConfigValueLength = 256;
+constexpr size_t kMaxErrorLength = 512;
+constexpr size_t kMaxInfoKeyLength = 128;
+// How soon the engine calls deleteKeys again after a call ran out of time,
+// and after a call lost its connection having done some work.
+constexpr milliseconds kContinueAfter{1};
+constexpr milliseconds kReconnectAfter{1000};
+
+const std::vector<std::string>& infoSections() {
+  static const std::vector<std::string> sections = {"default",     "server",      "clients",
+                                                    "memory",      "persistence", "stats",
+                                                    "replication", "cpu",         "keyspace"};
+  return sections;
+}
+
+// The parameters configSet may change (the CRD's enum, checked again here:
+// the action must not trust that the schema was enforced).
+const std::vector<std::string>& configParameters() {
+  static const std::vector<std::string> parameters = {
+      "maxmemory", "maxmemory-policy",        "maxclients",
+      "timeout",   "slowlog-log-slower-than", "slowlog-max-len"};
+  return parameters;
+}
+
+bool isOneOf(const std::string& value, const std::vector<std::string>& list) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// Printable ASCII only (status is JSON and must stay valid UTF-8), cut at
+// `limit` characters.
+std::string clean(const std::string& text, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < limit; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  if (text.size() > limit) out += "...";
+  return out;
+}
+
+std::string inQuotes(const std::string& text) { return "\"" + clean(text, 64) + "\""; }
+
+bool allDigits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+timeval toTimeval(milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// ---- the URL ----
+
+struct RedisUrl {
+  std::string host;
+  int port = 6379;
+  std::string user;
+  std::string password;
+  int db = 0;
+
+  std::string endpoint() const {
+    bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
+};
+
+bool percentDecode(const std::string& in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      *out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      return false;
+    }
+    *out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return true;
+}
+
+// redis://[[user]:password@]host[:port][/db], as redis-cli reads it: user
+// info without a colon is a password. `problem` never quotes the text, which
+// holds the password.
+std::optional<RedisUrl> parseRedisUrl(std::string text, std::string* problem) {
+  auto isSpace = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!text.empty() && isSpace(text.back())) text.pop_back();
+  text.erase(text.begin(), std::find_if_not(text.begin(), text.end(), isSpace));
+  std::string scheme = text.substr(0, std::min<size_t>(text.find("://"), 16));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme == "rediss") {
+    *problem = "TLS is not supported by this build (rediss://: its hiredis has no TLS)";
+    return std::nullopt;
+  }
+  if (scheme != "redis" || text.find("://") == std::string::npos) {
+    *problem = "the value is not a redis:// URL";
+    return std::nullopt;
+  }
+  std::string rest = text.substr(text.find("://") + 3);
+  if (rest.find_first_of("?#") != std::string::npos) {
+    *problem = "query parameters and fragments are not supported";
+    return std::nullopt;
+  }
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  if (path.find('@') != std::string::npos) {
+    *problem = "a '/' in the user or password must be written %2F";
+    return std::nullopt;
+  }
+  RedisUrl url;
+  size_t at = authority.rfind('@');
+  if (at != std::string::npos) {
+    std::string userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    size_t colon = userinfo.find(':');
+    std::string user = colon == std::string::npos ? "" : userinfo.substr(0, colon);
+    std::string password = colon == std::string::npos ? userinfo : userinfo.substr(colon + 1);
+    if (!percentDecode(user, &url.user) || !percentDecode(password, &url.password)) {
+      *problem = "the user or password has an invalid %-escape";
+      return std::nullopt;
+    }
+  }
+  std::string port;
+  bool hasPort = false;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) {
+      *problem = "the host has an unclosed '['";
+      return std::nullopt;
+    }
+    url.host = authority.substr(1, close - 1);
+    std::string after = authority.substr(close + 1);
+    if (!after.empty() && after[0] != ':') {
+      *problem = "the host is followed by something other than :port";
+      return std::nullopt;
+    }
+    hasPort = !after.empty();
+    if (hasPort) port = after.substr(1);
+  } else {
+    size_t colon = authority.find(':');
+    url.host = authority.substr(0, colon);
+    hasPort = colon != std::string::npos;
+    if (hasPort) port = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) {
+    *problem = "the URL has no host";
+    return std::nullopt;
+  }
+  if (hasPort) {
+    if (!allDigits(port) || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      *problem = "the port is not a number from 1 to 65535";
+      return std::nullopt;
+    }
+    url.port = std::stoi(port);
+  }
+  if (!path.empty()) {
+    if (!allDigits(path) || path.size() > 5) {
+      *problem = "the database (the path) is not a number";
+      return std::nullopt;
+    }
+    url.db = std::stoi(path);
+  }
+  return url;
+}
+
+// ---- parameters ----
+
+enum class Operation { kInfo, kConfigSet, kDeleteKeys };
+
+struct RedisParams {
+  Operation operation = Operation::kInfo;
+  std::string section = "default";  // info
+  std::string parameter;            // configSet
+  std::string value;                // configSet
+  std::string pattern;              // deleteKeys
+  long long maxCount = kDefaultMaxCount;
+};
+
+// Every failure here is the Runbook's: permanent.
+std::optional<std::string> parseParams(const json& params, RedisParams* out) {
+  if (!params.is_object()) return "redis: the step's redis field is not an object";
+  int operations = 0;
+  for (const char* name : {"info", "configSet", "deleteKeys"}) {
+    if (params.contains(name) && !params[name].is_null()) ++operations;
+  }
+  if (operations != 1) return "redis: exactly one of info, configSet or deleteKeys is required";
+
+  if (params.contains("info") && !params["info"].is_null()) {
+    out->operation = Operation::kInfo;
+    const json& info = params["info"];
+    if (!info.is_object()) return "redis.info: not an object";
+    if (info.contains("section")) {
+      if (!info["section"].is_string()) return "redis.info.section: not a string";
+      out->section = info["section"].get<std::string>();
+    }
+    if (!isOneOf(out->section, infoSections())) {
+      return "redis.info.section: " + inQuotes(out->section) + " is not one of " +
+             joined(infoSections());
+    }
+    return std::nullopt;
+  }
+
+  if (params.contains("configSet") && !params["configSet"].is_null()) {
+    out->operation = Operation::kConfigSet;
+    const json& set = params["configSet"];
+    if (!set.is_object()) return "redis.configSet: not an object";
+    if (!set.contains("parameter") || !set["parameter"].is_string()) {
+      return "redis.configSet.parameter: required (one of " + joined(configParameters()) + ")";
+    }
+    out->parameter = set["parameter"].get<std::string>();
+    if (!isOneOf(out->parameter, configParameters())) {
+      return "redis.configSet.parameter: " + inQuotes(out->parameter) +
+             " is not allowed; allowed: " + joined(configParameters());
+    }
+    const json value = set.value("value", json());
+    if (value.is_string()) {
+      out->value = value.get<std::string>();
+    } else if (value.is_number_integer()) {
+      out->value = value.dump();
+    } else {
+      return "redis.configSet.value: required, a string such as \"2gb\"";
+    }
+    if (out->value.empty() || out->value.size() > kMaxConfigValueLength) {
+      return "redis.configSet.value: must be 1 to " + std::to_string(kMaxConfigValueLength) +
+             " characters";
+    }
+    return std::nullopt;
+  }
+
+  out->operation = Operation::kDeleteKeys;
+  const json& del = params["deleteKeys"];
+  if (!del.is_object()) return "redis.deleteKeys: not an object";
+  if (!del.contains("pattern") || !del["pattern"].is_string() ||
+      del["pattern"].get<std::string>().empty()) {
+    return "redis.deleteKeys.pattern: required, a glob such as \"cache:*\"";
+  }
+  out->pattern = del["pattern"].get<std::string>();
+  if (out->pattern.size() > kMaxPatternLength) {
+    return "redis.deleteKeys.pattern: longer than " + std::to_string(kMaxPatternLength) +
+           " characters";
+  }
+  if (out->pattern.find_first_not_of('*') == std::string::npos) {
+    return "redis.deleteKeys.pattern: " + inQuotes(out->pattern) +
+           " matches every key and is refused; name a prefix such as \"cache:*\"";
+  }
+  if (del.contains("maxCount") && !del["maxCount"].is_null()) {
+    const json& max = del["maxCount"];
+    long long n = -1;
+    if (max.is_number_integer()) {
+      n = max.get<long long>();
+    } else if (max.is_string() && allDigits(max.get<std::string>()) &&
+               max.get<std::string>().size() <= 7) {
+      n = std::stoll(max.get<std::string>());
+    }
+    if (n < 1 || n > kMaxMaxCount) {
+      return "redis.deleteKeys.maxCount: " + clean(max.dump(), 32) + " is not a number from 1 to " +
+             std::to_string(kMaxMaxCount);
+    }
+    out->maxCount = n;
+  }
+  return std::nullopt;
+}
+
+// ---- the connection ----
+
+struct Failure {
+  bool retriable = false;
+  std::string message;
+};
+
+ActionOutcome toOutcome(const Failure& f) {
+  return f.retriable ? ActionOutcome::retriable(f.message) : ActionOutcome::permanent(f.message);
+}
+
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+struct ContextFree {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+
+std::string replyText(const redisReply* r) {
+  return r != nullptr && r->str != nullptr ? std::string(r->str, r->len) : std::string();
+}
+
+// Error replies that a later attempt may not get: the server is loading its
+// data, busy in a script, or its primary is down.
+bool isRetriableError(const std::string& text) {
+  for (const char* prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}) {
+    if (text.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+// One connection for one call of the action: reads the URL from the Secret,
+// connects, authenticates, selects the database, runs commands. Every
+// timeout is cut short by the step's deadline. Messages name the server as
+// host:port and have the password scrubbed from anything the server or
+// hiredis said.
+class Session {
+ public:
+  Session(const RedisActionOptions& options, const ActionContext& context)
+      : options_(options), context_(context), started_(SteadyClock::now()) {}
+
+  std::optional<Failure> open(const json& params) {
+    const json connection = params.value("connection", json());
+    if (!connection.is_object() || !connection.contains("secretKeyRef")) {
+      return Failure{false, std::string(kUrlField) + ": required"};
+    }
+    if (context_.client == nullptr) {
+      return Failure{false, "redis: no Kubernetes client to read the connection Secret with"};
+    }
+    const json& ref = connection["secretKeyRef"];
+    auto secret = readSecretKey(*context_.client, context_.defaultNamespace, ref, kUrlField);
+    if (!secret.ok()) return Failure{secret.retriable, secret.error};
+    std::string problem;
+    auto url = parseRedisUrl(secret.value, &problem);
+    if (!url) {
+      return Failure{false, std::string(kUrlField) + ": Secret " + context_.defaultNamespace + "/" +
+                                ref.value("name", "") + " key \"" + ref.value("key", "") +
+                                "\": " + problem + " (expected " + kUrlForm + ")"};
+    }
+    password_ = url->password;
+    endpoint_ = url->endpoint();
+
+    redis_.reset(redisConnectWithTimeout(url->host.c_str(), url->port,
+                                         toTimeval(timeout(options_.connectTimeout))));
+    if (!redis_) return fail(true, "cannot connect", "out of memory");
+    if (redis_->err) return fail(true, "cannot connect", transportError());
+
+    Reply reply;
+    if (!url->password.empty()) {
+      std::vector<std::string> auth = {"AUTH"};
+      if (!url->user.empty()) auth.push_back(url->user);
+      auth.push_back(url->password);
+      if (auto f = command("AUTH", auth, &reply)) {
+        // A wrong password will not get better on a retry.
+        f->retriable = f->retriable && redis_->err != 0;
+        return f;
+      }
+    }
+    if (url->db != 0) {
+      std::string db = std::to_string(url->db);
+      if (auto f = command("SELECT " + db, {"SELECT", db}, &reply)) return f;
+    }
+    return std::nullopt;
+  }
+
+  // Runs one command. `what` names it in messages (never its arguments:
+  // AUTH's are secret). An error reply is a Failure.
+  std::optional<Failure> command(const std::string& what, const std::vector<std::string>& args,
+                                 Reply* reply) {
+    if (!redis_) return fail(true, what, "not connected");
+    if (redis_->err) return fail(true, what, transportError());
+    redisSetTimeout(redis_.get(), toTimeval(timeout(options_.commandTimeout)));
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+    void* raw =
+        redisCommandArgv(redis_.get(), static_cast<int>(args.size()), argv.data(), lengths.data());
+    if (raw == nullptr) return fail(true, what, transportError());
+    Reply r(static_cast<redisReply*>(raw));
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string text = replyText(r.get());
+      return fail(isRetriableError(text), what, text);
+    }
+    *reply = std::move(r);
+    return std::nullopt;
+  }
+
+  std::optional<Failure> configGet(const std::string& parameter, std::string* value) {
+    Reply r;
+    std::string what = "CONFIG GET " + parameter;
+    if (auto f = command(what, {"CONFIG", "GET", parameter}, &r)) return f;
+    if (r->type == REDIS_REPLY_ARRAY) {
+      for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        if (replyText(r->element[i]) == parameter) {
+          *value = clean(replyText(r->element[i + 1]), kMaxConfigValueLength);
+          return std::nullopt;
+        }
+      }
+    }
+    return fail(false, what, "the server does not report this parameter");
+  }
+
+  std::string describe() const { return "redis " + endpoint_; }
+
+  // Time left before the step's deadline, on the engine's clock (its `now`
+  // plus the time this call has taken); `fallback` when there is none.
+  milliseconds timeLeft(milliseconds fallback) const {
+    if (context_.deadline == kube::WallTime{}) return fallback;
+    auto now = context_.now +
+               std::chrono::duration_cast<kube::WallTime::duration>(SteadyClock::now() - started_);
+    return std::chrono::duration_cast<milliseconds>(context_.deadline - now);
+  }
+
+ private:
+  milliseconds timeout(milliseconds option) const {
+    return std::min(option, std::max(kMinTimeout, timeLeft(option)));
+  }
+
+  std::string transportError() const {
+    std::string text = redis_ ? redis_->errstr : "";
+    if (text == kSocketTimedOut) return "timed out";
+    return text.empty() ? "connection failed" : text;
+  }
+
+  Failure fail(bool retriable, const std::string& what, const std::string& detail) const {
+    std::string text = detail;
+    if (!password_.empty()) {
+      for (size_t at = text.find(password_); at != std::string::npos;
+           at = text.find(password_, at)) {
+        text.replace(at, password_.size(), "[redacted]");
+        at += 10;
+      }
+    }
+    return Failure{retriable, describe() + ": " + what + ": " + clean(text, kMaxErrorLength)};
+  }
+
+  const RedisActionOptions& options_;
+  const ActionContext& context_;
+  SteadyClock::time_point started_;
+  std::string endpoint_;
+  std::string password_;
+  std::unique_ptr<redisContext, ContextFree> redis_;
+};
+
+long long baselineNumber(const Outputs& baseline, const char* key) {
+  auto it = baseline.find(key);
+  if (it == baseline.end() || !allDigits(it->second) || it->second.size() > 18) return 0;
+  return std::stoll(it->second);
+}
+
+// ---- the action ----
+
+class RedisAction : public Action {
+ public:
+  explicit RedisAction(RedisActionOptions options) : options_(options) {}
+
+  std::string field() const override { return "redis"; }
+
+  ActionOutcome prepare(const json& params, const ActionContext& context) override {
+    RedisParams p;
+    if (auto problem = parseParams(params, &p)) return ActionOutcome::permanent(*problem);
+    if (p.operation != Operation::kConfigSet) return ActionOutcome::succeeded("");
+    Session session(options_, context);
+    if (auto f = session.open(params)) return toOutcome(*f);
+    std::string previous;
+    if (auto f = session.configGet(p.parameter, &previous)) return toOutcome(*f);
+    return ActionOutcome::succeeded("", {{"previousValue", previous}});
+  }
+
+  ActionOutcome run(const json& params, const ActionContext& context) override {
+    RedisParams p;
+    if (auto problem = parseParams(params, &p)) return ActionOutcome::permanent(*problem);
+    Session session(options_, context);
+    if (auto f = session.open(params)) return toOutcome(*f);
+    switch (p.operation) {
+      case Operation::kInfo:
+        return info(session, p);
+      case Operation::kConfigSet:
+        return configSet(session, p, context);
+      case Operation::kDeleteKeys:
+        return deleteKeys(session, p, context);
+    }
+    return ActionOutcome::permanent("redis: unknown operation");
+  }
+
+  RevertOutcome revert(const json& params, const json& changedFrom, const json& changedTo,
+                       const ActionContext& context) override {
+    auto text = [](const json& change, const char* key) {
+      return change.is_object() && change.contains(key) && change[key].is_string()
+                 ? change[key].get<std::string>()
+                 : std::string();
+    };
+    std::string parameter = text(changedTo, "parameter");
+    std::string from = text(changedFrom, "value");
+    std::string to = text(changedTo, "value");
+    if (!isOneOf(parameter, configParameters()) || text(changedFrom, "parameter") != parameter ||
+        from.empty() || to.empty()) {
+      return {RevertKind::kFailed,
+              "redis: only a configSet change of an allowed parameter can be reverted; the "
+              "recorded change is not one"};
+    }
+    Session session(options_, context);
+    auto failed = [](const Failure& f) {
+      return RevertOutcome{f.retriable ? RevertKind::kRetriableFailure : RevertKind::kFailed,
+                           f.message};
+    };
+    if (auto f = session.open(params)) return failed(*f);
+    std::string live;
+    if (auto f = session.configGet(parameter, &live)) return failed(*f);
+    std::string where = session.describe() + ": " + parameter;
+    if (live == from) return {RevertKind::kReverted, where + " is already " + from};
+    if (live != to) {
+      return {RevertKind::kRefused, where + " changed since Remedy set it (from " + to + " to " +
+                                        live + ") and was left alone"};
+    }
+    if (context.dryRun) {
+      return {RevertKind::kReverted,
+              "dry run: would restore " + where + " from " + to + " to " + from};
+    }
+    Reply reply;
+    if (auto f = session.command("CONFIG SET " + parameter, {"CONFIG", "SET", parameter, from},
+                                 &reply)) {
+      return failed(*f);
+    }
+    return {RevertKind::kReverted, "restored " + where + " from " + to + " to " + from};
+  }
+
+ private:
+  ActionOutcome info(Session& session, const RedisParams& p) {
+    Reply reply;
+    std::string what = "INFO " + p.section;
+    if (auto f = session.command(what, {"INFO", p.section}, &reply)) return toOutcome(*f);
+    std::string text = replyText(reply.get());
+    Outputs outputs;
+    Outputs wanted;  // the fields the summary uses, whatever the bound kept
+    size_t total = 0;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(start, end - start);
+      start = end + 1;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t colon = line.find(':');
+      if (line.empty() || line[0] == '#' || colon == std::string::npos || colon == 0) continue;
+      std::string key = line.substr(0, colon);
+      std::string value = line.substr(colon + 1);
+      ++total;
+      for (const char* name :
+           {"used_memory_human", "evicted_keys", "keyspace_hits", "keyspace_misses"}) {
+        if (key == name) wanted[key] = clean(value, 32);
+      }
+      if (outputs.size() < options_.maxInfoFields && key.size() <= kMaxInfoKeyLength) {
+        outputs[clean(key, kMaxInfoKeyLength)] = clean(value, options_.maxValueLength);
+      }
+    }
+
+    std::string message =
+        session.describe() + ": " + what + ": " + std::to_string(total) + " fields";
+    if (outputs.size() < total) {
+      message += " (the first " + std::to_string(outputs.size()) + " kept as outputs)";
+    }
+    std::vector<std::string> summary;
+    if (wanted.count("used_memory_human")) {
+      summary.push_back("used_memory_human " + wanted["used_memory_human"]);
+    }
+    if (wanted.count("evicted_keys")) summary.push_back("evicted_keys " + wanted["evicted_keys"]);
+    if (wanted.count("keyspace_hits") && wanted.count("keyspace_misses")) {
+      double hits = std::strtod(wanted["keyspace_hits"].c_str(), nullptr);
+      double misses = std::strtod(wanted["keyspace_misses"].c_str(), nullptr);
+      if (hits + misses > 0) {
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%.4f", hits / (hits + misses));
+        outputs["hit_rate"] = ratio;
+        char percent[32];
+        std::snprintf(percent, sizeof percent, "%.1f%%", 100 * hits / (hits + misses));
+        summary.push_back(std::string("hit rate ") + percent);
+      } else {
+        summary.push_back("no keyspace lookups yet");
+      }
+    }
+    if (!summary.empty()) message += "; " + joined(summary);
+    return ActionOutcome::succeeded(message, outputs);
+  }
+
+  ActionOutcome configSet(Session& session, const RedisParams& p, const ActionContext& context) {
+    std::string current;
+    if (auto f = session.configGet(p.parameter, &current)) return toOutcome(*f);
+    // The value before the first attempt, as prepare() recorded it: after a
+    // crash between the set and the status write, `current` is already ours.
+    auto recorded = context.baseline.find("previousValue");
+    std::string previous = recorded != context.baseline.end() ? recorded->second : current;
+    std::string where = session.describe() + ": " + p.parameter;
+    if (context.dryRun) {
+      return ActionOutcome::succeeded(
+          "dry run: would set " + where + " from " + current + " to " + p.value,
+          {{"previousValue", previous}, {"value", p.value}});
+    }
+    Reply reply;
+    if (auto f = session.command("CONFIG SET " + p.parameter,
+                                 {"CONFIG", "SET", p.parameter, p.value}, &reply)) {
+      return toOutcome(*f);
+    }
+    // The value as the server keeps it ("2gb" reads back as 2147483648):
+    // what revert() compares the live value with.
+    std::string value;
+    if (auto f = session.configGet(p.parameter, &value)) return toOutcome(*f);
+    Outputs outputs = {{"previousValue", previous}, {"value", value}};
+    if (value == previous) {
+      return ActionOutcome::succeeded(where + " is already " + value, outputs);
+    }
+    std::string message = "set " + where + " from " + previous + " to " + value;
+    if (value != p.value) message += " (asked for " + clean(p.value, 64) + ")";
+    auto outcome = ActionOutcome::succeeded(message, outputs);
+    outcome.changedFrom = {{"parameter", p.parameter}, {"value", previous}};
+    outcome.changedTo = {{"parameter", p.parameter}, {"value", value}};
+    return outcome;
+  }
+
+  // SCAN (never KEYS) from the recorded cursor, UNLINK in batches, until the
+  // scan is complete, maxCount keys are deleted (or, in a dry run, found), or
+  // this call's time is up; then it reports progress and the engine calls
+  // again. Every call does at least one SCAN, so the step always advances.
+  ActionOutcome deleteKeys(Session& session, const RedisParams& p, const ActionContext& context) {
+    long long matched = 0;
+    long long deleted = 0;
+    std::string cursor = "0";
+    auto recorded = context.baseline.find("scanCursor");
+    if (recorded != context.baseline.end() && allDigits(recorded->second)) {
+      cursor = recorded->second;
+      matched = baselineNumber(context.baseline, "matched");
+      deleted = baselineNumber(context.baseline, "deleted");
+    }
+    const long long matchedBefore = matched;
+    const long long deletedBefore = deleted;
+    const bool dryRun = context.dryRun;
+    auto reachedMax = [&] { return (dryRun ? matched : deleted) >= p.maxCount; };
+    auto budget = std::min(options_.workPerCall, session.timeLeft(options_.workPerCall));
+    auto stopAt = SteadyClock::now() + budget;
+
+    bool complete = false;
+    std::optional<Failure> error;
+    bool first = true;
+    while (!reachedMax() && (first || SteadyClock::now() < stopAt)) {
+      first = false;
+      Reply scan;
+      if ((error = session.command(
+               "SCAN", {"SCAN", cursor, "MATCH", p.pattern, "COUNT", kScanCount}, &scan))) {
+        break;
+      }
+      if (scan->type != REDIS_REPLY_ARRAY || scan->elements != 2 ||
+          scan->element[1]->type != REDIS_REPLY_ARRAY || !allDigits(replyText(scan->element[0]))) {
+        error = Failure{false, session.describe() + ": SCAN: unexpected reply"};
+        break;
+      }
+      std::string next = replyText(scan->element[0]);
+      const redisReply* keys = scan->element[1];
+      size_t i = 0;
+      while (!dryRun && i < keys->elements && deleted < p.maxCount) {
+        size_t n =
+            std::min({kUnlinkBatch, keys->elements - i, static_cast<size_t>(p.maxCount - deleted)});
+        std::vector<std::string> args = {"UNLINK"};
+        for (size_t k = i; k < i + n; ++k) args.push_back(replyText(keys->element[k]));
+        Reply unlinked;
+        if ((error = session.command("UNLINK", args, &unlinked))) break;
+        if (unlinked->type == REDIS_REPLY_INTEGER) deleted += unlinked->integer;
+        i += n;
+      }
+      if (error) break;
+      matched += static_cast<long long>(keys->elements);
+      cursor = next;
+      if (cursor == "0") {
+        complete = true;
+        break;
+      }
+    }
+
+    Outputs outputs = {{"matched", std::to_string(matched)}, {"deleted", std::to_string(deleted)}};
+    std::string what = "keys matching " + inQuotes(p.pattern) + " on " + session.describe();
+    std::string done = dryRun ? "dry run: would delete " +
+                                    std::to_string(std::min(matched, p.maxCount)) + " " + what
+                              : "deleted " + std::to_string(deleted) + " " + what;
+    done += " (" + std::to_string(matched) + " found)";
+    if (error) {
+      if (!error->retriable || (matched == matchedBefore && deleted == deletedBefore)) {
+        error->message += "; " + done;
+        return toOutcome(*error);
+      }
+      // Work was done: keep its count (the next call continues the scan).
+      outputs["scanCursor"] = cursor;
+      auto outcome =
+          ActionOutcome::inProgress(done + " so far; " + error->message, kReconnectAfter);
+      outcome.outputs = outputs;
+      return outcome;
+    }
+    if (complete || reachedMax()) {
+      if (!complete) {
+        done += "; stopped at maxCount " + std::to_string(p.maxCount) + ", more keys may match";
+      } else if (matched > p.maxCount) {
+        done += "; stopped at maxCount " + std::to_string(p.maxCount) +
+                ", the other matching keys were left";
+      }
+      return ActionOutcome::succeeded(done, outputs);
+    }
+    outputs["scanCursor"] = cursor;
+    bool atDeadline = session.timeLeft(options_.workPerCall) <= milliseconds(0);
+    auto outcome = ActionOutcome::inProgress(
+        done + " so far; " +
+            (atDeadline ? "reached the step's deadline, a retry continues the scan"
+                        : "the scan continues"),
+        kContinueAfter);
+    outcome.outputs = outputs;
+    return outcome;
+  }
+
+  RedisActionOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Action> makeRedisAction(RedisActionOptions options) {
+  return std::make_unique<RedisAction>(options);
+}
+
+}  // namespace remedy::actions
