@@ -11,7 +11,8 @@ BUILD_PACKAGES=(
   libpq-dev libhiredis-dev
 )
 TEST_PACKAGES=(
-  ca-certificates curl openssl python3 python3-yaml
+  ca-certificates curl openssl python3 python3-yaml python3-jsonschema
+  postgresql redis-server prometheus prometheus-alertmanager
 )
 
 apt-get update

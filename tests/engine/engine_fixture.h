@@ -6,6 +6,7 @@
 
 #include "../kube/sandbox_fixture.h"
 #include "actions/action_registry.h"
+#include "actions/kubernetes_actions.h"
 #include "api/yaml_json.h"
 #include "engine/incident_reconciler.h"
 #include "engine/resources.h"

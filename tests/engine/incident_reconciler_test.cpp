@@ -313,9 +313,10 @@ steps:
   ASSERT_TRUE(driveToPhase("e", "Escalated"));
   EXPECT_EQ(stepOf("e", "good").value("phase", ""), "Skipped");
   // No escalation messages configured: the timeline says so, nothing is sent.
-  EXPECT_FALSE(incident("e")["status"].contains("escalations"));
+  json escalated = incident("e");
+  EXPECT_FALSE(escalated["status"].contains("escalations"));
   bool noted = false;
-  for (const auto& entry : incident("e")["status"]["timeline"]) {
+  for (const auto& entry : escalated["status"]["timeline"]) {
     if (entry.value("type", "") == "Escalated") noted = true;
   }
   EXPECT_TRUE(noted);

@@ -1,0 +1,29 @@
+#include "action_set.h"
+
+#include "actions/http_action.h"
+#include "actions/kubernetes_actions.h"
+#include "actions/notify_action.h"
+#include "actions/postgres_action.h"
+#include "actions/prometheus_action.h"
+#include "actions/redis_action.h"
+
+namespace remedy::op {
+
+std::unique_ptr<actions::ActionRegistry> buildActionRegistry(const Options& options) {
+  actions::KubernetesActionOptions kubernetes;
+  kubernetes.patch.allowedKinds = options.patchAllowedKinds;
+  kubernetes.apply.allowedKinds = options.applyAllowedKinds;
+  auto registry = actions::kubernetesActionRegistry(kubernetes);
+  registry->add(actions::makePostgresAction());
+  registry->add(actions::makeRedisAction());
+  registry->add(actions::makeHttpAction());
+  actions::NotifyOptions notify;
+  notify.incidentLinkBase = options.incidentLinkBase;
+  registry->add(actions::makeNotifyAction(notify));
+  actions::PrometheusCheckOptions prometheus;
+  prometheus.defaultUrl = options.prometheusUrl;
+  registry->add(actions::makePrometheusCheckAction(prometheus));
+  return registry;
+}
+
+}  // namespace remedy::op

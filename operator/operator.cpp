@@ -1,0 +1,266 @@
+#include "operator.h"
+
+#include "action_set.h"
+#include "engine/engine.h"
+#include "intake/alert_intake_server.h"
+#include "kube/event_recorder.h"
+#include "kube/kubeconfig.h"
+#include "kube/leader_elector.h"
+#include "kube/rest_client.h"
+#include "metrics.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+namespace remedy::op {
+namespace {
+
+std::string defaultIdentity() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "remedy");
+  std::random_device rd;
+  std::uniform_int_distribution<int> digit(0, 35);
+  std::string suffix;
+  for (int i = 0; i < 6; ++i) suffix += "0123456789abcdefghijklmnopqrstuvwxyz"[digit(rd)];
+  return std::string(host) + "_" + suffix;
+}
+
+std::optional<std::string> readFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read " + path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return std::nullopt;
+}
+
+// /healthz, /readyz and /metrics, on one server or two.
+http::Handler observabilityHandler(OperatorMetrics& metrics,
+                                   const std::function<std::string()>& notReady) {
+  return [&metrics, notReady](const http::Request& request, http::Responder& responder) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      responder.send(http::Response::text(405, "method not allowed\n"));
+    } else if (request.path == "/healthz" || request.path == "/livez") {
+      responder.send(http::Response::text(200, "ok\n"));
+    } else if (request.path == "/readyz") {
+      std::string why = notReady();
+      responder.send(why.empty() ? http::Response::text(200, "ok\n")
+                                 : http::Response::text(503, "not ready: " + why + "\n"));
+    } else if (request.path == "/metrics") {
+      http::Response response;
+      response.status = 200;
+      response.headers.push_back({"Content-Type", "text/plain; version=0.0.4; charset=utf-8"});
+      response.body = metrics.scrape();
+      responder.send(std::move(response));
+    } else {
+      responder.send(http::Response::text(404, "not found\n"));
+    }
+  };
+}
+
+}  // namespace
+
+int runOperator(const Options& o, kube::StopSignal& stop) {
+  kube::KubeconfigOptions kubeconfig;
+  kubeconfig.path = o.kubeconfig;
+  auto config = kube::defaultConfig(kubeconfig);
+  if (!config.ok()) {
+    spdlog::error("no API server configuration: {}", config.status().message());
+    return 2;
+  }
+  config->qps = o.kubeApiQps;
+  config->burst = o.kubeApiBurst;
+  config->timeout = std::chrono::seconds(30);
+  config->userAgent = "remedy-operator/0.1";
+  auto client = kube::RestClient::fromConfig(*config);
+  if (!client.ok()) {
+    spdlog::error("API client for {}: {}", config->origin, client.status().message());
+    return 2;
+  }
+  kube::Client& api = **client;
+  std::string identity = o.identity.empty() ? defaultIdentity() : o.identity;
+  spdlog::info("event=starting identity={} server={} namespaces={} leaderElect={} dryRun={}",
+               identity, config->server,
+               o.watchNamespaces.empty() ? std::string("all") : [&] {
+                 std::string s;
+                 for (const auto& n : o.watchNamespaces) s += (s.empty() ? "" : ",") + n;
+                 return s;
+               }(),
+               o.leaderElect, o.dryRun);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  OperatorMetrics metrics(registry);
+  kube::setMetricsSink(&metrics);
+
+  // The engine exists while this replica leads.
+  std::mutex engineMu;
+  engine::Engine* currentEngine = nullptr;
+  std::atomic<bool> leading{false};
+  metrics.setIncidentCounter([&]() -> std::map<std::string, int> {
+    std::lock_guard<std::mutex> lock(engineMu);
+    return currentEngine ? currentEngine->incidentsByPhase() : std::map<std::string, int>{};
+  });
+
+  // The alert webhook, on every replica.
+  intake::AlertIntakeOptions intakeOptions;
+  intakeOptions.bearerTokenFile = o.webhookTokenFile;
+  intakeOptions.defaultNamespace = o.incidentNamespace;
+  intakeOptions.managedNamespaces = o.watchNamespaces;
+  intakeOptions.alertsPerSecond = o.alertRate;
+  intakeOptions.alertBurst = o.alertBurst;
+  intakeOptions.maxActiveIncidents = static_cast<size_t>(o.maxActiveIncidents);
+  intake::AlertIntakeServerOptions serverOptions;
+  serverOptions.bindAddress = o.webhookBindAddress;
+  serverOptions.port = static_cast<uint16_t>(o.webhookPort);
+  if (!o.webhookTlsCertFile.empty()) {
+    http::TlsConfig tls;
+    for (auto [path, out] : {std::pair{o.webhookTlsCertFile, &tls.certificatePem},
+                             std::pair{o.webhookTlsKeyFile, &tls.privateKeyPem}}) {
+      if (auto error = readFile(path, out)) {
+        spdlog::error("webhook TLS: {}", *error);
+        return 2;
+      }
+    }
+    if (!o.webhookClientCaFile.empty()) {
+      if (auto error = readFile(o.webhookClientCaFile, &tls.clientCaPem)) {
+        spdlog::error("webhook client CA: {}", *error);
+        return 2;
+      }
+      tls.requireClientCertificate = true;
+    }
+    serverOptions.tls = tls;
+  }
+  intake::AlertIntakeServer webhook(api, *registry, intakeOptions, serverOptions);
+
+  auto notReady = [&]() -> std::string {
+    if (stop.stopRequested()) return "shutting down";
+    if (!webhook.intake().ready()) return "the alert intake has not synced its Incident cache";
+    if (leading) {
+      std::lock_guard<std::mutex> lock(engineMu);
+      if (!currentEngine || !currentEngine->ready()) return "the engine's caches are not synced";
+    }
+    return "";
+  };
+  http::ServerConfig healthConfig;
+  healthConfig.bindAddress = o.metricsBindAddress;
+  healthConfig.port = static_cast<uint16_t>(o.healthPort);
+  healthConfig.maxBodyBytes = 4096;
+  healthConfig.maxConnections = 64;
+  healthConfig.name = "health";
+  http::HttpServer health(healthConfig, observabilityHandler(metrics, notReady));
+  std::unique_ptr<http::HttpServer> metricsServer;
+  if (o.metricsPort != o.healthPort) {
+    http::ServerConfig metricsConfig = healthConfig;
+    metricsConfig.port = static_cast<uint16_t>(o.metricsPort);
+    metricsConfig.name = "metrics";
+    metricsServer =
+        std::make_unique<http::HttpServer>(metricsConfig, observabilityHandler(metrics, notReady));
+  }
+  for (http::HttpServer* server : {&health, metricsServer.get()}) {
+    if (!server) continue;
+    if (auto error = server->start()) {
+      spdlog::error("cannot serve health/metrics: {}", *error);
+      return 2;
+    }
+  }
+  if (auto error = webhook.start()) {
+    spdlog::error("cannot serve the alert webhook: {}", *error);
+    return 2;
+  }
+  spdlog::info("event=serving webhookPort={} tls={} metricsPort={} healthPort={}", webhook.port(),
+               serverOptions.tls.has_value(), o.metricsPort, o.healthPort);
+
+  kube::EventRecorderOptions eventOptions;
+  eventOptions.component = "remedy-operator";
+  eventOptions.host = identity;
+  kube::EventRecorder events(api, eventOptions);
+  events.start();
+  auto registryOfActions = buildActionRegistry(o);
+
+  engine::EngineOptions engineOptions;
+  engineOptions.incidentWorkers = o.workers;
+  engineOptions.namespaces = o.watchNamespaces;
+  engineOptions.maxFinishedIncidents = static_cast<size_t>(o.maxFinishedIncidents);
+  engineOptions.incident.pauseNamespace = o.pauseNamespace;
+  engineOptions.incident.retention = o.incidentRetention;
+  engineOptions.incident.deliverDrillNotifications = o.deliverDrillNotifications;
+  engineOptions.incident.dryRun = o.dryRun;
+  engineOptions.incident.metrics = &metrics;
+
+  // Leads: runs the engine until `leadingSignal` stops.
+  std::atomic<bool> engineFailed{false};
+  auto lead = [&](kube::StopSignal& leadingSignal) {
+    leading = true;
+    metrics.setLeader(true);
+    spdlog::info("event=leading identity={}", identity);
+    auto engine = std::make_unique<engine::Engine>(api, *registryOfActions, kube::Clock::real(),
+                                                   &events, engineOptions);
+    {
+      std::lock_guard<std::mutex> lock(engineMu);
+      currentEngine = engine.get();
+    }
+    kube::Status started = engine->start();
+    if (!started.ok()) {
+      spdlog::error("engine did not start: {}", started.toString());
+      engineFailed = true;
+      stop.requestStop();
+    } else {
+      leadingSignal.wait();
+    }
+    {
+      std::lock_guard<std::mutex> lock(engineMu);
+      currentEngine = nullptr;
+    }
+    engine->stop();  // lets running reconciles finish: each is one checkpointed transition
+    leading = false;
+    metrics.setLeader(false);
+    spdlog::info("event=stopped-leading identity={}", identity);
+  };
+
+  int exitCode = 0;
+  if (o.leaderElect) {
+    kube::LeaderElectionConfig lec;
+    lec.namespace_ = o.leaderElectionNamespace;
+    lec.name = o.leaderElectionName;
+    lec.identity = identity;
+    lec.leaseDuration = o.leaseDuration;
+    lec.renewDeadline = o.renewDeadline;
+    lec.retryPeriod = o.retryPeriod;
+    lec.onStartedLeading = lead;
+    lec.onNewLeader = [&](const std::string& holder) {
+      spdlog::info("event=new-leader leader={}", holder);
+    };
+    if (kube::Status valid = kube::validate(lec); !valid.ok()) {
+      spdlog::error("leader election: {}", valid.message());
+      return 2;
+    }
+    kube::LeaderElector elector(api, lec);
+    elector.run(stop);
+    if (!stop.stopRequested()) {
+      spdlog::error("event=leadership-lost identity={}: exiting so a fresh process campaigns",
+                    identity);
+      exitCode = 1;
+    }
+  } else {
+    kube::StopSignal& leadingSignal = stop;
+    lead(leadingSignal);
+  }
+  if (engineFailed) exitCode = 1;
+
+  spdlog::info("event=shutting-down");
+  webhook.stop();
+  events.stop();
+  if (metricsServer) metricsServer->stop();
+  health.stop();
+  kube::setMetricsSink(nullptr);
+  spdlog::info("event=stopped exitCode={}", exitCode);
+  return exitCode;
+}
+
+}  // namespace remedy::op

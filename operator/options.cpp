@@ -1,0 +1,307 @@
+#include "options.h"
+
+#include "api/duration.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+namespace remedy::op {
+namespace {
+
+using Setter = std::function<std::string(Options&, const std::string&)>;
+
+struct Flag {
+  std::string name;  // without the leading "--"
+  std::string help;
+  Setter set;
+  bool boolean = false;
+};
+
+std::string envName(const std::string& flag) {
+  std::string out = "REMEDY_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+Setter text(std::string Options::*field) {
+  return [field](Options& o, const std::string& v) {
+    o.*field = v;
+    return std::string();
+  };
+}
+
+Setter integer(int Options::*field, int min, int max) {
+  return [=](Options& o, const std::string& v) -> std::string {
+    errno = 0;
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0) return "\"" + v + "\" is not an integer";
+    if (n < min || n > max) {
+      return std::to_string(n) + " is out of range [" + std::to_string(min) + ", " +
+             std::to_string(max) + "]";
+    }
+    o.*field = static_cast<int>(n);
+    return "";
+  };
+}
+
+Setter port(int Options::*field) { return integer(field, 0, 65535); }
+
+Setter number(double Options::*field, double min) {
+  return [=](Options& o, const std::string& v) -> std::string {
+    char* end = nullptr;
+    double n = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0') return "\"" + v + "\" is not a number";
+    if (n < min) return v + " is below the minimum " + std::to_string(min);
+    o.*field = n;
+    return "";
+  };
+}
+
+Setter boolean(bool Options::*field) {
+  return [field](Options& o, const std::string& v) -> std::string {
+    if (v == "true" || v == "1" || v.empty()) {
+      o.*field = true;
+    } else if (v == "false" || v == "0") {
+      o.*field = false;
+    } else {
+      return "\"" + v + "\" is not a boolean (true or false)";
+    }
+    return "";
+  };
+}
+
+Setter duration(kube::Duration Options::*field, kube::Duration min) {
+  return [=](Options& o, const std::string& v) -> std::string {
+    auto d = api::parseDuration(v);
+    if (!d.ok()) return "\"" + v + "\": " + d.error();
+    auto value = std::chrono::duration_cast<kube::Duration>(*d);
+    if (value < min)
+      return "\"" + v + "\" is shorter than " +
+             api::formatDuration(std::chrono::duration_cast<api::Duration>(min));
+    o.*field = value;
+    return "";
+  };
+}
+
+Setter list(std::vector<std::string> Options::*field) {
+  return [field](Options& o, const std::string& v) {
+    std::vector<std::string> items;
+    std::stringstream in(v);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty() && std::find(items.begin(), items.end(), item) == items.end()) {
+        items.push_back(item);
+      }
+    }
+    o.*field = items;
+    return std::string();
+  };
+}
+
+Setter oneOf(std::string Options::*field, std::vector<std::string> allowed) {
+  return [=](Options& o, const std::string& v) -> std::string {
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string names;
+      for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
+      return "\"" + v + "\" is not one of " + names;
+    }
+    o.*field = v;
+    return "";
+  };
+}
+
+const std::vector<Flag>& flags() {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  static const std::vector<Flag> f = {
+      {"kubeconfig", "kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)",
+       text(&Options::kubeconfig)},
+      {"kube-api-qps", "API requests per second, sustained (default 20)",
+       number(&Options::kubeApiQps, 0)},
+      {"kube-api-burst", "API requests in a burst (default 30)",
+       integer(&Options::kubeApiBurst, 1, 10000)},
+      {"watch-namespaces", "comma-separated namespaces to manage (default: all)",
+       list(&Options::watchNamespaces)},
+      {"incident-namespace",
+       "namespace for Incidents of alerts whose namespace is not managed (default remedy-system)",
+       text(&Options::incidentNamespace)},
+      {"leader-elect", "elect one active reconciler among replicas (default true)",
+       boolean(&Options::leaderElect), true},
+      {"leader-election-namespace", "namespace of the Lease (default: $POD_NAMESPACE)",
+       text(&Options::leaderElectionNamespace)},
+      {"leader-election-name", "name of the Lease (default remedy-operator)",
+       text(&Options::leaderElectionName)},
+      {"leader-election-id", "this replica's identity (default: hostname and a random suffix)",
+       text(&Options::identity)},
+      {"lease-duration", "how long a Lease is valid without renewal (default 15s)",
+       duration(&Options::leaseDuration, seconds(1))},
+      {"renew-deadline", "how long the leader tries to renew before giving up (default 10s)",
+       duration(&Options::renewDeadline, milliseconds(100))},
+      {"retry-period", "time between leader-election attempts (default 2s)",
+       duration(&Options::retryPeriod, milliseconds(100))},
+      {"webhook-bind-address", "address of the alert webhook (default 0.0.0.0)",
+       text(&Options::webhookBindAddress)},
+      {"webhook-port", "port of the alert webhook, POST /api/v1/alerts (default 9443)",
+       port(&Options::webhookPort)},
+      {"webhook-token-file", "file holding the bearer token Alertmanager sends (required)",
+       text(&Options::webhookTokenFile)},
+      {"webhook-tls-cert-file", "serve the webhook over TLS with this certificate (PEM)",
+       text(&Options::webhookTlsCertFile)},
+      {"webhook-tls-key-file", "the key of --webhook-tls-cert-file (PEM)",
+       text(&Options::webhookTlsKeyFile)},
+      {"webhook-client-ca-file", "require client certificates signed by this CA (PEM)",
+       text(&Options::webhookClientCaFile)},
+      {"alert-rate", "alerts accepted per second, sustained (default 50)",
+       number(&Options::alertRate, 0.001)},
+      {"alert-burst", "alerts accepted in a burst (default 100)",
+       integer(&Options::alertBurst, 1, 1000000)},
+      {"max-active-incidents", "refuse new alerts (429) while this many Incidents are active",
+       integer(&Options::maxActiveIncidents, 1, 1000000)},
+      {"metrics-bind-address", "address of /metrics (default 0.0.0.0)",
+       text(&Options::metricsBindAddress)},
+      {"metrics-port", "port of /metrics (default 8080)", port(&Options::metricsPort)},
+      {"health-port", "port of /healthz and /readyz (default 8081)", port(&Options::healthPort)},
+      {"log-level", "trace, debug, info, warn or error (default info)",
+       oneOf(&Options::logLevel, {"trace", "debug", "info", "warn", "error"})},
+      {"log-format", "json or text (default json)", oneOf(&Options::logFormat, {"json", "text"})},
+      {"workers", "Incidents reconciled at once (default 4)", integer(&Options::workers, 1, 256)},
+      {"dry-run", "every step only reports what it would do", boolean(&Options::dryRun), true},
+      {"pause-namespace",
+       "namespace of the remedy-pause ConfigMap (default: the leader-election namespace)",
+       text(&Options::pauseNamespace)},
+      {"prometheus-url", "default Prometheus for prometheusCheck steps",
+       text(&Options::prometheusUrl)},
+      {"patch-allowed-kinds", "kinds the patch action may change (default Deployment,...)",
+       list(&Options::patchAllowedKinds)},
+      {"apply-allowed-kinds", "kinds the apply action may create (default NetworkPolicy,ConfigMap)",
+       list(&Options::applyAllowedKinds)},
+      {"incident-retention", "keep finished Incidents this long (default 168h)",
+       duration(&Options::incidentRetention, seconds(1))},
+      {"max-finished-incidents", "keep at most this many finished Incidents (default 1000)",
+       integer(&Options::maxFinishedIncidents, 1, 10000000)},
+      {"deliver-drill-notifications", "let drills send their notifications (default false)",
+       boolean(&Options::deliverDrillNotifications), true},
+      {"incident-link-base", "URL prefix for Incident links in notifications",
+       text(&Options::incidentLinkBase)},
+      {"shutdown-timeout", "longest a graceful shutdown may take (default 30s)",
+       duration(&Options::shutdownTimeout, seconds(1))},
+  };
+  return f;
+}
+
+std::string finish(Options& o, const EnvLookup& env) {
+  if (o.podNamespace.empty()) {
+    if (auto ns = env("POD_NAMESPACE")) o.podNamespace = *ns;
+  }
+  if (o.leaderElectionNamespace.empty()) {
+    o.leaderElectionNamespace = o.podNamespace.empty() ? o.incidentNamespace : o.podNamespace;
+  }
+  if (o.pauseNamespace.empty()) o.pauseNamespace = o.leaderElectionNamespace;
+  if (o.incidentNamespace.empty()) return "--incident-namespace: must not be empty";
+  if (o.webhookTokenFile.empty() && o.webhookClientCaFile.empty()) {
+    return "--webhook-token-file: required (or --webhook-client-ca-file): the alert webhook "
+           "never runs unauthenticated";
+  }
+  if (o.webhookTlsCertFile.empty() != o.webhookTlsKeyFile.empty()) {
+    return "--webhook-tls-cert-file and --webhook-tls-key-file: give both or neither";
+  }
+  if (!o.webhookClientCaFile.empty() && o.webhookTlsCertFile.empty()) {
+    return "--webhook-client-ca-file: needs --webhook-tls-cert-file (client certificates need "
+           "TLS)";
+  }
+  if (o.leaderElect) {
+    if (o.renewDeadline >= o.leaseDuration) {
+      return "--renew-deadline: must be shorter than --lease-duration";
+    }
+    if (o.retryPeriod * 1.2 >= o.renewDeadline) {
+      return "--retry-period: times 1.2 (jitter) must be shorter than --renew-deadline";
+    }
+  }
+  if (!o.watchNamespaces.empty() && std::find(o.watchNamespaces.begin(), o.watchNamespaces.end(),
+                                              o.incidentNamespace) == o.watchNamespaces.end()) {
+    return "--incident-namespace: " + o.incidentNamespace +
+           " is not in --watch-namespaces, so its Incidents would never run";
+  }
+  return "";
+}
+
+}  // namespace
+
+ParseResult parseOptions(const std::vector<std::string>& args, const EnvLookup& env) {
+  ParseResult r;
+  std::map<std::string, const Flag*> byName;
+  for (const Flag& f : flags()) byName[f.name] = &f;
+
+  // The environment first, so flags win.
+  for (const Flag& f : flags()) {
+    if (auto v = env(envName(f.name))) {
+      std::string error = f.set(r.options, *v);
+      if (!error.empty()) {
+        r.error = envName(f.name) + ": " + error;
+        return r;
+      }
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      r.help = true;
+      return r;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      r.error = "unexpected argument \"" + arg + "\" (flags start with --)";
+      return r;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    auto it = byName.find(name);
+    if (it == byName.end()) {
+      r.error = "unknown flag --" + name + " (see --help)";
+      return r;
+    }
+    const Flag& f = *it->second;
+    if (!value) {
+      if (f.boolean) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        r.error = "--" + name + ": needs a value";
+        return r;
+      }
+    }
+    std::string error = f.set(r.options, *value);
+    if (!error.empty()) {
+      r.error = "--" + name + ": " + error;
+      return r;
+    }
+  }
+  r.error = finish(r.options, env);
+  return r;
+}
+
+std::string usage() {
+  std::string out =
+      "usage: remedy-operator [flags]\n\n"
+      "Runs Remedy: receives Alertmanager alerts, creates Incidents and runs their Runbooks.\n"
+      "Every flag can also be set as REMEDY_<FLAG> in the environment (--kube-api-qps:\n"
+      "REMEDY_KUBE_API_QPS); a flag wins over the environment.\n\nflags:\n";
+  for (const Flag& f : flags()) {
+    std::string name = "--" + f.name + (f.boolean ? "" : " VALUE");
+    out += "  " + name + std::string(name.size() < 34 ? 34 - name.size() : 1, ' ') + f.help + "\n";
+  }
+  return out;
+}
+
+}  // namespace remedy::op

@@ -1,0 +1,81 @@
+// remedy-operator's configuration: flags, each also settable from the
+// environment as REMEDY_<FLAG> (--kube-api-qps <-> REMEDY_KUBE_API_QPS); a
+// flag wins over the environment. Parsing never exits: an error names the
+// flag and the problem, and main prints it.
+#pragma once
+
+#include "kube/clock.h"
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace remedy::op {
+
+struct Options {
+  // The API server.
+  std::string kubeconfig;  // empty: KUBECONFIG, in-cluster, ~/.kube/config
+  double kubeApiQps = 20;
+  int kubeApiBurst = 30;
+
+  // What the operator manages.
+  std::vector<std::string> watchNamespaces;  // empty: all
+  std::string incidentNamespace = "remedy-system";
+  std::string podNamespace;  // $POD_NAMESPACE; defaults of the two below
+
+  // Leader election.
+  bool leaderElect = true;
+  std::string leaderElectionNamespace;  // default: podNamespace, else incidentNamespace
+  std::string leaderElectionName = "remedy-operator";
+  std::string identity;  // default: hostname + random suffix
+  kube::Duration leaseDuration = std::chrono::seconds(15);
+  kube::Duration renewDeadline = std::chrono::seconds(10);
+  kube::Duration retryPeriod = std::chrono::seconds(2);
+
+  // The alert webhook.
+  std::string webhookBindAddress = "0.0.0.0";
+  int webhookPort = 9443;
+  std::string webhookTokenFile;
+  std::string webhookTlsCertFile;
+  std::string webhookTlsKeyFile;
+  std::string webhookClientCaFile;
+  double alertRate = 50;
+  int alertBurst = 100;
+  int maxActiveIncidents = 500;
+
+  // Observability.
+  std::string metricsBindAddress = "0.0.0.0";
+  int metricsPort = 8080;
+  int healthPort = 8081;
+  std::string logLevel = "info";
+  std::string logFormat = "json";
+
+  // The engine.
+  int workers = 4;
+  bool dryRun = false;
+  std::string pauseNamespace;  // default: the leader-election namespace
+  std::string prometheusUrl;
+  std::vector<std::string> patchAllowedKinds = {"Deployment", "StatefulSet", "ConfigMap"};
+  std::vector<std::string> applyAllowedKinds = {"NetworkPolicy", "ConfigMap"};
+  kube::Duration incidentRetention = std::chrono::hours(24 * 7);
+  int maxFinishedIncidents = 1000;
+  bool deliverDrillNotifications = false;
+  std::string incidentLinkBase;  // e.g. a dashboard URL; "" for none
+
+  kube::Duration shutdownTimeout = std::chrono::seconds(30);
+};
+
+struct ParseResult {
+  Options options;
+  std::string error;  // non-empty: the flag and what is wrong with it
+  bool help = false;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+ParseResult parseOptions(const std::vector<std::string>& args, const EnvLookup& env);
+std::string usage();
+
+}  // namespace remedy::op
