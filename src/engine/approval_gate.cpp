@@ -34,6 +34,11 @@ ApprovalVerdict ApprovalGate::evaluate(const api::ApprovalPolicy* policy,
     std::string approver = spec.approver.value_or("");
     if (!approverAllowed(policy, approver)) {
       ignored.push_back(approver.empty() ? "<no approver>" : approver);
+      verdict.refused.emplace_back(kube::nameOf(object), approver.empty()
+                                                             ? "spec.approver is empty"
+                                                             : "approver " + approver +
+                                                                   " is not in the Runbook's "
+                                                                   "spec.approval.users");
       continue;
     }
     api::ApprovalRecord record;

@@ -26,6 +26,8 @@ struct ApprovalVerdict {
   std::string message;
   // The decisions that counted, for status.approvals.
   std::vector<api::ApprovalRecord> records;
+  // Approvals for this step that did not count: (Approval name, why).
+  std::vector<std::pair<std::string, std::string>> refused;
   kube::Duration retryAfter{0};  // kWaiting: when the timeout falls due
 };
 

@@ -57,6 +57,19 @@ long seconds(kube::Duration d) {
 }  // namespace
 
 std::optional<TargetRef> actionTarget(const json& params, const std::string& defaultNamespace) {
+  // apply names its object in the manifest instead of a target.
+  if (params.is_object() && params.contains("manifest") && params["manifest"].is_object()) {
+    const json& m = params["manifest"];
+    const json meta = m.value("metadata", json::object());
+    TargetRef ref;
+    ref.kind = m.value("kind", std::string());
+    ref.apiVersion = m.value("apiVersion", std::string());
+    ref.ns = meta.value("namespace", std::string());
+    if (ref.ns.empty()) ref.ns = defaultNamespace;
+    ref.name = meta.value("name", std::string());
+    if (ref.name.empty() || ref.kind.empty()) return std::nullopt;
+    return ref;
+  }
   if (!params.is_object() || !params.contains("target") || !params["target"].is_object()) {
     return std::nullopt;
   }

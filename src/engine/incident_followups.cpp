@@ -83,8 +83,15 @@ bool IncidentReconciler::revertDue(Work& w, const api::RevertStatus& r) const {
 
 bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
   if (!w.status().steps) return false;
+  bool checkedPause = false;
   for (auto& st : *w.status().steps) {
     if (!st.revert || !revertDue(w, *st.revert)) continue;
+    // The global pause holds reverts too: Remedy changes nothing while paused.
+    if (!checkedPause && paused()) {
+      *result = ReconcileResult::after(GuardrailCheck::kWaitInterval);
+      return true;
+    }
+    checkedPause = true;
     const api::Step* step = w.spec.findStep(st.name.value_or(""));
     std::string field = step ? actionFieldOf(*step) : "";
     actions::Action* action = registry_.find(field);

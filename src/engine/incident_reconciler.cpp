@@ -96,8 +96,11 @@ std::vector<TargetRef> incidentTargets(const api::Incident& incident,
     std::string field = actionFieldOf(step);
     if (field.empty()) continue;
     json action = api::toJson(step)[field];
-    if (!action.is_object() || !action.contains("target")) continue;
-    auto rendered = renderAction(json{{"target", action["target"]}}, context, "target");
+    const char* key = action.is_object() && action.contains("target")     ? "target"
+                      : action.is_object() && action.contains("manifest") ? "manifest"
+                                                                          : nullptr;
+    if (!key) continue;
+    auto rendered = renderAction(json{{key, action[key]}}, context, key);
     if (!rendered.ok()) continue;
     if (auto t = actionTarget(*rendered, ns)) out.push_back(*t);
   }
@@ -435,8 +438,10 @@ ReconcileResult IncidentReconciler::awaitApproval(Work& w, size_t index) {
   kube::WallTime since = w.now;
   if (waiting) since = parseTime(waiting->lastTransitionTime).value_or(w.now);
   const api::ApprovalPolicy* policy = w.spec.approval ? &*w.spec.approval : nullptr;
-  auto verdict = ApprovalGate::evaluate(policy, kube::nameOf(w.object), st.name.value_or(""),
-                                        (*list)["items"].get<std::vector<json>>(), since, w.now);
+  auto items = (*list)["items"].get<std::vector<json>>();
+  auto verdict = ApprovalGate::evaluate(policy, kube::nameOf(w.object), st.name.value_or(""), items,
+                                        since, w.now);
+  recordApprovalDecisions(items, verdict);
   int64_t generation = w.status().observedGeneration.value_or(1);
   switch (verdict.kind) {
     case ApprovalVerdict::Kind::kWaiting:
@@ -489,6 +494,42 @@ ReconcileResult IncidentReconciler::awaitApproval(Work& w, size_t index) {
     }
   }
   return ReconcileResult::done();
+}
+
+void IncidentReconciler::recordApprovalDecisions(const std::vector<json>& approvalObjects,
+                                                 const ApprovalVerdict& verdict) {
+  // Each Approval learns whether it counted (status written only by Remedy,
+  // once per decision).
+  auto record = [&](const std::string& name, const std::string& state, const std::string& reason,
+                    const std::string& message) {
+    for (const auto& object : approvalObjects) {
+      if (kube::nameOf(object) != name) continue;
+      const json status = object.value("status", json::object());
+      if (status.value("state", "") == state && status.value("reason", "") == reason) return;
+      json updated = object;
+      updated["status"] = {{"state", state},
+                           {"reason", reason},
+                           {"message", truncateMessage(message, kMaxStepMessage)},
+                           {"processedAt", now()},
+                           {"observedGeneration", object["metadata"].value("generation", 1)}};
+      kube::WriteOptions options;
+      options.subresource = "status";
+      options.fieldManager = options_.fieldManager;
+      auto written = client_.update(approvals(), kube::namespaceOf(object), updated, options);
+      if (!written.ok() && !kube::isConflict(written.status())) {
+        spdlog::warn("approval={}/{} status not written: {}", kube::namespaceOf(object), name,
+                     written.status().toString());
+      }
+      return;
+    }
+  };
+  for (const auto& r : verdict.records) {
+    bool reject = r.decision == api::ApprovalDecision::kReject;
+    record(r.name.value_or(""), "Accepted", "Counted",
+           reject ? "the rejection cancelled the Incident"
+                  : "counted toward step " + r.step.value_or("") + "'s approvals");
+  }
+  for (const auto& [name, why] : verdict.refused) record(name, "Refused", "NotAnApprover", why);
 }
 
 ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {

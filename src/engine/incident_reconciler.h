@@ -24,6 +24,7 @@
 #include "actions/action_registry.h"
 #include "api/incident.h"
 #include "api/runbook.h"
+#include "engine/approval_gate.h"
 #include "engine/guardrail_check.h"
 #include "engine/metrics.h"
 #include "kube/client.h"
@@ -71,6 +72,8 @@ class IncidentReconciler {
   kube::ReconcileResult advance(Work& w);
   kube::ReconcileResult beginStep(Work& w, size_t index);
   kube::ReconcileResult awaitApproval(Work& w, size_t index);
+  void recordApprovalDecisions(const std::vector<nlohmann::json>& approvals,
+                               const ApprovalVerdict& verdict);
   kube::ReconcileResult startAttempt(Work& w, size_t index);
   kube::ReconcileResult continueAttempt(Work& w, size_t index);
   kube::ReconcileResult applyOutcome(Work& w, size_t index, const actions::ActionOutcome& outcome,

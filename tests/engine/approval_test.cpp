@@ -53,6 +53,25 @@ TEST_F(ApprovalTest, ApproverNotInThePolicyDoesNotCount) {
   EXPECT_EQ(replicas(), 1);
 }
 
+TEST_F(ApprovalTest, EachApprovalLearnsWhetherItCounted) {
+  createApproval("mallory", "i1", "scale-up", "Approve", "mallory");
+  createApproval("ok", "i1", "scale-up", "Approve", "alice");
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded", reconciler_.get()));
+  auto statusOf = [&](const std::string& name) {
+    auto got = client_->get(approvals(), namespace_, name);
+    EXPECT_TRUE(got.ok()) << got.status().toString();
+    return got.ok() ? got->value("status", json::object()) : json::object();
+  };
+  json refused = statusOf("mallory");
+  EXPECT_EQ(refused.value("state", ""), "Refused");
+  EXPECT_EQ(refused.value("reason", ""), "NotAnApprover");
+  EXPECT_NE(refused.value("message", "").find("mallory"), std::string::npos);
+  json accepted = statusOf("ok");
+  EXPECT_EQ(accepted.value("state", ""), "Accepted");
+  EXPECT_EQ(accepted.value("reason", ""), "Counted");
+  EXPECT_FALSE(accepted.value("processedAt", "").empty());
+}
+
 TEST_F(ApprovalTest, RejectionCancels) {
   createApproval("no", "i1", "scale-up", "Reject", "bob");
   ASSERT_TRUE(driveToPhase("i1", "Cancelled", reconciler_.get()));

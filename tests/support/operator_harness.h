@@ -1,0 +1,260 @@
+// End-to-end tests of remedy-operator as a process: an in-process sandbox
+// API server (HTTPS) with Remedy's CRDs, a kubeconfig file for it, and
+// remedy-operator processes started, killed (SIGKILL) and restarted against
+// it, on loopback ports. Alerts are posted to the operator's webhook over
+// plain HTTP with its bearer token.
+//
+// Link: remedy_sandbox remedy_kube remedy_api (and gtest); the operator
+// binary is found at REMEDY_BINARY_DIR/operator/remedy-operator.
+#pragma once
+
+#include "../kube/sandbox_fixture.h"
+#include "api/yaml_json.h"
+#include "child_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace remedy::testing {
+
+using json = nlohmann::json;
+
+inline kube::Resource runbooksResource() {
+  return {"remedy.dev", "v1alpha1", "runbooks", "Runbook", true};
+}
+inline kube::Resource incidentsResource() {
+  return {"remedy.dev", "v1alpha1", "incidents", "Incident", true};
+}
+inline kube::Resource approvalsResource() {
+  return {"remedy.dev", "v1alpha1", "approvals", "Approval", true};
+}
+
+struct HttpAnswer {
+  int status = 0;  // 0: no answer
+  std::string body;
+  std::string headers;
+};
+
+// One HTTP/1.1 request over a fresh loopback connection (no TLS).
+inline HttpAnswer httpRequest(int port, const std::string& method, const std::string& path,
+                              const std::string& body = "",
+                              const std::vector<std::string>& headers = {}) {
+  HttpAnswer answer;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return answer;
+  }
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& h : headers) request += h + "\r\n";
+  request += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  request += body;
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  char buffer[8192];
+  while (true) {
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto headerEnd = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || headerEnd == std::string::npos) return answer;
+  answer.status = std::atoi(response.c_str() + 9);
+  answer.headers = response.substr(0, headerEnd);
+  answer.body = response.substr(headerEnd + 4);
+  return answer;
+}
+
+// A running remedy-operator and its ports.
+struct OperatorProcess {
+  ChildProcess process;
+  std::string identity;
+  int webhookPort = 0;
+  int healthPort = 0;
+  int metricsPort = 0;
+  std::string logPath;
+
+  bool ready() { return httpRequest(healthPort, "GET", "/readyz").status == 200; }
+  std::string metrics() { return httpRequest(metricsPort, "GET", "/metrics").body; }
+  std::string log() const { return process.log(); }
+};
+
+class OperatorTest : public kube::testing::SandboxTest {
+ protected:
+  void SetUp() override {
+    SandboxTest::SetUp();
+    dir_ = std::make_unique<TempDir>("remedy-operator-test");
+    installCrds();
+    kubeconfigPath_ = dir_->path() + "/kubeconfig";
+    std::ofstream(kubeconfigPath_) << sandbox_->kubeconfig();
+    tokenPath_ = dir_->path() + "/webhook-token";
+    webhookToken_ = "test-token-" + std::to_string(::getpid());
+    std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "remedy-system"}}}};
+    client_->create(kube::resources::namespaces(), "", ns);
+  }
+
+  void TearDown() override {
+    operators_.clear();  // SIGTERM each, SIGKILL after the grace period
+    SandboxTest::TearDown();
+  }
+
+  void installCrds() {
+    for (const char* kind : {"runbooks", "incidents", "approvals"}) {
+      std::ifstream in(std::string(REMEDY_SOURCE_DIR) + "/crds/remedy.dev_" + kind + ".yaml");
+      std::stringstream text;
+      text << in.rdbuf();
+      auto crd = api::yamlToJson(text.str());
+      ASSERT_TRUE(crd.ok()) << crd.error();
+      auto created = client_->create(kube::resources::customResourceDefinitions(), "", *crd);
+      ASSERT_TRUE(created.ok()) << created.status().toString();
+    }
+    ASSERT_TRUE(eventually([&] { return client_->list(incidentsResource(), namespace_).ok(); }));
+  }
+
+  static std::string operatorBinary() {
+    return std::string(REMEDY_BINARY_DIR) + "/operator/remedy-operator";
+  }
+
+  // Starts remedy-operator against the sandbox (as the admin unless
+  // `kubeconfig` names another file) and waits until /readyz answers 200
+  // (unless waitReady is false). Flags in `extra` come last, so they win.
+  OperatorProcess& startOperator(std::vector<std::string> extra = {},
+                                 const std::string& identity = "",
+                                 const std::string& kubeconfig = "", bool waitReady = true) {
+    auto op = std::make_unique<OperatorProcess>();
+    op->identity = identity.empty() ? "op-" + std::to_string(operators_.size()) : identity;
+    op->webhookPort = freeLoopbackPort();
+    op->healthPort = freeLoopbackPort();
+    op->metricsPort = freeLoopbackPort();
+    op->logPath = dir_->path() + "/" + op->identity + "-" + std::to_string(operators_.size()) +
+                  ".log";
+    ProcessOptions p;
+    p.argv = {operatorBinary(),
+              "--kubeconfig",
+              kubeconfig.empty() ? kubeconfigPath_ : kubeconfig,
+              "--webhook-bind-address",
+              "127.0.0.1",
+              "--webhook-port",
+              std::to_string(op->webhookPort),
+              "--webhook-token-file",
+              tokenPath_,
+              "--metrics-bind-address",
+              "127.0.0.1",
+              "--metrics-port",
+              std::to_string(op->metricsPort),
+              "--health-port",
+              std::to_string(op->healthPort),
+              "--leader-election-namespace",
+              "remedy-system",
+              "--leader-election-id",
+              op->identity,
+              "--incident-namespace",
+              namespace_,
+              "--log-format",
+              "text",
+              "--kube-api-qps",
+              "200",
+              "--kube-api-burst",
+              "400"};
+    for (auto& e : extra) p.argv.push_back(e);
+    p.logPath = op->logPath;
+    op->process.start(p);
+    OperatorProcess& ref = *op;
+    operators_.push_back(std::move(op));
+    if (waitReady) {
+      bool ready = waitUntil([&] { return ref.ready() || !ref.process.running(); },
+                             std::chrono::seconds(60));
+      EXPECT_TRUE(ready && ref.process.running()) << "operator not ready:\n" << ref.log();
+    }
+    return ref;
+  }
+
+  // The Alertmanager webhook payload (version 4) for `alerts`, each
+  // {labels, annotations, status, startsAt, endsAt, fingerprint}.
+  static json webhookPayload(const std::string& status, const json& alerts) {
+    return {{"version", "4"},
+            {"receiver", "remedy"},
+            {"status", status},
+            {"groupKey", "{}:{}"},
+            {"truncatedAlerts", 0},
+            {"groupLabels", json::object()},
+            {"commonLabels", json::object()},
+            {"commonAnnotations", json::object()},
+            {"externalURL", "http://alertmanager.test"},
+            {"alerts", alerts}};
+  }
+
+  static json alert(const std::string& name, json labels, const std::string& fingerprint,
+                    const std::string& startsAt, const std::string& status = "firing",
+                    const std::string& endsAt = "0001-01-01T00:00:00Z") {
+    labels["alertname"] = name;
+    return {{"status", status},
+            {"labels", labels},
+            {"annotations", {{"summary", name + " fired"}}},
+            {"startsAt", startsAt},
+            {"endsAt", endsAt},
+            {"generatorURL", "http://prometheus.test/graph"},
+            {"fingerprint", fingerprint}};
+  }
+
+  HttpAnswer postAlerts(OperatorProcess& op, const json& payload) {
+    return httpRequest(op.webhookPort, "POST", "/api/v1/alerts", payload.dump(),
+                       {"Authorization: Bearer " + webhookToken_,
+                        "Content-Type: application/json"});
+  }
+
+  // Applies a manifest (YAML text) into the test namespace with the admin client.
+  json applyYaml(const kube::Resource& resource, const std::string& yaml) {
+    auto object = api::yamlToJson(yaml);
+    EXPECT_TRUE(object.ok()) << object.error();
+    if (!object.ok()) return json();
+    auto created = client_->create(resource, namespace_, *object);
+    EXPECT_TRUE(created.ok()) << created.status().toString();
+    return created.ok() ? *created : json();
+  }
+
+  std::vector<json> incidents() {
+    auto list = client_->list(incidentsResource(), namespace_);
+    if (!list.ok()) return {};
+    return (*list)["items"].get<std::vector<json>>();
+  }
+
+  json getIncident(const std::string& name) {
+    auto got = client_->get(incidentsResource(), namespace_, name);
+    return got.ok() ? *got : json();
+  }
+
+  const std::string& kubeconfigPath() const { return kubeconfigPath_; }
+  const std::string& tokenPath() const { return tokenPath_; }
+  const std::string& webhookToken() const { return webhookToken_; }
+  const std::string& tempDir() const { return dir_->path(); }
+
+  std::unique_ptr<TempDir> dir_;
+  std::string kubeconfigPath_;
+  std::string tokenPath_;
+  std::string webhookToken_;
+  std::vector<std::unique_ptr<OperatorProcess>> operators_;
+};
+
+}  // namespace remedy::testing
