@@ -188,6 +188,7 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   engineOptions.namespaces = o.watchNamespaces;
   engineOptions.maxFinishedIncidents = static_cast<size_t>(o.maxFinishedIncidents);
   engineOptions.incident.pauseNamespace = o.pauseNamespace;
+  engineOptions.incident.pauseName = o.pauseName;
   engineOptions.incident.retention = o.incidentRetention;
   engineOptions.incident.deliverDrillNotifications = o.deliverDrillNotifications;
   engineOptions.incident.dryRun = o.dryRun;

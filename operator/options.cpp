@@ -176,6 +176,8 @@ const std::vector<Flag>& flags() {
       {"pause-namespace",
        "namespace of the remedy-pause ConfigMap (default: the leader-election namespace)",
        text(&Options::pauseNamespace)},
+      {"pause-name", "name of the pause ConfigMap (default remedy-pause)",
+       text(&Options::pauseName)},
       {"prometheus-url", "default Prometheus for prometheusCheck steps",
        text(&Options::prometheusUrl)},
       {"patch-allowed-kinds", "kinds the patch action may change (default Deployment,...)",

@@ -56,6 +56,7 @@ struct Options {
   int workers = 4;
   bool dryRun = false;
   std::string pauseNamespace;  // default: the leader-election namespace
+  std::string pauseName = "remedy-pause";
   std::string prometheusUrl;
   std::vector<std::string> patchAllowedKinds = {"Deployment", "StatefulSet", "ConfigMap"};
   std::vector<std::string> applyAllowedKinds = {"NetworkPolicy", "ConfigMap"};

@@ -75,6 +75,10 @@ struct BackendFilter {
   NameList applicationNames;
   std::optional<std::string> queryPattern;
   int maxCount = 0;
+  // Superuser roles are left alone unless the step says otherwise.
+  bool allowSuperusers = false;
+  // More matches than maxCount: fail and act on none, or act on the oldest.
+  bool oldestFirst = false;
 
   bool any() const {
     return olderThanSeconds || states || databases || users || applicationNames || queryPattern;
@@ -132,8 +136,9 @@ std::string readFilter(const json& body, Operation op, BackendFilter* filter) {
   const OperationInfo& op_info = info(op);
   std::string path = std::string(kField) + "." + op_info.field;
   if (!body.is_object()) return path + ": expected an object";
-  static const std::set<std::string> known = {
-      "olderThan", "states", "databases", "users", "applicationNames", "queryPattern", "maxCount"};
+  static const std::set<std::string> known = {"olderThan", "states",           "databases",
+                                              "users",     "applicationNames", "queryPattern",
+                                              "maxCount",  "allowSuperusers",  "whenMoreMatch"};
   // A field this action does not know could be a filter it would silently
   // ignore, widening what it acts on: refuse it.
   for (const auto& [key, value] : body.items()) {
@@ -180,6 +185,19 @@ std::string readFilter(const json& body, Operation op, BackendFilter* filter) {
       return at + ": " + std::to_string(value) + " is not between 1 and 1000";
     }
     filter->maxCount = static_cast<int>(value);
+  }
+  if (auto it = body.find("allowSuperusers"); it != body.end()) {
+    if (!it->is_boolean()) return path + ".allowSuperusers: expected true or false";
+    filter->allowSuperusers = it->get<bool>();
+  }
+  if (auto it = body.find("whenMoreMatch"); it != body.end()) {
+    std::string at = path + ".whenMoreMatch";
+    if (!it->is_string()) return at + ": expected Fail or OldestFirst";
+    std::string v = it->get<std::string>();
+    if (v != "Fail" && v != "OldestFirst") {
+      return at + ": \"" + v + "\" is not one of Fail, OldestFirst";
+    }
+    filter->oldestFirst = v == "OldestFirst";
   }
   if (op != Operation::kReport && !filter->any()) {
     return path +
@@ -412,8 +430,9 @@ std::unique_ptr<Session> connect(const std::string& conninfo, const std::string&
 
 // The backends a step may act on. $1 olderThan in seconds, $2 states,
 // $3 databases, $4 users, $5 application names, $6 query pattern: each NULL
-// when its filter is not set. Never: our own backend, backends that are not
-// client backends, backends of superuser roles (or of a role that is gone).
+// when its filter is not set; $7 whether superuser roles may be included.
+// Never: our own backend, backends that are not client backends; backends of
+// superuser roles (or of a role that is gone) only when $7 says so.
 constexpr const char* kMatching = R"SQL(
 WITH matching AS (
   SELECT a.pid, a.usename, a.datname, a.application_name, a.client_addr, a.state,
@@ -423,7 +442,7 @@ WITH matching AS (
   LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
   WHERE a.backend_type = 'client backend'
     AND a.pid <> pg_catalog.pg_backend_pid()
-    AND NOT coalesce(r.rolsuper, true)
+    AND ($7::bool OR NOT coalesce(r.rolsuper, true))
     AND ($1::float8 IS NULL
          OR a.query_start <= pg_catalog.now() - $1::float8 * interval '1 second')
     AND ($2::text[] IS NULL OR a.state = ANY ($2::text[]))
@@ -434,7 +453,7 @@ WITH matching AS (
 )
 )SQL";
 
-// The oldest $7 matching backends, each query cut to $8 characters, with the
+// The oldest $8 matching backends, each query cut to $9 characters, with the
 // count and the age of all that match, and the number of client backends
 // (one row with NULL backend columns when none matches).
 constexpr const char* kListing = R"SQL(
@@ -442,24 +461,24 @@ constexpr const char* kListing = R"SQL(
   SELECT m.*, count(*) OVER () AS matched, max(m.seconds) OVER () AS oldest
   FROM matching m
   ORDER BY m.query_start NULLS LAST, m.pid
-  LIMIT $7::int
+  LIMIT $8::int
 )
 SELECT t.total, l.matched, l.oldest, l.pid, l.usename, l.datname, l.application_name,
        pg_catalog.host(l.client_addr), l.state, l.seconds, l.wait_event_type, l.wait_event,
-       pg_catalog.left(l.query, $8::int), l.backend_start::text, l.query_start::text
+       pg_catalog.left(l.query, $9::int), l.backend_start::text, l.query_start::text
 FROM (SELECT count(*) AS total FROM pg_catalog.pg_stat_activity
       WHERE backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()) t
 LEFT JOIN listed l ON true
 ORDER BY l.query_start NULLS LAST, l.pid
 )SQL";
 
-// Signals one listed backend if it is still the same one ($7 pid, $8 backend
-// start, $9 query start) and still matches; no row when it is not.
+// Signals one listed backend if it is still the same one ($8 pid, $9 backend
+// start, $10 query start) and still matches; no row when it is not.
 std::string signalStatement(const char* function) {
   return std::string(kMatching) + "SELECT " + function +
-         "(m.pid) FROM matching m WHERE m.pid = $7::int"
-         " AND m.backend_start IS NOT DISTINCT FROM $8::timestamptz"
-         " AND m.query_start IS NOT DISTINCT FROM $9::timestamptz";
+         "(m.pid) FROM matching m WHERE m.pid = $8::int"
+         " AND m.backend_start IS NOT DISTINCT FROM $9::timestamptz"
+         " AND m.query_start IS NOT DISTINCT FROM $10::timestamptz";
 }
 
 std::vector<std::optional<std::string>> filterParams(const BackendFilter& f) {
@@ -472,8 +491,13 @@ std::vector<std::optional<std::string>> filterParams(const BackendFilter& f) {
     std::snprintf(buffer, sizeof buffer, "%.3f", *f.olderThanSeconds);
     olderThan = buffer;
   }
-  return {olderThan,     list(f.states),           list(f.databases),
-          list(f.users), list(f.applicationNames), f.queryPattern};
+  return {olderThan,
+          list(f.states),
+          list(f.databases),
+          list(f.users),
+          list(f.applicationNames),
+          f.queryPattern,
+          std::string(f.allowSuperusers ? "true" : "false")};
 }
 
 struct Backend {
@@ -669,11 +693,11 @@ class PostgresAction : public Action {
       if (!oldest.empty()) message += " (" + oldest + ")";
       return ActionOutcome::succeeded(message, outputs);
     }
-    if (listing.matched > request.filter.maxCount) {
+    if (listing.matched > request.filter.maxCount && !request.filter.oldestFirst) {
       auto outcome = ActionOutcome::permanent(
           dryRun + "postgres." + op.field + ": " + backends(listing.matched) +
           " match, more than maxCount " + std::to_string(request.filter.maxCount) + "; " + op.done +
-          " none (narrow the filters or raise maxCount)");
+          " none (narrow the filters, raise maxCount, or set whenMoreMatch: OldestFirst)");
       outcome.outputs = outputs;
       return outcome;
     }

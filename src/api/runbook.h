@@ -288,6 +288,8 @@ struct BackendFilter {
   std::optional<std::vector<std::string>> applicationNames;
   std::optional<std::string> queryPattern;
   std::optional<int32_t> maxCount;
+  std::optional<bool> allowSuperusers;
+  std::optional<std::string> whenMoreMatch;  // Fail, OldestFirst
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -299,6 +301,8 @@ struct BackendFilter {
     v("applicationNames", s.applicationNames);
     v("queryPattern", s.queryPattern);
     v("maxCount", s.maxCount);
+    v("allowSuperusers", s.allowSuperusers);
+    v("whenMoreMatch", s.whenMoreMatch);
   }
 };
 

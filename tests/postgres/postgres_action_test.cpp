@@ -241,6 +241,19 @@ TEST_F(PostgresActionTest, NeverTerminatesSuperuserSessions) {
   expectOnlyGone({plain}, {superuser});
 }
 
+TEST_F(PostgresActionTest, AllowSuperusersTerminatesTheirSessionsToo) {
+  int superuser = sleeper(as(PostgresServer::kSuperuser, "batch"));
+  int plain = sleeper(app("batch"));
+
+  auto outcome =
+      run(params("terminateBackends", {{"applicationNames", {"batch"}}, {"allowSuperusers", true}},
+                 "superuser"));
+
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["matched"], "2");
+  expectOnlyGone({superuser, plain}, {});
+}
+
 TEST_F(PostgresActionTest, NeverTerminatesItsOwnSession) {
   // Its own session is the only one named "remedy" (and, had it been signalled,
   // the step would have failed with its connection).
@@ -277,6 +290,30 @@ TEST_F(PostgresActionTest, MoreMatchesThanMaxCountFailsAndTerminatesNone) {
   EXPECT_EQ(outcome.outputs["matched"], "3");
   EXPECT_EQ(outcome.outputs["pids"], "");
   expectOnlyGone({}, batch);
+}
+
+TEST_F(PostgresActionTest, OldestFirstTerminatesTheOldestMaxCountAndLeavesTheRest) {
+  int oldest = sleeper(app("batch"));
+  int older = sleeper(app("batch"));
+  int youngest = sleeper(app("batch"));
+
+  auto outcome = run(
+      params("terminateBackends",
+             {{"applicationNames", {"batch"}}, {"maxCount", 2}, {"whenMoreMatch", "OldestFirst"}}));
+
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["matched"], "3");
+  EXPECT_EQ(outcome.outputs["affected"], "2");
+  expectOnlyGone({oldest, older}, {youngest});
+}
+
+TEST_F(PostgresActionTest, WhenMoreMatchAcceptsOnlyItsTwoValues) {
+  auto outcome = run(
+      params("terminateBackends", {{"applicationNames", {"batch"}}, {"whenMoreMatch", "Newest"}}));
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_THAT(outcome.message,
+              HasSubstr("postgres.terminateBackends.whenMoreMatch: \"Newest\" is not one of "
+                        "Fail, OldestFirst"));
 }
 
 TEST_F(PostgresActionTest, DryRunListsWhatItWouldTerminateAndTerminatesNothing) {
