@@ -16,12 +16,19 @@ std::unique_ptr<actions::ActionRegistry> buildActionRegistry(const Options& opti
   auto registry = actions::kubernetesActionRegistry(kubernetes);
   registry->add(actions::makePostgresAction());
   registry->add(actions::makeRedisAction());
-  registry->add(actions::makeHttpAction());
+  actions::WebTlsOptions tls;
+  tls.caFile = options.actionsCaFile;
+  tls.verify = !options.actionsInsecureSkipTlsVerify;
+  actions::WebActionOptions http;
+  http.tls = tls;
+  registry->add(actions::makeHttpAction(http));
   actions::NotifyOptions notify;
   notify.incidentLinkBase = options.incidentLinkBase;
+  notify.tls = tls;
   registry->add(actions::makeNotifyAction(notify));
   actions::PrometheusCheckOptions prometheus;
   prometheus.defaultUrl = options.prometheusUrl;
+  prometheus.tls = tls;
   registry->add(actions::makePrometheusCheckAction(prometheus));
   return registry;
 }

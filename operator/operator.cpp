@@ -84,6 +84,16 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     return 2;
   }
   kube::Client& api = **client;
+  // The webhook answers Alertmanager within its deadline: its client does
+  // not sit out repeated Retry-Afters (a 503 makes Alertmanager retry).
+  kube::Config intakeConfig = *config;
+  intakeConfig.maxRetries = 1;
+  intakeConfig.timeout = std::chrono::seconds(10);
+  auto intakeClient = kube::RestClient::fromConfig(intakeConfig);
+  if (!intakeClient.ok()) {
+    spdlog::error("API client for {}: {}", config->origin, intakeClient.status().message());
+    return 2;
+  }
   std::string identity = o.identity.empty() ? defaultIdentity() : o.identity;
   spdlog::info("event=starting identity={} server={} namespaces={} leaderElect={} dryRun={}",
                identity, config->server,
@@ -136,7 +146,7 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     }
     serverOptions.tls = tls;
   }
-  intake::AlertIntakeServer webhook(api, *registry, intakeOptions, serverOptions);
+  intake::AlertIntakeServer webhook(**intakeClient, *registry, intakeOptions, serverOptions);
 
   auto notReady = [&]() -> std::string {
     if (stop.stopRequested()) return "shutting down";

@@ -192,6 +192,12 @@ const std::vector<Flag>& flags() {
        boolean(&Options::deliverDrillNotifications), true},
       {"incident-link-base", "URL prefix for Incident links in notifications",
        text(&Options::incidentLinkBase)},
+      {"actions-ca-file",
+       "PEM file of extra CAs trusted by the http, notify and prometheusCheck actions",
+       text(&Options::actionsCaFile)},
+      {"actions-insecure-skip-tls-verify",
+       "do not verify the servers of http, notify and prometheusCheck (labs only)",
+       boolean(&Options::actionsInsecureSkipTlsVerify), true},
       {"shutdown-timeout", "longest a graceful shutdown may take (default 30s)",
        duration(&Options::shutdownTimeout, seconds(1))},
   };
@@ -219,6 +225,9 @@ std::string finish(Options& o, const EnvLookup& env) {
            "TLS)";
   }
   if (o.leaderElect) {
+    if (o.leaseDuration % std::chrono::seconds(1) != kube::Duration(0)) {
+      return "--lease-duration: must be whole seconds (the Lease stores leaseDurationSeconds)";
+    }
     if (o.renewDeadline >= o.leaseDuration) {
       return "--renew-deadline: must be shorter than --lease-duration";
     }

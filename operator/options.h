@@ -64,6 +64,9 @@ struct Options {
   int maxFinishedIncidents = 1000;
   bool deliverDrillNotifications = false;
   std::string incidentLinkBase;  // e.g. a dashboard URL; "" for none
+  // Outbound HTTPS of the http, notify and prometheusCheck actions.
+  std::string actionsCaFile;
+  bool actionsInsecureSkipTlsVerify = false;
 
   kube::Duration shutdownTimeout = std::chrono::seconds(30);
 };

@@ -4,13 +4,13 @@
 // string (URI or key=value); the string and its password never appear in a
 // message or an output.
 //
-// What it never touches: its own backend (pg_backend_pid()), backends that
-// are not client backends (walsenders, autovacuum, background workers) and
-// backends of superuser roles (rolsuper): the step schema has no field to
-// allow those.
+// What it never touches: its own backend (pg_backend_pid()) and backends that
+// are not client backends (walsenders, autovacuum, background workers).
+// Backends of superuser roles (rolsuper) only with `allowSuperusers: true`.
 //
 // maxCount: cancelBackends and terminateBackends fail permanently, and act on
-// none, when more backends match than maxCount (default 10); activityReport
+// none, when more backends match than maxCount (default 10), unless
+// `whenMoreMatch: OldestFirst` (then the oldest maxCount); activityReport
 // lists the oldest maxCount (default 20) and counts the rest.
 //
 // Idempotency: the engine may run an attempt again after a crash. A rerun

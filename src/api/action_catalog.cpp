@@ -18,7 +18,7 @@ const std::vector<ActionInfo>& actionCatalog() {
       // INFO reports every field of a section; configSet and deleteKeys add theirs.
       {"redis", {"previousValue", "value", "matched", "deleted"}, true, true},
       {"http", {"status", "body"}, false, false},
-      {"prometheusCheck", {"value"}, false, false},
+      {"prometheusCheck", {"value", "samples"}, false, false},
       {"notify", {"status"}, false, false},
       {"patch", {"changed"}, false, true},
       {"apply", {"changed"}, false, true},

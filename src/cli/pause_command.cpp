@@ -31,11 +31,13 @@ int setPaused(const Args& args, bool paused) {
           "%s every Remedy operator watching the pause ConfigMap (NAME, default remedy-pause,\n"
           "in NAMESPACE, default remedy-system: the operator's --pause-namespace).\n%s\n"
           "flags:\n  --reason TEXT       why, recorded on the ConfigMap\n"
-          "  --name NAME         the ConfigMap (the operator's --pause-name)\n%s",
+          "  --name NAME         the ConfigMap (the operator's --pause-name)\n"
+          "  -n, --namespace NS  the operator's --pause-namespace (default remedy-system)\n"
+          "  --kubeconfig PATH   kubeconfig file (default: KUBECONFIG, then ~/.kube/config)\n"
+          "  --context NAME      kubeconfig context (default: the current one)\n",
           command, paused ? "Pauses" : "Resumes",
           paused ? "While paused no Incident starts a step; a step already running finishes."
-                 : "Incidents waiting on the pause continue at once.",
-          kClusterFlagsHelp);
+                 : "Incidents waiting on the pause continue at once.");
       return 0;
     } else if (rest[i] == "--reason" && i + 1 < rest.size()) {
       reason = rest[++i];

@@ -367,7 +367,13 @@ ReconcileResult IncidentReconciler::advance(Work& w) {
   if (st.phase == StepPhase::kRunning) return continueAttempt(w, index);
   if (st.phase == StepPhase::kAwaitingApproval) return awaitApproval(w, index);
   // Pending: a step not started yet, or one waiting for its next attempt.
-  if (resolved) {
+  // A Runbook with a waitForResolved step expects the resolution and goes on
+  // past it (to verify, report, clean up); any other stops at resolution.
+  bool expectsResolution = false;
+  for (const auto& step : w.spec.steps.value_or(std::vector<api::Step>{})) {
+    if (actionFieldOf(step) == "waitForResolved") expectsResolution = true;
+  }
+  if (resolved && !expectsResolution) {
     // The current step finished; the rest does not run for a resolved alert.
     finish(w, IncidentPhase::kSucceeded, "AlertResolved",
            "the alert resolved; steps from " + st.name.value_or("") + " on were skipped");
@@ -710,7 +716,7 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
   api::StepStatus& st = (*w.status().steps)[index];
   const api::Step* step = w.spec.findStep(st.name.value_or(""));
   std::string message = truncateMessage(outcome.message, kMaxStepMessage);
-  auto elapsed = w.now - attemptStart;
+  auto elapsed = clock_.wallNow() - attemptStart;
   switch (outcome.kind) {
     case actions::OutcomeKind::kSucceeded:
       st.phase = StepPhase::kSucceeded;

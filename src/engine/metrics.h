@@ -12,8 +12,8 @@ namespace remedy::engine {
 class EngineMetrics {
  public:
   virtual ~EngineMetrics() = default;
-  // An attempt of a step ended: outcome is Succeeded, InProgress,
-  // RetriableFailure, Failed or Skipped.
+  // An attempt of a step ended: outcome is Succeeded, RetriableFailure
+  // (another attempt follows) or Failed.
   virtual void stepAttempt(const std::string& action, const std::string& outcome,
                            kube::Duration duration) {}
   // A guardrail refused or deferred a step (guardrail: "cooldown", ...).

@@ -135,12 +135,22 @@ struct AlertIntake::Impl {
     if (!options.bearerTokenFile.empty()) {
       token = std::make_unique<BearerTokenFile>(options.bearerTokenFile);
     }
-    kube::Informer* informer = options.incidentInformer;
-    if (!informer) {
-      ownInformer = std::make_unique<kube::Informer>(client, incidentsResource());
-      informer = ownInformer.get();
+    std::vector<kube::Informer*> informers;
+    if (options.incidentInformer) {
+      informers.push_back(options.incidentInformer);
+    } else if (options.managedNamespaces.empty()) {
+      ownInformers.push_back(std::make_unique<kube::Informer>(client, incidentsResource()));
+    } else {
+      // Namespaced RBAC grants no cluster-wide list: one watch per namespace.
+      for (const auto& ns : options.managedNamespaces) {
+        kube::InformerOptions scoped;
+        scoped.namespace_ = ns;
+        ownInformers.push_back(
+            std::make_unique<kube::Informer>(client, incidentsResource(), scoped));
+      }
     }
-    index = std::make_unique<IncidentIndex>(*informer, clock);
+    for (auto& owned : ownInformers) informers.push_back(owned.get());
+    index = std::make_unique<IncidentIndex>(std::move(informers), clock);
   }
 
   http::Response handle(const http::Request& request);
@@ -169,7 +179,7 @@ struct AlertIntake::Impl {
   kube::TokenBucket bucket;
   const std::set<std::string> managed;
   std::unique_ptr<BearerTokenFile> token;
-  std::unique_ptr<kube::Informer> ownInformer;  // when none was given
+  std::vector<std::unique_ptr<kube::Informer>> ownInformers;  // when none was given
   std::unique_ptr<IncidentIndex> index;
 
   prometheus::Family<prometheus::Counter>& received;
@@ -565,12 +575,12 @@ std::optional<std::string> AlertIntake::start() {
   if (impl_->token) {
     if (auto error = impl_->token->load()) return error;
   }
-  if (impl_->ownInformer) impl_->ownInformer->start();
+  for (auto& informer : impl_->ownInformers) informer->start();
   return std::nullopt;
 }
 
 void AlertIntake::stop() {
-  if (impl_->ownInformer) impl_->ownInformer->stop();
+  for (auto& informer : impl_->ownInformers) informer->stop();
 }
 
 bool AlertIntake::ready() const { return impl_->index->synced(); }

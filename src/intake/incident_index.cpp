@@ -64,9 +64,9 @@ struct IncidentIndex::State {
   }
 };
 
-IncidentIndex::IncidentIndex(kube::Informer& informer, const kube::Clock& clock,
+IncidentIndex::IncidentIndex(std::vector<kube::Informer*> informers, const kube::Clock& clock,
                              kube::Duration pendingTtl)
-    : informer_(informer), state_(std::make_shared<State>(clock, pendingTtl)) {
+    : informers_(std::move(informers)), state_(std::make_shared<State>(clock, pendingTtl)) {
   std::shared_ptr<State> state = state_;
   kube::EventHandler handler;
   handler.onAdd = [state](const kube::json& object, bool) { state->upsert(object); };
@@ -74,12 +74,26 @@ IncidentIndex::IncidentIndex(kube::Informer& informer, const kube::Clock& clock,
     state->upsert(object);
   };
   handler.onDelete = [state](const kube::json& object, bool) { state->erase(object); };
-  informer_.addEventHandler(std::move(handler));
+  for (kube::Informer* informer : informers_) informer->addEventHandler(handler);
 }
 
 IncidentIndex::~IncidentIndex() = default;
 
-bool IncidentIndex::synced() const { return informer_.hasSynced(); }
+bool IncidentIndex::synced() const {
+  for (const kube::Informer* informer : informers_) {
+    if (!informer->hasSynced()) return false;
+  }
+  return true;
+}
+
+bool IncidentIndex::waitForSync(kube::Duration timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const kube::Informer* informer : informers_) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (!informer->waitForSync(std::max<kube::Duration>(left, kube::Duration(0)))) return false;
+  }
+  return true;
+}
 
 bool IncidentIndex::contains(const std::string& key) const {
   std::lock_guard<std::mutex> lock(state_->mu);

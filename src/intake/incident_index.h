@@ -11,14 +11,17 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace remedy::intake {
 
 class IncidentIndex {
  public:
-  // Adds handlers to `informer` (before or after it started). The handlers
-  // share state with this object, so they stay safe after it is destroyed.
-  IncidentIndex(kube::Informer& informer, const kube::Clock& clock = kube::Clock::real(),
+  // Adds handlers to each informer (before or after it started): one for
+  // all namespaces, or one per managed namespace. The handlers share state
+  // with this object, so they stay safe after it is destroyed.
+  IncidentIndex(std::vector<kube::Informer*> informers,
+                const kube::Clock& clock = kube::Clock::real(),
                 kube::Duration pendingTtl = std::chrono::minutes(2));
   ~IncidentIndex();
   IncidentIndex(const IncidentIndex&) = delete;
@@ -26,7 +29,7 @@ class IncidentIndex {
 
   // The informer has listed once: contains() and active() mean something.
   bool synced() const;
-  bool waitForSync(kube::Duration timeout) const { return informer_.waitForSync(timeout); }
+  bool waitForSync(kube::Duration timeout) const;
   // "namespace/name" exists (or was just created here).
   bool contains(const std::string& key) const;
   // Incidents whose status.phase is absent or not final.
@@ -36,7 +39,7 @@ class IncidentIndex {
 
  private:
   struct State;
-  kube::Informer& informer_;
+  std::vector<kube::Informer*> informers_;
   std::shared_ptr<State> state_;
 };
 

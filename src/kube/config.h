@@ -52,6 +52,10 @@ struct Config {
   int burst = 10;
   // Per-request timeout; 0 means none beyond the transport's idle limit.
   Duration timeout{0};
+  // How often a 429 or 5xx answer with Retry-After is retried within one
+  // call (client-go's default is 10). A caller that answers someone else
+  // within a deadline (the alert webhook) wants few.
+  int maxRetries = 10;
   std::string userAgent = "kube-cpp/0.1";
 
   // Where this came from, for messages: "kubeconfig /x/config, context foo".

@@ -155,6 +155,7 @@ Result<std::unique_ptr<RestClient>> RestClient::fromConfig(const Config& config,
   options.qps = config.qps;
   options.burst = config.burst;
   options.timeout = config.timeout;
+  options.maxRetries = config.maxRetries;
   return std::make_unique<RestClient>(transport, options, clock);
 }
 

@@ -110,7 +110,8 @@ class OperatorTest : public kube::testing::SandboxTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
-    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "remedy-system"}}}};
+    json ns = {
+        {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "remedy-system"}}}};
     client_->create(kube::resources::namespaces(), "", ns);
   }
 
@@ -129,7 +130,8 @@ class OperatorTest : public kube::testing::SandboxTest {
       auto created = client_->create(kube::resources::customResourceDefinitions(), "", *crd);
       ASSERT_TRUE(created.ok()) << created.status().toString();
     }
-    ASSERT_TRUE(eventually([&] { return client_->list(incidentsResource(), namespace_).ok(); }));
+    ASSERT_TRUE(kube::testing::eventually(
+        [&] { return client_->list(incidentsResource(), namespace_).ok(); }));
   }
 
   static std::string operatorBinary() {
@@ -147,8 +149,8 @@ class OperatorTest : public kube::testing::SandboxTest {
     op->webhookPort = freeLoopbackPort();
     op->healthPort = freeLoopbackPort();
     op->metricsPort = freeLoopbackPort();
-    op->logPath = dir_->path() + "/" + op->identity + "-" + std::to_string(operators_.size()) +
-                  ".log";
+    op->logPath =
+        dir_->path() + "/" + op->identity + "-" + std::to_string(operators_.size()) + ".log";
     ProcessOptions p;
     p.argv = {operatorBinary(),
               "--kubeconfig",
@@ -219,9 +221,9 @@ class OperatorTest : public kube::testing::SandboxTest {
   }
 
   HttpAnswer postAlerts(OperatorProcess& op, const json& payload) {
-    return httpRequest(op.webhookPort, "POST", "/api/v1/alerts", payload.dump(),
-                       {"Authorization: Bearer " + webhookToken_,
-                        "Content-Type: application/json"});
+    return httpRequest(
+        op.webhookPort, "POST", "/api/v1/alerts", payload.dump(),
+        {"Authorization: Bearer " + webhookToken_, "Content-Type: application/json"});
   }
 
   // Applies a manifest (YAML text) into the test namespace with the admin client.
