@@ -1,0 +1,210 @@
+// High availability (#6): two remedy-operator processes against one API
+// server with leader election. Exactly one leads; both take alerts; a
+// SIGKILLed leader is replaced once its Lease expires, and an Incident in
+// flight finishes without any step running twice; a SIGTERMed leader
+// releases the Lease, so the other leads at its next try, and exits 0.
+#include "operator_fixture.h"
+
+#include <iostream>
+#include <set>
+
+namespace remedy::testing {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+const char* kGatedRunbook = R"(
+apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: api-gated
+spec:
+  triggers:
+    - alertName: ApiSlow
+      labels: {service: api}
+  steps:
+    - name: scale-out
+      scale:
+        target: {kind: Deployment, name: api}
+        replicas: "+2"
+        maxReplicas: 8
+    - name: wait-gate
+      waitFor:
+        target: {kind: ConfigMap, name: gate}
+        field: {path: .data.open, value: "true"}
+        pollInterval: 200ms
+      timeout: 2m
+    - name: restart
+      rolloutRestart:
+        target: {kind: Deployment, name: api}
+)";
+
+int64_t generationOf(const json& object) { return object["metadata"].value("generation", 0); }
+
+bool leads(OperatorProcess& op) {
+  return metricValue(op.metrics(), "remedy_leader").value_or(-1) == 1.0;
+}
+bool follows(OperatorProcess& op) {
+  return metricValue(op.metrics(), "remedy_leader").value_or(-1) == 0.0;
+}
+
+class LeaderElectionTest : public OperatorE2ETest {
+ protected:
+  void SetUp() override {
+    OperatorE2ETest::SetUp();
+    if (HasFatalFailure()) return;
+    createDeployment("api", 2);
+    createGate("gate");
+    applyRunbook(kGatedRunbook);
+    generation_ = generationOf(deployment("api"));
+  }
+
+  // Fires ApiSlow at `op`'s webhook and waits until the Incident has scaled
+  // and waits at the gate; returns its name.
+  std::string incidentWaitingAtTheGate(OperatorProcess& op) {
+    fire(op, "ApiSlow", "0f1e2d3c4b5a6978");
+    std::string name = awaitIncident("ApiSlow");
+    EXPECT_FALSE(name.empty()) << allLogs();
+    json waiting = awaitIncidentState(name, [](const json& i) {
+      return stepOf(i, "scale-out").value("phase", "") == "Succeeded" &&
+             stepOf(i, "wait-gate").value("phase", "") == "Running";
+    });
+    EXPECT_FALSE(waiting.is_null()) << getIncident(name).dump(2) << allLogs();
+    return name;
+  }
+
+  // The Incident finishes with one attempt per step and the Deployment
+  // changed exactly once per step.
+  void expectCompletesOnce(const std::string& name) {
+    json incident = awaitFinal(name);
+    ASSERT_EQ(phaseOf(incident), "Succeeded") << incident.dump(2) << allLogs();
+    for (const char* step : {"scale-out", "wait-gate", "restart"}) {
+      EXPECT_EQ(stepOf(incident, step).value("attempts", 0), 1) << step << incident.dump(2);
+    }
+    json api = deployment("api");
+    EXPECT_EQ(api["spec"].value("replicas", 0), 4);
+    EXPECT_EQ(generationOf(api), generation_ + 2) << "the scale and the restart, once each";
+    std::set<std::string> restartedAt;
+    for (const auto& e : tape_->events(kDeploymentsKey, namespace_)) {
+      std::string value = (*e.object)["spec"]["template"]["metadata"]
+                              .value("annotations", json::object())
+                              .value(kRestartedAt, "");
+      if (e.name == "api" && !value.empty()) restartedAt.insert(value);
+    }
+    EXPECT_EQ(restartedAt.size(), 1u);
+  }
+
+  // The Lease's holder over time, from the store, without repeats.
+  std::vector<std::string> holders() {
+    std::vector<std::string> out;
+    for (const auto& e : tape_->events(kLeasesKey, "remedy-system")) {
+      std::string holder = (*e.object)["spec"].value("holderIdentity", "");
+      if (out.empty() || out.back() != holder) out.push_back(holder);
+    }
+    return out;
+  }
+
+  int64_t generation_ = 0;
+};
+
+TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfterItsLease) {
+  OperatorProcess& alpha = startOperator(fastLease(), "alpha");
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "alpha" && leads(alpha); }))
+      << leaseHolder() << allLogs();
+  OperatorProcess& beta = startOperator(fastLease(), "beta");
+
+  // Exactly one leads: the Lease names it, and only its metric says 1.
+  EXPECT_TRUE(leads(alpha));
+  EXPECT_TRUE(follows(beta));
+  EXPECT_EQ(leaseHolder(), "alpha");
+
+  // The follower's webhook takes the alert; the leader runs the Incident.
+  std::string name = incidentWaitingAtTheGate(beta);
+  ASSERT_FALSE(name.empty());
+  EXPECT_NE(alpha.log().find("event=matched"), std::string::npos) << alpha.log();
+  EXPECT_EQ(beta.log().find("event=matched"), std::string::npos) << beta.log();
+  EXPECT_TRUE(follows(beta));
+
+  // SIGKILL the leader the instant it has checkpointed the restart step,
+  // before restarting anything: beta leads once alpha's Lease has expired,
+  // and runs that step.
+  tape_->killOnNext(alpha.process.pid(), [](const sandbox::StoreEvent& e) {
+    return isStepCheckpoint(e) && stepOf(*e.object, "restart").value("phase", "") == "Running";
+  });
+  openGate("gate");
+  ASSERT_TRUE(waitUntil([&] { return !alpha.process.running(); }))
+      << getIncident(name).dump(2) << allLogs();
+  auto killedAt = *tape_->lastKillAt();
+  EXPECT_EQ(generationOf(deployment("api")), generation_ + 1) << "restarted before the kill";
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "beta"; }, std::chrono::seconds(15)))
+      << leaseHolder() << allLogs();
+  auto takeover = std::chrono::steady_clock::now() - killedAt;
+  ASSERT_TRUE(waitUntil([&] { return leads(beta); }));
+  std::cout << "[          ] takeover after SIGKILL: "
+            << duration_cast<milliseconds>(takeover).count() << " ms\n";
+  // Lease 2s; the candidate observes the last renewal within one jittered
+  // retry (at most 500ms * 2.2) and acquires at its first retry after the
+  // expiry (another 1.1s at most): 4.2s, plus a margin for a busy machine.
+  EXPECT_LT(takeover, milliseconds(4200 + 800));
+
+  // Never before the Lease expired: beta acquired leaseDuration after
+  // alpha's last renewal (less the few milliseconds between beta stamping
+  // acquireTime and reading the Lease).
+  std::string lastRenewal;
+  for (const auto& e : tape_->events(kLeasesKey, "remedy-system")) {
+    const json& spec = (*e.object)["spec"];
+    if (spec.value("holderIdentity", "") == "alpha") lastRenewal = spec.value("renewTime", "");
+  }
+  json held = lease();
+  auto renewed = kube::parseRfc3339(lastRenewal);
+  auto acquired = kube::parseRfc3339(held["spec"].value("acquireTime", ""));
+  ASSERT_TRUE(renewed && acquired) << held.dump();
+  EXPECT_GE(*acquired - *renewed, milliseconds(1900)) << lastRenewal << " " << held.dump();
+  EXPECT_EQ(held["spec"].value("leaseTransitions", 0), 1) << held.dump();
+  EXPECT_EQ(holders(), (std::vector<std::string>{"alpha", "beta"}));
+
+  // The Incident in flight finishes under the new leader, no step twice.
+  expectCompletesOnce(name);
+  EXPECT_EQ(alpha.log().find("step=restart"), std::string::npos) << alpha.log();
+  EXPECT_NE(beta.log().find("step=restart"), std::string::npos) << beta.log();
+}
+
+TEST_F(LeaderElectionTest, SigtermReleasesTheLeaseSoTheOtherLeadsAtOnceAndExitsZero) {
+  // A long Lease: a takeover well before it can only come from the release.
+  std::vector<std::string> flags = {
+      "--leader-elect", "--lease-duration",   "10s", "--renew-deadline", "4s", "--retry-period",
+      "500ms",          "--shutdown-timeout", "5s"};
+  OperatorProcess& alpha = startOperator(flags, "alpha");
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "alpha" && leads(alpha); })) << allLogs();
+  OperatorProcess& beta = startOperator(flags, "beta");
+  EXPECT_TRUE(follows(beta));
+  std::string name = incidentWaitingAtTheGate(alpha);
+  ASSERT_FALSE(name.empty());
+
+  auto stoppedAt = std::chrono::steady_clock::now();
+  int status = alpha.process.stop(std::chrono::seconds(10));
+  auto exitedAfter = std::chrono::steady_clock::now() - stoppedAt;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << "\n"
+                                                             << alpha.log();
+  EXPECT_LT(exitedAfter, std::chrono::seconds(5)) << "longer than --shutdown-timeout";
+  EXPECT_NE(alpha.log().find("event=stopped exitCode=0"), std::string::npos) << alpha.log();
+
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "beta"; }, std::chrono::seconds(15)))
+      << leaseHolder() << allLogs();
+  auto takeover = std::chrono::steady_clock::now() - stoppedAt;
+  std::cout << "[          ] exit after SIGTERM: "
+            << duration_cast<milliseconds>(exitedAfter).count()
+            << " ms; takeover: " << duration_cast<milliseconds>(takeover).count() << " ms\n";
+  // The released Lease (no holder) is taken at beta's next try: at most one
+  // jittered retry period (1.1s) after the release, far from the 10s lease.
+  EXPECT_LT(takeover, milliseconds(3000));
+  EXPECT_EQ(holders(), (std::vector<std::string>{"alpha", "", "beta"}));
+  ASSERT_TRUE(waitUntil([&] { return leads(beta); }));
+
+  openGate("gate");
+  expectCompletesOnce(name);
+}
+
+}  // namespace
+}  // namespace remedy::testing
