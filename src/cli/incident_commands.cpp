@@ -56,16 +56,16 @@ void printStep(const json& st) {
   if (st.contains("when")) {
     const json& w = st["when"];
     std::string values;
-    for (auto it = w.value("values", json::object()).begin();
-         it != w.value("values", json::object()).end(); ++it) {
+    const json seen = w.value("values", json::object());
+    for (auto it = seen.begin(); it != seen.end(); ++it) {
       values += (values.empty() ? "" : ", ") + it.key() + "=" + it.value().get<std::string>();
     }
     std::printf("      when %s -> %s%s\n", w.value("expression", "").c_str(),
                 w.value("result", false) ? "true" : "false",
                 values.empty() ? "" : (" (" + values + ")").c_str());
   }
-  for (auto it = st.value("outputs", json::object()).begin();
-       it != st.value("outputs", json::object()).end(); ++it) {
+  const json outputs = st.value("outputs", json::object());
+  for (auto it = outputs.begin(); it != outputs.end(); ++it) {
     std::string value = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
     if (value.size() > 200) value = value.substr(0, 200) + "...";
     std::printf("      %s: %s\n", it.key().c_str(), value.c_str());

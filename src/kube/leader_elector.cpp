@@ -85,7 +85,13 @@ bool LeaderElector::tryAcquireOrRenew() {
                   {"metadata", {{"name", config_.name}, {"namespace", config_.namespace_}}},
                   {"spec", spec}};
     auto created = client_.create(resources::leases(), config_.namespace_, lease, writeOptions);
-    if (!created) return false;
+    if (!created) {
+      if (!isAlreadyExists(created.status())) {
+        spdlog::warn("leader election: creating lease {}/{}: {}", config_.namespace_, config_.name,
+                     created.status().toString());
+      }
+      return false;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     observe(*created, true);
     leading_ = true;
@@ -113,7 +119,13 @@ bool LeaderElector::tryAcquireOrRenew() {
   // The update carries the resourceVersion just read: a racing candidate
   // gets 409 Conflict and stays a follower.
   auto updated = client_.update(resources::leases(), config_.namespace_, lease, writeOptions);
-  if (!updated) return false;
+  if (!updated) {
+    if (!isConflict(updated.status())) {
+      spdlog::warn("leader election: updating lease {}/{}: {}", config_.namespace_, config_.name,
+                   updated.status().toString());
+    }
+    return false;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   observe(*updated, true);
   leading_ = true;

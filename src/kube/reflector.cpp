@@ -49,7 +49,13 @@ void Reflector::run(StopSignal& stop) {
     if (stop.stopRequested()) break;
     if (!s.ok()) {
       setError(s);
-      spdlog::debug("reflector {}: {}", resource_.qualifiedName(), s.toString());
+      // Refusals never heal by themselves: say so where operators look.
+      int code = s.code();
+      if (code == 401 || code == 403 || code == 404) {
+        spdlog::warn("reflector {}: {}", resource_.qualifiedName(), s.toString());
+      } else {
+        spdlog::debug("reflector {}: {}", resource_.qualifiedName(), s.toString());
+      }
     }
     stop.waitFor(clock_, backoff_.next());
   }

@@ -1,0 +1,201 @@
+// The chart's RBAC rules as data (charts/remedy/files/*.yaml), selected and
+// placed the way charts/remedy/templates/rbac.yaml and _helpers.tpl do, and
+// split into single permissions (apiGroup, resource, verb) so a test can take
+// one away.
+#pragma once
+
+#include "api/yaml_json.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace remedy::testing {
+
+using json = nlohmann::json;
+
+inline constexpr const char* kOperatorRulesFile = "rbac-rules.yaml";
+inline constexpr const char* kLeaderElectionRulesFile = "leader-election-rules.yaml";
+inline constexpr const char* kPauseRulesFile = "pause-rules.yaml";
+
+// A rule file of the chart as a JSON array of rbac/v1 PolicyRules.
+inline json readRuleFile(const std::string& file) {
+  std::string path = std::string(REMEDY_SOURCE_DIR) + "/charts/remedy/files/" + file;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = api::yamlToJson(text.str());
+  if (!in || !parsed.ok() || !parsed->is_array()) {
+    ADD_FAILURE() << path << ": not a YAML list of PolicyRules"
+                  << (parsed.ok() ? "" : ": " + parsed.error());
+    return json::array();
+  }
+  return *parsed;
+}
+
+// The values that decide which rules the chart grants and where.
+struct ChartValues {
+  bool readSecrets = true;  // actions.readSecrets
+  bool runJob = true;       // actions.runJob
+  std::vector<std::string> patchKinds = {"Deployment", "StatefulSet", "ConfigMap"};
+  std::vector<std::string> applyKinds = {"NetworkPolicy", "ConfigMap"};
+  // watchNamespaces: empty grants the operator rules with a ClusterRole,
+  // otherwise with one Role per namespace.
+  std::vector<std::string> watchNamespaces;
+  bool leaderElection = true;  // leaderElection.enabled
+};
+
+// _helpers.tpl "remedy.ruleEnabled": a rule naming secrets, jobs,
+// configmaps or networkpolicies depends on the values.
+inline bool ruleEnabled(const json& rule, const ChartValues& v) {
+  auto kinds = v.patchKinds;
+  kinds.insert(kinds.end(), v.applyKinds.begin(), v.applyKinds.end());
+  auto has = [&](const char* kind) {
+    return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+  };
+  for (const auto& r : rule.value("resources", json::array())) {
+    if (r == "secrets" && !v.readSecrets) return false;
+    if (r == "jobs" && !v.runJob) return false;
+    if (r == "configmaps" && !has("ConfigMap")) return false;
+    if (r == "networkpolicies" && !has("NetworkPolicy")) return false;
+  }
+  return true;
+}
+
+// One permission a rule file grants: a verb on a resource of an API group
+// ("" is the core group). A PolicyRule grants the cross product of its
+// apiGroups, resources and verbs; this is one element of it.
+struct Permission {
+  std::string file;
+  std::string group;
+  std::string resource;  // "pods" or "pods/eviction"
+  std::string verb;
+
+  // "rbac-rules.yaml: apps/deployments/scale update" (core shown as "core").
+  std::string text() const {
+    return file + ": " + (group.empty() ? "core" : group) + "/" + resource + " " + verb;
+  }
+  // A gtest parameter name: letters, digits and underscores.
+  std::string id() const {
+    std::string source = file.substr(0, file.find('-'));  // rbac, leader, pause
+    std::string out = source + "_" + (group.empty() ? "core" : group) + "_" + resource + "_" + verb;
+    for (char& c : out) {
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    return out;
+  }
+  bool operator==(const Permission& o) const {
+    return file == o.file && group == o.group && resource == o.resource && verb == o.verb;
+  }
+};
+
+inline std::vector<std::string> stringsOf(const json& rule, const char* field) {
+  std::vector<std::string> out;
+  for (const auto& v : rule.value(field, json::array())) out.push_back(v.get<std::string>());
+  return out;
+}
+
+// gtest prints parameters with this.
+inline void PrintTo(const Permission& p, std::ostream* out) { *out << p.text(); }
+
+// Every permission of `rules` (read from `file`), in file order, each once.
+inline std::vector<Permission> permissionsIn(const std::string& file, const json& rules) {
+  std::vector<Permission> out;
+  for (const auto& rule : rules) {
+    for (const auto& g : stringsOf(rule, "apiGroups")) {
+      for (const auto& r : stringsOf(rule, "resources")) {
+        for (const auto& v : stringsOf(rule, "verbs")) {
+          Permission p{file, g, r, v};
+          if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Every permission of the three rule files.
+inline std::vector<Permission> chartPermissions() {
+  std::vector<Permission> out;
+  for (const char* file : {kOperatorRulesFile, kLeaderElectionRulesFile, kPauseRulesFile}) {
+    auto some = permissionsIn(file, readRuleFile(file));
+    out.insert(out.end(), some.begin(), some.end());
+  }
+  return out;
+}
+
+// `rules` with one permission taken away and nothing else: a rule granting
+// it is split into the rules that grant the rest of its cross product.
+inline json withoutPermission(const json& rules, const Permission& p) {
+  json out = json::array();
+  auto minus = [](std::vector<std::string> list, const std::string& item) {
+    list.erase(std::remove(list.begin(), list.end(), item), list.end());
+    return list;
+  };
+  for (const auto& rule : rules) {
+    auto groups = stringsOf(rule, "apiGroups");
+    auto resources = stringsOf(rule, "resources");
+    auto verbs = stringsOf(rule, "verbs");
+    auto has = [](const std::vector<std::string>& l, const std::string& x) {
+      return std::find(l.begin(), l.end(), x) != l.end();
+    };
+    if (!has(groups, p.group) || !has(resources, p.resource) || !has(verbs, p.verb)) {
+      out.push_back(rule);
+      continue;
+    }
+    auto add = [&](std::vector<std::string> g, std::vector<std::string> r,
+                   std::vector<std::string> v) {
+      if (g.empty() || r.empty() || v.empty()) return;
+      json split = rule;
+      split["apiGroups"] = g;
+      split["resources"] = r;
+      split["verbs"] = v;
+      out.push_back(split);
+    };
+    add(minus(groups, p.group), resources, verbs);
+    add({p.group}, minus(resources, p.resource), verbs);
+    add({p.group}, {p.resource}, minus(verbs, p.verb));
+  }
+  return out;
+}
+
+// What the chart grants: the operator rules (in every managed namespace) and
+// the release-namespace rules (Lease and pause switch).
+struct GrantedRules {
+  json operatorRules = json::array();
+  json releaseNamespaceRules = json::array();
+};
+
+// _helpers.tpl "remedy.operatorRules" and "remedy.releaseNamespaceRules"
+// (rbac.extraRules empty), with the permissions in `without` taken away from
+// the file that grants them.
+inline GrantedRules chartRules(const ChartValues& values,
+                               const std::vector<Permission>& without = {}) {
+  auto fileRules = [&](const char* file) {
+    json rules = readRuleFile(file);
+    for (const auto& p : without) {
+      if (p.file == file) rules = withoutPermission(rules, p);
+    }
+    return rules;
+  };
+  GrantedRules g;
+  for (const auto& rule : fileRules(kOperatorRulesFile)) {
+    if (ruleEnabled(rule, values)) g.operatorRules.push_back(rule);
+  }
+  if (values.leaderElection) {
+    for (const auto& rule : fileRules(kLeaderElectionRulesFile)) {
+      g.releaseNamespaceRules.push_back(rule);
+    }
+  }
+  for (const auto& rule : fileRules(kPauseRulesFile)) g.releaseNamespaceRules.push_back(rule);
+  return g;
+}
+
+}  // namespace remedy::testing

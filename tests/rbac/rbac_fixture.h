@@ -1,0 +1,790 @@
+// remedy-operator with exactly the chart's RBAC on a sandbox that enforces
+// RBAC (SandboxOptions.authorization), as the ServiceAccount the chart
+// creates, and one combined scenario that makes the operator use every
+// permission its code asks for: an alert becomes an Incident whose Runbook
+// scales, restarts, waits, evicts and deletes pods, runs a Job, patches,
+// applies and (when the alert resolves) reverts, reads Secrets for an
+// approval-gated notify and an http call, under a global pause switched off
+// and on; Events, Runbook and Approval status, the leader Lease and the
+// Incident's garbage collection included.
+//
+// The scenario reports every failure it sees; with stopAtFirstFailure (the
+// minimality tests) it ends at the first one: a Forbidden in the operator's
+// log, the operator exiting, or a stage not reached in time.
+#pragma once
+
+#include "../kube/sandbox_fixture.h"
+
+// This fixture and its tests poll with eventually().
+namespace remedy::testing {
+using kube::testing::eventually;
+}  // namespace remedy::testing
+
+#include "../support/operator_harness.h"
+#include "../web/recording_server.h"
+#include "chart_rules.h"
+#include "kube/time_format.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace remedy::testing {
+
+inline constexpr const char* kReleaseNamespace = "remedy-system";
+// The ServiceAccount (and every RBAC object) of release "remedy":
+// remedy.fullname is the release name when it contains the chart name.
+inline constexpr const char* kChartFullname = "remedy";
+
+inline kube::Resource serviceAccountsResource() {
+  return {"", "v1", "serviceaccounts", "ServiceAccount", true};
+}
+inline kube::Resource rbacResource(const std::string& plural, const std::string& kind,
+                                   bool namespaced) {
+  return {"rbac.authorization.k8s.io", "v1", plural, kind, namespaced};
+}
+inline kube::Resource jobsResource() { return {"batch", "v1", "jobs", "Job", true}; }
+inline kube::Resource pdbResource() {
+  return {"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true};
+}
+inline kube::Resource networkPoliciesResource() {
+  return {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true};
+}
+
+// The first line of `log` that reports a refusal by the API server (a
+// Forbidden status, "Forbidden (403)" as kube::Status prints it, or the
+// server's "... is forbidden: User ..." message), or "".
+inline std::string forbiddenLine(const std::string& log) {
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string lower = line;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower.find("forbidden") != std::string::npos || lower.find("(403)") != std::string::npos) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// The operator's count of API requests answered 403
+// (remedy_kube_client_requests_total{code="403"}), summed over verbs.
+inline double forbiddenAnswers(const std::string& metrics) {
+  double total = 0;
+  std::istringstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("remedy_kube_client_requests_total{", 0) != 0) continue;
+    if (line.find("code=\"403\"") == std::string::npos) continue;
+    total += std::atof(line.substr(line.rfind(' ') + 1).c_str());
+  }
+  return total;
+}
+
+struct ScenarioReport {
+  std::vector<std::string> failures;
+  std::string incident;  // the Incident's name, once it exists
+  bool ok() const { return failures.empty(); }
+  std::string text() const {
+    std::string out;
+    for (const auto& f : failures) out += "  - " + f + "\n";
+    return out.empty() ? "  (no failure)\n" : out;
+  }
+};
+
+class RbacTest : public OperatorTest {
+ protected:
+  void SetUp() override {
+    sandbox::SandboxOptions options = defaultOptions();
+    options.authorization = true;
+    startSandbox(options);
+    if (HasFatalFailure()) return;
+    // The rest is OperatorTest::SetUp, on this sandbox.
+    dir_ = std::make_unique<TempDir>("remedy-rbac-test");
+    installCrds();
+    kubeconfigPath_ = dir_->path() + "/kubeconfig";
+    std::ofstream(kubeconfigPath_) << sandbox_->kubeconfig();
+    tokenPath_ = dir_->path() + "/webhook-token";
+    webhookToken_ = "test-token-" + std::to_string(::getpid());
+    std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    createNamespace(kReleaseNamespace);
+  }
+
+  void TearDown() override {
+    operators_.clear();  // before the recording server they may still call
+    hooks_.reset();
+    OperatorTest::TearDown();
+  }
+
+  void createNamespace(const std::string& name) {
+    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+    auto created = client_->create(kube::resources::namespaces(), "", ns);
+    ASSERT_TRUE(created.ok()) << created.status().toString();
+  }
+
+  void create(const kube::Resource& resource, const std::string& ns, const json& object) {
+    auto created = client_->create(resource, ns, object);
+    ASSERT_TRUE(created.ok()) << resource.resource << " " << object["metadata"].dump() << ": "
+                              << created.status().toString();
+  }
+
+  // ---- the chart's RBAC ----
+
+  static json roleObject(const std::string& kind, const std::string& name, const std::string& ns,
+                         const json& rules) {
+    json meta = {{"name", name}, {"labels", {{"app.kubernetes.io/name", "remedy"}}}};
+    if (!ns.empty()) meta["namespace"] = ns;
+    return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+            {"kind", kind},
+            {"metadata", meta},
+            {"rules", rules}};
+  }
+
+  static json bindingObject(const std::string& kind, const std::string& name, const std::string& ns,
+                            const std::string& roleKind) {
+    json meta = {{"name", name}};
+    if (!ns.empty()) meta["namespace"] = ns;
+    return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+            {"kind", kind},
+            {"metadata", meta},
+            {"roleRef",
+             {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", roleKind}, {"name", name}}},
+            {"subjects", json::array({{{"kind", "ServiceAccount"},
+                                       {"name", kChartFullname},
+                                       {"namespace", kReleaseNamespace}}})}};
+  }
+
+  // What templates/serviceaccount.yaml and templates/rbac.yaml create for
+  // release "remedy" in remedy-system with `values`, granting `rules`.
+  void installChartRbac(const ChartValues& values, const GrantedRules& rules) {
+    create(serviceAccountsResource(), kReleaseNamespace,
+           {{"apiVersion", "v1"},
+            {"kind", "ServiceAccount"},
+            {"metadata", {{"name", kChartFullname}, {"namespace", kReleaseNamespace}}}});
+    if (values.watchNamespaces.empty()) {
+      create(rbacResource("clusterroles", "ClusterRole", false), "",
+             roleObject("ClusterRole", kChartFullname, "", rules.operatorRules));
+      create(rbacResource("clusterrolebindings", "ClusterRoleBinding", false), "",
+             bindingObject("ClusterRoleBinding", kChartFullname, "", "ClusterRole"));
+    } else {
+      for (const auto& ns : values.watchNamespaces) {
+        create(rbacResource("roles", "Role", true), ns,
+               roleObject("Role", kChartFullname, ns, rules.operatorRules));
+        create(rbacResource("rolebindings", "RoleBinding", true), ns,
+               bindingObject("RoleBinding", kChartFullname, ns, "Role"));
+      }
+    }
+    std::string release = std::string(kChartFullname) + "-release-namespace";
+    create(rbacResource("roles", "Role", true), kReleaseNamespace,
+           roleObject("Role", release, kReleaseNamespace, rules.releaseNamespaceRules));
+    create(rbacResource("rolebindings", "RoleBinding", true), kReleaseNamespace,
+           bindingObject("RoleBinding", release, kReleaseNamespace, "Role"));
+  }
+
+  // A bearer token of the chart's ServiceAccount, with the groups the token
+  // authenticator gives a ServiceAccount.
+  const std::string& operatorToken() {
+    if (operatorToken_.empty()) {
+      operatorToken_ = "remedy-sa-token-" + std::to_string(::getpid()) + "-" + namespace_;
+      sandbox_->addToken(
+          operatorToken_,
+          std::string("system:serviceaccount:") + kReleaseNamespace + ":" + kChartFullname,
+          {"system:serviceaccounts", std::string("system:serviceaccounts:") + kReleaseNamespace,
+           "system:authenticated"});
+    }
+    return operatorToken_;
+  }
+
+  std::string operatorKubeconfig() {
+    std::string path = dir_->path() + "/operator-kubeconfig";
+    std::ofstream(path) << sandbox_->kubeconfig(operatorToken(), kReleaseNamespace);
+    return path;
+  }
+
+  // An API client with the operator's credentials.
+  std::unique_ptr<kube::RestClient> operatorClient() {
+    kube::Config c = adminConfig();
+    c.bearerToken = operatorToken();
+    return newClient(c);
+  }
+
+  // The flags templates/deployment.yaml passes for `values`, with short
+  // leader-election durations and retention so a run takes seconds.
+  static std::vector<std::string> chartFlags(const ChartValues& values) {
+    auto join = [](const std::vector<std::string>& items) {
+      std::string out;
+      for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+      return out;
+    };
+    std::vector<std::string> flags;
+    flags.push_back("--leader-elect=true");
+    flags.push_back(std::string("--leader-election-name=") + kChartFullname);
+    flags.push_back("--lease-duration=2s");
+    flags.push_back("--renew-deadline=1500ms");
+    flags.push_back("--retry-period=300ms");
+    flags.push_back(std::string("--pause-namespace=") + kReleaseNamespace);
+    flags.push_back("--patch-allowed-kinds=" + join(values.patchKinds));
+    flags.push_back("--apply-allowed-kinds=" + join(values.applyKinds));
+    // Long enough to see the reverts recorded on the finished Incident.
+    flags.push_back("--incident-retention=3s");
+    flags.push_back("--workers=4");
+    // Informer list and watch failures are logged at debug only.
+    flags.push_back("--log-level=debug");
+    if (!values.watchNamespaces.empty()) {
+      flags.push_back("--watch-namespaces=" + join(values.watchNamespaces));
+      flags.push_back("--incident-namespace=" + values.watchNamespaces.front());
+    }
+    return flags;
+  }
+
+  // Grants the chart's rules for `values` without `without`, and starts the
+  // operator as its ServiceAccount (not waiting for readiness: the scenario
+  // does, and tells why it is not).
+  OperatorProcess& startChartOperator(const ChartValues& values,
+                                      const std::vector<Permission>& without = {}) {
+    installChartRbac(values, chartRules(values, without));
+    return startOperator(chartFlags(values), "remedy-0", operatorKubeconfig(), false);
+  }
+
+  // ---- the objects the combined scenario acts on ----
+
+  json deploymentObject(const std::string& name, int replicas) const {
+    return {{"apiVersion", "apps/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", name}, {"namespace", namespace_}}},
+            {"spec",
+             {{"replicas", replicas},
+              {"selector", {{"matchLabels", {{"app", name}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", name}}}}},
+                {"spec", {{"containers", json::array({{{"name", "app"}, {"image", "x"}}})}}}}}}}};
+  }
+
+  json statefulSetObject(const std::string& name, int replicas) const {
+    json s = deploymentObject(name, replicas);
+    s["kind"] = "StatefulSet";
+    s["spec"]["serviceName"] = name;
+    return s;
+  }
+
+  bool readyReplicas(const kube::Resource& resource, const std::string& name, int replicas) {
+    auto got = client_->get(resource, namespace_, name);
+    return got.ok() && got->value("status", json::object()).value("readyReplicas", 0) == replicas;
+  }
+
+  static constexpr const char* kRunbook = R"(apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: rbac-drill
+spec:
+  description: Every action whose permission the chart grants, in one run.
+  triggers:
+    - alertName: RbacDrill
+  approval:
+    users: [alice]
+    timeout: 5m
+  steps:
+    - name: scale-web
+      scale:
+        target: {kind: Deployment, name: web}
+        replicas: "+1"
+        maxReplicas: 5
+    - name: notify-oncall
+      approval: Required
+      notify:
+        urlFrom: {secretKeyRef: {name: hooks, key: notify}}
+        message: "incident {{ incident.name }} is being remediated"
+    - name: scale-db
+      scale:
+        target: {kind: StatefulSet, name: db}
+        replicas: 2
+    - name: restart-web
+      rolloutRestart:
+        target: {name: web}
+    - name: restart-db
+      rolloutRestart:
+        target: {kind: StatefulSet, name: db}
+    - name: wait-web
+      timeout: 60s
+      waitFor:
+        target: {name: web}
+        state: RolloutComplete
+        pollInterval: 100ms
+    - name: evict-web-pod
+      retries: {limit: 5, backoff: 200ms}
+      deletePods:
+        target: {name: web}
+        maxCount: 1
+        mode: Evict
+    - name: delete-web-pod
+      deletePods:
+        selector: {matchLabels: {app: web}}
+        maxCount: 1
+        mode: Delete
+    - name: run-job
+      timeout: 60s
+      runJob:
+        template:
+          spec:
+            containers:
+              - {name: main, image: busybox, command: ["true"]}
+    - name: patch-flags
+      patch:
+        target: {kind: ConfigMap, name: flags}
+        mergePatch: {data: {mode: degraded}}
+    - name: annotate-web
+      patch:
+        target: {name: web}
+        mergePatch: {metadata: {annotations: {rbac.remedy.dev/patched: "true"}}}
+    - name: quarantine
+      revert: {onResolved: true}
+      apply:
+        manifest:
+          apiVersion: networking.k8s.io/v1
+          kind: NetworkPolicy
+          metadata: {name: quarantine}
+          spec:
+            podSelector: {matchLabels: {app: web}}
+            policyTypes: [Ingress]
+    - name: note
+      revert: {onResolved: true}
+      apply:
+        manifest:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: remedy-note}
+          data: {incident: "{{ incident.name }}"}
+    - name: call-hook
+      http:
+        method: POST
+        urlFrom: {secretKeyRef: {name: hooks, key: http}}
+)";
+
+  // Creates what the scenario needs, as the admin, before the operator
+  // starts: a Deployment (2 replicas) with a PodDisruptionBudget, a
+  // StatefulSet, ConfigMaps, the Secret with the hook URLs, the Runbook, and
+  // the global pause switched on.
+  void prepareScenario() {
+    hooks_ = std::make_unique<actions::testing::RecordingServer>();
+    create(kube::resources::secrets(), namespace_,
+           {{"apiVersion", "v1"},
+            {"kind", "Secret"},
+            {"metadata", {{"name", "hooks"}, {"namespace", namespace_}}},
+            {"stringData", {{"notify", hooks_->url("/notify")}, {"http", hooks_->url("/http")}}}});
+    create(kube::resources::deployments(), namespace_, deploymentObject("web", 2));
+    create(kube::resources::statefulSets(), namespace_, statefulSetObject("db", 1));
+    create(pdbResource(), namespace_,
+           {{"apiVersion", "policy/v1"},
+            {"kind", "PodDisruptionBudget"},
+            {"metadata", {{"name", "web"}, {"namespace", namespace_}}},
+            {"spec", {{"minAvailable", 1}, {"selector", {{"matchLabels", {{"app", "web"}}}}}}}});
+    create(kube::resources::configMaps(), namespace_, configMap("flags", {{"mode", "normal"}}));
+    setPause(true);
+    applyYaml(runbooksResource(), kRunbook);
+    ASSERT_TRUE(eventually([&] {
+      return readyReplicas(kube::resources::deployments(), "web", 2) &&
+             readyReplicas(kube::resources::statefulSets(), "db", 1);
+    }));
+  }
+
+  // The global pause (ConfigMap remedy-pause in remedy-system), as people set it.
+  void setPause(bool paused) {
+    json cm = {{"apiVersion", "v1"},
+               {"kind", "ConfigMap"},
+               {"metadata", {{"name", "remedy-pause"}, {"namespace", kReleaseNamespace}}},
+               {"data", {{"paused", paused ? "true" : "false"}}}};
+    auto got = client_->get(kube::resources::configMaps(), kReleaseNamespace, "remedy-pause");
+    if (!got.ok()) {
+      create(kube::resources::configMaps(), kReleaseNamespace, cm);
+      return;
+    }
+    kube::PatchOptions merge;
+    merge.type = kube::PatchType::Merge;
+    auto patched = client_->patch(kube::resources::configMaps(), kReleaseNamespace, "remedy-pause",
+                                  json{{"data", cm["data"]}}.dump(), merge);
+    EXPECT_TRUE(patched.ok()) << patched.status().toString();
+  }
+
+  json alertPayload(const std::string& status) {
+    std::string endsAt = status == "resolved"
+                             ? kube::formatRfc3339(std::chrono::system_clock::now())
+                             : "0001-01-01T00:00:00Z";
+    return webhookPayload(
+        status,
+        json::array({alert("RbacDrill", {{"namespace", namespace_}, {"severity", "warning"}},
+                           "0b1c2d3e4f5a6b7c", alertStartsAt_, status, endsAt)}));
+  }
+
+  // ---- running the scenario ----
+
+  struct Run {
+    OperatorProcess& op;
+    ScenarioReport& report;
+    bool stopAtFirstFailure;
+  };
+
+  // Polls `condition` until it holds. False, with the reason recorded, when
+  // `timeout` passes, the operator exits, or (stopping at the first failure)
+  // its log shows a refusal; `condition` may record a failure itself and
+  // return true to end the wait.
+  bool await(Run& run, const std::string& what, const std::function<bool()>& condition,
+             std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto nextLogCheck = std::chrono::steady_clock::now();
+    while (true) {
+      size_t failures = run.report.failures.size();
+      if (condition()) return run.report.failures.size() == failures;
+      if (!run.op.process.running()) {
+        run.report.failures.push_back(what + ": the operator exited:\n" + tail(run.op.log()));
+        return false;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (run.stopAtFirstFailure && now >= nextLogCheck) {
+        std::string line = forbiddenLine(run.op.log());
+        if (!line.empty()) {
+          run.report.failures.push_back(what + ": the operator logged a refusal: " + line);
+          return false;
+        }
+        nextLogCheck = now + std::chrono::milliseconds(100);
+      }
+      if (now >= deadline) {
+        run.report.failures.push_back(what + ": not within " + std::to_string(timeout.count()) +
+                                      "s");
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  static std::string tail(const std::string& log, size_t lines = 15) {
+    size_t pos = log.size();
+    for (size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n) {
+      pos = log.rfind('\n', pos - 1);
+    }
+    return pos == std::string::npos ? log : log.substr(pos + 1);
+  }
+
+  // The Incident's status (an empty object for a missing Incident: null).
+  static json statusOf(const json& incident) {
+    if (!incident.is_object()) return json::object();
+    json status = incident.value("status", json::object());
+    return status.is_object() ? status : json::object();
+  }
+  static std::string phaseOf(const json& incident) { return statusOf(incident).value("phase", ""); }
+  static bool finalPhase(const std::string& phase) {
+    return phase == "Succeeded" || phase == "Failed" || phase == "Escalated" ||
+           phase == "Cancelled" || phase == "Skipped";
+  }
+  static json condition(const json& incident, const std::string& type) {
+    for (const auto& c : statusOf(incident).value("conditions", json::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return json::object();
+  }
+  static json step(const json& incident, const std::string& name) {
+    for (const auto& s : statusOf(incident).value("steps", json::array())) {
+      if (s.value("name", "") == name) return s;
+    }
+    return json::object();
+  }
+  static std::string stepSummary(const json& incident) {
+    std::string out;
+    for (const auto& s : statusOf(incident).value("steps", json::array())) {
+      out += "\n    " + s.value("name", "") + ": " + s.value("phase", "") + " - " +
+             s.value("message", "");
+    }
+    return out;
+  }
+
+  // Waits for the global pause to hold step `stepName` (the Incident's
+  // Waiting condition for reason "pause"); a failure when the step starts
+  // anyway or the Incident ends.
+  bool awaitPauseHolds(Run& run, const std::string& stepName) {
+    return await(run, "the pause holds step " + stepName, [&] {
+      json incident = getIncident(run.report.incident);
+      json waiting = condition(incident, "Waiting");
+      if (waiting.value("status", "") == "True" && waiting.value("reason", "") == "pause") {
+        return true;
+      }
+      if (step(incident, stepName).value("attempts", 0) > 0 || finalPhase(phaseOf(incident))) {
+        run.report.failures.push_back("step " + stepName +
+                                      " started while the global pause was on (phase " +
+                                      phaseOf(incident) + ")" + stepSummary(incident));
+        return true;
+      }
+      return false;
+    });
+  }
+
+  // The whole scenario against a started operator; every failure seen (or
+  // only the first, with stopAtFirstFailure).
+  ScenarioReport runCombinedScenario(OperatorProcess& op, bool stopAtFirstFailure) {
+    ScenarioReport report;
+    Run run{op, report, stopAtFirstFailure};
+    auto check = [&](bool ok, const std::string& failure) {
+      if (!ok) report.failures.push_back(failure);
+      return ok || !stopAtFirstFailure;
+    };
+    // Stages: each ends the run when it fails and there is no point going on.
+    if (!await(run, "the operator becomes ready", [&] { return op.ready(); })) return report;
+    // A replica that cannot create or renew the Lease never leads, silently.
+    if (!await(
+            run, "the operator leads",
+            [&] { return op.log().find("event=leading") != std::string::npos; },
+            std::chrono::seconds(10))) {
+      return report;
+    }
+    bool runbookReady = await(run, "the Runbook controller writes Ready=True", [&] {
+      auto rb = client_->get(runbooksResource(), namespace_, "rbac-drill");
+      if (!rb.ok()) return false;
+      for (const auto& c : rb->value("status", json::object()).value("conditions", json::array())) {
+        if (c.value("type", "") == "Ready" && c.value("status", "") == "True") return true;
+      }
+      return false;
+    });
+    if (!runbookReady && stopAtFirstFailure) return report;
+
+    alertStartsAt_ = kube::formatRfc3339(std::chrono::system_clock::now());
+    HttpAnswer firing = postAlerts(op, alertPayload("firing"));
+    if (!check(firing.status == 200, "the webhook answered the firing alert " +
+                                         std::to_string(firing.status) + ": " + firing.body)) {
+      return report;
+    }
+    if (!await(run, "the alert becomes an Incident", [&] {
+          auto all = incidents();
+          if (all.empty()) return false;
+          report.incident = kube::nameOf(all.front());
+          return true;
+        })) {
+      return report;
+    }
+    const std::string name = report.incident;
+
+    // Paused from the start: the first step waits, then runs on resume.
+    if (!awaitPauseHolds(run, "scale-web")) return report;
+    setPause(false);
+    if (!await(run, "step notify-oncall awaits approval", [&] {
+          json incident = getIncident(name);
+          if (phaseOf(incident) == "AwaitingApproval") return true;
+          if (finalPhase(phaseOf(incident))) {
+            report.failures.push_back("the Incident ended " + phaseOf(incident) +
+                                      " before the approval:" + stepSummary(incident));
+            return true;
+          }
+          return false;
+        })) {
+      return report;
+    }
+    // Paused again, then approved: the approved step waits for the resume
+    // (the same Waiting Event again, which the recorder patches).
+    setPause(true);
+    create(approvalsResource(), namespace_,
+           {{"apiVersion", "remedy.dev/v1alpha1"},
+            {"kind", "Approval"},
+            {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
+            {"spec",
+             {{"incidentRef", {{"name", name}}},
+              {"step", "notify-oncall"},
+              {"decision", "Approve"},
+              {"approver", "alice"}}}});
+    if (!awaitPauseHolds(run, "notify-oncall")) return report;
+    setPause(false);
+
+    json incident;
+    if (!await(
+            run, "the Incident finishes",
+            [&] {
+              incident = getIncident(name);
+              return finalPhase(phaseOf(incident));
+            },
+            std::chrono::seconds(60))) {
+      report.failures.back() += stepSummary(getIncident(name));
+      return report;
+    }
+    if (!check(phaseOf(incident) == "Succeeded",
+               "the Incident ended " + phaseOf(incident) + ":" + stepSummary(incident))) {
+      return report;
+    }
+    if (!verifyEffects(run, incident) && stopAtFirstFailure) return report;
+
+    // The alert resolves: the intake patches the Incident, the reverts
+    // delete what apply created, and the finished Incident is deleted.
+    HttpAnswer resolved = postAlerts(op, alertPayload("resolved"));
+    if (!check(resolved.status == 200, "the webhook answered the resolved alert " +
+                                           std::to_string(resolved.status) + ": " +
+                                           resolved.body)) {
+      return report;
+    }
+    // Recorded on the Incident while it still exists: the garbage collector
+    // would delete both objects with it anyway (they are owned by it), which
+    // must not pass for a revert.
+    if (!await(run, "the resolution reverts both applies (Remedy deletes what it created)", [&] {
+          json current = getIncident(name);
+          if (current.is_null()) {
+            report.failures.push_back("the Incident was deleted before its reverts were recorded");
+            return true;
+          }
+          bool done = true;
+          for (const char* applied : {"quarantine", "note"}) {
+            json revert = step(current, applied).value("revert", json::object());
+            std::string state = revert.value("state", "");
+            if (state == "Pending" || state.empty()) {
+              done = false;
+            } else if (state != "Reverted") {
+              report.failures.push_back("the revert of step " + std::string(applied) + " is " +
+                                        state + ": " + revert.value("message", ""));
+              return true;
+            }
+          }
+          return done &&
+                 kube::isNotFound(
+                     client_->get(networkPoliciesResource(), namespace_, "quarantine").status()) &&
+                 kube::isNotFound(
+                     client_->get(kube::resources::configMaps(), namespace_, "remedy-note")
+                         .status());
+        })) {
+      return report;
+    }
+    if (!await(run, "the finished Incident is garbage-collected", [&] {
+          return kube::isNotFound(client_->get(incidentsResource(), namespace_, name).status());
+        })) {
+      return report;
+    }
+    check(op.process.running() && op.metrics().find("remedy_leader 1") != std::string::npos,
+          "the operator no longer leads at the end:\n" + tail(op.log()));
+    std::string refusal = forbiddenLine(op.log());
+    check(refusal.empty(), "the operator logged a refusal: " + refusal);
+    return report;
+  }
+
+  // What the finished Incident did, seen as the admin.
+  bool verifyEffects(Run& run, const json& incident) {
+    ScenarioReport& report = run.report;
+    size_t before = report.failures.size();
+    auto expect = [&](bool ok, const std::string& failure) {
+      if (!ok) report.failures.push_back(failure);
+    };
+    auto get = [&](const kube::Resource& r, const std::string& n, const std::string& ns = "") {
+      auto got = client_->get(r, ns.empty() ? namespace_ : ns, n);
+      return got.ok() ? *got : json::object();
+    };
+    std::string name = kube::nameOf(incident);
+    std::string uid = kube::uidOf(incident);
+    json web = get(kube::resources::deployments(), "web");
+    json db = get(kube::resources::statefulSets(), "db");
+    auto restartedAt = [](const json& o) {
+      return o.value("spec", json::object())
+          .value("template", json::object())
+          .value("metadata", json::object())
+          .value("annotations", json::object())
+          .value("kubectl.kubernetes.io/restartedAt", "");
+    };
+    auto replicasOf = [](const json& o) {
+      return o.value("spec", json::object()).value("replicas", json()).dump();
+    };
+    expect(web.value("spec", json::object()).value("replicas", 0) == 3,
+           "scale: Deployment web has " + replicasOf(web) + " replicas, not 3");
+    expect(db.value("spec", json::object()).value("replicas", 0) == 2,
+           "scale: StatefulSet db has " + replicasOf(db) + " replicas, not 2");
+    expect(!restartedAt(web).empty(), "rolloutRestart: Deployment web was not restarted");
+    expect(!restartedAt(db).empty(), "rolloutRestart: StatefulSet db was not restarted");
+    expect(web.value("metadata", json::object())
+                   .value("annotations", json::object())
+                   .value("rbac.remedy.dev/patched", "") == "true",
+           "patch: Deployment web lacks the annotation");
+    expect(get(kube::resources::configMaps(), "flags")
+                   .value("data", json::object())
+                   .value("mode", "") == "degraded",
+           "patch: ConfigMap flags was not patched");
+    expect(step(incident, "evict-web-pod").value("outputs", json::object()).value("deleted", "") ==
+               "1",
+           "deletePods (Evict) did not evict one pod");
+    expect(step(incident, "delete-web-pod").value("outputs", json::object()).value("deleted", "") ==
+               "1",
+           "deletePods (Delete) did not delete one pod");
+    // runJob's Job, owned by the Incident and blocking its deletion (what
+    // OwnerReferencesPermissionEnforcement checks).
+    std::string jobName =
+        step(incident, "run-job").value("outputs", json::object()).value("jobName", "");
+    json job = get(jobsResource(), jobName);
+    json owner = job.value("metadata", json::object()).value("ownerReferences", json::array());
+    expect(!jobName.empty() && owner.size() == 1 && owner[0].value("kind", "") == "Incident" &&
+               owner[0].value("uid", "") == uid && owner[0].value("blockOwnerDeletion", false),
+           "runJob: Job " + jobName +
+               " is not owned by the Incident with blockOwnerDeletion: " + owner.dump());
+    json policy = get(networkPoliciesResource(), "quarantine");
+    expect(
+        policy.value("metadata", json::object()).value("ownerReferences", json::array()).size() ==
+            1,
+        "apply: NetworkPolicy quarantine was not created owned by the Incident");
+    expect(get(kube::resources::configMaps(), "remedy-note")
+                   .value("data", json::object())
+                   .value("incident", "") == name,
+           "apply: ConfigMap remedy-note was not created");
+    // The notify and http steps reached the URLs only the Secret holds.
+    bool notified = false;
+    bool called = false;
+    for (const auto& r : hooks_->requests()) {
+      notified = notified || (r.method == "POST" && r.path == "/notify");
+      called = called || (r.method == "POST" && r.path == "/http");
+    }
+    expect(notified, "notify: no POST reached the URL of Secret hooks");
+    expect(called, "http: no POST reached the URL of Secret hooks");
+    await(
+        run, "the Approval's status says it counted",
+        [&] {
+          return get(approvalsResource(), "alice-approves")
+                     .value("status", json::object())
+                     .value("state", "") == "Accepted";
+        },
+        std::chrono::seconds(10));
+    await(
+        run, "the Runbook's status records the execution",
+        [&] {
+          json status = get(runbooksResource(), "rbac-drill").value("status", json::object());
+          return status.value("lastIncident", "") == name && status.value("executions", 0) == 1 &&
+                 status.value("lastResult", "") == "Succeeded";
+        },
+        std::chrono::seconds(10));
+    // Events: on the Incident (the repeated Waiting one patched to count 2)
+    // and on the objects the steps touched.
+    await(
+        run, "the operator's Events are written, a repeated one patched",
+        [&] {
+          auto events = client_->list(kube::resources::events(), namespace_);
+          if (!events.ok()) return false;
+          bool repeated = false;
+          bool onTarget = false;
+          for (const auto& e : (*events)["items"]) {
+            if (e.value("source", json::object()).value("component", "") != "remedy-operator") {
+              continue;
+            }
+            const json involved = e.value("involvedObject", json::object());
+            repeated = repeated || (involved.value("name", "") == name &&
+                                    e.value("reason", "") == "Waiting" && e.value("count", 0) >= 2);
+            onTarget = onTarget || (involved.value("kind", "") == "Deployment" &&
+                                    involved.value("name", "") == "web");
+          }
+          return repeated && onTarget;
+        },
+        std::chrono::seconds(10));
+    json lease = get(kube::resources::leases(), kChartFullname, kReleaseNamespace);
+    expect(lease.value("spec", json::object()).value("holderIdentity", "") == run.op.identity,
+           "the Lease remedy-system/remedy is not held by the operator: " + lease.dump());
+    return report.failures.size() == before;
+  }
+
+  std::unique_ptr<actions::testing::RecordingServer> hooks_;
+  std::string operatorToken_;
+  std::string alertStartsAt_;
+};
+
+}  // namespace remedy::testing
