@@ -318,7 +318,7 @@ ReconcileResult IncidentReconciler::start(Work& w) {
   s.runbook = executed;
   s.parameters = params;
   s.phase = IncidentPhase::kRunning;
-  s.startedAt = kube::formatRfc3339Micro(w.now);  // tiers count from it
+  s.startedAt = now();
   s.steps.emplace();
   for (const auto& step : rbSpec.steps.value_or(std::vector<api::Step>{})) {
     api::StepStatus st;
@@ -751,7 +751,7 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
         kube::Duration backoff = retryBackoff(*step, attempts);
         st.phase = StepPhase::kPending;
         st.message = message;
-        st.nextAttemptAt = kube::formatRfc3339Micro(w.now + backoff);
+        st.nextAttemptAt = kube::formatRfc3339(w.now + backoff);
         note(w, "StepRetry", *st.name,
              "attempt " + std::to_string(attempts) + " failed: " + message + "; next at " +
                  *st.nextAttemptAt);
@@ -785,7 +785,7 @@ void IncidentReconciler::scheduleRevert(Work& w, size_t index,
   std::string when;
   if (step->revert->after) {
     if (auto after = api::parseDuration(*step->revert->after); after.ok()) {
-      r.dueAt = kube::formatRfc3339Micro(w.now + *after);
+      r.dueAt = kube::formatRfc3339(w.now + *after);
       when = "at " + *r.dueAt;
     }
   }

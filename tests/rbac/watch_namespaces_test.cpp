@@ -177,22 +177,26 @@ TEST_F(WatchNamespacesTest, WithoutReadSecretsAStepNeedingOneFailsWithForbidden)
 TEST_F(WatchNamespacesTest, ThePauseRulesGetIsNecessaryWhereRemedySystemIsNotManaged) {
   // The minimality case of pause-rules.yaml's get (cluster-wide mode grants
   // it twice, see watchNamespacesOnlyPermissions()): without it the engine
-  // cannot read remedy-pause, and a step starts while the pause is on.
+  // cannot read remedy-pause and, failing closed, holds every step although
+  // the pause is off.
   std::vector<Permission> without = permissionsNamedIn(watchNamespacesOnlyPermissions());
   ASSERT_EQ(without.size(), 1u);
   hooks_ = std::make_unique<actions::testing::RecordingServer>();
   create(kube::resources::secrets(), namespace_,
          secret("hooks", namespace_, hooks_->url("/managed")));
   createNotifyRunbook("own-secret", {{"name", "hooks"}, {"key", "url"}});
-  setPause(true);
+  setPause(false);
   OperatorProcess& op = startChartOperator(watchValues(), without);
   ScenarioReport report;
   Run run{op, report, false};
   ASSERT_TRUE(awaitLeading(run)) << report.text() << tail(op.log(), 30);
   createIncident("paused", "own-secret");
   report.incident = "paused";
-  EXPECT_FALSE(awaitPauseHolds(run, "notify"))
-      << without[0].text() << " is granted, yet the pause holds without it";
+  EXPECT_TRUE(awaitPauseHolds(run, "notify"))
+      << "without " << without[0].text() << " nothing held the step";
+  EXPECT_TRUE(report.failures.empty()) << report.text();
+  EXPECT_EQ(requestsTo("/managed"), 0);
+  EXPECT_NE(op.log().find("unreadable, holding steps"), std::string::npos) << tail(op.log(), 30);
   std::cout << "without " << without[0].text() << ": " << report.text();
 }
 
