@@ -185,7 +185,7 @@ class Watch:
 
     def __init__(self, client, path, params):
         params = dict(params)
-        params["watch"] = "true"
+        params.setdefault("watch", "true")
         self.path = path + ("&" if "?" in path else "?") + urllib.parse.urlencode(params)
         self.conn = client.connection(timeout=WATCH_READ_TIMEOUT)
         self.conn.request("GET", self.path, headers=client.headers())
@@ -609,6 +609,84 @@ class WatchTest(SandboxTestCase):
         w.no_event_within(0.5)
 
 
+class QueryParameterTest(SandboxTestCase):
+    """Query parameters read as kube-apiserver reads them (checked against
+    kube-apiserver v1.33): a boolean is false only when absent or when its
+    first value is 0 or false in any case; /version answers with or without
+    a trailing slash."""
+
+    def get_raw(self, path_and_query):
+        return self.c.request("GET", path_and_query)
+
+    def is_watch(self, r):
+        """A watch stream (JSON events, one per line) rather than a list."""
+        self.assertEqual(r.status, 200, r)
+        first = json.loads(r.raw.splitlines()[0])
+        if first.get("kind") == "ConfigMapList":
+            return False
+        self.assertIn(first.get("type"), ("ADDED", "BOOKMARK"), r)
+        return True
+
+    def test_watch_is_true_unless_absent_0_or_false_in_any_case(self):
+        self.create_cm("present")
+        base = self.cm_path() + "?timeoutSeconds=1&"
+        for query, watch in [("watch=true", True), ("watch=True", True), ("watch=TRUE", True),
+                             ("watch=1", True), ("watch=yes", True), ("watch=no", True),
+                             ("watch=", True), ("watch", True), ("watch=2", True),
+                             ("watch=false", False), ("watch=False", False), ("watch=FALSE", False),
+                             ("watch=0", False), ("watch=false&watch=true", False),
+                             ("watch=true&watch=false", True), ("", False)]:
+            with self.subTest(query=query):
+                self.assertEqual(self.is_watch(self.get_raw(base + query)), watch)
+
+    def test_allow_watch_bookmarks_reads_booleans_the_same_way(self):
+        rv = self.list_rv(self.cm_path())
+        w = self.open_watch(self.cm_path(), resourceVersion=rv, allowWatchBookmarks="True", watch="yes")
+        self.create_cm("b1")
+
+        def bookmark():
+            ev = w.next(timeout=10, skip_bookmarks=False)
+            self.assertIsNotNone(ev, "the watch ended early")
+            return ev["type"] == "BOOKMARK"
+        wait_for("a BOOKMARK with allowWatchBookmarks=True", bookmark, timeout=15, interval=0)
+
+        w0 = self.open_watch(self.cm_path(), resourceVersion=rv, allowWatchBookmarks="FALSE",
+                             timeoutSeconds="3")
+        events = []
+        while True:
+            ev = w0.next(timeout=10, skip_bookmarks=False)
+            if ev is None:
+                break
+            events.append(ev)
+        self.assertEqual([e for e in events if e["type"] == "BOOKMARK"], [], summary(events))
+
+    def test_send_initial_events_is_refused_as_without_the_watch_list_feature(self):
+        for query, verb in [("watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan", "watch"),
+                            ("watch=1&sendInitialEvents=false", "watch"),
+                            ("sendInitialEvents=true", "list")]:
+            with self.subTest(query=query):
+                detail = ("sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+                          if verb == "watch" else "sendInitialEvents is forbidden for list")
+                status = self.assertStatus(self.get_raw(self.cm_path() + "?" + query), 422, "Invalid",
+                                           'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: '
+                                           + detail)
+                self.assertEqual(status["details"], {
+                    "group": "meta.k8s.io", "kind": "ListOptions",
+                    "causes": [{"reason": "FieldValueForbidden", "message": "Forbidden: " + detail,
+                                "field": "sendInitialEvents"}]}, status)
+
+    def test_version_answers_with_and_without_a_trailing_slash(self):
+        plain = self.get_raw("/version")
+        self.assertEqual(plain.status, 200, plain)
+        for path in ("/version/", "/version//", "/version?pretty=true"):
+            with self.subTest(path=path):
+                r = self.get_raw(path)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json, plain.json)
+        self.assertStatus(self.get_raw("/version/foo"), 404, "NotFound",
+                          "the server could not find the requested resource")
+
+
 class ErrorsTest(SandboxTestCase):
 
     def test_update_with_a_stale_resource_version_is_409_conflict(self):
@@ -853,6 +931,32 @@ class CustomResourceTest(SandboxTestCase):
             self.assertIn(("spec.size", "FieldValueInvalid"),
                           {(c.get("field"), c.get("reason")) for c in status["details"].get("causes", [])}, r)
             self.assertEqual(self.c.get(self.gadget_path("g-ok")).json["spec"]["size"], 1)
+
+    def test_a_crd_schema_error_names_spec_validation_when_every_version_has_that_schema(self):
+        # As kube-apiserver v1.33 answers: identical per-version schemas are
+        # validated once, as spec.validation; differing ones per version.
+        def crd(plural, descriptions):
+            versions = [{"name": "v%d" % (i + 1), "served": True, "storage": i == 0,
+                         "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                             "metadata": {"type": "object", "description": d}}}}}
+                        for i, d in enumerate(descriptions)]
+            return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "metadata": {"name": plural + "." + CRD_GROUP},
+                    "spec": {"group": CRD_GROUP, "scope": "Namespaced",
+                             "names": {"plural": plural, "kind": plural.capitalize()[:-1]},
+                             "versions": versions}}
+        forbidden = ("Forbidden: must not specify anything other than name and generateName, "
+                     "but metadata is implicitly specified")
+        for plural, descriptions, fields in [
+                ("ones", ["x"], ["spec.validation.openAPIV3Schema.properties[metadata]"]),
+                ("twos", ["x", "x"], ["spec.validation.openAPIV3Schema.properties[metadata]"]),
+                ("threes", ["x", "y"], ["spec.versions[0].schema.openAPIV3Schema.properties[metadata]",
+                                        "spec.versions[1].schema.openAPIV3Schema.properties[metadata]"])]:
+            with self.subTest(versions=len(descriptions), same=len(set(descriptions)) == 1):
+                r = self.c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd(plural, descriptions))
+                status = self.assertStatus(r, 422, "Invalid")
+                causes = [(c["field"], c["message"]) for c in status["details"]["causes"]]
+                self.assertEqual(causes, [(f, forbidden) for f in fields], r)
 
     def test_unknown_fields_are_pruned_and_defaults_applied(self):
         body = self.gadget("g", {"size": 2, "unknownField": "pruned"})

@@ -145,8 +145,10 @@ std::string percentDecode(std::string_view in, bool plusAsSpace) {
 }
 
 std::optional<std::string> Request::param(const std::string& name) const {
-  auto it = query.find(name);
-  if (it == query.end()) return std::nullopt;
+  // lower_bound, not find: among equal keys a multimap keeps insertion
+  // order, and find may return any of them.
+  auto it = query.lower_bound(name);
+  if (it == query.end() || it->first != name) return std::nullopt;
   return it->second;
 }
 

@@ -7,6 +7,7 @@
 #include "sandbox/yaml_json.h"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 #include <thread>
 
@@ -42,7 +43,45 @@ bool wantsTable(const Request& req) {
   return accept.find("as=Table") != std::string::npos;
 }
 
-bool isTrue(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "1"); }
+// A boolean query parameter as kube-apiserver reads one
+// (k8s.io/apimachinery/pkg/runtime/conversion.go Convert_Slice_string_To_bool):
+// false when absent, or when its first value is "0" or "false" in any case;
+// true otherwise, so `watch`, `watch=`, `watch=True` and `watch=yes` all
+// ask for a watch.
+bool boolParam(const Request& request, const std::string& name) {
+  std::optional<std::string> v = request.param(name);
+  if (!v || *v == "0") return false;
+  // strings.EqualFold: ASCII case, and U+017F (long s) folds to 's'.
+  std::string folded;
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (v->compare(i, 2, "\xC5\xBF") == 0) {
+      folded += 's';
+      ++i;
+    } else {
+      folded += static_cast<char>(std::tolower(static_cast<unsigned char>((*v)[i])));
+    }
+  }
+  return folded != "false";
+}
+
+// "/version" and "/version/" (any number of trailing slashes): kube-apiserver
+// serves its version on a go-restful route that matches both.
+bool isVersionPath(const std::string& path) {
+  if (path.rfind("/version", 0) != 0) return false;
+  return path.find_first_not_of('/', 8) == std::string::npos;
+}
+
+// ListOptions validation of kube-apiserver 1.33 with its default feature
+// gates (WatchList off): any sendInitialEvents is refused, whatever its value
+// (k8s.io/apimachinery/pkg/apis/meta/internalversion/validation).
+std::optional<ApiError> checkSendInitialEvents(const Request& request, bool watch) {
+  if (!request.param("sendInitialEvents")) return std::nullopt;
+  std::string detail = watch ? "sendInitialEvents is forbidden for watch unless the WatchList "
+                               "feature gate is enabled"
+                             : "sendInitialEvents is forbidden for list";
+  return ApiError::invalid("meta.k8s.io", "ListOptions", "",
+                           {{"FieldValueForbidden", "Forbidden: " + detail, "sendInitialEvents"}});
+}
 
 bool hasGroup(const UserInfo& u, const std::string& g) {
   return std::find(u.groups.begin(), u.groups.end(), g) != u.groups.end();
@@ -144,7 +183,7 @@ void ApiServer::handle(const Request& request, Responder& responder) {
     responder.send(Response::text(200, "ok"));
     return;
   }
-  if (path == "/version") {
+  if (isVersionPath(path)) {
     sendJson(responder, 200,
              {{"major", "1"},
               {"minor", "32"},
@@ -508,7 +547,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
                               Responder& responder) {
   const ResourceType& type = *route.type;
   const std::string& method = request.method;
-  bool watch = route.watchPath || isTrue(request.param("watch"));
+  bool watch = route.watchPath || boolParam(request, "watch");
   std::string verb;
   if (method == "GET") {
     verb = watch ? "watch" : route.name.empty() ? "list" : "get";
@@ -565,7 +604,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   WriteOptions wo;
   wo.dryRun = request.param("dryRun").value_or("") == "All";
   wo.fieldManager = request.param("fieldManager").value_or("");
-  wo.force = isTrue(request.param("force"));
+  wo.force = boolParam(request, "force");
   wo.fieldValidation = request.param("fieldValidation").value_or("");
   bool table = wantsTable(request);
   std::string includeObject = request.param("includeObject").value_or("Metadata");
@@ -584,6 +623,11 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     return parseBody(request.body, ct.find("yaml") != std::string::npos);
   };
 
+  if (verb == "watch" || verb == "list") {
+    if (auto refused = checkSendInitialEvents(request, verb == "watch")) {
+      return sendError(responder, *refused);
+    }
+  }
   if (verb == "watch") {
     serveWatch(request, route, responder);
     return;
@@ -784,7 +828,7 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
       return sendError(responder, ApiError::badRequest("timeoutSeconds must be an integer"));
     }
   }
-  bool bookmarks = isTrue(request.param("allowWatchBookmarks"));
+  bool bookmarks = boolParam(request, "allowWatchBookmarks");
   bool table = wantsTable(request);
   std::string includeObject = request.param("includeObject").value_or("Metadata");
   std::string scopedNs = type.namespaced ? route.ns : "";

@@ -272,12 +272,27 @@ std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {
                       "spec.versions"});
     return causes;
   }
+  // When every version carries the same schema, the API server's internal
+  // CRD holds it once as spec.validation and names it so in errors
+  // (apiextensions v1 conversion: hasIdenticalPerVersionSchema).
+  bool identical = true;
+  for (const auto& v : versions) {
+    bool hasSchema = v.contains("schema") && v["schema"].contains("openAPIV3Schema");
+    if (!hasSchema || v["schema"] != versions[0]["schema"]) identical = false;
+  }
+  if (identical) {
+    for (auto& cause : checkStructuralSchema(versions[0]["schema"]["openAPIV3Schema"],
+                                             "spec.validation.openAPIV3Schema")) {
+      causes.push_back(std::move(cause));
+    }
+  }
   int storage = 0;
   for (size_t i = 0; i < versions.size(); ++i) {
     const json& v = versions[i];
     std::string path = "spec.versions[" + std::to_string(i) + "]";
     if (v.value("storage", false)) ++storage;
     if (v.contains("schema") && v["schema"].contains("openAPIV3Schema")) {
+      if (identical) continue;
       for (auto& cause : checkStructuralSchema(v["schema"]["openAPIV3Schema"],
                                                path + ".schema.openAPIV3Schema")) {
         causes.push_back(std::move(cause));

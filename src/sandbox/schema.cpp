@@ -1146,8 +1146,11 @@ class StructuralChecker {
     }
     if (level == Level::Root) {
       if (const json* m = propertySchema(s, "metadata")) {
+        // validateStructuralMetadataInvariants: type and default aside, and
+        // properties naming only name and/or generateName, nothing may be
+        // set (not even a description).
         json rest = *m;
-        for (const char* allowed : {"type", "description"}) rest.erase(allowed);
+        for (const char* allowed : {"type", "default"}) rest.erase(allowed);
         if (const json* mp = objectMember(*m, "properties")) {
           json others = *mp;
           others.erase("name");

@@ -588,10 +588,14 @@ TEST(StructuralSchema, MetadataMayOnlyRestrictNameAndGenerateName) {
   EXPECT_TRUE(checkStructural(ok).empty());
   json bad = j(R"({"type": "object", "properties": {"metadata": {"type": "object",
       "properties": {"labels": {"type": "object"}}}}})");
-  EXPECT_EQ(checkStructural(bad),
-            std::vector<std::string>{"properties[metadata]: Forbidden: must not specify anything "
-                                     "other than name and generateName, but metadata is implicitly "
-                                     "specified"});
+  const std::vector<std::string> forbidden = {
+      "properties[metadata]: Forbidden: must not specify anything other than name and "
+      "generateName, but metadata is implicitly specified"};
+  EXPECT_EQ(checkStructural(bad), forbidden);
+  // Not even a description (kube-apiserver v1.33 refuses it).
+  json described = j(R"({"type": "object", "properties": {"metadata": {"type": "object",
+      "description": "Standard object metadata."}}})");
+  EXPECT_EQ(checkStructural(described), forbidden);
 }
 
 TEST(StructuralSchema, EmbeddedResourceMustBeAnObject) {
