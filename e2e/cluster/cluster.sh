@@ -112,7 +112,11 @@ EOF
 }
 
 up() {
-  [[ -d $DIR/pids ]] && die "$DIR already holds a control plane; run: $0 down $DIR"
+  if [[ -d $DIR/pids ]]; then
+    # What an interrupted run left behind.
+    echo "cluster.sh: stopping the control plane an earlier run left in $DIR" >&2
+    down
+  fi
   for t in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
     [[ -x $BIN/$t ]] || die "$BIN/$t is missing; build it with e2e/cluster/build.sh"
   done

@@ -232,7 +232,7 @@ class OperatorE2ETest : public OperatorTest {
   void SetUp() override {
     OperatorTest::SetUp();
     if (HasFatalFailure()) return;
-    tape_ = StoreTape::attach(sandbox_->store());
+    if (sandbox_) tape_ = StoreTape::attach(sandbox_->store());
   }
 
   void TearDown() override {
@@ -406,7 +406,7 @@ class OperatorE2ETest : public OperatorTest {
   }
 
   json lease() {
-    auto got = client_->get(kube::resources::leases(), "remedy-system", "remedy-operator");
+    auto got = client_->get(kube::resources::leases(), systemNamespace_, "remedy-operator");
     return got.ok() ? *got : json();
   }
   std::string leaseHolder() {

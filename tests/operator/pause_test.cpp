@@ -81,7 +81,7 @@ TEST_F(PauseTest, PauseStopsARunningIncidentBeforeItsNextStepAndResumeContinuesI
   auto [paused, pauseOutput] = remedyctl({"pause", "--reason", "maintenance window"});
   ASSERT_EQ(paused, 0) << pauseOutput;
   EXPECT_NE(pauseOutput.find("paused"), std::string::npos) << pauseOutput;
-  auto cm = client_->get(kube::resources::configMaps(), "remedy-system", "remedy-pause");
+  auto cm = client_->get(kube::resources::configMaps(), systemNamespace_, "remedy-pause");
   ASSERT_TRUE(cm.ok()) << cm.status().toString();
   EXPECT_EQ((*cm)["data"].value("paused", ""), "true");
 

@@ -1,15 +1,21 @@
-// End-to-end tests of remedy-operator as a process: an in-process sandbox
-// API server (HTTPS) with Remedy's CRDs, a kubeconfig file for it, and
+// End-to-end tests of remedy-operator as a process: an API server (the
+// in-process sandbox over HTTPS, or the real control plane; see
+// api_server.h) with Remedy's CRDs, a kubeconfig file for it, and
 // remedy-operator processes started, killed (SIGKILL) and restarted against
 // it, on loopback ports. Alerts are posted to the operator's webhook over
 // plain HTTP with its bearer token.
+//
+// On the real control plane, which every test of the run shares, each
+// operator manages only the test's namespace (--watch-namespaces) and keeps
+// its Lease and pause ConfigMap in a second namespace of the test
+// (systemNamespace_), so tests running at once never see each other.
 //
 // Link: remedy_sandbox remedy_kube remedy_api (and gtest); the operator
 // binary is found at REMEDY_BINARY_DIR/operator/remedy-operator.
 #pragma once
 
-#include "../kube/sandbox_fixture.h"
 #include "api/yaml_json.h"
+#include "api_server.h"
 #include "child_process.h"
 
 #include <arpa/inet.h>
@@ -99,39 +105,36 @@ struct OperatorProcess {
   std::string log() const { return process.log(); }
 };
 
-class OperatorTest : public kube::testing::SandboxTest {
+class OperatorTest : public ApiServerTest {
  protected:
   void SetUp() override {
-    SandboxTest::SetUp();
+    ApiServerTest::SetUp();
+    if (HasFatalFailure()) return;
     dir_ = std::make_unique<TempDir>("remedy-operator-test");
     installCrds();
-    kubeconfigPath_ = dir_->path() + "/kubeconfig";
-    std::ofstream(kubeconfigPath_) << sandbox_->kubeconfig();
+    kubeconfigPath_ = adminKubeconfigFile(dir_->path());
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
-    json ns = {
-        {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "remedy-system"}}}};
-    client_->create(kube::resources::namespaces(), "", ns);
+    systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : "remedy-system";
+    createNamespace(systemNamespace_);
   }
 
   void TearDown() override {
     operators_.clear();  // SIGTERM each, SIGKILL after the grace period
-    SandboxTest::TearDown();
+    ApiServerTest::TearDown();
   }
 
+  // Remedy's CRDs, from crds/ (on the real control plane, the first test of
+  // the run creates them and the others find them).
   void installCrds() {
     for (const char* kind : {"runbooks", "incidents", "approvals"}) {
-      std::ifstream in(std::string(REMEDY_SOURCE_DIR) + "/crds/remedy.dev_" + kind + ".yaml");
-      std::stringstream text;
-      text << in.rdbuf();
-      auto crd = api::yamlToJson(text.str());
+      auto crd = api::yamlToJson(
+          readTextFile(std::string(REMEDY_SOURCE_DIR) + "/crds/remedy.dev_" + kind + ".yaml"));
       ASSERT_TRUE(crd.ok()) << crd.error();
-      auto created = client_->create(kube::resources::customResourceDefinitions(), "", *crd);
-      ASSERT_TRUE(created.ok()) << created.status().toString();
+      ensureCreated(kube::resources::customResourceDefinitions(), *crd);
     }
-    ASSERT_TRUE(kube::testing::eventually(
-        [&] { return client_->list(incidentsResource(), namespace_).ok(); }));
+    ASSERT_TRUE(eventuallyTrue([&] { return client_->list(incidentsResource(), namespace_).ok(); }));
   }
 
   static std::string operatorBinary() {
@@ -168,7 +171,9 @@ class OperatorTest : public kube::testing::SandboxTest {
               "--health-port",
               std::to_string(op->healthPort),
               "--leader-election-namespace",
-              "remedy-system",
+              systemNamespace_,
+              "--pause-namespace",
+              systemNamespace_,
               "--leader-election-id",
               op->identity,
               "--incident-namespace",
@@ -179,6 +184,10 @@ class OperatorTest : public kube::testing::SandboxTest {
               "200",
               "--kube-api-burst",
               "400"};
+    if (onRealApiServer()) {
+      p.argv.push_back("--watch-namespaces");
+      p.argv.push_back(namespace_);
+    }
     for (auto& e : extra) p.argv.push_back(e);
     p.logPath = op->logPath;
     op->process.start(p);
@@ -248,6 +257,8 @@ class OperatorTest : public kube::testing::SandboxTest {
   }
 
   const std::string& kubeconfigPath() const { return kubeconfigPath_; }
+  // Where the operators keep their Lease and pause ConfigMap.
+  const std::string& systemNamespace() const { return systemNamespace_; }
   const std::string& tokenPath() const { return tokenPath_; }
   const std::string& webhookToken() const { return webhookToken_; }
   const std::string& tempDir() const { return dir_->path(); }
@@ -256,6 +267,7 @@ class OperatorTest : public kube::testing::SandboxTest {
   std::string kubeconfigPath_;
   std::string tokenPath_;
   std::string webhookToken_;
+  std::string systemNamespace_;
   std::vector<std::unique_ptr<OperatorProcess>> operators_;
 };
 
