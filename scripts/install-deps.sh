@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Remedy needs to build and test (run as root).
+# Installs the Debian packages Remedy needs to build and test. Run it as root,
+# or as a user with sudo (it asks sudo itself).
 # .ci/run and the Dockerfile use the same list; keep them in step.
 set -euo pipefail
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps.sh: run it as root (sudo is not installed)" >&2
+    exit 1
+  fi
+  exec sudo -- bash "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 
 BUILD_PACKAGES=(
