@@ -12,7 +12,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libcpprest-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev \
       prometheus-cpp-dev libspdlog-dev libgtest-dev libgmock-dev \
-      libpq-dev libhiredis-dev \
+      libpq-dev libhiredis-dev libre2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,7 +28,7 @@ RUN apt-get update \
       ca-certificates \
       libcpprest2.10 libyaml-cpp0.7 libssl3 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      libspdlog1.10 libpq5 libhiredis0.14 \
+      libspdlog1.10 libpq5 libhiredis0.14 libre2-9 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/operator/remedy-operator /usr/local/bin/remedy-operator
 COPY --from=build /src/build/src/cli/remedyctl /usr/local/bin/remedyctl

@@ -958,6 +958,37 @@ class CustomResourceTest(SandboxTestCase):
                 causes = [(c["field"], c["message"]) for c in status["details"]["causes"]]
                 self.assertEqual(causes, [(f, forbidden) for f in fields], r)
 
+    def test_crd_patterns_are_go_regexps_matched_unanchored(self):
+        # prometheus-operator's PrometheusRule CRD has ^(?i)...; messages as
+        # kube-apiserver v1.33 gives them for this CRD.
+        group = "patterns." + CRD_GROUP
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "rules." + group},
+               "spec": {"group": group, "scope": "Namespaced",
+                        "names": {"plural": "rules", "singular": "rule", "kind": "Rule", "listKind": "RuleList"},
+                        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                            "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                                "onFailure": {"type": "string", "pattern": "^(?i)(abort|warn)?$"},
+                                "word": {"type": "string", "pattern": "[a-z]+"},
+                                "named": {"type": "string", "pattern": "^(?<w>[a-z]+)-(?P<n>[0-9])$"}}}}}}}]}}
+        r = self.c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+        self.assertEqual(r.status, 201, r)
+        path = "/apis/%s/v1/namespaces/%s/rules" % (group, self.ns)
+        wait_for("the rules to be served", lambda: self.c.get(path).status == 200, timeout=30)
+
+        def rule(name, spec):
+            return {"apiVersion": group + "/v1", "kind": "Rule", "metadata": {"name": name}, "spec": spec}
+        r = self.c.post(path, rule("ok", {"onFailure": "Warn", "word": "ABCx1", "named": "ab-1"}))
+        self.assertEqual(r.status, 201, r)
+        r = self.c.post(path, rule("bad", {"onFailure": "ignore", "word": "123", "named": "ab-12"}))
+        self.assertStatus(r, 422, "Invalid",
+                          'Rule.%s "bad" is invalid: ['
+                          'spec.named: Invalid value: "ab-12": spec.named in body should match '
+                          "'^(?<w>[a-z]+)-(?P<n>[0-9])$', "
+                          'spec.onFailure: Invalid value: "ignore": spec.onFailure in body should match '
+                          "'^(?i)(abort|warn)?$', "
+                          'spec.word: Invalid value: "123": spec.word in body should match \'[a-z]+\']' % group)
+
     def test_unknown_fields_are_pruned_and_defaults_applied(self):
         body = self.gadget("g", {"size": 2, "unknownField": "pruned"})
         body["topLevelUnknown"] = {"a": 1}

@@ -16,7 +16,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libcpprest-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev
   prometheus-cpp-dev libspdlog-dev libgtest-dev libgmock-dev
-  libpq-dev libhiredis-dev
+  libpq-dev libhiredis-dev libre2-dev
 )
 TEST_PACKAGES=(
   ca-certificates curl openssl python3 python3-yaml python3-jsonschema

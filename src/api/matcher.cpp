@@ -70,13 +70,13 @@ std::string quote(const std::string& value) {
 
 }  // namespace
 
-Result<std::shared_ptr<const std::regex>> compileAnchoredRegex(const std::string& pattern) {
-  try {
-    return std::make_shared<const std::regex>("^(?:" + pattern + ")$", std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+Result<formats::GoRegexp> compileAnchoredRegex(const std::string& pattern) {
+  auto re = formats::GoRegexp::compile("^(?:" + pattern + ")$");
+  if (!re.ok()) {
     return Error{nlohmann::json(pattern).dump() +
-                 " is not a valid regular expression: " + e.what()};
+                 " is not a valid regular expression: " + re.error().message};
   }
+  return std::move(re).value();
 }
 
 Result<Matcher> Matcher::parse(std::string_view text) {
@@ -138,9 +138,9 @@ bool Matcher::matchesValue(const std::string& labelValue) const {
     case MatchOperator::kNotEqual:
       return labelValue != value_;
     case MatchOperator::kRegexMatch:
-      return std::regex_match(labelValue, *regex_);
+      return regex_->find(labelValue);
     case MatchOperator::kRegexNoMatch:
-      return !std::regex_match(labelValue, *regex_);
+      return !regex_->find(labelValue);
   }
   return false;
 }

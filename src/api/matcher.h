@@ -1,16 +1,16 @@
 // Alertmanager matchers: `name=value`, `name!=value`, `name=~regex`,
 // `name!~regex`, where the value may be double-quoted with Go escapes
-// (`env="prod"`, `path=~"/api/.*"`). Regular expressions are fully anchored,
-// as Alertmanager does (`=~"crit"` matches "crit", not "critical"), and a
+// (`env="prod"`, `path=~"/api/.*"`). Regular expressions are Go's, fully
+// anchored as Alertmanager anchors them (pkg/labels/matcher.go compiles
+// "^(?:" + value + ")$": `=~"crit"` matches "crit", not "critical"), and a
 // missing label matches as the empty string.
 #pragma once
 
 #include "api/result.h"
+#include "formats/go_regexp.h"
 
 #include <map>
-#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 
@@ -42,11 +42,13 @@ class Matcher {
   std::string name_;
   MatchOperator op_ = MatchOperator::kEqual;
   std::string value_;
-  // Shared so Matchers stay cheap to copy; std::regex is immutable once built.
-  std::shared_ptr<const std::regex> regex_;
+  std::optional<formats::GoRegexp> regex_;
 };
 
-// Compiles `pattern` anchored at both ends; the error says why it is invalid.
-Result<std::shared_ptr<const std::regex>> compileAnchoredRegex(const std::string& pattern);
+// Compiles `pattern` as a Go regexp anchored at both ends, as Alertmanager
+// does: "^(?:" + pattern + ")$". The error quotes the pattern and gives Go's
+// message, such as `"crit(al" is not a valid regular expression: error
+// parsing regexp: missing closing ): `^(?:crit(al)$``.
+Result<formats::GoRegexp> compileAnchoredRegex(const std::string& pattern);
 
 }  // namespace remedy::api

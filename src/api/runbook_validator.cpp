@@ -8,11 +8,11 @@
 #include "api/reference.h"
 #include "api/template.h"
 #include "api/when_expression.h"
+#include "formats/go_regexp.h"
 
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 
 namespace remedy::api {
@@ -47,20 +47,40 @@ std::string joined(const std::vector<std::string>& items, const std::string& sep
   return out;
 }
 
+// A fixed expression of this file; they all compile (tests/api runs each).
+formats::GoRegexp fixed(const char* pattern) { return formats::GoRegexp::compile(pattern).value(); }
+
 bool isDnsSubdomain(const std::string& s) {
-  static const std::regex re(
-      R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
-  return s.size() <= 253 && std::regex_match(s, re);
+  static const formats::GoRegexp re =
+      fixed(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
+  return s.size() <= 253 && re.find(s);
 }
 
 bool isDnsLabel(const std::string& s) {
-  static const std::regex re(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
-  return s.size() <= 63 && std::regex_match(s, re);
+  static const formats::GoRegexp re = fixed(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
+  return s.size() <= 63 && re.find(s);
 }
 
 bool isLabelName(const std::string& s) {
-  static const std::regex re(R"(^[a-zA-Z_][a-zA-Z0-9_]*$)");
-  return std::regex_match(s, re);
+  static const formats::GoRegexp re = fixed(R"(^[a-zA-Z_][a-zA-Z0-9_]*$)");
+  return re.find(s);
+}
+
+// A problem with a PostgreSQL regular expression (the `~` operator's ARE
+// dialect) that Go's syntax finds as well: unbalanced parentheses or
+// brackets, a trailing backslash, a repetition of nothing. Other Go errors
+// are not reported, since the dialects differ there (PostgreSQL has
+// back-references, lookaround, \m and \M); PostgreSQL reports those when
+// the step runs.
+std::optional<std::string> unbalancedRegexp(const std::string& pattern) {
+  auto re = formats::GoRegexp::compile(pattern);
+  if (re.ok()) return std::nullopt;
+  for (const char* shared :
+       {"missing closing )", "unexpected )", "missing closing ]",
+        "trailing backslash at end of expression", "missing argument to repetition operator"}) {
+    if (re.error().code == shared) return re.error().message;
+  }
+  return std::nullopt;
 }
 
 bool isHttpUrl(const std::string& s) {
@@ -322,16 +342,15 @@ class RunbookChecker {
         error(at.child("default"), "is a literal value, not a template; put templates in value");
       }
       if (auto pattern = getString(param, "pattern")) {
-        Result<std::shared_ptr<const std::regex>> re = compileAnchoredRegex(*pattern);
+        Result<formats::GoRegexp> re = compileAnchoredRegex(*pattern);
         if (!re.ok()) {
           error(at.child("pattern"), re.error());
         } else {
-          if (defaultValue && !hasTemplate(*defaultValue) &&
-              !std::regex_match(*defaultValue, *re.value())) {
+          if (defaultValue && !hasTemplate(*defaultValue) && !re->find(*defaultValue)) {
             error(at.child("default"),
                   jsonQuoted(*defaultValue) + " does not match pattern " + jsonQuoted(*pattern));
           }
-          if (value && !hasTemplate(*value) && !std::regex_match(*value, *re.value())) {
+          if (value && !hasTemplate(*value) && !re->find(*value)) {
             error(at.child("value"),
                   jsonQuoted(*value) + " does not match pattern " + jsonQuoted(*pattern));
           }
@@ -531,12 +550,12 @@ class RunbookChecker {
       absolute = replicas->get<int64_t>();
     } else if (replicas->is_string()) {
       std::string text = replicas->get<std::string>();
-      static const std::regex number(R"(^[0-9]+$)");
-      static const std::regex relative(R"(^[+-][0-9]+$)");
+      static const formats::GoRegexp number = fixed(R"(^[0-9]+$)");
+      static const formats::GoRegexp relative = fixed(R"(^[+-][0-9]+$)");
       if (hasTemplate(text)) return;  // checked as a template; the engine checks the result
-      if (std::regex_match(text, number) && text.size() < 10) {
+      if (number.find(text) && text.size() < 10) {
         absolute = std::stoll(text);
-      } else if (std::regex_match(text, relative) && text.size() < 10) {
+      } else if (relative.find(text) && text.size() < 10) {
         change = std::stoll(text);
       } else {
         error(rp, jsonQuoted(text) + " is not a number or a relative change like \"+2\"");
@@ -693,11 +712,9 @@ class RunbookChecker {
       if (!filter.is_object()) continue;
       duration(filter, "olderThan", fp);
       if (auto pattern = getString(filter, "queryPattern")) {
-        try {
-          std::regex re(*pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
+        if (auto problem = unbalancedRegexp(*pattern)) {
           error(fp.child("queryPattern"),
-                jsonQuoted(*pattern) + " is not a valid regular expression: " + e.what());
+                jsonQuoted(*pattern) + " is not a valid regular expression: " + *problem);
         }
       }
       if (op == "activityReport") continue;

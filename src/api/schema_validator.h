@@ -7,12 +7,12 @@
 #pragma once
 
 #include "api/field_path.h"
+#include "formats/go_regexp.h"
 
 #include <nlohmann/json.hpp>
 
 #include <map>
-#include <memory>
-#include <regex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,13 +42,13 @@ class SchemaValidator {
   void validateLogic(const nlohmann::json& schema, const nlohmann::json& value,
                      const FieldPath& path, std::vector<ValidationError>& out) const;
   bool matchesBranch(const nlohmann::json& branch, const nlohmann::json& value) const;
-  const std::regex* pattern(const std::string& source) const;
+  const formats::GoRegexp* pattern(const std::string& source) const;
   void compilePatterns(const nlohmann::json& schema);
 
   nlohmann::json schema_;
   // Compiled once at construction; read-only afterwards, so a validator may
   // be shared between threads.
-  std::map<std::string, std::shared_ptr<const std::regex>> patterns_;
+  std::map<std::string, std::optional<formats::GoRegexp>> patterns_;
 };
 
 // A value for an error message: strings quoted, long values shortened.

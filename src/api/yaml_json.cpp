@@ -1,11 +1,12 @@
 #include "api/yaml_json.h"
 
+#include "formats/go_regexp.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <regex>
 #include <set>
 
 namespace remedy::api {
@@ -36,9 +37,13 @@ nlohmann::json resolvePlainScalar(const std::string& s) {
   if (kTrue.count(s)) return true;
   if (kFalse.count(s)) return false;
 
-  static const std::regex kInt(R"(^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[1-9][0-9_]*|0)$)");
-  static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$)");
-  if (std::regex_match(s, kInt)) {
+  static const formats::GoRegexp kInt =
+      formats::GoRegexp::compile(R"(^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[1-9][0-9_]*|0)$)")
+          .value();
+  static const formats::GoRegexp kFloat =
+      formats::GoRegexp::compile(R"(^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$)")
+          .value();
+  if (kInt.find(s)) {
     std::string digits;
     for (char c : s) {
       if (c != '_') digits += c;
@@ -75,7 +80,7 @@ nlohmann::json resolvePlainScalar(const std::string& s) {
     }
     // Out of range: fall through to a float, as go-yaml does.
   }
-  if (std::regex_match(s, kFloat)) {
+  if (kFloat.find(s)) {
     std::string digits;
     for (char c : s) {
       if (c != '_') digits += c;

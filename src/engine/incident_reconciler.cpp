@@ -4,6 +4,7 @@
 
 #include "api/action_catalog.h"
 #include "api/duration.h"
+#include "api/matcher.h"
 #include "api/runbook_validator.h"
 #include "api/template.h"
 #include "api/trigger_matching.h"
@@ -18,7 +19,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <regex>
 
 namespace remedy::engine {
 
@@ -296,8 +296,9 @@ ReconcileResult IncidentReconciler::start(Work& w) {
       return result;
     }
     if (p.pattern) {
-      std::regex re(*p.pattern);  // validation checked it compiles
-      if (!std::regex_match(*value, re)) {
+      // Validation checked it compiles; should it not, nothing matches.
+      auto re = api::compileAnchoredRegex(*p.pattern);
+      if (!re.ok() || !re->find(*value)) {
         finish(w, IncidentPhase::kFailed, "ParameterInvalid",
                "runbook " + runbookName + ": parameter " + name + ": \"" + *value +
                    "\" does not match " + *p.pattern);

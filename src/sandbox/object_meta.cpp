@@ -1,31 +1,36 @@
 #include "sandbox/object_meta.h"
 
+#include "formats/go_regexp.h"
 #include "sandbox/schema.h"
 
 #include <openssl/rand.h>
 
 #include <cstring>
 #include <ctime>
-#include <regex>
 
 namespace remedy::sandbox {
 
 namespace {
 
-const std::regex& subdomainRe() {
-  static const std::regex re("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+// The expressions of k8s.io/apimachinery/pkg/util/validation, anchored.
+const formats::GoRegexp& subdomainRe() {
+  static const formats::GoRegexp re =
+      formats::GoRegexp::compile(
+          "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+          .value();
   return re;
 }
 
-const std::regex& labelRe() {
-  static const std::regex re("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+const formats::GoRegexp& labelRe() {
+  static const formats::GoRegexp re =
+      formats::GoRegexp::compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").value();
   return re;
 }
 
-// Label values and the name part of qualified names
-// (k8s.io/apimachinery/pkg/util/validation).
-const std::regex& labelValueRe() {
-  static const std::regex re("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
+// Label values and the name part of qualified names.
+const formats::GoRegexp& labelValueRe() {
+  static const formats::GoRegexp re =
+      formats::GoRegexp::compile("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$").value();
   return re;
 }
 
@@ -38,7 +43,7 @@ void checkQualifiedName(const std::string& key, const std::string& field,
   if (slash != std::string::npos) {
     std::string prefix = key.substr(0, slash);
     name = key.substr(slash + 1);
-    if (prefix.empty() || prefix.size() > 253 || !std::regex_match(prefix, subdomainRe())) {
+    if (prefix.empty() || prefix.size() > 253 || !subdomainRe().find(prefix)) {
       causes.push_back({"FieldValueInvalid",
                         "Invalid value: " + quote(key) +
                             ": prefix part a lowercase RFC 1123 subdomain must consist of lower "
@@ -48,7 +53,7 @@ void checkQualifiedName(const std::string& key, const std::string& field,
       return;
     }
   }
-  if (name.empty() || name.size() > 63 || !std::regex_match(name, labelValueRe())) {
+  if (name.empty() || name.size() > 63 || !labelValueRe().find(name)) {
     causes.push_back({"FieldValueInvalid",
                       "Invalid value: " + quote(key) +
                           ": name part must consist of alphanumeric characters, '-', '_' or '.', "
@@ -130,7 +135,7 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule)
                         "metadata.name"});
     }
   } else if (nameRule == NameRule::DnsLabel) {
-    if (name.size() > 63 || !std::regex_match(name, labelRe())) {
+    if (name.size() > 63 || !labelRe().find(name)) {
       causes.push_back(
           {"FieldValueInvalid",
            "Invalid value: " + quote(name) +
@@ -139,7 +144,7 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule)
                "or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
            "metadata.name"});
     }
-  } else if (name.size() > 253 || !std::regex_match(name, subdomainRe())) {
+  } else if (name.size() > 253 || !subdomainRe().find(name)) {
     causes.push_back(
         {"FieldValueInvalid",
          "Invalid value: " + quote(name) +
@@ -156,7 +161,7 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule)
       for (auto& [k, v] : meta["labels"].items()) {
         checkQualifiedName(k, "metadata.labels", causes);
         std::string value = v.is_string() ? v.get<std::string>() : v.dump();
-        if (!v.is_string() || value.size() > 63 || !std::regex_match(value, labelValueRe())) {
+        if (!v.is_string() || value.size() > 63 || !labelValueRe().find(value)) {
           causes.push_back({"FieldValueInvalid",
                             "Invalid value: " + quote(value) +
                                 ": a valid label must be an empty string or consist of "

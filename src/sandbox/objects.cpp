@@ -1,5 +1,6 @@
 #include "sandbox/objects.h"
 
+#include "formats/go_regexp.h"
 #include "sandbox/disruption.h"
 #include "sandbox/object_meta.h"
 #include "sandbox/patch.h"
@@ -8,7 +9,6 @@
 #include "sandbox/yaml_json.h"
 
 #include <algorithm>
-#include <regex>
 
 namespace remedy::sandbox {
 
@@ -89,8 +89,10 @@ std::vector<std::string> selectableFields(const ResourceType& t) {
 namespace {
 
 bool isBase64(const std::string& s) {
-  static const std::regex re("^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$");
-  return std::regex_match(s, re);
+  static const formats::GoRegexp re =
+      formats::GoRegexp::compile("^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+          .value();
+  return re.find(s);
 }
 
 // Reads a ".spec.replicas"-style path.

@@ -1,5 +1,7 @@
 #include "sandbox/schema.h"
 
+#include "formats/go_regexp.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -8,7 +10,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 
 namespace remedy::sandbox {
@@ -339,32 +340,21 @@ std::string effectiveFormat(const json& s, const std::vector<std::string>& types
   return "";
 }
 
-// Compiles an OpenAPI (Go RE2) pattern as an ECMAScript regex: the RE2
-// spellings CRDs commonly use are translated, a leading (?i) becomes a flag.
-// Compiled patterns are cached per thread. Throws std::regex_error.
-const std::regex& compilePattern(const std::string& pattern, bool ignoreCase = false) {
-  static thread_local std::map<std::pair<std::string, bool>, std::regex> cache;
-  auto key = std::make_pair(pattern, ignoreCase);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  std::string translated = pattern;
-  auto flags = std::regex::ECMAScript;
-  if (ignoreCase) flags |= std::regex::icase;
-  if (translated.rfind("(?i)", 0) == 0) {
-    translated.erase(0, 4);
-    flags |= std::regex::icase;
-  }
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"\\A", "^"}, {"\\z", "$"}}) {
-    for (size_t at = translated.find(from); at != std::string::npos;
-         at = translated.find(from, at)) {
-      translated.replace(at, from.size(), to);
-    }
-  }
-  return cache.emplace(key, std::regex(translated, flags)).first->second;
+using PatternResult = formats::Result<formats::GoRegexp, formats::RegexpError>;
+
+// A CRD pattern compiled as Go compiles it (kube-openapi validate.Pattern:
+// regexp.Compile, then MatchString, unanchored). Compiled patterns are kept
+// per thread; the CRDs of a server have few.
+const PatternResult& compilePattern(const std::string& pattern) {
+  static thread_local std::map<std::string, PatternResult> cache;
+  auto it = cache.find(pattern);
+  if (it == cache.end()) it = cache.emplace(pattern, formats::GoRegexp::compile(pattern)).first;
+  return it->second;
 }
 
-bool matches(const std::string& pattern, const std::string& value) {
-  return std::regex_search(value, compilePattern(pattern));
+// One of this file's own expressions; they all compile (tests/sandbox).
+const formats::GoRegexp& fixedPattern(const std::string& pattern) {
+  return compilePattern(pattern).value();
 }
 
 bool isDigits(const std::string& s, size_t from, size_t to) {
@@ -398,32 +388,55 @@ bool isDateTime(const std::string& str) {
   if (t == std::string::npos || !isDate(lower.substr(0, t))) return false;
   std::string rest = lower.substr(t + 1);
   if (rest.find('t') != std::string::npos) rest = rest.substr(0, rest.find('t'));
-  static const std::regex re(
-      R"(^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$)");
-  std::smatch m;
-  if (!std::regex_search(rest, m, re)) return false;
-  return m[1].str() <= "23" && m[2].str() <= "59" && m[3].str() <= "59";
+  auto m =
+      fixedPattern(R"(^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$)")
+          .findSubmatch(rest);
+  if (!m) return false;
+  return (*m)[1] <= "23" && (*m)[2] <= "59" && (*m)[3] <= "59";
 }
 
-// strfmt.ParseDuration: Go's time.ParseDuration, else "<n> <unit>" pairs.
+// strfmt.ParseDuration: Go's time.ParseDuration, else any "<n> <unit>"
+// (`(\d+)\s*([A-Za-zµ]+)`, anywhere in the text) with a unit it knows.
 bool isDuration(const std::string& s) {
-  static const std::regex goDuration(
-      R"(^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+$)");
-  if (s == "0" || std::regex_match(s, goDuration)) return true;
-  static const std::regex pair(R"(([0-9]+)\s*([A-Za-z]+|µs))");
+  if (s == "0" ||
+      fixedPattern(R"(^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+$)").find(s)) {
+    return true;
+  }
   static const std::vector<std::vector<std::string>> units = {
       {"ns", "nano"}, {"us", "µs", "micro"}, {"ms", "milli"}, {"s", "sec"},
       {"m", "min"},   {"h", "hr", "hour"},   {"d", "day"},    {"w", "wk", "week"}};
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), pair); it != std::sregex_iterator();
-       ++it) {
-    std::string unit = (*it)[2].str();
-    std::transform(unit.begin(), unit.end(), unit.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+  auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0;
+  while (i < s.size()) {
+    if (!isDigit(s[i])) {
+      ++i;
+      continue;
+    }
+    while (i < s.size() && isDigit(s[i])) ++i;
+    // \s: [\t\n\f\r ]
+    while (i < s.size() &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\f' || s[i] == '\r')) {
+      ++i;
+    }
+    std::string unit;
+    while (i < s.size()) {
+      char c = s[i];
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        ++i;
+      } else if (s.compare(i, 2, "µ") == 0) {
+        unit += "µ";
+        i += 2;
+      } else {
+        break;
+      }
+    }
+    if (unit.empty()) continue;
     for (const auto& variants : units) {
-      for (size_t i = 0; i < variants.size(); ++i) {
-        bool last = i + 1 == variants.size();
-        if (unit == variants[i] ||
-            (last && unit.compare(0, variants[i].size(), variants[i]) == 0)) {
+      for (size_t v = 0; v < variants.size(); ++v) {
+        bool last = v + 1 == variants.size();
+        if (unit == variants[v] ||
+            (last && unit.compare(0, variants[v].size(), variants[v]) == 0)) {
           return true;
         }
       }
@@ -433,9 +446,9 @@ bool isDuration(const std::string& s) {
 }
 
 bool isIPv4(const std::string& s) {
-  static const std::regex re(R"(^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3})"
-                             R"((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$)");
-  return std::regex_match(s, re);
+  return fixedPattern(R"(^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3})"
+                      R"((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$)")
+      .find(s);
 }
 
 // net.ParseIP for an address with colons: eight groups of up to four hex
@@ -483,7 +496,7 @@ bool isCidr(const std::string& s) {
 
 bool isFormat(const std::string& normalized, const std::string& v) {
   auto re = [&](const char* pattern) {
-    return std::regex_search(v, compilePattern(pattern, true));
+    return fixedPattern(std::string("(?i)") + pattern).find(v);
   };
   if (normalized == "datetime") return isDateTime(v);
   if (normalized == "date") return isDate(v);
@@ -662,15 +675,16 @@ void checkString(const std::string& value, const json& s, const std::string& pat
   const json* pattern = member(s, "pattern");
   if (pattern && pattern->is_string() && !pattern->get<std::string>().empty()) {
     std::string p = pattern->get<std::string>();
-    try {
-      if (!matches(p, value)) {
-        out.push_back(problem(Problem::Code::Other, path, json(value),
-                              path + " in body should match '" + p + "'"));
-      }
-    } catch (const std::regex_error& e) {
-      out.push_back(problem(
-          Problem::Code::Other, path, json(value),
-          path + " in body should match '" + p + ", but pattern is invalid: " + e.what() + "'"));
+    const PatternResult& re = compilePattern(p);
+    if (!re.ok()) {
+      // Unreachable through the API (a CRD with such a pattern is refused);
+      // kube-openapi's errors.FailedPattern text with the reason.
+      out.push_back(problem(Problem::Code::Other, path, json(value),
+                            path + " in body should match '" + p +
+                                ", but pattern is invalid: " + re.error().message + "'"));
+    } else if (!re->find(value)) {
+      out.push_back(problem(Problem::Code::Other, path, json(value),
+                            path + " in body should match '" + p + "'"));
     }
   }
 }
@@ -1211,11 +1225,10 @@ class StructuralChecker {
     if (const json* notSchema = objectMember(v, "not"))
       nested(*notSchema, false, level, path + ".not");
     if (const json* pattern = member(v, "pattern"); pattern && pattern->is_string()) {
-      try {
-        compilePattern(pattern->get<std::string>());
-      } catch (const std::regex_error& e) {
+      const PatternResult& re = compilePattern(pattern->get<std::string>());
+      if (!re.ok()) {
         invalid(path + ".pattern", *pattern,
-                std::string("must be a valid regular expression, but isn't: ") + e.what());
+                "must be a valid regular expression, but isn't: " + re.error().message);
       }
     }
   }

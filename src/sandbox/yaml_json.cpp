@@ -1,8 +1,8 @@
 #include "sandbox/yaml_json.h"
 
-#include <yaml-cpp/yaml.h>
+#include "formats/go_regexp.h"
 
-#include <regex>
+#include <yaml-cpp/yaml.h>
 
 namespace remedy::sandbox {
 
@@ -15,16 +15,18 @@ json scalarToJson(const YAML::Node& node) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
-  static const std::regex intRe("^[-+]?[0-9]+$");
-  static const std::regex floatRe("^[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?$");
-  if (std::regex_match(s, intRe)) {
+  static const formats::GoRegexp intRe = formats::GoRegexp::compile("^[-+]?[0-9]+$").value();
+  static const formats::GoRegexp floatRe =
+      formats::GoRegexp::compile("^[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?$")
+          .value();
+  if (intRe.find(s)) {
     try {
       return std::stoll(s);
     } catch (...) {
       return s;
     }
   }
-  if (std::regex_match(s, floatRe)) {
+  if (floatRe.find(s)) {
     try {
       return std::stod(s);
     } catch (...) {

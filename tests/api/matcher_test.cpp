@@ -1,9 +1,12 @@
 #include "api/matcher.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace remedy::api {
 namespace {
+
+using ::testing::HasSubstr;
 
 using Labels = std::map<std::string, std::string>;
 
@@ -43,6 +46,36 @@ TEST(Matcher, RegexesAreFullyAnchoredAsInAlertmanager) {
   Matcher alternatives = parse("severity=~\"warning|critical\"");
   EXPECT_TRUE(alternatives.matches({{"severity", "critical"}}));
   EXPECT_FALSE(alternatives.matches({{"severity", "warning-ish"}}));
+}
+
+TEST(Matcher, RegexesAreGoRegexpsAsInAlertmanager) {
+  // Alertmanager compiles "^(?:" + value + ")$" with Go's regexp package;
+  // the expectations are Go 1.26's answers.
+  Matcher caseless = parse(R"m(severity=~"(?i)crit")m");
+  EXPECT_TRUE(caseless.matches({{"severity", "CRIT"}}));
+  EXPECT_TRUE(caseless.matches({{"severity", "crit"}}));
+  EXPECT_FALSE(caseless.matches({{"severity", "critical"}}));
+  Matcher letters = parse(R"m(name=~"\pL+")m");
+  EXPECT_TRUE(letters.matches({{"name", "\xC3\xA9t\xC3\xA9"}}));
+  EXPECT_FALSE(letters.matches({{"name", "a1"}}));
+  Matcher named = parse(R"m(severity=~"(?<sev>crit|warn)")m");
+  EXPECT_TRUE(named.matches({{"severity", "warn"}}));
+  EXPECT_FALSE(named.matches({{"severity", "CRIT"}}));
+
+  auto refusal = [](const std::string& text) {
+    Result<Matcher> m = Matcher::parse(text);
+    return m.ok() ? std::string("accepted") : m.error();
+  };
+  // Lookaround is not Go syntax (std::regex took it).
+  EXPECT_THAT(refusal(R"m(a=~"(?=x)")m"),
+              HasSubstr(R"m("(?=x)" is not a valid regular expression: error parsing regexp: )m"
+                        "invalid or unsupported Perl syntax: `(?=`"));
+  EXPECT_THAT(refusal(R"m(a=~"a[")m"),
+              HasSubstr(R"m("a[" is not a valid regular expression: error parsing regexp: )m"
+                        "missing closing ]: `[)$`"));
+  EXPECT_THAT(refusal(R"m(a=~"crit(al")m"),
+              HasSubstr(R"m("crit(al" is not a valid regular expression: error parsing regexp: )m"
+                        "missing closing ): `^(?:crit(al)$`"));
 }
 
 TEST(Matcher, AMissingLabelMatchesAsTheEmptyString) {

@@ -132,6 +132,44 @@ TEST(ValidateRunbook, ParameterPatternsMustCompileAndDefaultsAreLiteral) {
             "templates in value");
 }
 
+TEST(ValidateRunbook, ParameterPatternsAreAnchoredGoRegexps) {
+  auto errorsFor = [](const json& parameter) {
+    return errorsOf(runbookWith({{"triggers", {{{"alertName", "A"}}}},
+                                 {"parameters", {parameter}},
+                                 {"steps", {kRestart}}}));
+  };
+  EXPECT_EQ(errorsFor({{"name", "a"}, {"default", "ABORT"}, {"pattern", "(?i)(abort|warn)"}}),
+            std::vector<std::string>{});
+  EXPECT_EQ(errorsFor({{"name", "a"}, {"default", "abort-now"}, {"pattern", "(?i)(abort|warn)"}}),
+            std::vector<std::string>{"spec.parameters[0].default: \"abort-now\" does not match "
+                                     "pattern \"(?i)(abort|warn)\""});
+  EXPECT_EQ(errorsFor({{"name", "a"}, {"default", "x"}, {"pattern", "(?<word>x)"}}),
+            std::vector<std::string>{});
+  EXPECT_EQ(errorsFor({{"name", "a"}, {"default", "x"}, {"pattern", "(?=x)"}}),
+            std::vector<std::string>{
+                "spec.parameters[0].pattern: \"(?=x)\" is not a valid regular expression: error "
+                "parsing regexp: invalid or unsupported Perl syntax: `(?=`"});
+}
+
+TEST(ValidateRunbook, QueryPatternsArePostgresRegularExpressions) {
+  json conn = {{"secretKeyRef", {{"name", "pg"}, {"key", "uri"}}}};
+  auto errorsFor = [&](const std::string& pattern) {
+    json step = {
+        {"name", "pg"},
+        {"postgres", {{"connection", conn}, {"cancelBackends", {{"queryPattern", pattern}}}}}};
+    return stepErrors({step});
+  };
+  // PostgreSQL's own syntax that Go's lacks: back-references, lookahead,
+  // word boundaries.
+  for (const char* postgres : {"(select).*\\1", "^(?=select)", "\\mselect\\M"}) {
+    EXPECT_EQ(errorsFor(postgres), std::vector<std::string>{}) << postgres;
+  }
+  EXPECT_EQ(errorsFor("select)"),
+            std::vector<std::string>{"spec.steps[0].postgres.cancelBackends.queryPattern: "
+                                     "\"select)\" is not a valid regular expression: error "
+                                     "parsing regexp: unexpected ): `select)`"});
+}
+
 TEST(ValidateRunbook, DuplicateParameterNamesGetOneMessage) {
   json rb = runbookWith(
       {{"triggers", {{{"alertName", "A"}}}},
