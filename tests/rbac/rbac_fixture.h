@@ -103,9 +103,9 @@ struct ScenarioReport {
 class RbacTest : public OperatorTest {
  protected:
   void SetUp() override {
-    sandbox::SandboxOptions options = defaultOptions();
+    sandbox::SandboxOptions options = defaultSandboxOptions();
     options.authorization = true;
-    startSandbox(options);
+    startApiServer(options);
     if (HasFatalFailure()) return;
     // The rest is OperatorTest::SetUp, on this sandbox.
     dir_ = std::make_unique<TempDir>("remedy-rbac-test");
@@ -115,6 +115,7 @@ class RbacTest : public OperatorTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    systemNamespace_ = kReleaseNamespace;
     createNamespace(kReleaseNamespace);
   }
 

@@ -231,9 +231,9 @@ class ScenarioTest : public OperatorTest {
   // once an hour (so a pod in CrashLoopBackOff keeps its resourceVersion
   // while a test compares them), plus the namespace `shop`.
   void SetUp() override {
-    sandbox::SandboxOptions options = defaultOptions();
+    sandbox::SandboxOptions options = defaultSandboxOptions();
     options.crashLoopInterval = std::chrono::hours(1);
-    startSandbox(options);
+    startApiServer(options);
     if (HasFatalFailure()) return;
     dir_ = std::make_unique<TempDir>("remedy-scenario");
     installCrds();
@@ -243,6 +243,7 @@ class ScenarioTest : public OperatorTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "scenario-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    systemNamespace_ = "remedy-system";
     for (const char* name : {"remedy-system", kShop}) {
       json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
       auto created = client_->create(kube::resources::namespaces(), "", ns);
