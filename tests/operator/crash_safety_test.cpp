@@ -3,9 +3,15 @@
 // time, and every effect still happens exactly once: replicas +2 (not +4),
 // one restartedAt value ever written, and no more pods evicted than allowed.
 //
-// The kills come from the sandbox's store (StoreTape): the operator dies the
-// instant its write commits, before it has read the answer, so each crash
-// point is hit on every run, not by chance.
+// The kills come from a ChangeTape (tests/support/change_tape.h). On the
+// sandbox the operator dies the instant its write commits, before it has read
+// the answer, so each crash point is hit on every run, not by chance. On
+// kube-apiserver it dies when the write reaches the tape's watch, a few
+// milliseconds after it became visible, by when the operator may have gone on
+// to its next write: the crash points are near, not at, each write, and fewer
+// kills land (a process may get two writes in before it dies). The
+// assertions hold wherever a kill lands, and the effects' history is the
+// server's own, read from the tape's watches.
 #include "operator_fixture.h"
 
 #include <iostream>
@@ -65,10 +71,22 @@ bool isApiSpecChange(const StoreEvent& e) {
          e.previous && generationOf(*e.object) > generationOf(*e.previous);
 }
 
-// A worker pod going away: only the evict-workers step removes them.
-bool isWorkerPodDeletion(const StoreEvent& e) {
-  return e.storageKey == kPodsKey && e.type == EventType::Deleted &&
+bool isWorkerPod(const StoreEvent& e) {
+  return e.storageKey == kPodsKey &&
          (*e.object)["metadata"].value("labels", json::object()).value("app", "") == "worker";
+}
+
+bool isTerminating(const json& pod) { return pod["metadata"].contains("deletionTimestamp"); }
+
+// A worker pod starting to go away (only the evict-workers step removes
+// them): on kube-apiserver an evicted pod is first marked for deletion and
+// terminates gracefully (kwok then removes it); the sandbox removes it at once.
+bool isWorkerPodEviction(const StoreEvent& e) {
+  if (!isWorkerPod(e)) return false;
+  if (e.type == EventType::Modified) {
+    return e.previous && isTerminating(*e.object) && !isTerminating(*e.previous);
+  }
+  return e.type == EventType::Deleted && !(e.previous && isTerminating(*e.previous));
 }
 
 // The Runbook's execution count going up (recorded as the Incident
@@ -88,7 +106,7 @@ class CrashSafetyTest : public OperatorE2ETest {
   // Runs the recovery Runbook for one ApiDown alert while the operator is
   // SIGKILLed at every change matching `killPoint` and started afresh, until
   // the Incident finishes; then checks every effect happened exactly once.
-  void runWithCrashes(const StoreTape::Predicate& killPoint, size_t minimumKills) {
+  void runWithCrashes(const ChangeTape::Predicate& killPoint, size_t minimumKills) {
     createDeployment("api", 2);
     createDeployment("worker", 4);
     std::map<std::string, std::string> workersBefore = pods("worker");
@@ -130,6 +148,7 @@ class CrashSafetyTest : public OperatorE2ETest {
     ASSERT_EQ(phaseOf(incident), "Succeeded") << "after " << restarts << " restarts; kills:\n"
                                               << killList << incident.dump(2) << allLogs();
     EXPECT_GE(kills.size(), minimumKills) << killList;
+    syncTape();
     std::cout << "[          ] " << kills.size() << " crashes, " << restarts << " restarts, at:\n"
               << killList;
 
@@ -167,14 +186,21 @@ class CrashSafetyTest : public OperatorE2ETest {
     EXPECT_EQ(restartedAtSeen.size(), 1u);
     EXPECT_EQ(firstRestartedAt, outputsOf(incident, "restart").value("restartedAt", "<none>"));
 
+    // The restart made one new ReplicaSet: two in all.
+    std::set<std::string> replicaSets;
+    for (const auto& e : tape_->events("apps/replicasets", namespace_)) {
+      if (e.type == EventType::Added && e.name.rfind("api-", 0) == 0) replicaSets.insert(e.name);
+    }
+    EXPECT_EQ(replicaSets.size(), 2u) << json(replicaSets).dump();
+
     // Pods evicted: exactly the 2 allowed (50% of 4, under maxCount 3), all
     // chosen before the first attempt; no replacement was touched.
     std::set<std::string> evictedUids;
     std::set<std::string> evictedNames;
     for (const auto& e : tape_->events(kPodsKey, namespace_)) {
-      if (!isWorkerPodDeletion(e)) continue;
+      if (!isWorkerPodEviction(e)) continue;
       std::string uid = kube::uidOf(*e.object);
-      EXPECT_TRUE(evictedUids.insert(uid).second) << "pod " << e.name << " deleted twice";
+      EXPECT_TRUE(evictedUids.insert(uid).second) << "pod " << e.name << " evicted twice";
       evictedNames.insert(e.name);
       EXPECT_EQ(workersBefore.count(e.name), 1u) << "a replacement pod was evicted: " << e.name;
     }
@@ -203,9 +229,9 @@ class CrashSafetyTest : public OperatorE2ETest {
 TEST_F(CrashSafetyTest, KilledAtEveryCheckpointEachEffectHappensOnce) {
   // Matched, then for each of the 4 steps its start and its result.
   // And once the Runbook's statistics were written, before the Incident's
-  // final write.
+  // final write. On kube-apiserver a process may write twice before it dies.
   runWithCrashes([](const StoreEvent& e) { return isStatusWrite(e) || isExecutionRecorded(e); },
-                 10);
+                 onRealApiServer() ? 5 : 10);
 }
 
 // A kill in the middle of each step: right after its Running checkpoint
@@ -214,10 +240,11 @@ TEST_F(CrashSafetyTest, KilledAtEveryCheckpointEachEffectHappensOnce) {
 TEST_F(CrashSafetyTest, KilledInTheMiddleOfEveryStepEachEffectHappensOnce) {
   runWithCrashes(
       [](const StoreEvent& e) {
-        return isStepCheckpoint(e) || isApiSpecChange(e) || isWorkerPodDeletion(e);
+        return isStepCheckpoint(e) || isApiSpecChange(e) || isWorkerPodEviction(e);
       },
-      // 4 checkpoints, the scale, the restart, 2 evictions.
-      8);
+      // 4 checkpoints, the scale, the restart, 2 evictions (on
+      // kube-apiserver a process may get an effect past its checkpoint).
+      onRealApiServer() ? 4 : 8);
 }
 
 }  // namespace

@@ -75,16 +75,28 @@ TEST_F(OperatorE2ETest, EscalationTiersFireOnceEachInOrderAcrossCrashesUntilReso
       << "never killed after tier 1\n"
       << getIncident(name).dump(2) << allLogs();
 
-  // Crash 2: tier 2 recorded as due, before its message went out.
+  // Crash 2: tier 2 recorded as due, before its message was delivered. On
+  // the sandbox the kill lands as the Pending record commits, before the
+  // message goes out. On kube-apiserver the tape's kill would race the send
+  // (see change_tape.h), so the receiver kills instead: the operator dies
+  // as tier 2's message arrives, before it is answered; the restarted one
+  // must deliver it again (a Pending tier is delivered until answered).
   op = &startOperator(flags, "", "", /*waitReady=*/false);
-  tape_->killOnNext(op->process.pid(), [](const sandbox::StoreEvent& e) {
-    return isStatusWrite(e) && tierState(*e.object, 2) == "Pending" &&
-           tierState(*e.previous, 2).empty();
-  });
+  if (tape_->exact()) {
+    tape_->killOnNext(op->process.pid(), [](const sandbox::StoreEvent& e) {
+      return isStatusWrite(e) && tierState(*e.object, 2) == "Pending" &&
+             tierState(*e.previous, 2).empty();
+    });
+  } else {
+    sink.killOnNextRequest("/tier2", op->process.pid());
+  }
   ASSERT_TRUE(waitUntil([&] { return !op->process.running(); }, seconds(20)))
       << "never killed at tier 2\n"
       << getIncident(name).dump(2) << allLogs();
-  EXPECT_TRUE(sink.receivedAt("/tier2").empty()) << "tier 2 was sent before it was recorded";
+  // Nothing writes after the kill: tier 2 was recorded before its message.
+  EXPECT_EQ(tierState(getIncident(name), 2), "Pending") << getIncident(name).dump(2);
+  EXPECT_TRUE(sink.receivedAt("/tier2").empty()) << "tier 2 was answered before the kill";
+  EXPECT_EQ(sink.unanswered().size(), tape_->exact() ? 0u : 1u);
 
   op = &startOperator(flags);
   json incident =
@@ -142,7 +154,7 @@ TEST_F(OperatorE2ETest, EscalationTiersFireOnceEachInOrderAcrossCrashesUntilReso
   std::cout << "\n";
   EXPECT_LT(all[0].at, all[1].at);
   EXPECT_LT(all[1].at, all[2].at);
-  EXPECT_EQ(tape_->kills().size(), 2u);
+  EXPECT_EQ(tape_->kills().size() + sink.unanswered().size(), 2u);
 }
 
 const char* kResolveRunbooks = R"(

@@ -85,6 +85,7 @@ class LeaderElectionTest : public OperatorE2ETest {
     json api = deployment("api");
     EXPECT_EQ(api["spec"].value("replicas", 0), 4);
     EXPECT_EQ(generationOf(api), generation_ + 2) << "the scale and the restart, once each";
+    syncTape();
     std::set<std::string> restartedAt;
     for (const auto& e : tape_->events(kDeploymentsKey, namespace_)) {
       std::string value = (*e.object)["spec"]["template"]["metadata"]
@@ -95,10 +96,11 @@ class LeaderElectionTest : public OperatorE2ETest {
     EXPECT_EQ(restartedAt.size(), 1u);
   }
 
-  // The Lease's holder over time, from the store, without repeats.
+  // The Lease's holder over time, from the tape, without repeats.
   std::vector<std::string> holders() {
+    syncTape();
     std::vector<std::string> out;
-    for (const auto& e : tape_->events(kLeasesKey, "remedy-system")) {
+    for (const auto& e : tape_->events(kLeasesKey, systemNamespace())) {
       std::string holder = (*e.object)["spec"].value("holderIdentity", "");
       if (out.empty() || out.back() != holder) out.push_back(holder);
     }
@@ -126,9 +128,11 @@ TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfter
   EXPECT_EQ(beta.log().find("event=matched"), std::string::npos) << beta.log();
   EXPECT_TRUE(follows(beta));
 
-  // SIGKILL the leader the instant it has checkpointed the restart step,
-  // before restarting anything: beta leads once alpha's Lease has expired,
-  // and runs that step.
+  // SIGKILL the leader once it has checkpointed the restart step: beta
+  // leads once alpha's Lease has expired, and finishes the Incident. On the
+  // sandbox the kill lands before alpha restarts anything, so beta runs that
+  // step; on kube-apiserver alpha may have restarted api just before it died
+  // (see change_tape.h), and beta must then not restart it again.
   tape_->killOnNext(alpha.process.pid(), [](const sandbox::StoreEvent& e) {
     return isStepCheckpoint(e) && stepOf(*e.object, "restart").value("phase", "") == "Running";
   });
@@ -136,7 +140,9 @@ TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfter
   ASSERT_TRUE(waitUntil([&] { return !alpha.process.running(); }))
       << getIncident(name).dump(2) << allLogs();
   auto killedAt = *tape_->lastKillAt();
-  EXPECT_EQ(generationOf(deployment("api")), generation_ + 1) << "restarted before the kill";
+  if (tape_->exact()) {
+    EXPECT_EQ(generationOf(deployment("api")), generation_ + 1) << "restarted before the kill";
+  }
   ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "beta"; }, std::chrono::seconds(15)))
       << leaseHolder() << allLogs();
   auto takeover = std::chrono::steady_clock::now() - killedAt;
@@ -151,8 +157,9 @@ TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfter
   // Never before the Lease expired: beta acquired leaseDuration after
   // alpha's last renewal (less the few milliseconds between beta stamping
   // acquireTime and reading the Lease).
+  syncTape();
   std::string lastRenewal;
-  for (const auto& e : tape_->events(kLeasesKey, "remedy-system")) {
+  for (const auto& e : tape_->events(kLeasesKey, systemNamespace())) {
     const json& spec = (*e.object)["spec"];
     if (spec.value("holderIdentity", "") == "alpha") lastRenewal = spec.value("renewTime", "");
   }
@@ -166,8 +173,10 @@ TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfter
 
   // The Incident in flight finishes under the new leader, no step twice.
   expectCompletesOnce(name);
-  EXPECT_EQ(alpha.log().find("step=restart"), std::string::npos) << alpha.log();
-  EXPECT_NE(beta.log().find("step=restart"), std::string::npos) << beta.log();
+  if (tape_->exact()) {
+    EXPECT_EQ(alpha.log().find("step=restart"), std::string::npos) << alpha.log();
+    EXPECT_NE(beta.log().find("step=restart"), std::string::npos) << beta.log();
+  }
 }
 
 TEST_F(LeaderElectionTest, SigtermReleasesTheLeaseSoTheOtherLeadsAtOnceAndExitsZero) {

@@ -1,19 +1,20 @@
 // What the remedy-operator end-to-end tests add to tests/support/
 // operator_harness.h:
-// - StoreTape: every change the sandbox's store commits, recorded in-process
-//   in resourceVersion order (nothing is missed, as polling would), and a
-//   trigger that SIGKILLs an operator the instant a chosen write commits,
-//   before the operator has read the API server's answer: a crash at an
-//   exact point of the step machine, every run.
+// - a ChangeTape (tests/support/change_tape.h) on the Incidents, Runbooks,
+//   Deployments and Pods of the test namespace and the Leases of the
+//   operators' namespace: every change in resourceVersion order (nothing is
+//   missed, as polling would), and a trigger that SIGKILLs an operator on a
+//   chosen write: the instant it commits on the sandbox, just after it is
+//   visible on kube-apiserver.
 // - NotificationSink: a webhook receiver on loopback that records each
 //   request with the time it arrived.
 // - Deployments, gate ConfigMaps, alerts, Incident and metric reading.
 #pragma once
 
+#include "../support/change_tape.h"
 #include "../support/operator_harness.h"
 #include "http/server.h"
 #include "kube/time_format.h"
-#include "sandbox/store.h"
 
 #include <signal.h>
 #include <sys/types.h>
@@ -38,107 +39,9 @@ inline constexpr const char* kPodsKey = "/pods";
 inline constexpr const char* kLeasesKey = "coordination.k8s.io/leases";
 inline constexpr const char* kRestartedAt = "kubectl.kubernetes.io/restartedAt";
 
-using SteadyTime = std::chrono::steady_clock::time_point;
-
-// The store's changes, and a kill switch on them (see the file comment).
-class StoreTape {
- public:
-  using Predicate = std::function<bool(const sandbox::StoreEvent&)>;
-
-  // Installs the tape on `store`. The store keeps its observers for its
-  // whole life, so the tape is shared with it.
-  static std::shared_ptr<StoreTape> attach(sandbox::Store& store) {
-    auto tape = std::make_shared<StoreTape>();
-    store.addObserver([tape](const sandbox::StoreEvent& e) { tape->observe(e); });
-    return tape;
-  }
-
-  // The next change matching `when` SIGKILLs `pid` (once; then disarmed).
-  void killOnNext(pid_t pid, Predicate when) {
-    std::lock_guard<std::mutex> lock(mu_);
-    armed_ = pid;
-    when_ = std::move(when);
-  }
-  void disarm() {
-    std::lock_guard<std::mutex> lock(mu_);
-    armed_ = 0;
-  }
-  // When the last kill happened.
-  std::optional<SteadyTime> lastKillAt() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lastKillAt_;
-  }
-  // Why each kill happened ("<storageKey> <name> rv <N>: <reason>").
-  std::vector<std::string> kills() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return kills_;
-  }
-
-  // Every change of `storageKey` (in `ns` unless empty), oldest first.
-  std::vector<sandbox::StoreEvent> events(const std::string& storageKey,
-                                          const std::string& ns = "") const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<sandbox::StoreEvent> out;
-    for (const auto& e : events_) {
-      if (e.storageKey == storageKey && (ns.empty() || e.namespace_ == ns)) out.push_back(e);
-    }
-    return out;
-  }
-
-  // What a change did, in a few words (for the kills' list).
-  static std::string describe(const sandbox::StoreEvent& e) {
-    if (e.type == sandbox::EventType::Deleted) return ": deleted";
-    if (!e.previous) return ": created";
-    const nlohmann::json& now = *e.object;
-    const nlohmann::json& before = *e.previous;
-    if (e.storageKey == kIncidentsKey &&
-        now.value("status", nlohmann::json()) != before.value("status", nlohmann::json()) &&
-        now.contains("status")) {
-      const nlohmann::json& s = now["status"];
-      std::string out = ": phase " + s.value("phase", "") + ", step " + s.value("currentStep", "");
-      for (const auto& st : s.value("steps", nlohmann::json::array())) {
-        if (st.value("name", "") == s.value("currentStep", "")) {
-          out += " " + st.value("phase", "") + " (attempt " +
-                 std::to_string(st.value("attempts", 0)) + ")";
-        }
-      }
-      return out;
-    }
-    if (now["metadata"].value("generation", 0) != before["metadata"].value("generation", 0)) {
-      return ": generation " + std::to_string(now["metadata"].value("generation", 0));
-    }
-    if (now.value("status", nlohmann::json()) != before.value("status", nlohmann::json())) {
-      return ": status";
-    }
-    return ": modified";
-  }
-
-  // Called by the store on the writing thread with the store locked: it
-  // never calls back into the store.
-  void observe(const sandbox::StoreEvent& e) {
-    if (e.storageKey == "/events" || e.storageKey == "events.k8s.io/events") return;
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(e);
-    if (armed_ > 0 && when_ && when_(e)) {
-      ::kill(armed_, SIGKILL);
-      lastKillAt_ = std::chrono::steady_clock::now();
-      kills_.push_back(e.storageKey + " " + e.name + " rv " + std::to_string(e.resourceVersion) +
-                       describe(e));
-      armed_ = 0;
-    }
-  }
-
- private:
-  mutable std::mutex mu_;  // guards everything below
-  std::vector<sandbox::StoreEvent> events_;
-  pid_t armed_ = 0;
-  Predicate when_;
-  std::vector<std::string> kills_;
-  std::optional<SteadyTime> lastKillAt_;
-};
-
 // An HTTP receiver for notify messages on 127.0.0.1: answers 200 and
-// records each request with its arrival time.
+// records each request with its arrival time; or, armed, SIGKILLs the
+// sender as a request arrives, before answering it.
 class NotificationSink {
  public:
   struct Received {
@@ -151,15 +54,23 @@ class NotificationSink {
   NotificationSink() {
     http::ServerConfig config;
     config.name = "sink";
-    server_ = std::make_unique<http::HttpServer>(config, [this](const http::Request& request,
-                                                                http::Responder& responder) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        received_.push_back({request.path, nlohmann::json::parse(request.body, nullptr, false),
-                             std::chrono::steady_clock::now(), std::chrono::system_clock::now()});
-      }
-      responder.send(http::Response::json(200, "{\"ok\":true}"));
-    });
+    server_ = std::make_unique<http::HttpServer>(
+        config, [this](const http::Request& request, http::Responder& responder) {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            Received r{request.path, nlohmann::json::parse(request.body, nullptr, false),
+                       std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
+            if (killPid_ > 0 && request.path == killPath_) {
+              // The sender dies before it can read an answer.
+              ::kill(killPid_, SIGKILL);
+              killPid_ = 0;
+              unanswered_.push_back(r);
+            } else {
+              received_.push_back(r);
+            }
+          }
+          responder.send(http::Response::json(200, "{\"ok\":true}"));
+        });
     auto error = server_->start();
     EXPECT_FALSE(error.has_value()) << *error;
   }
@@ -168,9 +79,22 @@ class NotificationSink {
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + path;
   }
+  // The requests answered.
   std::vector<Received> received() const {
     std::lock_guard<std::mutex> lock(mu_);
     return received_;
+  }
+  // The next request at `path` SIGKILLs `pid` as it arrives; it is
+  // recorded in unanswered(), not received().
+  void killOnNextRequest(const std::string& path, pid_t pid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    killPath_ = path;
+    killPid_ = pid;
+  }
+  // The requests whose sender was killed as they arrived.
+  std::vector<Received> unanswered() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return unanswered_;
   }
   std::vector<Received> receivedAt(const std::string& path) const {
     std::vector<Received> out;
@@ -182,8 +106,11 @@ class NotificationSink {
 
  private:
   std::unique_ptr<http::HttpServer> server_;
-  mutable std::mutex mu_;  // guards received_
+  mutable std::mutex mu_;  // guards everything below
   std::vector<Received> received_;
+  std::vector<Received> unanswered_;
+  std::string killPath_;
+  pid_t killPid_ = 0;
 };
 
 // One sample of the Prometheus text format: the value of the first line
@@ -232,12 +159,36 @@ class OperatorE2ETest : public OperatorTest {
   void SetUp() override {
     OperatorTest::SetUp();
     if (HasFatalFailure()) return;
-    if (sandbox_) tape_ = StoreTape::attach(sandbox_->store());
+    if (sandbox_) {
+      tape_ = ChangeTape::onSandbox(sandbox_->store());
+      return;
+    }
+    std::string error;
+    kube::Resource replicaSets{"apps", "v1", "replicasets", "ReplicaSet", true};
+    tape_ = ChangeTape::onApiServer(adminConfig(),
+                                    {{incidentsResource(), namespace_},
+                                     {runbooksResource(), namespace_},
+                                     {kube::resources::deployments(), namespace_},
+                                     {replicaSets, namespace_},
+                                     {kube::resources::pods(), namespace_},
+                                     {kube::resources::leases(), systemNamespace_}},
+                                    &error);
+    ASSERT_NE(tape_, nullptr) << error;
   }
 
   void TearDown() override {
     if (tape_) tape_->disarm();
     OperatorTest::TearDown();
+    tape_.reset();
+  }
+
+  // Waits until the tape holds everything the server committed so far, and
+  // checks it lost nothing: call before reading a history from it.
+  void syncTape() {
+    EXPECT_TRUE(tape_->sync()) << "the tape did not catch up with the server";
+    std::string failures;
+    for (const auto& f : tape_->failures()) failures += "  " + f + "\n";
+    EXPECT_EQ(failures, "") << "the tape's watches failed";
   }
 
   // Fast leader election, as the tests want it: a lease of 2s.
@@ -423,7 +374,7 @@ class OperatorE2ETest : public OperatorTest {
     return out;
   }
 
-  std::shared_ptr<StoreTape> tape_;
+  std::shared_ptr<ChangeTape> tape_;
   std::map<std::string, std::string> startsAt_;  // fingerprint -> startsAt
 };
 

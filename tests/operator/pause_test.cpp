@@ -36,13 +36,13 @@ spec:
 
 class PauseTest : public OperatorE2ETest {
  protected:
-  // Runs remedyctl with `args` against the sandbox; returns its exit code
-  // (-1 when it did not exit in time) and output.
+  // Runs remedyctl with `args` against the API server, for the operators'
+  // namespace; returns its exit code (-1 when it did not exit in time) and output.
   std::pair<int, std::string> remedyctl(std::vector<std::string> args) {
     ProcessOptions p;
     p.argv = {std::string(REMEDY_BINARY_DIR) + "/src/cli/remedyctl"};
     p.argv.insert(p.argv.end(), args.begin(), args.end());
-    p.argv.insert(p.argv.end(), {"--kubeconfig", kubeconfigPath()});
+    p.argv.insert(p.argv.end(), {"--kubeconfig", kubeconfigPath(), "-n", systemNamespace()});
     p.logPath = tempDir() + "/remedyctl-" + std::to_string(++runs_) + ".log";
     ChildProcess cli(p);
     bool exited = waitUntil([&] { return !cli.running(); }, seconds(30));
