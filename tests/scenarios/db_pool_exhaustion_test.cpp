@@ -2,7 +2,7 @@
 // procedure (show activity; kill queries running longer than a threshold;
 // scale the backend; check the pool metrics) as a Runbook, run end to end:
 // Alertmanager's webhook -> remedy-operator (a process) -> a real
-// PostgreSQL 15 whose stuck sessions are terminated, the sandbox's
+// PostgreSQL 15 whose stuck sessions are terminated, the backend's
 // Deployment scaled, and a real Prometheus that verifies.
 #include "scenario_fixture.h"
 
@@ -170,7 +170,7 @@ TEST_F(DbPoolExhaustionTest, AlertTerminatesStuckQueriesScalesTheBackendAndVerif
   std::string password = PostgresServer::passwordOf(PostgresServer::kOperatorUser);
   EXPECT_THAT(done.dump(), Not(HasSubstr(password)));
   EXPECT_THAT(op.log(), Not(HasSubstr(password)));
-  auto events = kube::listAll(*client_, kube::resources::events(), kShop);
+  auto events = kube::listAll(*client_, kube::resources::events(), shop_);
   ASSERT_TRUE(events.ok());
   EXPECT_THAT(events->dump(), Not(HasSubstr(password)));
 }

@@ -9,6 +9,10 @@
 //
 // Where a drill legitimately does not end in Succeeded (exit code 1), the
 // case says why in `why`.
+//
+// Sandbox only: the drills' world has crash-looping and failing pods, which
+// the sandbox's workload simulator makes on request (annotations
+// sandbox.remedy.dev/crash-loop and /fail) and kwok's default stages do not.
 #include "scenario_fixture.h"
 
 #include <gmock/gmock.h>
@@ -364,7 +368,7 @@ class DrillTest : public ScenarioTest, public ::testing::WithParamInterface<Dril
     ASSERT_EQ(pods.size(), 4u);
     crashing_ = kube::nameOf(pods[0]);
     auto patched =
-        client_->patch(kube::resources::pods(), kShop, crashing_,
+        client_->patch(kube::resources::pods(), shop_, crashing_,
                        R"({"metadata":{"annotations":{"sandbox.remedy.dev/crash-loop":"true"}}})");
     ASSERT_TRUE(patched.ok()) << patched.status().toString();
 
@@ -400,7 +404,7 @@ class DrillTest : public ScenarioTest, public ::testing::WithParamInterface<Dril
   std::vector<json> podsOf(const std::string& selector) {
     kube::ListOptions options;
     options.labelSelector = selector;
-    auto list = client_->list(kube::resources::pods(), kShop, options);
+    auto list = client_->list(kube::resources::pods(), shop_, options);
     if (!list.ok()) return {};
     auto items = (*list)["items"].get<std::vector<json>>();
     std::sort(items.begin(), items.end(),
@@ -446,7 +450,7 @@ TEST_P(DrillTest, PrintsThePlanAndChangesNothing) {
   if (redis_) redisBefore = redisState();
 
   std::vector<std::string> args = {"drill", c.runbook,   "-n",
-                                   kShop,   "--timeout", std::to_string(c.timeoutSeconds) + "s"};
+                                   shop_,   "--timeout", std::to_string(c.timeoutSeconds) + "s"};
   for (const auto& label : c.labels) {
     args.push_back("--label");
     args.push_back(label);
@@ -475,7 +479,7 @@ TEST_P(DrillTest, PrintsThePlanAndChangesNothing) {
                  {{"alert",
                    {{"status", "resolved"},
                     {"endsAt", kube::formatRfc3339(std::chrono::system_clock::now())}}}}}};
-            auto patched = client_->patch(incidentsResource(), kShop, name, patch.dump());
+            auto patched = client_->patch(incidentsResource(), shop_, name, patch.dump());
             EXPECT_TRUE(patched.ok()) << patched.status().toString();
             resolved = true;
           }
@@ -536,7 +540,7 @@ TEST_P(DrillTest, PrintsThePlanAndChangesNothing) {
   }
   EXPECT_FALSE(client_
                    ->get({"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true},
-                         kShop, "remedy-block-" + name)
+                         shop_, "remedy-block-" + name)
                    .ok());
 
   // Drills never count toward the Runbook's executions.

@@ -68,7 +68,7 @@ class PoolSizeRevertTest : public ScenarioTest {
   }
 
   std::vector<json> listPods() {
-    auto list = client_->list(kube::resources::pods(), kShop);
+    auto list = client_->list(kube::resources::pods(), shop_);
     return list.ok() ? (*list)["items"].get<std::vector<json>>() : std::vector<json>{};
   }
 
@@ -80,7 +80,7 @@ class PoolSizeRevertTest : public ScenarioTest {
   // ReplicaSet name -> the pool size in its pod template.
   std::map<std::string, std::string> replicaSets() {
     std::map<std::string, std::string> out;
-    auto list = client_->list(replicaSetsResource(), kShop);
+    auto list = client_->list(replicaSetsResource(), shop_);
     if (!list.ok()) return out;
     for (const auto& rs : (*list)["items"]) {
       out[kube::nameOf(rs)] = envOf(rs["spec"]["template"]["spec"], kPool);
@@ -116,7 +116,7 @@ class PoolSizeRevertTest : public ScenarioTest {
     options.type = kube::PatchType::StrategicMerge;
     options.fieldManager = "kubectl-set";
     auto patched =
-        client_->patch(kube::resources::deployments(), kShop, "backend", patch.dump(), options);
+        client_->patch(kube::resources::deployments(), shop_, "backend", patch.dump(), options);
     ASSERT_TRUE(patched.ok()) << patched.status().toString();
   }
 
@@ -126,7 +126,7 @@ class PoolSizeRevertTest : public ScenarioTest {
 
 TEST_F(PoolSizeRevertTest, PatchRollsThePodsAndRevertAfterRestoresTheOldValue) {
   applyRunbook(runbook("3s"));
-  PodRecorder pods(newClient(), kShop, kPool);
+  PodRecorder pods(newClient(), shop_, kPool);
   OperatorProcess& op = *op_;
   std::string name =
       fire(op, "SQLAlchemyPoolExhausted", {{"severity", "warning"}}, "c0ffee0000000001");
@@ -136,7 +136,8 @@ TEST_F(PoolSizeRevertTest, PatchRollsThePodsAndRevertAfterRestoresTheOldValue) {
 
   // The patch: exactly the one value, recorded before and after.
   json patchStep = stepOf(done, "raise-pool-size");
-  EXPECT_THAT(patchStep.value("message", ""), HasSubstr("patched Deployment shop/backend"));
+  EXPECT_THAT(patchStep.value("message", ""),
+              HasSubstr("patched Deployment " + shop_ + "/backend"));
   EXPECT_THAT(outputOf(done, "raise-pool-size", "changed"),
               HasSubstr("/spec/template/spec/containers/0/env/0/value"));
   EXPECT_THAT(outputOf(done, "raise-pool-size", "changed"), HasSubstr("\"10\" -> \"50\""));
@@ -148,7 +149,7 @@ TEST_F(PoolSizeRevertTest, PatchRollsThePodsAndRevertAfterRestoresTheOldValue) {
   });
   json revert = revertOf(reverted);
   ASSERT_EQ(revert.value("state", ""), "Reverted") << reverted.dump(2) << "\n" << op.log();
-  EXPECT_THAT(revert.value("message", ""), HasSubstr("restored Deployment shop/backend"));
+  EXPECT_THAT(revert.value("message", ""), HasSubstr("restored Deployment " + shop_ + "/backend"));
   EXPECT_EQ(revert["before"], json({{"/spec/template/spec/containers/0/env/0/value", "10"}}));
   EXPECT_EQ(revert["after"], json({{"/spec/template/spec/containers/0/env/0/value", "50"}}));
   EXPECT_EQ(liveValue(), "10");
@@ -205,7 +206,7 @@ TEST_F(PoolSizeRevertTest, AHumanChangeInBetweenRefusesTheRevertAndKeepsTheirVal
   EXPECT_THAT(refused["status"]["timeline"].dump(), HasSubstr("RevertRefused"));
   // The Incident keeps its outcome: the steps succeeded; the refusal is on the step.
   EXPECT_EQ(phaseOf(refused), "Succeeded");
-  auto events = kube::listAll(*client_, kube::resources::events(), kShop);
+  auto events = kube::listAll(*client_, kube::resources::events(), shop_);
   ASSERT_TRUE(events.ok());
   EXPECT_THAT(events->dump(), HasSubstr("RevertRefused"));
 }
@@ -225,10 +226,10 @@ TEST_F(PoolSizeRevertTest, RemedyctlRevertRunsAPendingRevertAtOnce) {
   EXPECT_GT(*due, std::chrono::system_clock::now() + std::chrono::minutes(50));
   ASSERT_EQ(liveValue(), "50");
 
-  CommandResult result = remedyctl({"revert", name, "-n", kShop, "--timeout", "30s"});
+  CommandResult result = remedyctl({"revert", name, "-n", shop_, "--timeout", "30s"});
   EXPECT_EQ(result.exitCode, 0) << result.output << "\n" << op.log();
   EXPECT_THAT(result.output,
-              HasSubstr("raise-pool-size: Reverted: restored Deployment shop/backend"));
+              HasSubstr("raise-pool-size: Reverted: restored Deployment " + shop_ + "/backend"));
   EXPECT_EQ(liveValue(), "10");
   revert = revertOf(incident(name));
   EXPECT_EQ(revert.value("state", ""), "Reverted");
@@ -241,7 +242,7 @@ TEST_F(PoolSizeRevertTest, RemedyctlRevertRunsAPendingRevertAtOnce) {
         .empty();
   }));
   // A second revert has nothing to do.
-  result = remedyctl({"revert", name, "-n", kShop});
+  result = remedyctl({"revert", name, "-n", shop_});
   EXPECT_EQ(result.exitCode, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("has no pending revert"));
 }

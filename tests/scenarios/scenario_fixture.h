@@ -1,8 +1,9 @@
 // The scenarios' world: remedy-operator as a process (tests/support/
-// operator_harness.h) working on the namespace `shop` of an in-process
-// sandbox, with real PostgreSQL, Redis and Prometheus where a scenario needs
-// them; remedyctl as a process; helpers that read Incidents, approve steps,
-// and record the resourceVersion of every object of a namespace.
+// operator_harness.h) working on the shop's namespace (`shop` on the
+// in-process sandbox, the test's own on the real control plane), with real
+// PostgreSQL, Redis and Prometheus where a scenario needs them; remedyctl as a process; helpers
+// that read Incidents, approve steps, and record the resourceVersion of every object of a
+// namespace.
 //
 // Link: remedy_sandbox remedy_kube remedy_api libpq (no hiredis: the Redis
 // helper here speaks RESP itself).
@@ -29,6 +30,7 @@
 
 namespace remedy::testing {
 
+// The shop's namespace on the sandbox (shop_ is the one a test uses).
 inline constexpr const char* kShop = "shop";
 
 inline kube::Resource replicaSetsResource() {
@@ -229,7 +231,9 @@ class ScenarioTest : public OperatorTest {
  protected:
   // As OperatorTest::SetUp, with a sandbox whose crash-looping pods restart
   // once an hour (so a pod in CrashLoopBackOff keeps its resourceVersion
-  // while a test compares them), plus the namespace `shop`.
+  // while a test compares them), plus the shop's namespace: `shop` on the
+  // sandbox, the test's own namespace on the control plane every test of
+  // the run shares (which the operators there watch).
   void SetUp() override {
     sandbox::SandboxOptions options = defaultSandboxOptions();
     options.crashLoopInterval = std::chrono::hours(1);
@@ -238,30 +242,29 @@ class ScenarioTest : public OperatorTest {
     dir_ = std::make_unique<TempDir>("remedy-scenario");
     installCrds();
     if (HasFatalFailure()) return;
-    kubeconfigPath_ = dir_->path() + "/kubeconfig";
-    std::ofstream(kubeconfigPath_) << sandbox_->kubeconfig();
+    kubeconfigPath_ = adminKubeconfigFile(dir_->path());
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "scenario-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
-    systemNamespace_ = "remedy-system";
-    for (const char* name : {"remedy-system", kShop}) {
-      json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-      auto created = client_->create(kube::resources::namespaces(), "", ns);
-      ASSERT_TRUE(created.ok()) << created.status().toString();
+    systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : "remedy-system";
+    shop_ = onRealApiServer() ? namespace_ : kShop;
+    for (const std::string& name : {systemNamespace_, shop_}) {
+      createNamespace(name);
+      if (HasFatalFailure()) return;
     }
   }
 
   // ---- objects in shop ----
 
   json create(const kube::Resource& resource, json object) {
-    object["metadata"]["namespace"] = kShop;
-    auto created = client_->create(resource, kShop, object);
+    object["metadata"]["namespace"] = shop_;
+    auto created = client_->create(resource, shop_, object);
     EXPECT_TRUE(created.ok()) << kube::nameOf(object) << ": " << created.status().toString();
     return created.ok() ? *created : json();
   }
 
   json get(const kube::Resource& resource, const std::string& name) {
-    auto got = client_->get(resource, kShop, name);
+    auto got = client_->get(resource, shop_, name);
     return got.ok() ? *got : json();
   }
 
@@ -350,7 +353,7 @@ class ScenarioTest : public OperatorTest {
   std::vector<json> shopIncidents(const std::string& labelSelector = "") {
     kube::ListOptions options;
     options.labelSelector = labelSelector;
-    auto list = client_->list(incidentsResource(), kShop, options);
+    auto list = client_->list(incidentsResource(), shop_, options);
     if (!list.ok()) return {};
     return (*list)["items"].get<std::vector<json>>();
   }
@@ -405,7 +408,7 @@ class ScenarioTest : public OperatorTest {
   // name of the Incident made of it ("" when none appeared).
   std::string fire(OperatorProcess& op, const std::string& alertName, json labels,
                    const std::string& fingerprint) {
-    labels["namespace"] = kShop;
+    labels["namespace"] = shop_;
     std::string startsAt = kube::formatRfc3339(std::chrono::system_clock::now());
     auto answer = postAlerts(
         op,
@@ -442,7 +445,8 @@ class ScenarioTest : public OperatorTest {
 
   // ---- the whole namespace ----
 
-  ObjectVersions objectVersions(const std::string& ns = kShop) {
+  ObjectVersions objectVersions(std::string ns = "") {
+    if (ns.empty()) ns = shop_;
     ObjectVersions out;
     for (const auto& resource : watchedKinds()) {
       auto list = kube::listAll(*client_, resource, ns);
@@ -503,6 +507,8 @@ class ScenarioTest : public OperatorTest {
     auto process = startRemedyctl(std::move(args), &logPath);
     return commandResult(*process, logPath, timeout);
   }
+
+  std::string shop_;  // the shop's namespace
 };
 
 // A PostgreSQL session's backend pids as pg_stat_activity shows them, of
