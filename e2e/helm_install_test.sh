@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# `helm install` of charts/remedy into the real control plane (a namespace and
+# a release name of this test's; kwok "runs" the pods whatever the image),
+# then remedy-operator on the host, started from the rendered Deployment's
+# container arguments under the chart's ServiceAccount (a TokenRequest
+# token), taking an alert posted to its webhook to a Succeeded Incident that
+# scaled a Deployment. Also what needs a cluster to render: the webhook
+# token kept across `helm upgrade` (lookup), and an existing Secret used
+# without its token reaching the manifests.
+#
+# Of the container's arguments, only what cannot work on the host is
+# replaced:
+#   --webhook-bind-address=0.0.0.0          -> 127.0.0.1
+#   --webhook-port, --metrics-port,
+#   --health-port                           -> free loopback ports
+#   --webhook-token-file=<the Secret's mount> -> a file holding the Secret's key
+# and the pod's in-cluster credentials become --kubeconfig with a token of
+# the chart's ServiceAccount; POD_NAMESPACE is set as the downward API would.
+#
+# usage: helm_install_test.sh PATH/TO/remedy-operator   (REMEDY_CLUSTER_DIR: the control plane)
+source "$(dirname "$0")/lib.sh"
+OPERATOR=$1
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+REMEDY_TEST_APISERVER=real
+start_apiserver /nonexistent
+
+HELM=$BIN_DIR/helm
+RELEASE=rt$$
+NS=$TEST_NS
+APP_NS=$TEST_NS-app
+export HELM_CACHE_HOME=$WORKDIR/helm HELM_CONFIG_HOME=$WORKDIR/helm HELM_DATA_HOME=$WORKDIR/helm
+h() { "$HELM" --kubeconfig "$KUBECONFIG_FILE" "$@" 2> >(grep -v "found symbolic link" >&2); }
+
+uninstall() {
+  h uninstall "$RELEASE" -n "$NS" --wait=false >/dev/null 2>&1
+}
+trap 'uninstall; cleanup' EXIT
+
+started=$SECONDS
+# --- install: the chart's CRDs (kept if the run already has them), objects, pods ---
+out=$(h install "$RELEASE" "$ROOT/charts/remedy" -n "$NS" --wait --timeout 90s 2>&1)
+assert_contains "helm install deploys the release" "STATUS: deployed" "$out"
+assert_contains "helm install prints the NOTES" "kubectl get incidents -A -w" "$out"
+FULL=$RELEASE-remedy
+assert_eq "kwok runs both replicas of the operator's Deployment" "2" \
+  "$(k -n "$NS" get deploy "$FULL" -o jsonpath='{.status.readyReplicas}')"
+for crd in runbooks incidents approvals; do
+  assert_eq "the CRD $crd.remedy.dev is Established" "True" \
+    "$(k get crd "$crd.remedy.dev" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')"
+done
+assert_eq "the ClusterRole of the release exists" "$FULL" "$(k get clusterrole "$FULL" -o jsonpath='{.metadata.name}')"
+echo "# helm install: $((SECONDS - started)) s"
+
+# --- lookup: the token survives an upgrade; an existing Secret stays unrendered ---
+token=$(k -n "$NS" get secret "$FULL-webhook-token" -o jsonpath='{.data.token}' | base64 -d)
+assert_eq "the generated token has 48 characters" "48" "${#token}"
+out=$(h upgrade "$RELEASE" "$ROOT/charts/remedy" -n "$NS" --reuse-values 2>&1)
+assert_contains "helm upgrade" "has been upgraded" "$out"
+assert_eq "helm upgrade keeps the token (lookup)" "$token" \
+  "$(k -n "$NS" get secret "$FULL-webhook-token" -o jsonpath='{.data.token}' | base64 -d)"
+assert_eq "the pods' checksum is the kept token's" "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" \
+  "$(k -n "$NS" get deploy "$FULL" -o jsonpath='{.spec.template.metadata.annotations.checksum/webhook-token}')"
+weak=hunter2-$$
+k -n "$NS" create secret generic my-token --from-literal=bearer="$weak" >/dev/null
+out=$(h install "${RELEASE}x" "$ROOT/charts/remedy" -n "$NS" --dry-run=server -o json \
+  --set webhook.token.existingSecret=my-token,webhook.token.key=bearer 2>"$WORKDIR/dry-run.err")
+manifest=$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["manifest"] + d["info"]["notes"])' <<<"$out")
+assert_not_contains "an existing Secret: no Secret is rendered" "kind: Secret" "$manifest"
+assert_not_contains "an existing Secret: its token is not in the manifests" "$weak" "$manifest"
+assert_not_contains "an existing Secret: nor its checksum" "$(printf %s "$weak" | sha256sum | cut -d' ' -f1)" "$manifest"
+assert_contains "an existing Secret: the pods mount it" "secretName: my-token" "$manifest"
+
+# --- the operator on the host, from the rendered Deployment ---
+h get manifest "$RELEASE" -n "$NS" >"$WORKDIR/manifest.yaml"
+mapfile -t ARGS < <(/usr/bin/python3 - "$WORKDIR/manifest.yaml" <<'EOF'
+import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc["kind"] == "Deployment":
+        spec = doc["spec"]["template"]["spec"]
+        print(spec["serviceAccountName"])
+        for arg in spec["containers"][0]["args"]:
+            print(arg)
+EOF
+)
+SA=${ARGS[0]}
+ARGS=("${ARGS[@]:1}")
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+WEBHOOK_PORT=$(free_port)
+HEALTH_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+mkdir -p "$WORKDIR/webhook-token"
+k -n "$NS" get secret "$FULL-webhook-token" -o jsonpath='{.data.token}' | base64 -d >"$WORKDIR/webhook-token/token"
+HOST_ARGS=()
+replaced=0
+for arg in "${ARGS[@]}"; do
+  case $arg in
+    --webhook-bind-address=*) arg=--webhook-bind-address=127.0.0.1; replaced=$((replaced + 1)) ;;
+    --webhook-port=*) arg=--webhook-port=$WEBHOOK_PORT; replaced=$((replaced + 1)) ;;
+    --metrics-port=*) arg=--metrics-port=$METRICS_PORT; replaced=$((replaced + 1)) ;;
+    --health-port=*) arg=--health-port=$HEALTH_PORT; replaced=$((replaced + 1)) ;;
+    --webhook-token-file=*) arg=--webhook-token-file=$WORKDIR/webhook-token/token; replaced=$((replaced + 1)) ;;
+  esac
+  HOST_ARGS+=("$arg")
+done
+assert_eq "the five in-cluster arguments were found and replaced" "5" "$replaced"
+
+# The chart's identity: a TokenRequest token of its ServiceAccount.
+sa_token=$(k -n "$NS" create token "$SA" --duration=1h)
+SA_KUBECONFIG=$WORKDIR/sa.kubeconfig
+cat >"$SA_KUBECONFIG" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: $API_URL, certificate-authority: $(dirname "$ADMIN_KUBECONFIG")/pki/ca.crt}
+users:
+- name: sa
+  user: {token: $sa_token}
+contexts:
+- name: sa
+  context: {cluster: c, user: sa, namespace: $NS}
+current-context: sa
+EOF
+assert_eq "the token authenticates as the chart's ServiceAccount" "system:serviceaccount:$NS:$SA" \
+  "$("$KUBECTL_BIN" --kubeconfig "$SA_KUBECONFIG" auth whoami -o jsonpath='{.status.userInfo.username}')"
+
+# A Deployment to scale and the Runbook that scales it, in a namespace the
+# operator manages (the chart's ClusterRole).
+k create namespace "$APP_NS" >/dev/null
+REAL_NAMESPACES+=("$APP_NS")
+k -n "$APP_NS" create deployment web --image=nginx:1.27 --replicas=1 >/dev/null
+k -n "$APP_NS" label deployment web app.kubernetes.io/name=web >/dev/null
+k -n "$APP_NS" apply -f - >/dev/null <<'EOF'
+apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: scale-web
+spec:
+  description: Scale web out when it is overloaded.
+  triggers:
+    - alertName: WebOverloaded
+      labels: {service: web}
+  guardrails:
+    scale: {maxReplicas: 4, maxChange: 2}
+  steps:
+    - name: scale-out
+      scale:
+        target: {kind: Deployment, name: web}
+        replicas: "+2"
+        maxReplicas: 4
+    - name: wait-ready
+      waitFor:
+        target: {kind: Deployment, name: web}
+        state: RolloutComplete
+        pollInterval: 500ms
+      timeout: 1m
+EOF
+
+POD_NAMESPACE=$NS "$OPERATOR" --kubeconfig="$SA_KUBECONFIG" "${HOST_ARGS[@]}" >"$WORKDIR/operator.log" 2>&1 &
+PIDS+=($!)
+if wait_for 30 "the operator's /readyz" curl -sf "http://127.0.0.1:$HEALTH_PORT/readyz"; then
+  ok "remedy-operator runs from the chart's arguments under the chart's ServiceAccount"
+else
+  not_ok "remedy-operator never became ready"
+  tail -n 30 "$WORKDIR/operator.log"
+fi
+
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+payload=$(cat <<EOF
+{"version": "4", "receiver": "remedy", "status": "firing", "groupKey": "{}:{}", "truncatedAlerts": 0,
+ "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager.test",
+ "alerts": [{"status": "firing", "labels": {"alertname": "WebOverloaded", "service": "web",
+   "namespace": "$APP_NS", "severity": "critical"}, "annotations": {"summary": "web is overloaded"},
+   "startsAt": "$now", "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus.test/graph",
+   "fingerprint": "1f2e3d4c5b6a7988"}]}
+EOF
+)
+code=$(curl -s -o "$WORKDIR/answer" -w '%{http_code}' -H "Authorization: Bearer $(cat "$WORKDIR/webhook-token/token")" \
+  -H 'Content-Type: application/json' -d "$payload" "http://127.0.0.1:$WEBHOOK_PORT/api/v1/alerts")
+assert_eq "the webhook accepts the alert with the chart's token" "200" "$code"
+phase() { k -n "$APP_NS" get incidents -o jsonpath='{.items[0].status.phase}' 2>/dev/null; }
+wait_for 90 "the Incident to finish" bash -c "[[ \$(\"$KUBECTL_BIN\" --kubeconfig \"$KUBECONFIG_FILE\" -n \"$APP_NS\" get incidents -o jsonpath='{.items[0].status.phase}') =~ ^(Succeeded|Failed|Escalated|Skipped|Cancelled)$ ]]"
+assert_eq "the alert became a Succeeded Incident" "Succeeded" "$(phase)"
+assert_eq "the Incident used the Runbook" "scale-web" \
+  "$(k -n "$APP_NS" get incidents -o jsonpath='{.items[0].status.runbook.name}')"
+assert_eq "the Runbook scaled the Deployment by two" "3" "$(k -n "$APP_NS" get deploy web -o jsonpath='{.spec.replicas}')"
+assert_eq "and kwok made the new pods Ready" "3" "$(k -n "$APP_NS" get deploy web -o jsonpath='{.status.readyReplicas}')"
+log=$(cat "$WORKDIR/operator.log")
+assert_not_contains "the webhook token is not in the operator's log" "$(cat "$WORKDIR/webhook-token/token")" "$log"
+assert_not_contains "no request was forbidden to the chart's ServiceAccount" "forbidden" "$log"
+if [[ $FAILED -gt 0 ]]; then
+  echo "--- operator log"; tail -n 40 "$WORKDIR/operator.log"
+  k -n "$APP_NS" get incidents -o yaml | tail -n 60
+fi
+echo "# helm install to Succeeded Incident: $((SECONDS - started)) s"
+
+finish
