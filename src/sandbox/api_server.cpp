@@ -276,7 +276,8 @@ json ApiServer::discoveryFor(const std::string& group, const std::string& versio
               {"verbs", t->verbs}};
     if (!t->shortNames.empty()) r["shortNames"] = t->shortNames;
     if (!t->categories.empty()) r["categories"] = t->categories;
-    r["storageVersionHash"] = hexHash(t->storageKey()).substr(0, 11);
+    // Kinds that are never stored (the reviews) publish no storage hash.
+    if (!t->createOnly) r["storageVersionHash"] = hexHash(t->storageKey()).substr(0, 11);
     resources.push_back(r);
     if (t->hasStatus) {
       resources.push_back({{"name", t->resource + "/status"},
@@ -336,6 +337,10 @@ json ApiServer::openApiV3Index() const {
 // what `kubectl explain` reads (it needs the resource's path with an
 // operation carrying x-kubernetes-group-version-kind, and a schema with the
 // same GVK).
+namespace {
+constexpr const char* kObjectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+}  // namespace
+
 std::optional<json> ApiServer::openApiV3(const std::string& group,
                                          const std::string& version) const {
   json paths = json::object();
@@ -347,21 +352,53 @@ std::optional<json> ApiServer::openApiV3(const std::string& group,
     json schema = t->schema.is_object() ? t->schema : json{{"type", "object"}};
     schema["x-kubernetes-group-version-kind"] = json::array({gvk});
     if (!schema.contains("properties")) schema["properties"] = json::object();
+    // The descriptions kube-apiserver's builder gives these three fields;
+    // metadata refers to ObjectMeta, as kubectl explain shows it.
     schema["properties"]["apiVersion"] = {
         {"type", "string"},
         {"description",
-         "APIVersion defines the versioned schema of this representation of an object."}};
+         "APIVersion defines the versioned schema of this representation of an object. Servers "
+         "should convert recognized schemas to the latest internal value, and may reject "
+         "unrecognized values. More info: "
+         "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+         "api-conventions.md#resources"}};
     schema["properties"]["kind"] = {
         {"type", "string"},
         {"description",
-         "Kind is a string value representing the REST resource this object "
-         "represents."}};
+         "Kind is a string value representing the REST resource this object represents. Servers "
+         "may infer this from the endpoint the client submits requests to. Cannot be updated. In "
+         "CamelCase. More info: "
+         "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+         "api-conventions.md#types-kinds"}};
     schema["properties"]["metadata"] = {
-        {"type", "object"},
         {"description",
          "Standard object's metadata. More info: "
          "https://git.k8s.io/community/contributors/devel/sig-architecture/"
-         "api-conventions.md#metadata"}};
+         "api-conventions.md#metadata"},
+        {"allOf", json::array({{{"$ref", std::string("#/components/schemas/") + kObjectMeta}}})}};
+    schemas[kObjectMeta] = {
+        {"type", "object"},
+        {"description",
+         "ObjectMeta is metadata that all persisted resources must have, which includes all "
+         "objects users must create."},
+        {"properties",
+         {{"name",
+           {{"type", "string"}, {"description", "Name must be unique within a namespace."}}},
+          {"namespace",
+           {{"type", "string"},
+            {"description", "Namespace defines the space within which each name must be unique."}}},
+          {"labels",
+           {{"type", "object"},
+            {"additionalProperties", {{"type", "string"}, {"default", ""}}},
+            {"description",
+             "Map of string keys and values that can be used to organize and categorize (scope and "
+             "select) objects."}}},
+          {"annotations",
+           {{"type", "object"},
+            {"additionalProperties", {{"type", "string"}, {"default", ""}}},
+            {"description",
+             "Annotations is an unstructured key value map stored with a resource that may be set "
+             "by external tools to store and retrieve arbitrary metadata."}}}}}};
     schemas[schemaName] = schema;
     json ref = {{"$ref", "#/components/schemas/" + schemaName}};
     json op = {
@@ -379,8 +416,22 @@ std::optional<json> ApiServer::openApiV3(const std::string& group,
     listOp["operationId"] = "create" + t->kind;
     std::string collection =
         t->namespaced ? base + "namespaces/{namespace}/" + t->resource : base + t->resource;
-    paths[item] = {{"get", op}};
-    paths[collection] = {{"post", listOp}};
+    // The operations kube-apiserver publishes for a custom resource (its
+    // builder's routes; deletecollection is the collection's delete).
+    auto operation = [&](const std::string& action, const std::string& id) {
+      json o = op;
+      o["x-kubernetes-action"] = action;
+      o["operationId"] = id + t->kind;
+      return o;
+    };
+    std::string scope = t->namespaced ? "Namespaced" : "";
+    paths[item] = {{"get", op},
+                   {"put", operation("put", "replace" + scope)},
+                   {"patch", operation("patch", "patch" + scope)},
+                   {"delete", operation("delete", "delete" + scope)}};
+    paths[collection] = {{"get", operation("list", "list" + scope)},
+                         {"post", listOp},
+                         {"delete", operation("deletecollection", "deleteCollection" + scope)}};
   }
   if (schemas.empty()) return std::nullopt;
   return json{{"openapi", "3.0.0"},
@@ -488,8 +539,8 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
     if (parts.size() == 2) {
       if (!authorizeNonResource("get")) return;
       if (registry.versions(route.group).empty()) {
-        sendError(responder,
-                  ApiError::fromCode(404, "the server could not find the requested resource"));
+        // No handler serves an unknown group: Go's mux answers in plain text.
+        responder.send(Response::text(404, "404 page not found\n"));
         return;
       }
       json g = groupJson(route.group);
@@ -503,8 +554,7 @@ void ApiServer::serveApi(const Request& request, const UserInfo& user, Responder
   }
   auto versions = registry.versions(route.group);
   if (std::find(versions.begin(), versions.end(), route.version) == versions.end()) {
-    sendError(responder,
-              ApiError::fromCode(404, "the server could not find the requested resource"));
+    responder.send(Response::text(404, "404 page not found\n"));
     return;
   }
   std::vector<std::string> r(parts.begin() + static_cast<long>(rest), parts.end());
@@ -601,6 +651,27 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     serveReview(request, user, type, responder);
     return;
   }
+  // A collection takes create, list, watch and deletecollection; an object
+  // everything else (the apiserver's installer registers no other route).
+  if ((route.name.empty() && (verb == "update" || verb == "patch")) ||
+      (!route.name.empty() && verb == "create" && sub.empty())) {
+    ApiError e = ApiError::methodNotAllowed(
+        "the server does not allow this method on the requested resource");
+    e.details = json::object();
+    return sendError(responder, e);
+  }
+  if (auto dryRun = request.param("dryRun"); dryRun && !dryRun->empty() && *dryRun != "All") {
+    // metav1 validation.ValidateDryRun.
+    const char* options = verb == "create"   ? "CreateOptions"
+                          : verb == "update" ? "UpdateOptions"
+                          : verb == "patch"  ? "PatchOptions"
+                                             : "DeleteOptions";
+    return sendError(responder, ApiError::invalid("meta.k8s.io", options, "",
+                                                  {{"FieldValueNotSupported",
+                                                    "Unsupported value: []string{\"" + *dryRun +
+                                                        "\"}: supported values: \"All\"",
+                                                    "dryRun"}}));
+  }
   WriteOptions wo;
   wo.dryRun = request.param("dryRun").value_or("") == "All";
   wo.fieldManager = request.param("fieldManager").value_or("");
@@ -617,8 +688,15 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     std::string ct = request.header("content-type");
     // kubectl's typed clients send built-in kinds as protobuf.
     if (isKubernetesProtobuf(ct)) return decodeKubernetesProtobuf(request.body);
-    if (ct.find("protobuf") != std::string::npos || ct.find("cbor") != std::string::npos) {
-      return ApiError::unsupportedMediaType(ct);
+    std::string mediaType = ct.substr(0, ct.find(';'));
+    bool known = mediaType.empty() || mediaType == "application/json" ||
+                 mediaType == "application/yaml" || mediaType == "*/*";
+    if (!known) {
+      ApiError e = ApiError::unsupportedMediaType(ct);
+      e.message =
+          "the body of the request was in an unknown format - accepted media types include: "
+          "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+      return e;
     }
     return parseBody(request.body, ct.find("yaml") != std::string::npos);
   };
@@ -732,7 +810,11 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     } else if (ct == "application/apply-patch+yaml") {
       pt = PatchType::Apply;
     } else {
-      return sendError(responder, ApiError::unsupportedMediaType(ct));
+      // handlers/patch.go answers an unknown patch type with the bare code.
+      ApiError e = ApiError::unsupportedMediaType(ct);
+      e.message = "415: Unsupported Media Type";
+      e.details = json::object();
+      return sendError(responder, e);
     }
     if (sub == "scale") {
       if (pt == PatchType::StrategicMerge || pt == PatchType::Apply) pt = PatchType::Merge;
@@ -780,7 +862,26 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   if (verb == "delete") {
     auto o = objects_.remove(type, route.ns, route.name, dopts);
     if (!o.ok()) return sendError(responder, o.error());
-    return sendJson(responder, 200, objectOut(**o));
+    const json& meta = (**o)["metadata"];
+    // registry/generic/registry/store.go finalizeDelete: an object deleted at
+    // once is answered with a Success Status naming it, unless its store
+    // sets ReturnDeletedObject (custom resources, services, service
+    // accounts, jobs) or its deletion
+    // is pending (finalizers, a pod's grace period): then the object.
+    bool returnsObject =
+        type.custom || meta.contains("deletionTimestamp") ||
+        (type.group.empty() && (type.resource == "services" || type.resource == "pods" ||
+                                type.resource == "serviceaccounts")) ||
+        (type.group == "batch" && type.resource == "jobs");
+    if (returnsObject) return sendJson(responder, 200, objectOut(**o));
+    json details = {{"name", route.name}, {"kind", type.resource}, {"uid", meta.value("uid", "")}};
+    if (!type.group.empty()) details["group"] = type.group;
+    return sendJson(responder, 200,
+                    {{"kind", "Status"},
+                     {"apiVersion", "v1"},
+                     {"metadata", json::object()},
+                     {"status", "Success"},
+                     {"details", details}});
   }
   ListOptions lo;
   lo.labelSelector = request.param("labelSelector").value_or("");
@@ -806,7 +907,7 @@ void ApiServer::serveWatch(const Request& request, const Route& route, Responder
   }
   auto labels = LabelSelector::parse(request.param("labelSelector").value_or(""));
   if (!labels.ok()) return sendError(responder, labels.error());
-  auto fields = FieldSelector::parse(fieldSelector, selectableFields(type));
+  auto fields = parseFieldSelector(type, fieldSelector);
   if (!fields.ok()) return sendError(responder, fields.error());
   std::string rvParam = request.param("resourceVersion").value_or("");
   int64_t fromRv = 0;
@@ -953,6 +1054,15 @@ void ApiServer::serveReview(const Request& request, const UserInfo& user, const 
     auto who = authenticate(fake);
     out["status"] = who ? json{{"authenticated", true}, {"user", userInfoJson(*who)}}
                         : json{{"authenticated", false}, {"error", "invalid bearer token"}};
+  } else if (type.kind == "SubjectAccessReview" && spec.value("user", "").empty() &&
+             spec.value("groups", json::array()).empty()) {
+    // authorization/validation ValidateSubjectAccessReviewSpec.
+    ApiError e = ApiError::invalid(
+        "authorization.k8s.io", "", "",
+        {{"FieldValueInvalid",
+          "Invalid value: \"\": at least one of user or group must be specified", "spec.user"}});
+    e.details.erase("kind");
+    return sendError(responder, e);
   } else if (type.kind == "SubjectAccessReview") {
     UserInfo who{spec.value("user", ""), spec.value("groups", std::vector<std::string>{})};
     out["status"] = accessReview(who);

@@ -17,7 +17,14 @@ namespace {
 const char* kConflictDetail =
     "the object has been modified; please apply your changes to the latest version and try again";
 
-bool hasGeneration(const ResourceType& t) { return t.custom || t.hasStatus; }
+// Which kinds keep metadata.generation: custom resources and the built-ins
+// whose strategy sets it (kube-apiserver v1.33: not services; network
+// policies do, without a status subresource).
+bool hasGeneration(const ResourceType& t) {
+  if (t.group.empty() && (t.resource == "services" || t.resource == "namespaces")) return false;
+  if (t.group == "networking.k8s.io" && t.resource == "networkpolicies") return true;
+  return t.custom || t.hasStatus;
+}
 
 // Everything but metadata and status: a change here is a new generation
 // (k8s.io/apiserver registry strategies compare spec; custom resources
@@ -80,10 +87,33 @@ std::vector<std::string> selectableFields(const ResourceType& t) {
     f.push_back("status.phase");
   } else if (t.group == "batch" && t.resource == "jobs") {
     f.push_back("status.successful");
-  } else if (t.group == "apps" && t.resource == "replicasets") {
-    f.push_back("status.replicas");
   }
   return f;
+}
+
+Result<FieldSelector> parseFieldSelector(const ResourceType& t, const std::string& selector) {
+  auto parsed = FieldSelector::parse(selector, selectableFields(t));
+  if (parsed.ok()) return parsed;
+  ApiError e = parsed.error();
+  const std::string prefix = "field label not supported: ";
+  if (e.message.rfind(prefix, 0) != 0) return e;
+  std::string field = e.message.substr(prefix.size());
+  // Kinds with a field label conversion function (pods, events, secrets,
+  // namespaces, services; custom resources) keep that message; Job's says
+  // its kind; every other kind has only the metadata fields
+  // (apiserver/pkg/registry/generic DefaultClusterScopedAttr and the
+  // scheme's default conversion).
+  bool conversion =
+      t.custom || (t.group.empty() &&
+                   (t.resource == "pods" || t.resource == "events" || t.resource == "secrets" ||
+                    t.resource == "namespaces" || t.resource == "services"));
+  if (t.group == "batch" && t.resource == "jobs") {
+    e.message = "field label \"" + field + "\" not supported for Job";
+  } else if (!conversion) {
+    e.message = "\"" + field +
+                "\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"";
+  }
+  return e;
 }
 
 namespace {
@@ -149,9 +179,131 @@ std::string selectorString(const json& sel) {
   return out;
 }
 
+// pkg/apis/core/v1/defaults.go SetDefaults_Container: IfNotPresent unless
+// the image is untagged or :latest.
+void defaultContainers(json& containers) {
+  if (!containers.is_array()) return;
+  for (auto& c : containers) {
+    if (!c.is_object()) continue;
+    if (!c.contains("imagePullPolicy")) {
+      std::string image = c.value("image", "");
+      std::string ref = image.substr(0, image.find('@'));
+      size_t slash = ref.rfind('/');
+      size_t colon = ref.rfind(':');
+      bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+      bool latest = !tagged || ref.substr(colon + 1) == "latest";
+      c["imagePullPolicy"] =
+          latest && image.find('@') == std::string::npos ? "Always" : "IfNotPresent";
+    }
+    if (!c.contains("resources")) c["resources"] = json::object();
+    if (!c.contains("terminationMessagePath")) c["terminationMessagePath"] = "/dev/termination-log";
+    if (!c.contains("terminationMessagePolicy")) c["terminationMessagePolicy"] = "File";
+    if (c.contains("ports") && c["ports"].is_array()) {
+      for (auto& p : c["ports"]) {
+        if (p.is_object() && !p.contains("protocol")) p["protocol"] = "TCP";
+      }
+    }
+  }
+}
+
+// SetDefaults_PodSpec, for pods and the pod templates of workloads.
+void defaultPodSpec(json& spec) {
+  if (!spec.is_object()) return;
+  if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
+  if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
+  if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
+  if (!spec.contains("securityContext")) spec["securityContext"] = json::object();
+  if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+  if (spec.contains("containers")) defaultContainers(spec["containers"]);
+  if (spec.contains("initContainers")) defaultContainers(spec["initContainers"]);
+}
+
+// What a bare pod gets beyond its spec defaults: SetDefaults_Pod, the
+// Priority and DefaultTolerationSeconds admission plugins, and the
+// ServiceAccount plugin's serviceAccount field (its token volume is not
+// simulated).
+void defaultPod(json& spec) {
+  if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
+  if (!spec.contains("preemptionPolicy")) spec["preemptionPolicy"] = "PreemptLowerPriority";
+  if (!spec.contains("priority")) spec["priority"] = 0;
+  if (!spec.contains("serviceAccount"))
+    spec["serviceAccount"] = spec.value("serviceAccountName", "default");
+  json& tolerations = spec["tolerations"];
+  if (!tolerations.is_array()) tolerations = json::array();
+  for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+    bool present = false;
+    for (const auto& t : tolerations) {
+      if (t.is_object() && t.value("key", "") == key && t.value("effect", "") == "NoExecute")
+        present = true;
+    }
+    if (!present) {
+      tolerations.push_back({{"key", key},
+                             {"operator", "Exists"},
+                             {"effect", "NoExecute"},
+                             {"tolerationSeconds", 300}});
+    }
+  }
+}
+
 // Defaults of built-in kinds that clients and the simulator rely on
 // (pkg/apis/*/v1/defaults.go, the parts that matter here).
 void applyBuiltinDefaults(const ResourceType& t, json& o) {
+  if ((t.group == "apps" && (t.resource == "deployments" || t.resource == "statefulsets" ||
+                             t.resource == "replicasets" || t.resource == "daemonsets")) ||
+      (t.group == "batch" && t.resource == "jobs")) {
+    json& spec = o["spec"];
+    if (spec.is_object() && spec.contains("template") && spec["template"].is_object()) {
+      json& template_ = spec["template"];
+      if (t.resource == "jobs" && template_.contains("spec") &&
+          !template_["spec"].contains("restartPolicy")) {
+        template_["spec"]["restartPolicy"] = "Never";
+      }
+      if (template_.contains("spec")) defaultPodSpec(template_["spec"]);
+    }
+  }
+  if (t.group == "batch" && t.resource == "cronjobs") {
+    json& spec = o["spec"];
+    if (spec.is_object()) {
+      if (!spec.contains("concurrencyPolicy")) spec["concurrencyPolicy"] = "Allow";
+      if (!spec.contains("suspend")) spec["suspend"] = false;
+      if (!spec.contains("successfulJobsHistoryLimit")) spec["successfulJobsHistoryLimit"] = 3;
+      if (!spec.contains("failedJobsHistoryLimit")) spec["failedJobsHistoryLimit"] = 1;
+      if (spec.contains("jobTemplate") && spec["jobTemplate"].contains("spec") &&
+          spec["jobTemplate"]["spec"].contains("template") &&
+          spec["jobTemplate"]["spec"]["template"].contains("spec")) {
+        defaultPodSpec(spec["jobTemplate"]["spec"]["template"]["spec"]);
+      }
+    }
+  }
+  if (t.group.empty() && t.resource == "events") {
+    if (!o.contains("reportingComponent")) o["reportingComponent"] = "";
+    if (!o.contains("reportingInstance")) o["reportingInstance"] = "";
+    if (!o.contains("source")) o["source"] = json::object();
+  }
+  // The status a create answers with: the zero values Go serialises of each
+  // kind's status struct (fields without omitempty).
+  if (!o.contains("status")) {
+    if (t.group == "apps" && t.resource == "replicasets") o["status"] = {{"replicas", 0}};
+    if (t.group == "apps" && t.resource == "statefulsets") {
+      o["status"] = {{"availableReplicas", 0}, {"replicas", 0}};
+    }
+    if (t.group == "apps" && t.resource == "daemonsets") {
+      o["status"] = {{"currentNumberScheduled", 0},
+                     {"desiredNumberScheduled", 0},
+                     {"numberMisscheduled", 0},
+                     {"numberReady", 0}};
+    }
+    if ((t.group == "apps" && t.resource == "deployments") ||
+        (t.group == "batch" && (t.resource == "jobs" || t.resource == "cronjobs"))) {
+      o["status"] = json::object();
+    }
+  }
+  if (t.group == "policy" && t.resource == "poddisruptionbudgets" && !o.contains("status")) {
+    o["status"] = {{"currentHealthy", 0},
+                   {"desiredHealthy", 0},
+                   {"disruptionsAllowed", 0},
+                   {"expectedPods", 0}};
+  }
   if (t.group == "apps" && (t.resource == "deployments" || t.resource == "statefulsets" ||
                             t.resource == "replicasets" || t.resource == "daemonsets")) {
     json& spec = o["spec"];
@@ -171,7 +323,18 @@ void applyBuiltinDefaults(const ResourceType& t, json& o) {
       }
       if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
     }
+    if (t.resource == "daemonsets" && !o["metadata"]
+                                           .value("annotations", json::object())
+                                           .contains("deprecated.daemonset.template.generation")) {
+      o["metadata"]["annotations"]["deprecated.daemonset.template.generation"] =
+          std::to_string(o["metadata"].value("generation", int64_t{1}));
+    }
     if (t.resource == "statefulsets") {
+      if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
+      if (!spec.contains("persistentVolumeClaimRetentionPolicy")) {
+        spec["persistentVolumeClaimRetentionPolicy"] = {{"whenDeleted", "Retain"},
+                                                        {"whenScaled", "Retain"}};
+      }
       if (!spec.contains("podManagementPolicy")) spec["podManagementPolicy"] = "OrderedReady";
       if (!spec.contains("updateStrategy")) {
         spec["updateStrategy"] = {{"type", "RollingUpdate"}, {"rollingUpdate", {{"partition", 0}}}};
@@ -183,6 +346,11 @@ void applyBuiltinDefaults(const ResourceType& t, json& o) {
     if (!spec.contains("completions")) spec["completions"] = 1;
     if (!spec.contains("parallelism")) spec["parallelism"] = 1;
     if (!spec.contains("backoffLimit")) spec["backoffLimit"] = 6;
+    if (!spec.contains("completionMode")) spec["completionMode"] = "NonIndexed";
+    if (!spec.contains("podReplacementPolicy"))
+      spec["podReplacementPolicy"] = "TerminatingOrFailed";
+    if (!spec.contains("manualSelector") && !spec.contains("selector"))
+      spec["manualSelector"] = false;
     if (!spec.contains("selector")) {
       std::string uid = o["metadata"].value("uid", "");
       spec["selector"] = {{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}};
@@ -211,6 +379,13 @@ void applyBuiltinDefaults(const ResourceType& t, json& o) {
         if (!p.contains("targetPort") && p.contains("port")) p["targetPort"] = p["port"];
       }
     }
+    if (!spec.contains("sessionAffinity")) spec["sessionAffinity"] = "None";
+    if (spec.value("type", "") != "ExternalName") {
+      if (!spec.contains("ipFamilies")) spec["ipFamilies"] = json::array({"IPv4"});
+      if (!spec.contains("ipFamilyPolicy")) spec["ipFamilyPolicy"] = "SingleStack";
+      if (!spec.contains("internalTrafficPolicy")) spec["internalTrafficPolicy"] = "Cluster";
+    }
+    if (!o.contains("status")) o["status"] = {{"loadBalancer", json::object()}};
   }
   if (t.group.empty() && t.resource == "pods") {
     json& spec = o["spec"];
@@ -218,11 +393,26 @@ void applyBuiltinDefaults(const ResourceType& t, json& o) {
     if (!spec.contains("serviceAccountName")) spec["serviceAccountName"] = "default";
     if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
     if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+    defaultPodSpec(spec);
+    defaultPod(spec);
   }
   if (t.group.empty() && t.resource == "secrets" && !o.contains("type")) o["type"] = "Opaque";
 }
 
-// Validation of built-in kinds: the rules clients run into most.
+// A map[string]string as Go's %#v prints it in validation messages.
+std::string goStringMap(const json& m) {
+  std::string out = "map[string]string{";
+  bool first = true;
+  for (auto& [k, v] : m.items()) {  // nlohmann keeps keys sorted, as %#v does
+    out += (first ? "" : ", ") + json(k).dump() + ":" +
+           (v.is_string() ? v.dump() : json(v.dump()).dump());
+    first = false;
+  }
+  return out + "}";
+}
+
+// Validation of built-in kinds: the rules clients run into most, in the
+// order kube-apiserver reports them.
 std::vector<StatusCause> validateBuiltin(const ResourceType& t, const json& o) {
   std::vector<StatusCause> causes;
   auto required = [&](const std::string& field) {
@@ -231,6 +421,13 @@ std::vector<StatusCause> validateBuiltin(const ResourceType& t, const json& o) {
   const json& spec = o.value("spec", json::object());
   if (t.group == "apps" && (t.resource == "deployments" || t.resource == "statefulsets" ||
                             t.resource == "replicasets" || t.resource == "daemonsets")) {
+    if (spec.contains("replicas") && spec["replicas"].is_number_integer() &&
+        spec["replicas"].get<int64_t>() < 0) {
+      causes.push_back(
+          {"FieldValueInvalid",
+           "Invalid value: " + spec["replicas"].dump() + ": must be greater than or equal to 0",
+           "spec.replicas"});
+    }
     if (!spec.contains("selector")) {
       required("spec.selector");
     } else if (auto sel = LabelSelector::fromLabelSelectorJson(spec["selector"]); sel.ok()) {
@@ -239,18 +436,11 @@ std::vector<StatusCause> validateBuiltin(const ResourceType& t, const json& o) {
         labels = spec["template"]["metadata"].value("labels", json::object());
       }
       if (!sel->matches(labels)) {
-        causes.push_back(
-            {"FieldValueInvalid",
-             "Invalid value: " + labels.dump() + ": `selector` does not match template `labels`",
-             "spec.template.metadata.labels"});
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: " + goStringMap(labels) +
+                              ": `selector` does not match template `labels`",
+                          "spec.template.metadata.labels"});
       }
-    }
-    if (spec.contains("replicas") && spec["replicas"].is_number_integer() &&
-        spec["replicas"].get<int64_t>() < 0) {
-      causes.push_back(
-          {"FieldValueInvalid",
-           "Invalid value: " + spec["replicas"].dump() + ": must be greater than or equal to 0",
-           "spec.replicas"});
     }
   }
   const json* podSpec = nullptr;
@@ -258,6 +448,19 @@ std::vector<StatusCause> validateBuiltin(const ResourceType& t, const json& o) {
   if (t.group.empty() && t.resource == "pods") {
     podSpec = &spec;
     podPath = "spec";
+  } else if (t.group == "batch" && t.resource == "cronjobs") {
+    const json* job = nullptr;
+    if (spec.contains("jobTemplate") && spec["jobTemplate"].is_object() &&
+        spec["jobTemplate"].contains("spec")) {
+      job = &spec["jobTemplate"]["spec"];
+    }
+    if (job && job->is_object() && job->contains("template") &&
+        (*job)["template"].contains("spec")) {
+      podSpec = &(*job)["template"]["spec"];
+      podPath = "spec.jobTemplate.spec.template.spec";
+    } else {
+      required("spec.jobTemplate.spec.template.spec.containers");
+    }
   } else if (spec.contains("template") && spec["template"].contains("spec")) {
     podSpec = &spec["template"]["spec"];
     podPath = "spec.template.spec";
@@ -309,18 +512,18 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
                            const ListOptions& options) const {
   auto labelSel = LabelSelector::parse(options.labelSelector);
   if (!labelSel.ok()) return labelSel.error();
-  auto fieldSel = FieldSelector::parse(options.fieldSelector, selectableFields(type));
+  auto fieldSel = parseFieldSelector(type, options.fieldSelector);
   if (!fieldSel.ok()) return fieldSel.error();
   std::string scopedNs = type.namespaced ? ns : "";
   // k8s.io/apimachinery/pkg/apis/meta/internalversion/validation
   // ValidateListOptions, and the cacher's resourceVersion semantics.
   const std::string& match = options.resourceVersionMatch;
   if (!match.empty() && match != "Exact" && match != "NotOlderThan") {
-    return ApiError::invalid(
-        "meta.k8s.io", "ListOptions", "",
-        {{"FieldValueNotSupported",
-          "Unsupported value: \"" + match + "\": supported values: \"Exact\", \"NotOlderThan\"",
-          "resourceVersionMatch"}});
+    return ApiError::invalid("meta.k8s.io", "ListOptions", "",
+                             {{"FieldValueNotSupported",
+                               "Unsupported value: \"" + match +
+                                   "\": supported values: \"Exact\", \"NotOlderThan\", \"\"",
+                               "resourceVersionMatch"}});
   }
   if (!match.empty() && options.resourceVersion.empty()) {
     return ApiError::invalid(
@@ -337,8 +540,16 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
       if (used != options.resourceVersion.size() || requestedRv < 0)
         throw std::invalid_argument("");
     } catch (...) {
-      return ApiError::badRequest("invalid resource version \"" + options.resourceVersion + "\"");
+      // storage.APIObjectVersioner.ParseResourceVersion's error, as the
+      // cacher wraps it.
+      return ApiError::badRequest("invalid resource version: resourceVersion: Invalid value: \"" +
+                                  options.resourceVersion + "\": strconv.ParseUint: parsing \"" +
+                                  options.resourceVersion + "\": invalid syntax");
     }
+  }
+  if (!options.continueToken.empty() && requestedRv != 0) {
+    // storage/etcd3 store.go GetList.
+    return ApiError::badRequest("specifying resource version is not allowed when using continue");
   }
   if (match == "Exact" && requestedRv == 0) {
     return ApiError::invalid("meta.k8s.io", "ListOptions", "",
@@ -370,7 +581,8 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
   } else {
     auto token = decodeContinue(options.continueToken);
     if (!token) {
-      return ApiError::badRequest("continue key is not valid: illegal base64 data");
+      return ApiError::badRequest(
+          "invalid continue token: continue key is not valid: illegal base64 data");
     }
     startAfter = token->first;
     // Every page of a list is the snapshot of its first page.
@@ -400,7 +612,11 @@ Result<json> Objects::list(const ResourceType& type, const std::string& ns,
   json metadata = {{"resourceVersion", std::to_string(listRv)}};
   if (remaining > 0) {
     metadata["continue"] = encodeContinue(lastKey, listRv);
-    metadata["remainingItemCount"] = remaining;
+    // Counted only when nothing filters the list (storage/etcd3 GetList:
+    // pred.Empty()).
+    if (options.labelSelector.empty() && options.fieldSelector.empty()) {
+      metadata["remainingItemCount"] = remaining;
+    }
   }
   return json{{"apiVersion", type.apiVersion()},
               {"kind", type.listKind},
@@ -654,6 +870,7 @@ Result<ObjectPtr> Objects::writeUpdate(
   bool isCrd = type.group == "apiextensions.k8s.io" && type.resource == "customresourcedefinitions";
   std::optional<std::string> deletedNow;
   std::optional<json> dryRunResult;
+  std::optional<json> lastWritten;  // of an object the update deleted
   auto result = store_.mutate(
       type.storageKey(), scopedNs, name, [&](const ObjectPtr& current) -> Result<json> {
         if (!current) return ApiError::notFound(type.group, type.resource, name);
@@ -695,6 +912,10 @@ Result<ObjectPtr> Objects::writeUpdate(
         }
         keepImmutableMeta(*current, updated);
         updated["metadata"].erase("managedFields");
+        // Every write is decoded with the kind's defaults, so a field a
+        // client drops or sends as its zero value (`resources: {}`) is the
+        // same as before, and no new generation.
+        if (!type.custom && subresource.empty()) applyBuiltinDefaults(type, updated);
         if (hasGeneration(type) && specChanged(*current, updated)) {
           updated["metadata"]["generation"] = cm.value("generation", int64_t(1)) + 1;
         }
@@ -707,6 +928,9 @@ Result<ObjectPtr> Objects::writeUpdate(
             stringList(updated["metadata"].value("finalizers", json::array())).empty() &&
             !(type.group.empty() && type.resource == "namespaces")) {
           deletedNow = updated["metadata"].value("uid", "");
+          // The answer is the object as it was last written, without the
+          // finalizer (the store's final update before the delete).
+          lastWritten = updated;
           if (options.dryRun) return *current;
           return json(nullptr);
         }
@@ -727,6 +951,8 @@ Result<ObjectPtr> Objects::writeUpdate(
       auto nsObj = store_.get("/namespaces", "", scopedNs);
       if (nsObj && (*nsObj)["metadata"].contains("deletionTimestamp")) finalizeNamespace(scopedNs);
     }
+    if (lastWritten && !options.dryRun)
+      return std::make_shared<const json>(std::move(*lastWritten));
   }
   return result;
 }
@@ -757,7 +983,10 @@ Result<ObjectPtr> Objects::patch(const ResourceType& type, const std::string& ns
   json patchDoc = std::move(parsed.value());
   if (patchType == PatchType::Apply) {
     if (options.fieldManager.empty()) {
-      return ApiError::badRequest("fieldManager is required for apply requests");
+      // apiserver handlers/patch.go: PatchOptions validation.
+      return ApiError::invalid(
+          "meta.k8s.io", "PatchOptions", "",
+          {{"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"}});
     }
     if (!patchDoc.is_object()) return ApiError::badRequest("apply patch must be an object");
     // Server-side apply of an object that does not exist creates it.
@@ -796,23 +1025,27 @@ Result<ObjectPtr> Objects::remove(const ResourceType& type, const std::string& n
   std::string scopedNs = type.namespaced ? ns : "";
   bool removed = false;
   std::string uid;
+  std::optional<json> dryRunResult;
   auto result = store_.mutate(
       type.storageKey(), scopedNs, name, [&](const ObjectPtr& current) -> Result<json> {
         if (!current) return ApiError::notFound(type.group, type.resource, name);
         const json& meta = (*current)["metadata"];
         uid = meta.value("uid", "");
+        // storage/etcd3 store.go checkPreconditions: the error names the kind.
         if (options.preconditionUid && *options.preconditionUid != uid) {
-          return ApiError::conflict(type.group, type.resource, name,
-                                    "Precondition failed: UID in precondition: " +
-                                        *options.preconditionUid + ", UID in object meta: " + uid);
+          return ApiError::conflict(type.group, type.kind, name,
+                                    "the UID in the precondition (" + *options.preconditionUid +
+                                        ") does not match the UID in record (" + uid +
+                                        "). The object might have been deleted and then "
+                                        "recreated");
         }
         if (options.preconditionResourceVersion &&
             *options.preconditionResourceVersion != meta.value("resourceVersion", "")) {
           return ApiError::conflict(
-              type.group, type.resource, name,
-              "Precondition failed: ResourceVersion in precondition: " +
-                  *options.preconditionResourceVersion +
-                  ", ResourceVersion in object meta: " + meta.value("resourceVersion", ""));
+              type.group, type.kind, name,
+              "the ResourceVersion in the precondition (" + *options.preconditionResourceVersion +
+                  ") does not match the ResourceVersion in record (" +
+                  meta.value("resourceVersion", "") + "). The object might have been modified");
         }
         auto finalizers = stringList(meta.value("finalizers", json::array()));
         if (options.propagationPolicy == "Foreground" && !meta.contains("deletionTimestamp")) {
@@ -828,13 +1061,18 @@ Result<ObjectPtr> Objects::remove(const ResourceType& type, const std::string& n
             updated["metadata"]["generation"] = meta.value("generation", int64_t(1)) + 1;
           }
           if (isNamespace) updated["status"]["phase"] = "Terminating";
-          if (options.dryRun) return *current;
+          if (options.dryRun) {
+            // Nothing is written; the answer is the object as it would be.
+            dryRunResult = std::move(updated);
+            return *current;
+          }
           return updated;
         }
         if (options.dryRun) return *current;
         removed = true;
         return json(nullptr);
       });
+  if (result.ok() && dryRunResult) return std::make_shared<const json>(std::move(*dryRunResult));
   if (!result.ok() || options.dryRun) return result;
   bool isCrd = type.group == "apiextensions.k8s.io" && type.resource == "customresourcedefinitions";
   if (removed) {

@@ -7,6 +7,7 @@
 
 #include "sandbox/api_error.h"
 #include "sandbox/registry.h"
+#include "sandbox/selectors.h"
 #include "sandbox/store.h"
 
 #include <functional>
@@ -48,6 +49,9 @@ struct DeleteOptions {
 // The fields each resource may be selected by (pkg/registry/*/strategy.go
 // GetAttrs / SelectableFields).
 std::vector<std::string> selectableFields(const ResourceType& type);
+// The field selector of a list or watch of `type`, refused with the message
+// kube-apiserver gives for that kind.
+Result<FieldSelector> parseFieldSelector(const ResourceType& type, const std::string& selector);
 
 class Objects {
  public:

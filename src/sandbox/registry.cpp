@@ -52,7 +52,7 @@ const std::vector<Builtin>& builtins() {
       {"authentication.k8s.io", "v1", "tokenreviews", "TokenReview", false, {}, false, false, false, true},
       {"authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false, {}, false, false, false, true},
       {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, {}, false, false, false, true},
-      {"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", true, {}, false, false, false, true},
+      {"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, {}, false, false, false, true},
   };
   // clang-format on
   return list;
@@ -78,6 +78,12 @@ Registry::Registry() {
     t.shortNames = b.shortNames;
     if (b.inAll) t.categories = {"all"};
     t.verbs = b.createOnly ? std::vector<std::string>{"create"} : kAllVerbs;
+    // Discovery as kube-apiserver v1.33 publishes it: namespaces have no
+    // deletecollection; CRDs are in category api-extensions.
+    if (t.group.empty() && t.resource == "namespaces") {
+      t.verbs.erase(std::find(t.verbs.begin(), t.verbs.end(), "deletecollection"));
+    }
+    if (t.resource == "customresourcedefinitions") t.categories = {"api-extensions"};
     t.createOnly = b.createOnly;
     t.hasStatus = b.status;
     t.hasScale = b.scale;

@@ -46,7 +46,9 @@ Column nameColumn() {
           "name",
           "Name must be unique within a namespace. Is required when creating resources, "
           "although some resources may allow a client to request the generation of an "
-          "appropriate name automatically.",
+          "appropriate name automatically. Name is primarily intended for creation idempotence "
+          "and configuration definition. Cannot be updated. More info: "
+          "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
           0,
           [](const json& o) { return json(str(o, "metadata", "name")); }};
 }
@@ -56,7 +58,11 @@ Column ageColumn() {
           "string",
           "",
           "CreationTimestamp is a timestamp representing the server time when this object was "
-          "created.",
+          "created. It is not guaranteed to be set in happens-before order across separate "
+          "operations. Clients may not set this value. It is represented in RFC3339 form and is "
+          "in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+          "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+          "api-conventions.md#metadata",
           0,
           age};
 }
@@ -226,7 +232,16 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
       c.push_back({"Type", "string", "", "The type of the secret", 0,
                    [](const json& o) { return json(o.value("type", "")); }});
     }
-    c.push_back({"Data", "integer", "", "Number of data entries", 0, [](const json& o) {
+    // The printer's column (pkg/printers/internalversion): a string column,
+    // described by the field's API documentation.
+    const char* dataDoc =
+        r == "secrets"
+            ? "Number of data entries"
+            : "Data contains the configuration data. Each key must consist of alphanumeric "
+              "characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the "
+              "BinaryData field. The keys stored in Data must not overlap with the keys in the "
+              "BinaryData field, this is enforced during validation process.";
+    c.push_back({"Data", r == "secrets" ? "integer" : "string", "", dataDoc, 0, [](const json& o) {
                    return json(o.value("data", json::object()).size() +
                                o.value("binaryData", json::object()).size());
                  }});
@@ -305,7 +320,14 @@ std::vector<Column> customColumns(const ResourceType& t) {
     std::string path = pc.value("jsonPath", "");
     bool isDate = type == "date";
     bool isAge = isDate && path == ".metadata.creationTimestamp";
-    c.push_back({pc.value("name", ""), type, pc.value("format", ""), pc.value("description", ""),
+    // apiextensions-apiserver tableconvertor: an undescribed column is
+    // described by its path.
+    std::string description = pc.value("description", "");
+    if (description.empty()) {
+      description =
+          "Custom resource definition column (in JSONPath format): " + pc.value("jsonPath", "");
+    }
+    c.push_back({pc.value("name", ""), type, pc.value("format", ""), description,
                  pc.value("priority", 0), [path, isDate, isAge](const json& o) -> json {
                    if (isAge) return age(o);
                    auto values = evaluateJsonPath(o, path);
