@@ -37,8 +37,15 @@ uninstall() {
 trap 'uninstall; cleanup' EXIT
 
 started=$SECONDS
+# The control plane is shared by the run: the operator manages only the
+# namespace of this test's Deployment (watchNamespaces, one Role there), so
+# it never acts on another test's Incidents.
+k create namespace "$APP_NS" >/dev/null
+REAL_NAMESPACES+=("$APP_NS")
+
 # --- install: the chart's CRDs (kept if the run already has them), objects, pods ---
-out=$(h install "$RELEASE" "$ROOT/charts/remedy" -n "$NS" --wait --timeout 90s 2>&1)
+out=$(h install "$RELEASE" "$ROOT/charts/remedy" -n "$NS" --wait --timeout 90s \
+  --set "watchNamespaces={$APP_NS}" --set "incidentNamespace=$APP_NS" 2>&1)
 assert_contains "helm install deploys the release" "STATUS: deployed" "$out"
 assert_contains "helm install prints the NOTES" "kubectl get incidents -A -w" "$out"
 FULL=$RELEASE-remedy
@@ -48,7 +55,9 @@ for crd in runbooks incidents approvals; do
   assert_eq "the CRD $crd.remedy.dev is Established" "True" \
     "$(k get crd "$crd.remedy.dev" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')"
 done
-assert_eq "the ClusterRole of the release exists" "$FULL" "$(k get clusterrole "$FULL" -o jsonpath='{.metadata.name}')"
+assert_eq "the release's Role in the managed namespace exists" "$FULL" \
+  "$(k -n "$APP_NS" get role "$FULL" -o jsonpath='{.metadata.name}')"
+assert_contains "and no ClusterRole" "NotFound" "$(k get clusterrole "$FULL" 2>&1)"
 echo "# helm install: $((SECONDS - started)) s"
 
 # --- lookup: the token survives an upgrade; an existing Secret stays unrendered ---
@@ -124,10 +133,8 @@ EOF
 assert_eq "the token authenticates as the chart's ServiceAccount" "system:serviceaccount:$NS:$SA" \
   "$("$KUBECTL_BIN" --kubeconfig "$SA_KUBECONFIG" auth whoami -o jsonpath='{.status.userInfo.username}')"
 
-# A Deployment to scale and the Runbook that scales it, in a namespace the
-# operator manages (the chart's ClusterRole).
-k create namespace "$APP_NS" >/dev/null
-REAL_NAMESPACES+=("$APP_NS")
+# A Deployment to scale and the Runbook that scales it, in the namespace the
+# operator manages (the chart's Role there).
 k -n "$APP_NS" create deployment web --image=nginx:1.27 --replicas=1 >/dev/null
 k -n "$APP_NS" label deployment web app.kubernetes.io/name=web >/dev/null
 k -n "$APP_NS" apply -f - >/dev/null <<'EOF'
@@ -187,7 +194,10 @@ assert_eq "the Runbook scaled the Deployment by two" "3" "$(k -n "$APP_NS" get d
 assert_eq "and kwok made the new pods Ready" "3" "$(k -n "$APP_NS" get deploy web -o jsonpath='{.status.readyReplicas}')"
 log=$(cat "$WORKDIR/operator.log")
 assert_not_contains "the webhook token is not in the operator's log" "$(cat "$WORKDIR/webhook-token/token")" "$log"
-assert_not_contains "no request was forbidden to the chart's ServiceAccount" "forbidden" "$log"
+assert_eq "no request was forbidden to the chart's ServiceAccount" "0" \
+  "$(grep -c "system:serviceaccount:$NS:$SA.\{0,2\} cannot" <<<"$log")"
+assert_eq "the operator handled objects of its managed namespace only" "$APP_NS/" \
+  "$(grep -oE '(incident|runbook)=[^/ ]+/' <<<"$log" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
 if [[ $FAILED -gt 0 ]]; then
   echo "--- operator log"; tail -n 40 "$WORKDIR/operator.log"
   k -n "$APP_NS" get incidents -o yaml | tail -n 60
