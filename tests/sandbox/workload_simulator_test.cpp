@@ -388,9 +388,11 @@ TEST_F(WorkloadSimulatorTest, StuckRolloutExceedsItsProgressDeadline) {
 TEST_F(WorkloadSimulatorTest, PodsWaitForTheReadyDelay) {
   start(300ms);
   create("apps", "deployments", workload("Deployment", "slow", 1));
+  // The simulator binds the pod (spec) and reports its status in two writes.
   ASSERT_TRUE(eventually([&] {
     auto ps = podsOf("slow");
-    return ps.size() == 1 && ps[0]["spec"].value("nodeName", "") == "sandbox-node";
+    return ps.size() == 1 && ps[0]["spec"].value("nodeName", "") == "sandbox-node" &&
+           ps[0].value("status", json::object()).contains("containerStatuses");
   }));
   json pod = podsOf("slow")[0];
   EXPECT_EQ(pod["status"]["phase"], "Pending");
