@@ -1,7 +1,7 @@
 // remedy-operator as the chart's ServiceAccount, granted exactly the chart's
 // rules (cluster-wide mode: a ClusterRole and the release-namespace Role), on
-// a sandbox that enforces RBAC: the combined scenario completes without one
-// request refused; the rules proposed for deletion are never requested; the
+// an API server that enforces RBAC: the combined scenario completes without
+// one request refused; the rules proposed for deletion are never requested; the
 // rules kept for real API servers rest on what the operator really does.
 #include "rbac_fixture.h"
 #include "rule_expectations.h"
@@ -22,6 +22,8 @@ TEST_F(RbacTest, ChartRulesRunTheWholeScenarioWithoutARefusal) {
   EXPECT_EQ(forbiddenAnswers(op.metrics()), 0) << op.metrics();
 }
 
+// Sandbox only: on kube-apiserver these three permissions are shown
+// necessary one by one (WatchNamespaces/PermissionRemovedFromRolesTest).
 TEST_F(RbacTest, RulesKeptForRealApiServersRestOnWhatTheOperatorDoes) {
   // The sandbox has no OwnerReferencesPermissionEnforcement and authorizes a
   // server-side apply that creates an object as a patch only, so these three

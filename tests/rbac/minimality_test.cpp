@@ -3,35 +3,67 @@
 // the granularity and the exceptions), the chart's rules without it make the
 // combined scenario fail: an Incident not Succeeded, a refusal in the
 // operator's log, or the operator not becoming ready or leading. One operator
-// and sandbox per case; ctest runs the cases in parallel.
+// and API server namespace per case; ctest runs the cases in parallel.
 #include "rbac_fixture.h"
 #include "rule_expectations.h"
 
 namespace remedy::testing {
 namespace {
 
-class PermissionRemovedTest : public RbacTest, public ::testing::WithParamInterface<Permission> {};
-
-TEST_P(PermissionRemovedTest, MakesTheScenarioFail) {
-  const Permission& permission = GetParam();
-  prepareScenario();
-  OperatorProcess& op = startChartOperator(ChartValues{}, {permission});
-  ScenarioReport report = runCombinedScenario(op, true);
-  // Seen what it needed. Its graceful shutdown is not under test, and an
-  // engine waiting for a cache that cannot sync ignores SIGTERM until the
-  // 60s sync timeout (reported), so the harness would wait out its grace.
-  op.process.kill();
-  EXPECT_FALSE(report.ok()) << permission.text()
-                            << " is granted, yet the scenario succeeds without it: no code path "
-                               "it runs needs it (delete it from the chart, or prove it)";
-  if (!report.ok()) {
-    // What needs it, for the record (ctest --output-on-failure -V shows it).
-    std::cout << "without " << permission.text() << ": " << report.failures.front() << "\n";
+// Runs the combined scenario with the chart's rules for `values` less
+// `permission`, and expects it to fail.
+class PermissionRemovedCase : public RbacTest, public ::testing::WithParamInterface<Permission> {
+ protected:
+  void expectTheScenarioFails(const ChartValues& values) {
+    const Permission& permission = GetParam();
+    prepareScenario();
+    OperatorProcess& op = startChartOperator(values, {permission});
+    ScenarioReport report = runCombinedScenario(op, true);
+    // Seen what it needed. Its graceful shutdown is not under test, and an
+    // engine waiting for a cache that cannot sync ignores SIGTERM until the
+    // 60s sync timeout (reported), so the harness would wait out its grace.
+    op.process.kill();
+    EXPECT_FALSE(report.ok()) << permission.text() << " is granted, yet the scenario succeeds "
+                              << "without it on " << apiServerName()
+                              << ": no code path it runs needs it (delete it from the chart, or "
+                                 "prove it)";
+    if (!report.ok()) {
+      // What needs it, for the record (ctest --output-on-failure -V shows it).
+      std::cout << "without " << permission.text() << " on " << apiServerName() << ": "
+                << report.failures.front() << "\n";
+    }
   }
-}
+};
+
+// The sandbox, in cluster-wide mode (a ClusterRole): every permission but
+// those rule_expectations.h explains.
+class PermissionRemovedTest : public PermissionRemovedCase {};
+
+TEST_P(PermissionRemovedTest, MakesTheScenarioFail) { expectTheScenarioFails(ChartValues{}); }
 
 INSTANTIATE_TEST_SUITE_P(ChartRules, PermissionRemovedTest,
                          ::testing::ValuesIn(necessaryPermissions()),
+                         [](const ::testing::TestParamInfo<Permission>& info) {
+                           return info.param.id();
+                         });
+
+// kube-apiserver only (tests/CMakeLists.txt), in watchNamespaces mode (the
+// operator rules as a Role in the test's namespace): every permission of the
+// rule files, the ones kept for real API servers included, which this
+// server's RBAC authorizer and admission plugins must show necessary. The
+// mode isolates each case in its own namespaces, so the cases run in
+// parallel with every other test; in cluster-wide mode each would have to
+// run alone. The rules are the same list either way.
+class PermissionRemovedFromRolesTest : public PermissionRemovedCase {};
+
+TEST_P(PermissionRemovedFromRolesTest, MakesTheScenarioFail) {
+  ChartValues values;
+  values.watchNamespaces = {namespace_};
+  expectTheScenarioFails(values);
+}
+
+INSTANTIATE_TEST_SUITE_P(WatchNamespaces, PermissionRemovedFromRolesTest,
+                         ::testing::ValuesIn(chartPermissions()),
                          [](const ::testing::TestParamInfo<Permission>& info) {
                            return info.param.id();
                          });

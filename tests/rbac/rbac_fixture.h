@@ -1,16 +1,25 @@
-// remedy-operator with exactly the chart's RBAC on a sandbox that enforces
-// RBAC (SandboxOptions.authorization), as the ServiceAccount the chart
-// creates, and one combined scenario that makes the operator use every
-// permission its code asks for: an alert becomes an Incident whose Runbook
-// scales, restarts, waits, evicts and deletes pods, runs a Job, patches,
-// applies and (when the alert resolves) reverts, reads Secrets for an
-// approval-gated notify and an http call, under a global pause switched off
-// and on; Events, Runbook and Approval status, the leader Lease and the
-// Incident's garbage collection included.
+// remedy-operator with exactly the chart's RBAC on an API server that
+// enforces RBAC (the sandbox with SandboxOptions.authorization, or
+// kube-apiserver with its RBAC authorizer and admission plugins, see
+// tests/support/api_server.h), as the ServiceAccount the chart creates, and one combined scenario
+// that makes the operator use every permission its code asks for: an alert becomes an Incident
+// whose Runbook scales, restarts, waits, evicts and deletes pods, runs a Job, patches, applies and
+// (when the alert resolves) reverts, reads Secrets for an approval-gated notify and an http call,
+// under a global pause switched off and on; Events, Runbook and Approval status, the leader Lease
+// and the Incident's garbage collection included.
 //
 // The scenario reports every failure it sees; with stopAtFirstFailure (the
 // minimality tests) it ends at the first one: a Forbidden in the operator's
 // log, the operator exiting, or a stage not reached in time.
+//
+// On kube-apiserver, which every test of the run shares, the release is
+// named after the test ("remedy-<namespace>", so its ClusterRole and
+// ClusterRoleBinding are the test's own and go when it ends) and lives in
+// <namespace>-system; the operator authenticates with a token of its
+// ServiceAccount from the TokenRequest API. An operator granted a
+// ClusterRole (watchNamespaces empty) sees every test's Remedy objects, so
+// those tests run alone (RUN_SERIAL) and wait until no other test's Runbook,
+// Incident or Approval is left (awaitClusterToOurselves).
 #pragma once
 
 #include "../kube/sandbox_fixture.h"
@@ -30,6 +39,7 @@ using kube::testing::eventually;
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -38,9 +48,11 @@ using kube::testing::eventually;
 
 namespace remedy::testing {
 
+// The release namespace on the sandbox (releaseNamespace() is the test's).
 inline constexpr const char* kReleaseNamespace = "remedy-system";
-// The ServiceAccount (and every RBAC object) of release "remedy":
-// remedy.fullname is the release name when it contains the chart name.
+// The ServiceAccount (and every RBAC object) of release "remedy" on the
+// sandbox (fullname() is the test's): remedy.fullname is the release name
+// when it contains the chart name.
 inline constexpr const char* kChartFullname = "remedy";
 
 inline kube::Resource serviceAccountsResource() {
@@ -107,34 +119,39 @@ class RbacTest : public OperatorTest {
     options.authorization = true;
     startApiServer(options);
     if (HasFatalFailure()) return;
-    // The rest is OperatorTest::SetUp, on this sandbox.
+    // The rest is OperatorTest::SetUp, with the release's namespace for the
+    // operators' Lease and pause switch, and the operators' scope left to
+    // the chart's flags.
     dir_ = std::make_unique<TempDir>("remedy-rbac-test");
     installCrds();
-    kubeconfigPath_ = dir_->path() + "/kubeconfig";
-    std::ofstream(kubeconfigPath_) << sandbox_->kubeconfig();
+    kubeconfigPath_ = adminKubeconfigFile(dir_->path());
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
-    systemNamespace_ = kReleaseNamespace;
-    createNamespace(kReleaseNamespace);
+    systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : kReleaseNamespace;
+    fullname_ = onRealApiServer() ? std::string(kChartFullname) + "-" + namespace_ : kChartFullname;
+    watchOnlyTheTestNamespace_ = false;
+    createNamespace(systemNamespace_);
   }
 
   void TearDown() override {
     operators_.clear();  // before the recording server they may still call
     hooks_.reset();
+    if (client_ && onRealApiServer()) {
+      for (const auto& [resource, name] : clusterObjects_) client_->remove(resource, "", name);
+    }
     OperatorTest::TearDown();
   }
 
-  void createNamespace(const std::string& name) {
-    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-    auto created = client_->create(kube::resources::namespaces(), "", ns);
-    ASSERT_TRUE(created.ok()) << created.status().toString();
-  }
+  // The release's namespace and name (see the file comment).
+  const std::string& releaseNamespace() const { return systemNamespace_; }
+  const std::string& fullname() const { return fullname_; }
 
   void create(const kube::Resource& resource, const std::string& ns, const json& object) {
     auto created = client_->create(resource, ns, object);
     ASSERT_TRUE(created.ok()) << resource.resource << " " << object["metadata"].dump() << ": "
                               << created.status().toString();
+    if (!resource.namespaced) clusterObjects_.emplace_back(resource, kube::nameOf(object));
   }
 
   // ---- the chart's RBAC ----
@@ -149,8 +166,8 @@ class RbacTest : public OperatorTest {
             {"rules", rules}};
   }
 
-  static json bindingObject(const std::string& kind, const std::string& name, const std::string& ns,
-                            const std::string& roleKind) {
+  json bindingObject(const std::string& kind, const std::string& name, const std::string& ns,
+                     const std::string& roleKind) const {
     json meta = {{"name", name}};
     if (!ns.empty()) meta["namespace"] = ns;
     return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
@@ -159,67 +176,144 @@ class RbacTest : public OperatorTest {
             {"roleRef",
              {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", roleKind}, {"name", name}}},
             {"subjects", json::array({{{"kind", "ServiceAccount"},
-                                       {"name", kChartFullname},
-                                       {"namespace", kReleaseNamespace}}})}};
+                                       {"name", fullname()},
+                                       {"namespace", releaseNamespace()}}})}};
   }
 
   // What templates/serviceaccount.yaml and templates/rbac.yaml create for
-  // release "remedy" in remedy-system with `values`, granting `rules`.
+  // the release (fullname() in releaseNamespace()) with `values`, granting
+  // `rules`.
   void installChartRbac(const ChartValues& values, const GrantedRules& rules) {
-    create(serviceAccountsResource(), kReleaseNamespace,
+    create(serviceAccountsResource(), releaseNamespace(),
            {{"apiVersion", "v1"},
             {"kind", "ServiceAccount"},
-            {"metadata", {{"name", kChartFullname}, {"namespace", kReleaseNamespace}}}});
+            {"metadata", {{"name", fullname()}, {"namespace", releaseNamespace()}}}});
     if (values.watchNamespaces.empty()) {
       create(rbacResource("clusterroles", "ClusterRole", false), "",
-             roleObject("ClusterRole", kChartFullname, "", rules.operatorRules));
+             roleObject("ClusterRole", fullname(), "", rules.operatorRules));
       create(rbacResource("clusterrolebindings", "ClusterRoleBinding", false), "",
-             bindingObject("ClusterRoleBinding", kChartFullname, "", "ClusterRole"));
+             bindingObject("ClusterRoleBinding", fullname(), "", "ClusterRole"));
     } else {
       for (const auto& ns : values.watchNamespaces) {
         create(rbacResource("roles", "Role", true), ns,
-               roleObject("Role", kChartFullname, ns, rules.operatorRules));
+               roleObject("Role", fullname(), ns, rules.operatorRules));
         create(rbacResource("rolebindings", "RoleBinding", true), ns,
-               bindingObject("RoleBinding", kChartFullname, ns, "Role"));
+               bindingObject("RoleBinding", fullname(), ns, "Role"));
       }
     }
-    std::string release = std::string(kChartFullname) + "-release-namespace";
-    create(rbacResource("roles", "Role", true), kReleaseNamespace,
-           roleObject("Role", release, kReleaseNamespace, rules.releaseNamespaceRules));
-    create(rbacResource("rolebindings", "RoleBinding", true), kReleaseNamespace,
-           bindingObject("RoleBinding", release, kReleaseNamespace, "Role"));
+    std::string release = fullname() + "-release-namespace";
+    create(rbacResource("roles", "Role", true), releaseNamespace(),
+           roleObject("Role", release, releaseNamespace(), rules.releaseNamespaceRules));
+    create(rbacResource("rolebindings", "RoleBinding", true), releaseNamespace(),
+           bindingObject("RoleBinding", release, releaseNamespace(), "Role"));
   }
 
-  // A bearer token of the chart's ServiceAccount, with the groups the token
+  // A bearer token of the chart's ServiceAccount: on kube-apiserver one the
+  // TokenRequest API issues (what the kubelet mounts into the pod); on the
+  // sandbox one registered with the groups kube-apiserver's token
   // authenticator gives a ServiceAccount.
   const std::string& operatorToken() {
-    if (operatorToken_.empty()) {
-      operatorToken_ = "remedy-sa-token-" + std::to_string(::getpid()) + "-" + namespace_;
-      sandbox_->addToken(
-          operatorToken_,
-          std::string("system:serviceaccount:") + kReleaseNamespace + ":" + kChartFullname,
-          {"system:serviceaccounts", std::string("system:serviceaccounts:") + kReleaseNamespace,
-           "system:authenticated"});
+    if (!operatorToken_.empty()) return operatorToken_;
+    if (onRealApiServer()) {
+      kube::WriteOptions token;
+      token.subresource = "token";
+      auto issued =
+          client_->create(serviceAccountsResource(), releaseNamespace(),
+                          {{"apiVersion", "authentication.k8s.io/v1"},
+                           {"kind", "TokenRequest"},
+                           {"metadata", {{"name", fullname()}, {"namespace", releaseNamespace()}}},
+                           {"spec", {{"expirationSeconds", 3600}}}},
+                          token);
+      EXPECT_TRUE(issued.ok()) << "TokenRequest: " << issued.status().toString();
+      if (issued.ok()) operatorToken_ = (*issued)["status"].value("token", "");
+      return operatorToken_;
     }
+    operatorToken_ = "remedy-sa-token-" + std::to_string(::getpid()) + "-" + namespace_;
+    sandbox_->addToken(operatorToken_,
+                       "system:serviceaccount:" + releaseNamespace() + ":" + fullname(),
+                       {"system:serviceaccounts", "system:serviceaccounts:" + releaseNamespace(),
+                        "system:authenticated"});
     return operatorToken_;
   }
 
   std::string operatorKubeconfig() {
     std::string path = dir_->path() + "/operator-kubeconfig";
-    std::ofstream(path) << sandbox_->kubeconfig(operatorToken(), kReleaseNamespace);
+    if (!onRealApiServer()) {
+      std::ofstream(path) << sandbox_->kubeconfig(operatorToken(), releaseNamespace());
+      return path;
+    }
+    std::ofstream(path) << "apiVersion: v1\n"
+                           "kind: Config\n"
+                           "clusters:\n"
+                           "  - name: control-plane\n"
+                           "    cluster:\n"
+                           "      server: "
+                        << cluster_->server()
+                        << "\n"
+                           "      certificate-authority: "
+                        << cluster_->caFile()
+                        << "\n"
+                           "users:\n"
+                           "  - name: operator\n"
+                           "    user:\n"
+                           "      token: "
+                        << operatorToken()
+                        << "\n"
+                           "contexts:\n"
+                           "  - name: operator\n"
+                           "    context: {cluster: control-plane, user: operator, namespace: "
+                        << releaseNamespace()
+                        << "}\n"
+                           "current-context: operator\n";
     return path;
   }
 
   // An API client with the operator's credentials.
   std::unique_ptr<kube::RestClient> operatorClient() {
     kube::Config c = adminConfig();
+    c.clientCertificatePem.clear();  // the administrator's, on kube-apiserver
+    c.clientKeyPem.clear();
     c.bearerToken = operatorToken();
     return newClient(c);
   }
 
+  // Waits until no Runbook, Incident or Approval of another test is left
+  // (on kube-apiserver; at once on the sandbox): an operator granted a
+  // ClusterRole would act on them. Tests that call it run alone (RUN_SERIAL),
+  // so none appear afterwards; those of tests that ended go with their
+  // namespaces, which the namespace controller empties in the background.
+  void awaitClusterToOurselves() {
+    if (!onRealApiServer()) return;
+    auto start = std::chrono::steady_clock::now();
+    std::string others;
+    bool alone = eventuallyTrue(
+        [&] {
+          others.clear();
+          for (const auto& resource :
+               {runbooksResource(), incidentsResource(), approvalsResource()}) {
+            auto all = kube::listAll(*client_, resource, "");
+            if (!all.ok()) return false;
+            for (const auto& item : (*all)["items"]) {
+              if (kube::namespaceOf(item) != namespace_) {
+                others += " " + resource.resource + " " + kube::namespaceOf(item) + "/" +
+                          kube::nameOf(item);
+              }
+            }
+          }
+          return others.empty();
+        },
+        std::chrono::seconds(90));
+    ASSERT_TRUE(alone) << "other tests' Remedy objects are still there:" << others;
+    std::cout << "[          ] waited "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count()
+              << " ms for other tests' Remedy objects to go\n";
+  }
+
   // The flags templates/deployment.yaml passes for `values`, with short
   // leader-election durations and retention so a run takes seconds.
-  static std::vector<std::string> chartFlags(const ChartValues& values) {
+  std::vector<std::string> chartFlags(const ChartValues& values) const {
     auto join = [](const std::vector<std::string>& items) {
       std::string out;
       for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
@@ -227,11 +321,11 @@ class RbacTest : public OperatorTest {
     };
     std::vector<std::string> flags;
     flags.push_back("--leader-elect=true");
-    flags.push_back(std::string("--leader-election-name=") + kChartFullname);
+    flags.push_back("--leader-election-name=" + fullname());
     flags.push_back("--lease-duration=2s");
     flags.push_back("--renew-deadline=1500ms");
     flags.push_back("--retry-period=300ms");
-    flags.push_back(std::string("--pause-namespace=") + kReleaseNamespace);
+    flags.push_back("--pause-namespace=" + releaseNamespace());
     flags.push_back("--patch-allowed-kinds=" + join(values.patchKinds));
     flags.push_back("--apply-allowed-kinds=" + join(values.applyKinds));
     // Long enough to see the reverts recorded on the finished Incident.
@@ -251,6 +345,7 @@ class RbacTest : public OperatorTest {
   // does, and tells why it is not).
   OperatorProcess& startChartOperator(const ChartValues& values,
                                       const std::vector<Permission>& without = {}) {
+    if (values.watchNamespaces.empty()) awaitClusterToOurselves();
     installChartRbac(values, chartRules(values, without));
     return startOperator(chartFlags(values), "remedy-0", operatorKubeconfig(), false);
   }
@@ -396,20 +491,21 @@ spec:
     }));
   }
 
-  // The global pause (ConfigMap remedy-pause in remedy-system), as people set it.
+  // The global pause (ConfigMap remedy-pause in the release namespace), as
+  // people set it.
   void setPause(bool paused) {
     json cm = {{"apiVersion", "v1"},
                {"kind", "ConfigMap"},
-               {"metadata", {{"name", "remedy-pause"}, {"namespace", kReleaseNamespace}}},
+               {"metadata", {{"name", "remedy-pause"}, {"namespace", releaseNamespace()}}},
                {"data", {{"paused", paused ? "true" : "false"}}}};
-    auto got = client_->get(kube::resources::configMaps(), kReleaseNamespace, "remedy-pause");
+    auto got = client_->get(kube::resources::configMaps(), releaseNamespace(), "remedy-pause");
     if (!got.ok()) {
-      create(kube::resources::configMaps(), kReleaseNamespace, cm);
+      create(kube::resources::configMaps(), releaseNamespace(), cm);
       return;
     }
     kube::PatchOptions merge;
     merge.type = kube::PatchType::Merge;
-    auto patched = client_->patch(kube::resources::configMaps(), kReleaseNamespace, "remedy-pause",
+    auto patched = client_->patch(kube::resources::configMaps(), releaseNamespace(), "remedy-pause",
                                   json{{"data", cm["data"]}}.dump(), merge);
     EXPECT_TRUE(patched.ok()) << patched.status().toString();
   }
@@ -777,13 +873,17 @@ spec:
           return repeated && onTarget;
         },
         std::chrono::seconds(10));
-    json lease = get(kube::resources::leases(), kChartFullname, kReleaseNamespace);
+    json lease = get(kube::resources::leases(), fullname(), releaseNamespace());
     expect(lease.value("spec", json::object()).value("holderIdentity", "") == run.op.identity,
-           "the Lease remedy-system/remedy is not held by the operator: " + lease.dump());
+           "the Lease " + releaseNamespace() + "/" + fullname() +
+               " is not held by the operator: " + lease.dump());
     return report.failures.size() == before;
   }
 
   std::unique_ptr<actions::testing::RecordingServer> hooks_;
+  std::string fullname_;
+  // Cluster-scoped objects the test created (deleted when it ends).
+  std::vector<std::pair<kube::Resource, std::string>> clusterObjects_;
   std::string operatorToken_;
   std::string alertStartsAt_;
 };

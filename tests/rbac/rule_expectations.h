@@ -17,7 +17,15 @@
 
 namespace remedy::testing {
 
-// Not needed by the sandbox, needed by real API servers: kept.
+// Not needed by the sandbox, needed by real API servers: kept. On
+// kube-apiserver v1.33 (WatchNamespaces/PermissionRemovedFromRolesTest) the
+// scenario fails without each, as the server answers:
+// - incidents/finalizers update: runJob's create is refused, 'jobs.batch
+//   "..." is forbidden: cannot set blockOwnerDeletion if an ownerReference
+//   refers to a resource you can't set finalizers on';
+// - configmaps / networkpolicies create: apply's server-side apply PATCH of
+//   a missing object is refused, 'configmaps "remedy-note" is forbidden:
+//   User "system:serviceaccount:..." cannot create resource "configmaps"'.
 inline const std::map<std::string, std::string>& realClusterPermissions() {
   static const std::map<std::string, std::string> table = {
       {"rbac-rules.yaml: remedy.dev/incidents/finalizers update",
@@ -38,7 +46,8 @@ inline const std::map<std::string, std::string>& realClusterPermissions() {
 }
 
 // Granted twice in cluster-wide mode (the ClusterRole's ConfigMap rule covers
-// remedy-system too): proven necessary in watchNamespaces mode instead.
+// remedy-system too): proven necessary in watchNamespaces mode instead (on
+// the sandbox by WatchNamespacesTest, on kube-apiserver with the others).
 inline const std::map<std::string, std::string>& watchNamespacesOnlyPermissions() {
   static const std::map<std::string, std::string> table = {
       {"pause-rules.yaml: core/configmaps get",
@@ -48,8 +57,10 @@ inline const std::map<std::string, std::string>& watchNamespacesOnlyPermissions(
   return table;
 }
 
-// The permissions each minimality case takes away in cluster-wide mode:
-// every permission of the rule files but those above.
+// The permissions each minimality case takes away in cluster-wide mode on
+// the sandbox: every permission of the rule files but those above. (On
+// kube-apiserver every permission of the rule files, in watchNamespaces
+// mode: chartPermissions().)
 inline std::vector<Permission> necessaryPermissions() {
   std::vector<Permission> out;
   for (const auto& p : chartPermissions()) {

@@ -94,7 +94,7 @@ TEST_F(WatchNamespacesTest, TheOperatorsTokenReadsSecretsOnlyInManagedNamespaces
   EXPECT_TRUE(kube::isForbidden(unmanaged.status()));
   EXPECT_EQ(token->list(kube::resources::secrets(), otherNamespace()).status().code(), 403);
   EXPECT_EQ(token->list(kube::resources::secrets(), "").status().code(), 403);
-  EXPECT_EQ(token->get(kube::resources::secrets(), kReleaseNamespace, "anything").status().code(),
+  EXPECT_EQ(token->get(kube::resources::secrets(), releaseNamespace(), "anything").status().code(),
             403);
 }
 

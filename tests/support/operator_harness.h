@@ -134,7 +134,8 @@ class OperatorTest : public ApiServerTest {
       ASSERT_TRUE(crd.ok()) << crd.error();
       ensureCreated(kube::resources::customResourceDefinitions(), *crd);
     }
-    ASSERT_TRUE(eventuallyTrue([&] { return client_->list(incidentsResource(), namespace_).ok(); }));
+    ASSERT_TRUE(
+        eventuallyTrue([&] { return client_->list(incidentsResource(), namespace_).ok(); }));
   }
 
   static std::string operatorBinary() {
@@ -184,7 +185,7 @@ class OperatorTest : public ApiServerTest {
               "200",
               "--kube-api-burst",
               "400"};
-    if (onRealApiServer()) {
+    if (onRealApiServer() && watchOnlyTheTestNamespace_) {
       p.argv.push_back("--watch-namespaces");
       p.argv.push_back(namespace_);
     }
@@ -268,6 +269,9 @@ class OperatorTest : public ApiServerTest {
   std::string tokenPath_;
   std::string webhookToken_;
   std::string systemNamespace_;
+  // On kube-apiserver, operators get --watch-namespaces <namespace_> unless
+  // a test scopes them itself.
+  bool watchOnlyTheTestNamespace_ = true;
   std::vector<std::unique_ptr<OperatorProcess>> operators_;
 };
 
