@@ -39,22 +39,26 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  kube::StopSignal stop;
-  std::thread signalThread([&] {
+  // Never destroyed: the detached signal thread may still be inside
+  // requestStop() (running its callbacks) when a quick shutdown has already
+  // returned from main, so nothing it uses may live on main's stack.
+  auto* stop = new kube::StopSignal;
+  const auto shutdownTimeout = options.shutdownTimeout;
+  std::thread signalThread([signals, stop, shutdownTimeout] {
     int received = 0;
     sigwait(&signals, &received);
     spdlog::info("event=signal signal={} shutdownTimeoutSeconds={}", strsignal(received),
-                 std::chrono::duration_cast<std::chrono::seconds>(options.shutdownTimeout).count());
-    stop.requestStop();
+                 std::chrono::duration_cast<std::chrono::seconds>(shutdownTimeout).count());
+    stop->requestStop();
     // A shutdown that outlives its budget ends here, before the kubelet's
     // SIGKILL: the Lease then expires as after a crash, and every step was
     // checkpointed before its effect.
-    std::this_thread::sleep_for(options.shutdownTimeout);
+    std::this_thread::sleep_for(shutdownTimeout);
     spdlog::error("event=shutdown-timeout: exiting without finishing");
     spdlog::default_logger()->flush();
     std::_Exit(1);
   });
   signalThread.detach();
 
-  return op::runOperator(options, stop);
+  return op::runOperator(options, *stop);
 }
