@@ -786,7 +786,9 @@ void IncidentReconciler::scheduleRevert(Work& w, size_t index,
   std::string when;
   if (step->revert->after) {
     if (auto after = api::parseDuration(*step->revert->after); after.ok()) {
-      r.dueAt = kube::formatRfc3339(w.now + *after);
+      // Counted from the step's recorded finish, so dueAt - finishedAt is
+      // exactly the Runbook's revert.after on every API server.
+      r.dueAt = kube::formatRfc3339(parseTime(st.finishedAt).value_or(w.now) + *after);
       when = "at " + *r.dueAt;
     }
   }

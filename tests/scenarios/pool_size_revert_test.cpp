@@ -205,7 +205,11 @@ TEST_F(PoolSizeRevertTest, AHumanChangeInBetweenRefusesTheRevertAndKeepsTheirVal
   EXPECT_EQ(liveValue("LOG_LEVEL"), "info");
   EXPECT_THAT(refused["status"]["timeline"].dump(), HasSubstr("RevertRefused"));
   // The Incident keeps its outcome: the steps succeeded; the refusal is on the step.
-  EXPECT_EQ(phaseOf(refused), "Succeeded");
+  // (The human's change rolls the pods again, so the rollout wait may still be
+  // running when the revert is refused.)
+  json finished = waitFinished(name);
+  EXPECT_EQ(phaseOf(finished), "Succeeded") << finished.dump(2);
+  EXPECT_EQ(revertOf(finished).value("state", ""), "Refused");
   auto events = kube::listAll(*client_, kube::resources::events(), shop_);
   ASSERT_TRUE(events.ok());
   EXPECT_THAT(events->dump(), HasSubstr("RevertRefused"));
