@@ -702,6 +702,27 @@ class ErrorsTest(SandboxTestCase):
         self.assertEqual(status.get("details", {}).get("kind"), "configmaps", r)
         self.assertEqual(self.c.get(self.cm_path("x")).json["data"], {"k": "first"}, "the stale update was applied")
 
+    def test_secret_data_is_decoded_as_kube_apiserver_decodes_it(self):
+        # kube-apiserver v1.33's answers: base64 with line breaks skipped and
+        # kept without them, null as empty, and 400 for what does not decode.
+        path = "/api/v1/namespaces/%s/secrets" % self.ns
+
+        def secret(name, data):
+            return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data}
+        r = self.c.post(path, secret("s1", {"a": "aGVsbG8=", "b": "aGVs\nbG8=", "c": None}))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["data"], {"a": "aGVsbG8=", "b": "aGVsbG8=", "c": ""})
+        cannot = 'Secret in version "v1" cannot be handled as a Secret: '
+        for data, message in [
+                ("aGVsbG8", "illegal base64 data at input byte 4"),
+                ("a!b=", "illegal base64 data at input byte 1"),
+                ("aGVsbG8=x", "illegal base64 data at input byte 8"),
+                ("aGk", "illegal base64 data at input byte 0"),
+                (5, "json: cannot unmarshal number into Go struct field Secret.data of type []uint8"),
+                ({"a": 1}, "json: cannot unmarshal object into Go struct field Secret.data of type []uint8")]:
+            with self.subTest(data=data):
+                self.assertStatus(self.c.post(path, secret("bad", {"k": data})), 400, "BadRequest", cannot + message)
+
     def test_a_duplicate_create_is_409_already_exists(self):
         self.create_cm("dup")
         r = self.c.post(self.cm_path(), configmap("dup"))

@@ -1,6 +1,7 @@
 #include "actions/patch_actions.h"
 
 #include "actions/kubernetes_actions.h"
+#include "formats/json_pointer.h"
 
 #include <algorithm>
 #include <optional>
@@ -25,43 +26,11 @@ constexpr int kWriteAttempts = 5;
 constexpr size_t kMaxDescribedEntries = 20;
 constexpr size_t kMaxDescribedValue = 80;
 
-// ---- JSON pointers (RFC 6901) ----
+// ---- JSON pointers (RFC 6901, formats/json_pointer.h) ----
 
-std::string escapeToken(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+using formats::parseJsonPointer;
 
-std::optional<std::vector<std::string>> pointerTokens(const std::string& pointer) {
-  std::vector<std::string> tokens;
-  if (pointer.empty()) return tokens;
-  if (pointer[0] != '/') return std::nullopt;
-  std::string token;
-  for (size_t i = 1; i <= pointer.size(); ++i) {
-    if (i == pointer.size() || pointer[i] == '/') {
-      tokens.push_back(token);
-      token.clear();
-    } else if (pointer[i] == '~') {
-      if (i + 1 >= pointer.size() || (pointer[i + 1] != '0' && pointer[i + 1] != '1')) {
-        return std::nullopt;
-      }
-      token += pointer[i + 1] == '0' ? '~' : '/';
-      ++i;
-    } else {
-      token += pointer[i];
-    }
-  }
-  return tokens;
-}
+std::string escapeToken(const std::string& token) { return formats::escapeJsonPointerToken(token); }
 
 bool isIndex(const std::string& token) {
   if (token.empty() || token.size() > 9) return false;
@@ -71,8 +40,8 @@ bool isIndex(const std::string& token) {
 
 // Token by token; array indices compare as numbers, so "/env/2" < "/env/10".
 bool pointerLess(const std::string& a, const std::string& b) {
-  auto ta = pointerTokens(a).value_or(std::vector<std::string>{});
-  auto tb = pointerTokens(b).value_or(std::vector<std::string>{});
+  auto ta = parseJsonPointer(a).value_or(std::vector<std::string>{});
+  auto tb = parseJsonPointer(b).value_or(std::vector<std::string>{});
   for (size_t i = 0; i < ta.size() && i < tb.size(); ++i) {
     if (ta[i] == tb[i]) continue;
     if (isIndex(ta[i]) && isIndex(tb[i])) return std::stol(ta[i]) < std::stol(tb[i]);
@@ -261,7 +230,7 @@ ActionOutcome changedOutcome(std::string message, const FieldChanges& changes) {
 bool validRecord(const json& values) {
   if (!values.is_object()) return false;
   for (auto it = values.begin(); it != values.end(); ++it) {
-    auto tokens = pointerTokens(it.key());
+    auto tokens = parseJsonPointer(it.key());
     if (!tokens || tokens->empty()) return false;
   }
   return true;
@@ -407,7 +376,7 @@ std::optional<std::string> checkJsonPatch(const json& ops) {
       return at + ".op: \"" + kind + "\" is not one of add, remove, replace, move, copy, test";
     }
     if (!op.contains("path") || !op["path"].is_string() ||
-        !pointerTokens(op["path"].get<std::string>())) {
+        !parseJsonPointer(op["path"].get<std::string>())) {
       return at + ".path: must be a JSON pointer such as /spec/replicas";
     }
   }
@@ -908,7 +877,7 @@ class ApplyAction : public Action {
 }  // namespace
 
 const json* valueAtPointer(const json& document, const std::string& pointer) {
-  auto tokens = pointerTokens(pointer);
+  auto tokens = parseJsonPointer(pointer);
   if (!tokens) return nullptr;
   const json* node = &document;
   for (const auto& token : *tokens) {

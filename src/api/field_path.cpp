@@ -1,5 +1,7 @@
 #include "api/field_path.h"
 
+#include "formats/json_pointer.h"
+
 #include <sstream>
 
 namespace remedy::api {
@@ -59,15 +61,7 @@ std::string FieldPath::pointer() const {
       out += std::to_string(s.index);
       continue;
     }
-    for (char c : s.name) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out += c;
-      }
-    }
+    out += formats::escapeJsonPointerToken(s.name);
   }
   return out;
 }

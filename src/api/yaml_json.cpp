@@ -1,6 +1,7 @@
 #include "api/yaml_json.h"
 
 #include "formats/go_regexp.h"
+#include "formats/json_pointer.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,20 +12,6 @@
 
 namespace remedy::api {
 namespace {
-
-std::string escapePointerToken(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Resolves a plain (unquoted, untagged) scalar as go-yaml v2 does.
 nlohmann::json resolvePlainScalar(const std::string& s) {
@@ -120,7 +107,7 @@ class Converter {
         for (const auto& entry : node) {
           std::string key = entry.first.Scalar();
           int keyLine = entry.first.Mark().line + 1;
-          std::string childPointer = pointer + "/" + escapePointerToken(key);
+          std::string childPointer = pointer + "/" + formats::escapeJsonPointerToken(key);
           if (firstLine.count(key)) {
             doc_.problems.push_back({keyLine,
                                      {pointerToPath(childPointer),

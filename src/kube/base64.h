@@ -1,15 +1,12 @@
-// Base64 (RFC 4648, standard alphabet) for Secret data and kubeconfig
-// `*-data` fields.
+// Base64 for Secret data and kubeconfig `*-data` fields, under the client's
+// names: the one implementation is formats/base64.h (Go's StdEncoding).
 #pragma once
 
-#include "kube/status.h"
-
-#include <string>
+#include "formats/base64.h"
 
 namespace remedy::kube {
 
-// Ignores padding and line breaks; an error for any other non-alphabet byte.
-Result<std::string> decodeBase64(const std::string& in);
-std::string encodeBase64(const std::string& in);
+using formats::decodeBase64;  // a formats::Result: "illegal base64 data at input byte N"
+using formats::encodeBase64;
 
 }  // namespace remedy::kube

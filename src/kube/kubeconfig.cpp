@@ -108,9 +108,10 @@ Result<std::string> pemField(const Entry& e, const std::string& where, const std
   if (!data.empty()) {
     auto decoded = decodeBase64(data);
     if (!decoded) {
-      return Status::configError(where + "." + field + "-data: not valid base64");
+      return Status::configError(where + "." + field + "-data: not valid base64 (" +
+                                 decoded.error() + ")");
     }
-    return decoded;
+    return decoded.value();
   }
   std::string path = scalar(e.node, field.c_str());
   if (path.empty()) return std::string();

@@ -4,12 +4,13 @@
 // (connection refused, TLS, timeout) have code 0 and a reason of our own.
 #pragma once
 
+#include "formats/result.h"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace remedy::kube {
@@ -119,26 +120,13 @@ bool hasStatusCause(const Status& s, const std::string& causeReason);
 // The server asked the client to wait (errors.SuggestsClientDelay).
 bool suggestsClientDelay(const Status& s, int* seconds);
 
-// A value or an error Status.
+// A value or an error Status (formats/result.h); status() is OK when a
+// value is held, so `return r.status();` passes an error on.
 template <typename T>
-class Result {
+class Result : public formats::Result<T, Status> {
  public:
-  Result(T value) : v_(std::move(value)) {}       // NOLINT: implicit on purpose
-  Result(Status error) : v_(std::move(error)) {}  // NOLINT: must not be OK
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  // OK when a value is held.
-  Status status() const { return ok() ? Status() : std::get<1>(v_); }
-
- private:
-  std::variant<T, Status> v_;
+  using formats::Result<T, Status>::Result;
+  Status status() const { return this->ok() ? Status() : this->error(); }
 };
 
 }  // namespace remedy::kube

@@ -1,18 +1,14 @@
-// metav1.Time and metav1.MicroTime as text (RFC 3339, UTC).
+// metav1.Time and metav1.MicroTime as text, under the client's names: the
+// one implementation is formats/rfc3339.h (WallTime is the same type).
 #pragma once
 
+#include "formats/rfc3339.h"
 #include "kube/clock.h"
-
-#include <optional>
-#include <string>
 
 namespace remedy::kube {
 
-// "2024-05-01T12:00:00Z" (metav1.Time: second precision).
-std::string formatRfc3339(WallTime t);
-// "2024-05-01T12:00:00.123456Z" (metav1.MicroTime).
-std::string formatRfc3339Micro(WallTime t);
-// Accepts fractional seconds and a Z or ±hh:mm offset.
-std::optional<WallTime> parseRfc3339(const std::string& text);
+using formats::formatRfc3339;       // "2024-05-01T12:00:00Z"
+using formats::formatRfc3339Micro;  // "2024-05-01T12:00:00.123456Z"
+using formats::parseRfc3339;        // as metav1.Time reads it; nullopt when it is not
 
 }  // namespace remedy::kube

@@ -3,11 +3,12 @@
 // on reason and code exactly as they would against a cluster.
 #pragma once
 
+#include "formats/result.h"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace remedy::sandbox {
@@ -60,29 +61,9 @@ struct ApiError {
   static ApiError fromCode(int code, const std::string& message);
 };
 
-// A value or an ApiError.
+// A value or an ApiError (formats/result.h).
 template <typename T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit on purpose
-  Result(ApiError error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() { return std::get<0>(v_); }
-  const T& value() const { return std::get<0>(v_); }
-  T& operator*() { return value(); }
-  const T& operator*() const { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const ApiError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, ApiError> v_;
-};
-
-// A string as Go's strconv.Quote renders it in the API server's error texts:
-// control characters escaped, valid UTF-8 kept as it is.
-std::string goQuote(const std::string& s);
+using Result = formats::Result<T, ApiError>;
 
 // "deployments.apps", or "pods" for the core group.
 std::string qualifiedResource(const std::string& group, const std::string& resource);

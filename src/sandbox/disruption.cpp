@@ -1,5 +1,6 @@
 #include "sandbox/disruption.h"
 
+#include "formats/rfc3339.h"
 #include "sandbox/selectors.h"
 
 #include <cmath>
@@ -34,19 +35,10 @@ int64_t integer(const json& object, const char* name, int64_t otherwise = 0) {
   return v.is_number_integer() ? v.get<int64_t>() : otherwise;
 }
 
-std::string rfc3339(Clock::time_point t) {
-  std::time_t secs = Clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string rfc3339(Clock::time_point t) { return formats::formatRfc3339(t); }
 
 std::optional<Clock::time_point> parseRfc3339(const std::string& s) {
-  std::tm tm{};
-  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return Clock::from_time_t(timegm(&tm));
+  return formats::parseRfc3339(s);
 }
 
 const json* controllerRefOf(const json& object) {

@@ -1,6 +1,8 @@
 #include "sandbox/object_meta.h"
 
+#include "formats/base64.h"
 #include "formats/go_regexp.h"
+#include "formats/rfc3339.h"
 #include "sandbox/schema.h"
 
 #include <openssl/rand.h>
@@ -64,38 +66,12 @@ void checkQualifiedName(const std::string& key, const std::string& field,
   }
 }
 
-const char* kBase64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 }  // namespace
-
-std::string base64Encode(const std::string& in) {
-  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  while (i + 2 < in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], tbl[n & 63]};
-    i += 3;
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], '='};
-  }
-  return out;
-}
 
 std::string nowRfc3339() { return rfc3339After(0); }
 
 std::string rfc3339After(int64_t seconds) {
-  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return formats::formatRfc3339(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
 }
 
 std::string newUid() {
@@ -199,42 +175,22 @@ std::vector<StatusCause> validateObjectMeta(const json& meta, NameRule nameRule)
   return causes;
 }
 
+// k8s.io/apiserver/pkg/storage: base64.RawURLEncoding of
+// {"v":"meta.k8s.io/v1","rv":...,"start":...}.
 std::string encodeContinue(const std::string& lastKey, int64_t resourceVersion) {
-  std::string raw =
-      json{{"v", "meta.k8s.io/v1"}, {"rv", resourceVersion}, {"start", lastKey}}.dump();
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : raw) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kBase64Url[(val >> bits) & 0x3f]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kBase64Url[((val << 8) >> (bits + 8)) & 0x3f]);
-  return out;
+  return formats::encodeBase64Url(
+      json{{"v", "meta.k8s.io/v1"}, {"rv", resourceVersion}, {"start", lastKey}}.dump());
 }
 
 std::optional<std::pair<std::string, int64_t>> decodeContinue(const std::string& token) {
-  std::string raw;
-  int val = 0, bits = -8;
-  for (char c : token) {
-    const char* p = std::strchr(kBase64Url, c);
-    if (!p || c == '\0') return std::nullopt;
-    val = (val << 6) + static_cast<int>(p - kBase64Url);
-    bits += 6;
-    if (bits >= 0) {
-      raw.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  try {
-    json j = json::parse(raw);
-    return std::make_pair(j.at("start").get<std::string>(), j.at("rv").get<int64_t>());
-  } catch (...) {
+  auto raw = formats::decodeBase64Url(token);
+  if (!raw.ok()) return std::nullopt;
+  json j = json::parse(raw.value(), nullptr, false);
+  if (!j.is_object() || !j.contains("start") || !j["start"].is_string() || !j.contains("rv") ||
+      !j["rv"].is_number_integer()) {
     return std::nullopt;
   }
+  return std::make_pair(j["start"].get<std::string>(), j["rv"].get<int64_t>());
 }
 
 std::vector<StatusCause> validateCustomResourceDefinition(const json& crd) {

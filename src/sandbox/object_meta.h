@@ -22,9 +22,6 @@ std::string newUid();
 // (k8s.io/apiserver/pkg/storage/names: no vowels, no confusable digits).
 std::string randomSuffix(size_t n);
 
-// Standard base64 with padding, as Secret data and kubeconfig *-data use.
-std::string base64Encode(const std::string& in);
-
 // How a resource's names are validated (pkg/apis/*/validation).
 enum class NameRule {
   DnsSubdomain,  // most resources

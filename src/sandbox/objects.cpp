@@ -1,6 +1,6 @@
 #include "sandbox/objects.h"
 
-#include "formats/go_regexp.h"
+#include "formats/base64.h"
 #include "sandbox/disruption.h"
 #include "sandbox/object_meta.h"
 #include "sandbox/patch.h"
@@ -118,11 +118,48 @@ Result<FieldSelector> parseFieldSelector(const ResourceType& t, const std::strin
 
 namespace {
 
-bool isBase64(const std::string& s) {
-  static const formats::GoRegexp re =
-      formats::GoRegexp::compile("^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
-          .value();
-  return re.find(s);
+// encoding/json's name for the kind of a JSON value it cannot decode.
+std::string jsonKind(const json& v) {
+  if (v.is_number()) return "number";
+  if (v.is_boolean()) return "bool";
+  if (v.is_array()) return "array";
+  if (v.is_object()) return "object";
+  return "string";
+}
+
+// A Secret as kube-apiserver decodes one: every data value is base64
+// (encoding/json's []byte: StdEncoding, line breaks skipped) and is kept
+// re-encoded without them, a null is empty, and stringData overwrites data
+// and is dropped. What does not decode is 400 BadRequest, before any
+// validation.
+std::optional<ApiError> decodeSecretData(json& object) {
+  const std::string cannot = "Secret in version \"v1\" cannot be handled as a Secret: ";
+  if (object.contains("data") && object["data"].is_object()) {
+    for (auto& [k, v] : object["data"].items()) {
+      if (v.is_null()) {
+        v = "";
+        continue;
+      }
+      if (!v.is_string()) {
+        return ApiError::badRequest(cannot + "json: cannot unmarshal " + jsonKind(v) +
+                                    " into Go struct field Secret.data of type []uint8");
+      }
+      auto decoded = formats::decodeBase64(v.get<std::string>());
+      if (!decoded.ok()) return ApiError::badRequest(cannot + decoded.error());
+      v = formats::encodeBase64(decoded.value());
+    }
+  }
+  if (object.contains("stringData") && object["stringData"].is_object()) {
+    for (auto& [k, v] : object["stringData"].items()) {
+      if (!v.is_string() && !v.is_null()) {
+        return ApiError::badRequest(cannot + "json: cannot unmarshal " + jsonKind(v) +
+                                    " into Go struct field Secret.stringData of type string");
+      }
+      object["data"][k] = formats::encodeBase64(v.is_string() ? v.get<std::string>() : "");
+    }
+    object.erase("stringData");
+  }
+  return std::nullopt;
 }
 
 // Reads a ".spec.replicas"-style path.
@@ -679,20 +716,7 @@ std::optional<ApiError> Objects::admit(const ResourceType& type, json& object, c
     }
   } else {
     if (type.group.empty() && type.resource == "secrets") {
-      if (object.contains("stringData") && object["stringData"].is_object()) {
-        for (auto& [k, v] : object["stringData"].items()) {
-          object["data"][k] = base64Encode(v.is_string() ? v.get<std::string>() : v.dump());
-        }
-        object.erase("stringData");
-      }
-      const json data = object.value("data", json::object());
-      for (auto& [k, v] : data.items()) {
-        if (!v.is_string() || !isBase64(v.get<std::string>())) {
-          causes.push_back({"FieldValueInvalid",
-                            "Invalid value: " + v.dump() + ": illegal base64 data",
-                            "data[" + k + "]"});
-        }
-      }
+      if (auto undecodable = decodeSecretData(object)) return undecodable;
     }
     auto builtin = validateBuiltin(type, object);
     causes.insert(causes.end(), builtin.begin(), builtin.end());

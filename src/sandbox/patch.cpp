@@ -1,5 +1,7 @@
 #include "sandbox/patch.h"
 
+#include "formats/json_pointer.h"
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -127,16 +129,7 @@ std::vector<std::string> splitPointer(const std::string& path) {
   while (true) {
     size_t slash = path.find('/', start);
     std::string part = path.substr(start, slash == std::string::npos ? slash : slash - start);
-    std::string decoded;
-    for (size_t i = 0; i < part.size(); ++i) {
-      if (part[i] == '~' && i + 1 < part.size() && (part[i + 1] == '0' || part[i + 1] == '1')) {
-        decoded += part[i + 1] == '0' ? '~' : '/';
-        ++i;
-      } else {
-        decoded += part[i];
-      }
-    }
-    parts.push_back(decoded);
+    parts.push_back(formats::unescapeJsonPointerToken(part));
     if (slash == std::string::npos) break;
     start = slash + 1;
   }

@@ -1,5 +1,8 @@
 #include "sandbox/protobuf_codec.h"
 
+#include "formats/base64.h"
+#include "formats/rfc3339.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -469,30 +472,6 @@ class Reader {
 // ---------------------------------------------------------------------------
 // Values.
 
-std::string base64(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 |
-                 static_cast<uint8_t>(in[i + 2]);
-    out += kAlphabet[n >> 18 & 63];
-    out += kAlphabet[n >> 12 & 63];
-    out += kAlphabet[n >> 6 & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
-    out += kAlphabet[n >> 18 & 63];
-    out += kAlphabet[n >> 12 & 63];
-    out += i + 1 < in.size() ? kAlphabet[n >> 6 & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 // Go's JSON encoder writes invalid UTF-8 as U+FFFD; nlohmann::json would throw
 // when the object is dumped, so strings are repaired here the same way.
 std::string utf8(std::string_view in) {
@@ -523,32 +502,6 @@ std::string utf8(std::string_view in) {
     }
   }
   return out;
-}
-
-// metav1.Time marshals as RFC 3339 in UTC with whole seconds.
-std::string rfc3339(int64_t seconds) {
-  int64_t days = seconds / 86400;
-  int64_t rem = seconds % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(year), static_cast<long long>(month),
-                static_cast<long long>(day), static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  return buf;
 }
 
 bool isZero(const json& v) {
@@ -718,7 +671,7 @@ class Decoder {
           value = utf8(bytes);
           break;
         case Kind::kBytesMap:
-          value = base64(bytes);
+          value = formats::encodeBase64(bytes);
           break;
         case Kind::kQuantityMap: {
           auto q = quantity(bytes);
@@ -765,7 +718,7 @@ class Decoder {
       }
     }
     if (!any) return json(nullptr);
-    return json(rfc3339(seconds));
+    return json(formats::formatRfc3339(formats::WallTime(std::chrono::seconds(seconds))));
   }
 
   // intstr.IntOrString: type 1 is a string, anything else an int.

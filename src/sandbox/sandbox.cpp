@@ -1,5 +1,6 @@
 #include "sandbox/sandbox.h"
 
+#include "formats/base64.h"
 #include "http/server.h"
 #include "sandbox/api_server.h"
 #include "sandbox/object_meta.h"
@@ -123,7 +124,7 @@ std::string Sandbox::kubeconfig(const std::string& token, const std::string& nam
   std::string out = "apiVersion: v1\nkind: Config\nclusters:\n- name: sandbox\n  cluster:\n";
   out += "    server: " + url() + "\n";
   if (impl_->options.tls) {
-    out += "    certificate-authority-data: " + base64Encode(caCertificatePem()) + "\n";
+    out += "    certificate-authority-data: " + formats::encodeBase64(caCertificatePem()) + "\n";
   }
   out += "users:\n- name: sandbox-user\n  user:\n";
   out += "    token: " + (token.empty() ? adminToken() : token) + "\n";

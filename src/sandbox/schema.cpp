@@ -1,5 +1,6 @@
 #include "sandbox/schema.h"
 
+#include "formats/go_format.h"
 #include "formats/go_regexp.h"
 
 #include <algorithm>
@@ -16,61 +17,12 @@ namespace remedy::sandbox {
 
 namespace {
 
-// ---------------------------------------------------------------------------
-// Go's rendering of values in error texts
-
-// The shortest decimal digits that round-trip `f` (f > 0), and the decimal
-// exponent of the first digit.
-std::pair<std::string, int> shortestDigits(double f) {
-  char buf[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, f);
-    if (std::strtod(buf, nullptr) == f) break;
-  }
-  std::string s(buf);
-  size_t e = s.find('e');
-  std::string digits;
-  for (size_t i = 0; i < e; ++i) {
-    if (s[i] >= '0' && s[i] <= '9') digits += s[i];
-  }
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  return {digits, std::atoi(s.c_str() + e + 1)};
-}
-
-// fmt's %v of a float64: the shortest representation, in exponent form when
-// the exponent is below -4 or at least 6 (strconv 'g' with precision -1).
-std::string goFloat(double f) {
-  if (std::isnan(f)) return "NaN";
-  if (std::isinf(f)) return f > 0 ? "+Inf" : "-Inf";
-  if (f == 0) return std::signbit(f) ? "-0" : "0";
-  std::string sign = f < 0 ? "-" : "";
-  auto [digits, exp] = shortestDigits(std::fabs(f));
-  if (exp < -4 || exp >= 6) {
-    std::string out = sign + digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-    return out + buf;
-  }
-  if (exp < 0) return sign + "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-  size_t intDigits = static_cast<size_t>(exp) + 1;
-  if (digits.size() <= intDigits)
-    return sign + digits + std::string(intDigits - digits.size(), '0');
-  return sign + digits.substr(0, intDigits) + "." + digits.substr(intDigits);
-}
+using formats::goFloat;
+using formats::goQuote;
 
 // strconv.FormatFloat(f, 'f', -1, 64), as swag.FormatFloat64 renders numbers
 // before range checks.
-std::string plainFloat(double f) {
-  if (f == 0) return "0";
-  std::string sign = f < 0 ? "-" : "";
-  auto [digits, exp] = shortestDigits(std::fabs(f));
-  if (exp < 0) return sign + "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-  size_t intDigits = static_cast<size_t>(exp) + 1;
-  if (digits.size() <= intDigits)
-    return sign + digits + std::string(intDigits - digits.size(), '0');
-  return sign + digits.substr(0, intDigits) + "." + digits.substr(intDigits);
-}
+std::string plainFloat(double f) { return formats::goFormatFloat(f, 'f', 64); }
 
 bool isInteger(const json& v) { return v.is_number_integer(); }
 

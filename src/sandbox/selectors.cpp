@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <variant>
+#include "formats/go_format.h"
 
 namespace remedy::sandbox {
 
@@ -142,7 +143,7 @@ std::optional<std::string> validateRequirement(const std::string& key, Op op,
   std::vector<std::string> errs;
   auto keyErrs = qualifiedNameErrors(key);
   if (!keyErrs.empty())
-    errs.push_back(invalidValue("key", goQuote(key), joinStrings(keyErrs, "; ")));
+    errs.push_back(invalidValue("key", formats::goQuote(key), joinStrings(keyErrs, "; ")));
   switch (op) {
     case Op::In:
     case Op::NotIn:
@@ -175,7 +176,8 @@ std::optional<std::string> validateRequirement(const std::string& key, Op op,
       for (size_t i = 0; i < values.size(); ++i) {
         int64_t ignored = 0;
         if (!parseInt64(values[i], &ignored)) {
-          errs.push_back(invalidValue("values[" + std::to_string(i) + "]", goQuote(values[i]),
+          errs.push_back(invalidValue("values[" + std::to_string(i) + "]",
+                                      formats::goQuote(values[i]),
                                       "for 'Gt', 'Lt' operators, the value must be an integer"));
         }
       }
@@ -185,7 +187,7 @@ std::optional<std::string> validateRequirement(const std::string& key, Op op,
     auto valueErrs = labelValueErrors(values[i]);
     if (!valueErrs.empty()) {
       errs.push_back(invalidValue("values[" + std::to_string(i) + "][" + key + "]",
-                                  goQuote(values[i]), joinStrings(valueErrs, "; ")));
+                                  formats::goQuote(values[i]), joinStrings(valueErrs, "; ")));
     }
   }
   if (errs.empty()) return std::nullopt;
@@ -387,7 +389,7 @@ class Parser {
     auto keyErrs = qualifiedNameErrors(key);
     if (!keyErrs.empty()) {
       // The parser's path is nil here, which field.Path prints as "<nil>".
-      return invalidValue("<nil>", goQuote(key), joinStrings(keyErrs, "; "));
+      return invalidValue("<nil>", formats::goQuote(key), joinStrings(keyErrs, "; "));
     }
     Token next = lookahead(Context::Values).tok;
     if ((next == Token::EndOfString || next == Token::Comma) && !op) op = Op::Exists;
@@ -624,7 +626,8 @@ Result<LabelSelector> LabelSelector::fromLabelSelectorJson(const json& selector)
       } else if (op == "DoesNotExist") {
         parsedOp = Op::DoesNotExist;
       } else {
-        return ApiError::badRequest(goQuote(op) + " is not a valid label selector operator");
+        return ApiError::badRequest(formats::goQuote(op) +
+                                    " is not a valid label selector operator");
       }
       if (auto err = validateRequirement(key, parsedOp, values)) return ApiError::badRequest(*err);
       s.requirements_.push_back(makeRequirement(key, parsedOp, values));

@@ -1,5 +1,6 @@
 #include "sandbox/table.h"
 
+#include "formats/rfc3339.h"
 #include "sandbox/json_path.h"
 
 #include <ctime>
@@ -355,9 +356,10 @@ std::vector<Column> customColumns(const ResourceType& t) {
 }  // namespace
 
 int64_t secondsSince(const std::string& ts) {
-  std::tm tm{};
-  if (ts.size() < 19 || !strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-  return static_cast<int64_t>(std::time(nullptr) - timegm(&tm));
+  auto t = formats::parseRfc3339(ts);
+  if (!t) return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *t)
+      .count();
 }
 
 std::string humanDuration(int64_t s) {

@@ -1,5 +1,6 @@
 #include "sandbox/workload_simulator.h"
 
+#include "formats/rfc3339.h"
 #include "sandbox/disruption.h"
 #include "sandbox/object_meta.h"
 
@@ -98,9 +99,9 @@ const json* podCondition(const json& pod, const std::string& type) {
 }
 
 std::optional<std::time_t> parseTime(const std::string& s) {
-  std::tm tm{};
-  if (s.empty() || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return timegm(&tm);
+  auto t = formats::parseRfc3339(s);
+  if (!t) return std::nullopt;
+  return std::chrono::system_clock::to_time_t(*t);
 }
 
 // podutil.IsPodAvailable: Ready for at least minReadySeconds. When not yet,
