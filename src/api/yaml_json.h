@@ -1,7 +1,8 @@
-// YAML to JSON the way kubectl converts manifests (sigs.k8s.io/yaml, YAML 1.1
-// scalars: `yes`/`no`/`on`/`off` are booleans, `0755` is octal, quoted
-// scalars are always strings), keeping the line of every node so errors can
-// point into the file.
+// YAML to JSON the way kubectl converts manifests, with the rules of
+// formats/yaml_json.h (sigs.k8s.io/yaml over go-yaml v2: `yes`/`no`/`on`/`off`
+// are booleans, `0755` is octal, quoted scalars are always strings), keeping
+// the line of every node so errors can point into the file, and a key defined
+// twice as a problem with its line.
 #pragma once
 
 #include "api/field_path.h"

@@ -1,57 +1,34 @@
 #include "sandbox/yaml_json.h"
 
-#include "formats/go_regexp.h"
+#include "formats/yaml_json.h"
 
-#include <yaml-cpp/yaml.h>
+#include <cmath>
 
 namespace remedy::sandbox {
 
 namespace {
 
-// YAML 1.2 core-schema scalars, as sigs.k8s.io/yaml resolves plain scalars.
-json scalarToJson(const YAML::Node& node) {
-  const std::string& s = node.Scalar();
-  if (node.Tag() == "!") return s;  // quoted: always a string
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
-  static const formats::GoRegexp intRe = formats::GoRegexp::compile("^[-+]?[0-9]+$").value();
-  static const formats::GoRegexp floatRe =
-      formats::GoRegexp::compile("^[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?$")
-          .value();
-  if (intRe.find(s)) {
-    try {
-      return std::stoll(s);
-    } catch (...) {
-      return s;
-    }
-  }
-  if (floatRe.find(s)) {
-    try {
-      return std::stod(s);
-    } catch (...) {
-      return s;
-    }
-  }
-  return s;
+ApiError yamlError(const formats::YamlError& e) {
+  return ApiError::badRequest("error decoding YAML: yaml: line " + std::to_string(e.line) + ": " +
+                              e.message);
 }
 
-json toJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json o = json::object();
-      for (const auto& kv : node) o[kv.first.as<std::string>()] = toJson(kv.second);
-      return o;
+// sigs.k8s.io/yaml writes the converted document with encoding/json, and the
+// server's decoder reads it back: an integral float below 2^63 is an int64,
+// an integer beyond int64 a float64 (the same conversion as
+// formats::parseYamlDocument, for a YAML body that is JSON text).
+void asYamlToJsonReadsIt(json& value) {
+  if (value.is_number_float()) {
+    double f = value.get<double>();
+    if (std::isfinite(f) && std::trunc(f) == f && std::fabs(f) < 9.2233720368547758e18) {
+      value = static_cast<int64_t>(f);
     }
-    case YAML::NodeType::Sequence: {
-      json a = json::array();
-      for (const auto& v : node) a.push_back(toJson(v));
-      return a;
+  } else if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      value = static_cast<double>(value.get<uint64_t>());
     }
-    case YAML::NodeType::Scalar:
-      return scalarToJson(node);
-    default:
-      return nullptr;
+  } else if (value.is_structured()) {
+    for (auto& child : value) asYamlToJsonReadsIt(child);
   }
 }
 
@@ -59,30 +36,25 @@ json toJson(const YAML::Node& node) {
 
 Result<json> parseBody(const std::string& body, bool allowYaml) {
   try {
-    return json::parse(body);
+    json parsed = json::parse(body);
+    if (allowYaml) asYamlToJsonReadsIt(parsed);
+    return parsed;
   } catch (const json::exception& e) {
     if (!allowYaml) {
       return ApiError::badRequest(std::string("error decoding JSON: ") + e.what());
     }
   }
-  try {
-    return toJson(YAML::Load(body));
-  } catch (const YAML::Exception& e) {
-    return ApiError::badRequest(std::string("error decoding YAML: ") + e.what());
-  }
+  auto doc = formats::parseYamlDocument(body);
+  if (!doc.ok()) return yamlError(doc.error());
+  return std::move(doc->json);
 }
 
 Result<std::vector<json>> parseYamlDocuments(const std::string& text) {
-  try {
-    std::vector<json> docs;
-    for (const auto& node : YAML::LoadAll(text)) {
-      if (node.IsNull()) continue;
-      docs.push_back(toJson(node));
-    }
-    return docs;
-  } catch (const YAML::Exception& e) {
-    return ApiError::badRequest(std::string("error decoding YAML: ") + e.what());
-  }
+  auto docs = formats::parseYamlDocuments(text);
+  if (!docs.ok()) return yamlError(docs.error());
+  std::vector<json> out;
+  for (auto& doc : docs.value()) out.push_back(std::move(doc.json));
+  return out;
 }
 
 }  // namespace remedy::sandbox

@@ -18,9 +18,9 @@ TEST(YamlToJson, ResolvesScalarsAsKubectlDoes) {
 null1: ~
 null2: null
 null3:
-yes: yes
-no: off
-on: On
+is_yes: yes
+is_off: off
+is_on: On
 t: true
 f: FALSE
 int: 42
@@ -41,9 +41,9 @@ big: 99999999999999999999
   EXPECT_TRUE(j["null1"].is_null());
   EXPECT_TRUE(j["null2"].is_null());
   EXPECT_TRUE(j["null3"].is_null());
-  EXPECT_EQ(j["yes"], true);
-  EXPECT_EQ(j["no"], false);
-  EXPECT_EQ(j["on"], true);
+  EXPECT_EQ(j["is_yes"], true);
+  EXPECT_EQ(j["is_off"], false);
+  EXPECT_EQ(j["is_on"], true);
   EXPECT_EQ(j["t"], true);
   EXPECT_EQ(j["f"], false);
   EXPECT_EQ(j["int"], 42);
@@ -110,13 +110,13 @@ TEST(YamlDocuments, SplitsStreamsAndSkipsEmptyDocuments) {
 }
 
 TEST(YamlDocuments, ReportsDuplicateKeysWithBothLines) {
-  Result<std::vector<YamlDocument>> docs = parseYamlDocuments("a:\n  x: 1\n  y: 2\n  x: 3\n");
+  Result<std::vector<YamlDocument>> docs = parseYamlDocuments("a:\n  x: 1\n  z: 2\n  x: 3\n");
   ASSERT_TRUE(docs.ok());
   const YamlDocument& doc = docs->at(0);
   ASSERT_EQ(doc.problems.size(), 1u);
   EXPECT_EQ(doc.problems[0].line, 4);
   EXPECT_EQ(doc.problems[0].error.str(), "a.x: key \"x\" is already defined at line 2");
-  EXPECT_EQ(doc.json["a"]["x"], 1) << "the first definition wins";
+  EXPECT_EQ(doc.json["a"]["x"], 3) << "the last definition wins, as in sigs.k8s.io/yaml";
 }
 
 TEST(YamlDocuments, SyntaxErrorsCarryTheirLine) {

@@ -1,0 +1,343 @@
+#include "formats/yaml_json.h"
+
+#include "formats/go_format.h"
+#include "formats/go_regexp.h"
+#include "formats/json_pointer.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <variant>
+
+namespace remedy::formats {
+namespace {
+
+// A scalar as go-yaml v2's resolve() leaves it.
+struct Null {};
+using Scalar = std::variant<Null, bool, int64_t, uint64_t, double, std::string>;
+
+// strconv.ParseUint(s, 0, 64): an optional 0b/0o/0x prefix (either case),
+// else a leading 0 for octal; no sign.
+std::optional<uint64_t> parseGoUint(const std::string& text) {
+  std::string s = text;
+  if (s.empty()) return std::nullopt;
+  int base = 10;
+  if (s[0] == '0') {
+    char second = s.size() >= 3 ? static_cast<char>(s[1] | 0x20) : '\0';
+    if (second == 'b') {
+      base = 2;
+      s = s.substr(2);
+    } else if (second == 'o') {
+      base = 8;
+      s = s.substr(2);
+    } else if (second == 'x') {
+      base = 16;
+      s = s.substr(2);
+    } else {
+      base = 8;
+      s = s.substr(1);
+    }
+  }
+  uint64_t n = 0;
+  for (char c : s) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+      digit = (c | 0x20) - 'a' + 10;
+    }
+    if (digit < 0 || digit >= base) return std::nullopt;
+    if (n > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(digit)) /
+                static_cast<uint64_t>(base)) {
+      return std::nullopt;
+    }
+    n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(digit);
+  }
+  return n;
+}
+
+// strconv.ParseInt(s, 0, 64): an optional sign, then as parseGoUint.
+std::optional<int64_t> parseGoInt(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  bool negative = s[0] == '-';
+  size_t start = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  std::optional<uint64_t> magnitude = parseGoUint(s.substr(start));
+  if (!magnitude) return std::nullopt;
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (!negative) {
+    if (*magnitude > kMax) return std::nullopt;
+    return static_cast<int64_t>(*magnitude);
+  }
+  if (*magnitude > kMax + 1) return std::nullopt;
+  return static_cast<int64_t>(0 - *magnitude);
+}
+
+// strconv.ParseFloat of a decimal float; nullopt when it overflows.
+std::optional<double> parseFloat(const std::string& s) {
+  double f = std::strtod(s.c_str(), nullptr);
+  if (std::isinf(f)) return std::nullopt;
+  return f;
+}
+
+const GoRegexp& goRegexp(const char* pattern) {
+  // Only this file's own expressions, which compile (tests/formats).
+  static thread_local std::map<std::string, GoRegexp> cache;
+  auto it = cache.find(pattern);
+  if (it == cache.end()) it = cache.emplace(pattern, GoRegexp::compile(pattern).value()).first;
+  return it->second;
+}
+
+// go-yaml v2 resolve() of a plain scalar (sigs.k8s.io/yaml/goyaml.v2/resolve.go).
+Scalar resolvePlain(const std::string& in) {
+  static const std::map<std::string, Scalar> kMap = [] {
+    std::map<std::string, Scalar> m;
+    for (const char* s : {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+      m[s] = true;
+    for (const char* s :
+         {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})
+      m[s] = false;
+    for (const char* s : {"", "~", "null", "Null", "NULL"}) m[s] = Null{};
+    for (const char* s : {".nan", ".NaN", ".NAN"}) m[s] = std::numeric_limits<double>::quiet_NaN();
+    for (const char* s : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})
+      m[s] = std::numeric_limits<double>::infinity();
+    for (const char* s : {"-.inf", "-.Inf", "-.INF"})
+      m[s] = -std::numeric_limits<double>::infinity();
+    return m;
+  }();
+  // The first byte hints at what the scalar may be; others are strings.
+  char hint = 0;
+  if (in.empty()) {
+    hint = 'N';
+  } else {
+    char c = in[0];
+    if (c == '+' || c == '-') {
+      hint = 'S';
+    } else if (c >= '0' && c <= '9') {
+      hint = 'D';
+    } else if (std::string("yYnNtTfFoO~").find(c) != std::string::npos) {
+      hint = 'M';
+    } else if (c == '.') {
+      hint = '.';
+    }
+  }
+  if (hint == 0) return in;
+  if (auto it = kMap.find(in); it != kMap.end()) return it->second;
+  if (hint == '.') {
+    if (goRegexp(R"(^\.[0-9]+([eE][-+]?[0-9]+)?$)").find(in)) {
+      if (auto f = parseFloat(in)) return *f;
+    }
+  } else if (hint == 'D' || hint == 'S') {
+    // Timestamps are tried first, but an interface{} gets them back as the
+    // text, so they fall through to a string here.
+    std::string plain;
+    for (char c : in) {
+      if (c != '_') plain += c;
+    }
+    if (auto i = parseGoInt(plain)) return *i;
+    if (auto u = parseGoUint(plain)) return *u;
+    if (goRegexp(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)").find(plain)) {
+      if (auto f = parseFloat(plain)) return *f;
+    }
+  }
+  return in;
+}
+
+Scalar resolve(const YAML::Node& node) {
+  if (node.IsNull()) return Null{};
+  const std::string& tag = node.Tag();
+  // "!" is a quoted or block scalar; "!!str" an explicit string.
+  if (tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "tag:yaml.org,2002:binary") {
+    return node.Scalar();
+  }
+  return resolvePlain(node.Scalar());
+}
+
+std::string goKind(const Scalar& s) {
+  switch (s.index()) {
+    case 0:
+      return "<nil>";
+    case 1:
+      return "bool";
+    case 2:
+      return "int";
+    case 3:
+      return "uint64";
+    case 4:
+      return "float64";
+    default:
+      return "string";
+  }
+}
+
+class Converter {
+ public:
+  explicit Converter(YamlDocument& doc) : doc_(doc) {}
+
+  std::optional<YamlError> error;
+
+  nlohmann::json convert(const YAML::Node& node, const std::string& pointer, int line) {
+    doc_.lines[pointer] = line;
+    if (error) return nullptr;
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        return value(resolve(node), line);
+      case YAML::NodeType::Sequence: {
+        nlohmann::json out = nlohmann::json::array();
+        size_t i = 0;
+        for (const YAML::Node& item : node) {
+          std::string childPointer = pointer + "/" + std::to_string(i++);
+          out.push_back(convert(item, childPointer, item.Mark().line + 1));
+        }
+        return out;
+      }
+      case YAML::NodeType::Map: {
+        nlohmann::json out = nlohmann::json::object();
+        std::map<std::string, int> firstLine;
+        for (const auto& entry : node) {
+          int keyLine = entry.first.Mark().line + 1;
+          std::optional<std::string> key = keyText(entry.first, keyLine);
+          if (!key) return nullptr;
+          std::string childPointer = pointer + "/" + escapeJsonPointerToken(*key);
+          if (auto first = firstLine.find(*key); first != firstLine.end()) {
+            doc_.duplicates.push_back({keyLine, first->second, *key, childPointer});
+          } else {
+            firstLine[*key] = keyLine;
+          }
+          // The last definition wins, as in YAMLToJSON.
+          out[*key] = convert(entry.second, childPointer, keyLine);
+        }
+        return out;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  // A resolved scalar as encoding/json writes it and the API server's
+  // decoder reads it back.
+  nlohmann::json value(const Scalar& s, int line) {
+    switch (s.index()) {
+      case 0:
+        return nullptr;
+      case 1:
+        return std::get<bool>(s);
+      case 2:
+        return std::get<int64_t>(s);
+      case 3:
+        // Beyond int64: read back as a float64.
+        return static_cast<double>(std::get<uint64_t>(s));
+      case 4: {
+        double f = std::get<double>(s);
+        if (!std::isfinite(f)) {
+          fail(line, "json: unsupported value: " + goFormatFloat(f, 'g'));
+          return nullptr;
+        }
+        // An integral float is written without a fraction below 1e21, and
+        // such text reads back as an integer when int64 holds it.
+        if (std::trunc(f) == f && std::fabs(f) < 9.2233720368547758e18) {
+          return static_cast<int64_t>(f);
+        }
+        return f;
+      }
+      default:
+        return std::get<std::string>(s);
+    }
+  }
+
+  // sigs.k8s.io/yaml convertToJSONableObject: a key becomes text.
+  std::optional<std::string> keyText(const YAML::Node& key, int line) {
+    if (!key.IsScalar() && !key.IsNull()) {
+      fail(line, "unsupported map key: a key must be a scalar");
+      return std::nullopt;
+    }
+    Scalar s = resolve(key);
+    switch (s.index()) {
+      case 1:
+        return std::get<bool>(s) ? "true" : "false";
+      case 2:
+        return std::to_string(std::get<int64_t>(s));
+      case 4: {
+        std::string text = goFormatFloat(std::get<double>(s), 'g', 32);
+        if (text == "+Inf") return ".inf";
+        if (text == "-Inf") return "-.inf";
+        if (text == "NaN") return ".nan";
+        return text;
+      }
+      case 5:
+        return std::get<std::string>(s);
+      default:
+        fail(line, "unsupported map key of type: " + goKind(s) +
+                       ", key: " + (s.index() == 0 ? std::string("<nil>") : key.Scalar()));
+        return std::nullopt;
+    }
+  }
+
+  void fail(int line, std::string message) {
+    if (!error) error = YamlError{line, std::move(message)};
+  }
+
+  YamlDocument& doc_;
+};
+
+Result<YamlDocument, YamlError> convertDocument(const YAML::Node& node) {
+  YamlDocument doc;
+  Converter converter(doc);
+  int line = node.Mark().line + 1;
+  doc.json = converter.convert(node, "", line > 0 ? line : 1);
+  if (converter.error) return *converter.error;
+  return doc;
+}
+
+}  // namespace
+
+int YamlDocument::lineOf(const std::string& pointer) const {
+  std::string p = pointer;
+  while (true) {
+    auto it = lines.find(p);
+    if (it != lines.end()) return it->second;
+    if (p.empty()) return 0;
+    p = p.substr(0, p.rfind('/'));
+  }
+}
+
+Result<std::vector<YamlDocument>, YamlError> parseYamlDocuments(const std::string& text) {
+  std::vector<YAML::Node> nodes;
+  try {
+    nodes = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's only error channel is exceptions; they become a value here.
+    return YamlError{e.mark.line + 1, e.msg};
+  }
+  std::vector<YamlDocument> docs;
+  for (const YAML::Node& node : nodes) {
+    if (!node || node.IsNull()) continue;
+    Result<YamlDocument, YamlError> doc = convertDocument(node);
+    if (!doc.ok()) return doc.error();
+    docs.push_back(std::move(doc).value());
+  }
+  return docs;
+}
+
+Result<YamlDocument, YamlError> parseYamlDocument(const std::string& text) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return YamlError{e.mark.line + 1, e.msg};
+  }
+  if (!node || node.IsNull()) {
+    YamlDocument doc;
+    doc.json = nullptr;
+    return doc;
+  }
+  return convertDocument(node);
+}
+
+}  // namespace remedy::formats
