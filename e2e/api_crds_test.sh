@@ -80,6 +80,12 @@ for f in "$ROOT"/runbooks/invalid/*.yaml; do
   if [[ "$server" == *"is invalid"* || "$server" == *"strict decoding error"* ]]; then
     REFUSED+=("$name")
     assert_contains "the API server refuses $name naming the field" "${path%%[*}" "$server"
+    # remedyctl validate prints the server's own messages for what the
+    # server refuses (formats/structural_schema.h), character for character.
+    printf '%s\n' "$server" >"$WORKDIR/server-$name.txt"
+    printf '%s\n' "$out" >"$WORKDIR/remedyctl-$name.txt"
+    compared=$(python3 "$ROOT/e2e/schema_messages.py" "$WORKDIR/server-$name.txt" "$WORKDIR/remedyctl-$name.txt" 2>&1)
+    assert_eq "remedyctl validate $name prints the API server's messages: $compared" "0" "$?"
   fi
 done
 echo "# the API server refused: ${REFUSED[*]}"

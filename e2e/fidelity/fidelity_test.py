@@ -540,6 +540,51 @@ def custom_resources(c):
 
 
 @check
+def yaml_bodies(c):
+    """An application/yaml body as kube-apiserver reads it (sigs.k8s.io/yaml
+    over go-yaml v2, formats/yaml_json.h in the sandbox): YAML 1.1 booleans,
+    octal and hexadecimal, keys resolved and written as text, integral
+    floats as integers, quoted scalars and timestamps as strings."""
+    s = c.s
+    api_version = c.group + "/v1"
+    coll = api_path(api_version, "gadgets", c.ns)
+    body = (
+        "apiVersion: %s\n"
+        "kind: Gadget\n"
+        "metadata: {name: yaml-scalars, namespace: %s}\n"
+        "spec:\n"
+        "  size: 0x3\n"
+        "  extra:\n"
+        "    yes: on\n"
+        "    n: Y\n"
+        "    0755: octal key\n"
+        "    1.50: float key\n"
+        "    octal: 0755\n"
+        "    newOctal: 0o17\n"
+        "    binary: 0b101\n"
+        "    underscores: 1_000\n"
+        "    notOctal: 08\n"
+        "    float: 1.0\n"
+        "    exponent: 1e3\n"
+        "    fraction: .5\n"
+        "    empty: ~\n"
+        "    quoted: \"on\"\n"
+        "    single: 'yes'\n"
+        "    tagged: !!str 0755\n"
+        "    block: |\n"
+        "      no\n"
+        "    time: 2024-05-01T03:00:00Z\n"
+        "    version: 1.10\n"
+        "    word: yEs\n"
+    ) % (api_version, c.ns)
+    out = {}
+    created = s.call("POST", coll, body=body, content_type="application/yaml")
+    out["create from YAML"] = created
+    out["get it back"] = s.call("GET", coll + "/yaml-scalars")
+    return out
+
+
+@check
 def errors(c):
     """404, 409 (AlreadyExists, Conflict), 422 with causes, 400, 405, 415,
     as Status objects, and as src/kube decodes them."""

@@ -1,18 +1,17 @@
-// Validates JSON against a CRD's structural openAPIV3Schema the way the API
-// server does (types, enums, patterns, bounds, required fields, oneOf/anyOf,
-// x-kubernetes-int-or-string, x-kubernetes-preserve-unknown-fields, list-type
-// map keys), and reports fields the schema does not declare as kubectl's
-// default strict field validation does. Messages follow the API server's
-// field errors: "Required value", "Unsupported value: ...", "Invalid value: ...".
+// Validates a whole API object against a CRD's structural openAPIV3Schema
+// exactly as kube-apiserver does (formats/structural_schema.h: pruning,
+// defaults, kube-openapi validation), with the API server's messages:
+// "Required value", "Unsupported value: \"x\": supported values: ...",
+// "Invalid value: \"three\": spec.x in body must be of type integer: ...".
+// Fields the schema does not declare are reported as kubectl's default
+// strict field validation has the server refuse them:
+// `unknown field "spec.steps[0].scael"`.
 #pragma once
 
 #include "api/field_path.h"
-#include "formats/go_regexp.h"
 
 #include <nlohmann/json.hpp>
 
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,35 +22,14 @@ class SchemaValidator {
   explicit SchemaValidator(nlohmann::json schema);
 
   // Every violation in `object` (a whole API object: apiVersion, kind,
-  // metadata, spec, status).
+  // metadata, spec, status); the unknown fields first. Root metadata is
+  // left to the API server's ObjectMeta validation. Thread-safe.
   std::vector<ValidationError> validate(const nlohmann::json& object) const;
 
   const nlohmann::json& schema() const { return schema_; }
 
  private:
-  void validateNode(const nlohmann::json& schema, const nlohmann::json& value,
-                    const FieldPath& path, bool valueOnly, std::vector<ValidationError>& out) const;
-  void validateObject(const nlohmann::json& schema, const nlohmann::json& value,
-                      const FieldPath& path, bool valueOnly,
-                      std::vector<ValidationError>& out) const;
-  void validateArray(const nlohmann::json& schema, const nlohmann::json& value,
-                     const FieldPath& path, bool valueOnly,
-                     std::vector<ValidationError>& out) const;
-  void validateString(const nlohmann::json& schema, const std::string& value, const FieldPath& path,
-                      std::vector<ValidationError>& out) const;
-  void validateLogic(const nlohmann::json& schema, const nlohmann::json& value,
-                     const FieldPath& path, std::vector<ValidationError>& out) const;
-  bool matchesBranch(const nlohmann::json& branch, const nlohmann::json& value) const;
-  const formats::GoRegexp* pattern(const std::string& source) const;
-  void compilePatterns(const nlohmann::json& schema);
-
   nlohmann::json schema_;
-  // Compiled once at construction; read-only afterwards, so a validator may
-  // be shared between threads.
-  std::map<std::string, std::optional<formats::GoRegexp>> patterns_;
 };
-
-// A value for an error message: strings quoted, long values shortened.
-std::string displayValue(const nlohmann::json& value);
 
 }  // namespace remedy::api

@@ -50,26 +50,6 @@ std::vector<std::string> stringList(const json& j) {
 
 }  // namespace
 
-// The paths of fields in `original` that pruning removed, as the strict
-// decoder names them: "spec.foo", "spec.items[0].bar".
-static void unknownFields(const json& original, const json& pruned, const std::string& path,
-                          std::vector<std::string>& out) {
-  if (original.is_object() && pruned.is_object()) {
-    for (auto& [k, v] : original.items()) {
-      std::string p = path.empty() ? k : path + "." + k;
-      if (!pruned.contains(k)) {
-        if (!v.is_null()) out.push_back(p);
-      } else {
-        unknownFields(v, pruned[k], p, out);
-      }
-    }
-  } else if (original.is_array() && pruned.is_array() && original.size() == pruned.size()) {
-    for (size_t i = 0; i < original.size(); ++i) {
-      unknownFields(original[i], pruned[i], path + "[" + std::to_string(i) + "]", out);
-    }
-  }
-}
-
 std::vector<std::string> selectableFields(const ResourceType& t) {
   std::vector<std::string> f = {"metadata.name", "metadata.namespace"};
   if (t.group.empty() && t.resource == "pods") {
@@ -698,8 +678,7 @@ std::optional<ApiError> Objects::admit(const ResourceType& type, json& object, c
       // (k8s.io/apiserver/pkg/endpoints/handlers: "strict decoding error").
       json pruned = object;
       pruneUnknownFields(pruned, type.schema);
-      std::vector<std::string> unknown;
-      unknownFields(object, pruned, "", unknown);
+      std::vector<std::string> unknown = unknownFields(object, pruned);
       if (!unknown.empty()) {
         std::string message = type.kind + " in version \"" + type.version +
                               "\" cannot be handled as a " + type.kind +

@@ -1,10 +1,7 @@
-// Structural schemas of custom resources (a CRD version's
-// schema.openAPIV3Schema), applied the way kube-apiserver's apiextensions
-// server applies them to every create and update: unknown fields are pruned,
-// non-nullable nulls dropped, defaults filled in, and the result validated.
-// Validation messages are those of k8s.io/kube-openapi/pkg/validation as
-// converted to field errors by apiextensions-apiserver
-// (pkg/apiserver/validation/validation.go kubeOpenAPIResultToFieldErrors).
+// Structural schemas of custom resources, as the sandbox's StatusCauses: the
+// one implementation is formats/structural_schema.h (kube-apiserver's
+// apiextensions pruning, defaulting and kube-openapi validation, with its
+// messages), shared with `remedyctl validate`.
 #pragma once
 
 #include <string>
@@ -35,6 +32,9 @@ void pruneUnknownFields(json& object, const json& schema);
 // non-nullable nulls (pkg/apiserver/schema/defaulting/algorithm.go).
 void applyDefaults(json& object, const json& schema);
 std::vector<StatusCause> validateAgainstSchema(const json& object, const json& schema);
+// The fields of `original` that pruning removed from `pruned`, as the strict
+// decoder names them: "spec.foo", "spec.items[0].bar".
+std::vector<std::string> unknownFields(const json& original, const json& pruned);
 
 // The aggregated text NewInvalid appends after "<Kind> \"<name>\" is invalid: ":
 // one cause as "field: message", several as "[a, b]" (duplicates once).

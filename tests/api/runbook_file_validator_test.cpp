@@ -144,7 +144,9 @@ TEST(ValidateManifest, ReadsFiles) {
   EXPECT_EQ(errors[0].file, path.string());
   EXPECT_EQ(errors[0].line, 12);
   EXPECT_EQ(errors[0].path, "spec.steps[0].retries.limit");
-  EXPECT_EQ(errors[0].message, "Invalid value: -1: should be greater than or equal to 0");
+  EXPECT_EQ(errors[0].message,
+            "Invalid value: -1: spec.steps[0].retries.limit in body should be greater than or "
+            "equal to 0");
 
   std::vector<FileError> missing = validateManifestFile("/nonexistent/rb.yaml");
   ASSERT_EQ(missing.size(), 1u);

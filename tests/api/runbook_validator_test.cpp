@@ -440,7 +440,8 @@ TEST(ValidateRunbook, SchemaErrorsStillShowWhereSemanticsHasNothingToSay) {
       (std::vector<std::string>{
           "spec.steps[0].approval: Unsupported value: \"Yes\": supported values: \"None\", "
           "\"Required\"",
-          "spec.steps[0].retries.limit: Invalid value: 11: should be less than or equal to 10"}));
+          "spec.steps[0].retries.limit: Invalid value: 11: spec.steps[0].retries.limit in body "
+          "should be less than or equal to 10"}));
 }
 
 TEST(ValidateRunbook, SemanticsAloneToleratesAnyShape) {

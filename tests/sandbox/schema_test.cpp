@@ -507,7 +507,7 @@ TEST(SchemaValidation, ListTypeMapRejectsDuplicateKeys) {
       j(R"({"m": [{"name": "a", "v": 1}, {"name": "b"}, {"name": "a", "v": 2}]})"), schema);
   ASSERT_EQ(causes.size(), 1u);
   EXPECT_EQ(causes[0].field, "spec.m[2]");
-  EXPECT_EQ(causes[0].message, "Duplicate value: {\"name\":\"a\"}");
+  EXPECT_EQ(causes[0].message, "Duplicate value: map[string]interface {}{\"name\":\"a\"}");
 }
 
 TEST(SchemaValidation, ListTypeMapNeedsObjects) {
