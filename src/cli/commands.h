@@ -15,5 +15,11 @@ int runPause(const Args& args);
 int runResume(const Args& args);
 int runDrill(const Args& args);
 int runRevert(const Args& args);
+// What an on-call person reads (get_command.cpp, describe_command.cpp,
+// report_command.cpp, watch_command.cpp).
+int runGet(const Args& args);
+int runDescribe(const Args& args);
+int runReport(const Args& args);
+int runWatch(const Args& args);
 
 }  // namespace remedy::cli
