@@ -2,7 +2,8 @@
 # The README demo: an alert fires, Remedy remediates. Builds remedyctl and
 # remedy-operator, starts the sandbox API server and the operator, applies
 # the CRDs, a Deployment and a Runbook, posts an Alertmanager webhook, and
-# prints the Incident as it progresses to Succeeded. Cleans up after itself.
+# prints the Incident as it progresses to Succeeded, then what `kubectl remedy
+# describe` and `report` say about it. Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -156,6 +157,16 @@ curl -s -o /dev/null -w 'webhook answered %{http_code}\n' -H "Authorization: Bea
   -H 'Content-Type: application/json' --data-binary @"$work/resolved.json" \
   "http://127.0.0.1:$webhook_port/api/v1/alerts"
 k -n shop get incident "$incident" -o jsonpath='alert status: {.spec.alert.status}, endsAt {.spec.alert.endsAt}{"\n"}'
+
+wait_for 10 sh -c "kubectl --kubeconfig '$work/kubeconfig' --cache-dir '$work/cache' -n shop get incident '$incident' -o jsonpath='{.status.resolvedAt}' | grep -q ." || true
+
+# kubectl finds remedyctl as the plugin kubectl-remedy on PATH.
+cli_dir=$(cd "$BUILD_DIR/src/cli" && pwd)
+remedy() { PATH="$cli_dir:$PATH" kubectl remedy "$@" --kubeconfig "$work/kubeconfig"; }
+step "What Remedy did, from the Incident's record: kubectl remedy describe"
+remedy describe "$incident" -n shop
+step "The post-incident review, ready for a ticket: kubectl remedy report"
+remedy report "$incident" -n shop
 
 phase=$(k -n shop get incident "$incident" -o jsonpath='{.status.phase}')
 replicas=$(k -n shop get deployment api -o jsonpath='{.spec.replicas}')
