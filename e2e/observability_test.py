@@ -8,7 +8,13 @@ naming only metrics the operator defines. Also: each alert's runbook_url
 points at a section of charts/remedy/ALERTS.md, and the dashboard's
 ConfigMap carries the sidecar label, folder and data source given.
 
-usage: /usr/bin/python3 observability_test.py --helm PATH/TO/helm [unittest args...]
+A live test runs remedyctl's sandbox, remedy-operator and Prometheus
+scraping it with the rules (awaitingApprovalFor 2s): an Incident that waits
+for approval makes RemedyApprovalWaitingTooLong fire.
+
+usage: /usr/bin/python3 observability_test.py --helm PATH/TO/helm
+       [--remedyctl PATH --operator PATH] [unittest args...]
+(without --remedyctl and --operator the live test is skipped)
 """
 
 import json
@@ -31,6 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHART = os.path.join(ROOT, "charts", "remedy")
 RULES_TEST = os.path.join(ROOT, "e2e", "testdata", "remedy_rules_test.yml")
 HELM = None  # set from --helm
+REMEDYCTL = None  # set from --remedyctl
+OPERATOR = None  # set from --operator
 WORKDIR = None
 
 
@@ -187,6 +195,181 @@ class PrometheusRuleTest(unittest.TestCase):
         self.assertEqual([o for o in objects.get("ConfigMap", []) if o["metadata"]["name"].endswith("-dashboard")], [])
 
 
+def wait_for(what, condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
+
+
+class Processes:
+    """Child processes, each logging to a file, stopped in reverse order."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.children = []
+
+    def start(self, name, argv):
+        log = open(os.path.join(self.dir, name + ".log"), "w")
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        self.children.append((name, p, log))
+        return p
+
+    def logs(self):
+        out = ""
+        for name, _, log in self.children:
+            log.flush()
+            with open(log.name) as f:
+                out += "--- %s\n%s\n" % (name, f.read()[-3000:])
+        return out
+
+    def stop(self):
+        for _, p, log in reversed(self.children):
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            log.close()
+
+
+RUNBOOK = """
+apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata: {name: gated, namespace: shop}
+spec:
+  triggers:
+    - alertName: PoolExhausted
+  steps:
+    - name: raise-pool
+      approval: Required
+      scale:
+        target: {kind: Deployment, name: api}
+        replicas: "+1"
+"""
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, labels: {app: api}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: nginx:1.27}]}
+"""
+
+
+class LiveAlertTest(unittest.TestCase):
+    """The rules against a real operator: an Incident waiting for approval."""
+
+    def setUp(self):
+        if not (REMEDYCTL and OPERATOR):
+            self.skipTest("needs --remedyctl and --operator")
+        self.dir = tempfile.mkdtemp(prefix="live.", dir=WORKDIR)
+        self.processes = Processes(self.dir)
+        self.addCleanup(self.processes.stop)
+
+    def kubectl(self, *args, stdin=None):
+        p = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, "--cache-dir",
+                            os.path.join(self.dir, "cache")] + list(args),
+                           input=stdin, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout
+
+    def test_an_incident_waiting_for_approval_fires_remedy_approval_waiting_too_long(self):
+        self.kubeconfig = os.path.join(self.dir, "kubeconfig")
+        self.processes.start("sandbox", [REMEDYCTL, "sandbox", "--tls", "--port", "0",
+                                         "--kubeconfig-out", self.kubeconfig])
+        wait_for("the sandbox's kubeconfig", lambda: os.path.exists(self.kubeconfig)
+                 and os.path.getsize(self.kubeconfig) > 0)
+        self.kubectl("apply", "-f", os.path.join(ROOT, "crds"))
+        self.kubectl("create", "namespace", "shop")
+        self.kubectl("create", "namespace", "remedy-system")
+        self.kubectl("apply", "-f", "-", stdin=DEPLOYMENT)
+        wait_for("the Runbook CRD", lambda: subprocess.run(
+            ["kubectl", "--kubeconfig", self.kubeconfig, "get", "runbooks", "-n", "shop"],
+            capture_output=True).returncode == 0)
+        self.kubectl("apply", "-f", "-", stdin=RUNBOOK)
+
+        token = os.path.join(self.dir, "token")
+        with open(token, "w") as f:
+            f.write("live-test-token\n")
+        webhook, health, metrics = free_port(), free_port(), free_port()
+        self.processes.start("operator", [
+            OPERATOR, "--kubeconfig", self.kubeconfig, "--webhook-bind-address", "127.0.0.1",
+            "--webhook-port", str(webhook), "--webhook-token-file", token,
+            "--metrics-bind-address", "127.0.0.1", "--metrics-port", str(metrics),
+            "--health-port", str(health), "--leader-election-namespace", "remedy-system",
+            "--log-format", "text"])
+        wait_for("the operator's readiness", lambda: http_ok("http://127.0.0.1:%d/readyz" % health))
+
+        # The rules as the chart renders them for the release "remedy", with a short wait.
+        (rule,) = render({"prometheusRule": {"enabled": True, "awaitingApprovalFor": "2s"}})["PrometheusRule"]
+        with open(os.path.join(self.dir, "remedy-rules.yml"), "w") as f:
+            yaml.safe_dump({"groups": rule["spec"]["groups"]}, f, sort_keys=False)
+        with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
+            yaml.safe_dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                            "rule_files": ["remedy-rules.yml"],
+                            "scrape_configs": [{"job_name": "remedy", "static_configs": [
+                                {"targets": ["127.0.0.1:%d" % metrics]}]}]}, f)
+        port = free_port()
+        self.processes.start("prometheus", [
+            "prometheus", "--config.file=" + os.path.join(self.dir, "prometheus.yml"),
+            "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
+            "--web.listen-address=127.0.0.1:%d" % port])
+        wait_for("Prometheus", lambda: http_ok("http://127.0.0.1:%d/-/ready" % port))
+
+        def alerts():
+            with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/alerts" % port, timeout=5) as r:
+                return {a["labels"]["alertname"]: a for a in json.load(r)["data"]["alerts"]}
+
+        def leader_scraped():
+            url = "http://127.0.0.1:%d/api/v1/query?query=remedy_leader" % port
+            with urllib.request.urlopen(url, timeout=5) as r:
+                result = json.load(r)["data"]["result"]
+            return result and result[0]["value"][1] == "1"
+        try:
+            wait_for("Prometheus to scrape the leading operator", leader_scraped)
+            self.assertNotIn("RemedyApprovalWaitingTooLong", alerts())
+
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            payload = {"version": "4", "status": "firing", "receiver": "remedy", "groupLabels": {},
+                       "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
+                       "groupKey": "{}", "truncatedAlerts": 0,
+                       "alerts": [{"status": "firing", "labels": {"alertname": "PoolExhausted",
+                                                                  "namespace": "shop"},
+                                   "annotations": {}, "startsAt": now, "endsAt": "0001-01-01T00:00:00Z",
+                                   "generatorURL": "http://prometheus", "fingerprint": "1f2e3d4c5b6a7988"}]}
+            request = urllib.request.Request(
+                "http://127.0.0.1:%d/api/v1/alerts" % webhook, data=json.dumps(payload).encode(),
+                headers={"Content-Type": "application/json", "Authorization": "Bearer live-test-token"})
+            with urllib.request.urlopen(request, timeout=10) as r:
+                self.assertEqual(r.status, 200)
+            fired = wait_for("RemedyApprovalWaitingTooLong to fire", lambda: (
+                alerts().get("RemedyApprovalWaitingTooLong", {}).get("state") == "firing"
+                and alerts()["RemedyApprovalWaitingTooLong"]))
+            self.assertEqual(fired["labels"]["job"], "remedy")
+            self.assertEqual(fired["labels"]["severity"], "warning")
+            self.assertTrue(fired["annotations"]["runbook_url"].endswith("#remedyapprovalwaitingtoolong"))
+        except AssertionError:
+            raise AssertionError(self.processes.logs())
+
+
 class RealPrometheusTest(unittest.TestCase):
     """A real Prometheus (Debian's prometheus package) with the rendered rules."""
 
@@ -324,6 +507,15 @@ def main():
     i = argv.index("--helm")
     HELM = argv[i + 1]
     del argv[i:i + 2]
+    global REMEDYCTL, OPERATOR
+    for flag in ("--remedyctl", "--operator"):
+        if flag in argv and argv.index(flag) + 1 < len(argv):
+            i = argv.index(flag)
+            if flag == "--remedyctl":
+                REMEDYCTL = argv[i + 1]
+            else:
+                OPERATOR = argv[i + 1]
+            del argv[i:i + 2]
     WORKDIR = tempfile.mkdtemp(prefix="remedy-observability.")
     try:
         result = unittest.main(argv=[sys.argv[0]] + argv, verbosity=2, exit=False).result
