@@ -159,6 +159,11 @@ Result<std::unique_ptr<RestClient>> RestClient::fromConfig(const Config& config,
   return std::make_unique<RestClient>(transport, options, clock);
 }
 
+std::unique_ptr<RestClient> RestClient::impersonating(const Impersonation& as) const {
+  return std::make_unique<RestClient>(std::make_shared<ImpersonatingTransport>(transport_, as),
+                                      options_, clock_);
+}
+
 void RestClient::shutdown() {
   shutdown_.requestStop();
   transport_->cancelAll();

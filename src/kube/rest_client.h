@@ -8,6 +8,7 @@
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/discovery.h"
+#include "kube/impersonation.h"
 #include "kube/stop_signal.h"
 #include "kube/token_bucket.h"
 #include "kube/transport.h"
@@ -59,6 +60,11 @@ class RestClient : public Client {
   Result<json> call(const std::string& method, const std::string& target,
                     const std::string& body = "", const std::string& contentType = "",
                     Duration timeout = Duration(0));
+
+  // A client acting as `as` (client-go's rest.Config.Impersonate) over this
+  // client's transport, credentials and options, with its own throttle and
+  // discovery cache. It may outlive neither this client nor its transport.
+  std::unique_ptr<RestClient> impersonating(const Impersonation& as) const;
 
   // Ends requests in flight and refuses new ones.
   void shutdown();

@@ -1,5 +1,7 @@
 #include "sandbox/api_server.h"
 
+#include "sandbox/impersonation.h"
+
 #include "sandbox/object_meta.h"
 #include "sandbox/protobuf_codec.h"
 #include "sandbox/selectors.h"
@@ -201,6 +203,22 @@ void ApiServer::handle(const Request& request, Responder& responder) {
     sendError(responder, ApiError::unauthorized());
     return;
   }
+  // After authentication and before authorization, as kube-apiserver's
+  // handler chain (server/config.go DefaultBuildHandlerChain) orders them.
+  ImpersonationOutcome impersonation =
+      impersonate(request, *user, [&](const Attributes& a, std::string* reason) {
+        if (!options_.authorization || hasGroup(*user, kSystemMasters)) return true;
+        return authorizer_.authorize(a, reason);
+      });
+  if (!impersonation.internalError.empty()) {
+    responder.send(Response::text(500, impersonation.internalError + "\n"));
+    return;
+  }
+  if (impersonation.forbidden) {
+    sendError(responder, *impersonation.forbidden);
+    return;
+  }
+  if (impersonation.user) user = std::move(impersonation.user);
   if (path.rfind("/sandbox/", 0) == 0) {
     serveAdmin(request, *user, responder);
     return;
