@@ -11,6 +11,7 @@ namespace generated {
 extern const char* const k_runbooks[];
 extern const char* const k_incidents[];
 extern const char* const k_approvals[];
+extern const char* const k_runbookpolicies[];
 }  // namespace generated
 
 namespace {
@@ -19,6 +20,7 @@ const char* const* piecesFor(const std::string& kind) {
   if (kind == "Runbook") return generated::k_runbooks;
   if (kind == "Incident") return generated::k_incidents;
   if (kind == "Approval") return generated::k_approvals;
+  if (kind == "RunbookPolicy") return generated::k_runbookpolicies;
   return nullptr;
 }
 
@@ -30,7 +32,7 @@ struct Crd {
 const std::map<std::string, Crd>& crds() {
   static const std::map<std::string, Crd> all = [] {
     std::map<std::string, Crd> out;
-    for (const char* kind : {"Runbook", "Incident", "Approval"}) {
+    for (const char* kind : {"Runbook", "Incident", "Approval", "RunbookPolicy"}) {
       Result<nlohmann::json> parsed = yamlToJson(crdYaml(kind));
       Crd crd;
       // The embedded YAML is checked by tests/api; a parse failure here would

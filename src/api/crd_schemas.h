@@ -10,7 +10,8 @@
 
 namespace remedy::api {
 
-// The CRD manifest (YAML text) for "Runbook", "Incident" or "Approval";
+// The CRD manifest (YAML text) for "Runbook", "Incident", "Approval" or
+// "RunbookPolicy";
 // empty for any other kind.
 std::string crdYaml(const std::string& kind);
 

@@ -3,7 +3,7 @@
 # Usage: cmake -DCRD_DIR=... -DOUT=... -P embed_crds.cmake
 set(content "// Generated from crds/*.yaml by src/api/embed_crds.cmake; do not edit.\n")
 string(APPEND content "namespace remedy::api::generated {\n")
-foreach(kind runbooks incidents approvals)
+foreach(kind runbooks incidents approvals runbookpolicies)
   file(READ ${CRD_DIR}/remedy.dev_${kind}.yaml yaml)
   string(LENGTH "${yaml}" length)
   # Raw string pieces of at most 12000 characters, joined at run time: some

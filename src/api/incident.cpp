@@ -33,12 +33,43 @@ StepStatus* IncidentStatus::findStep(const std::string& name) {
   return nullptr;
 }
 
+IncidentInputs Incident::currentInputs() const {
+  IncidentInputs inputs;
+  if (spec && spec->alert) {
+    inputs.alert = *spec->alert;
+    inputs.alert->status.reset();
+    inputs.alert->endsAt.reset();
+  }
+  inputs.source = spec && spec->source ? *spec->source : IncidentSource::kManual;
+  inputs.dryRun = spec && spec->dryRun.value_or(false);
+  return inputs;
+}
+
+bool Incident::dryRun() const {
+  if (status && status->inputs && status->inputs->dryRun) return *status->inputs->dryRun;
+  return spec && spec->dryRun.value_or(false);
+}
+
+IncidentSource Incident::source() const {
+  if (status && status->inputs && status->inputs->source) return *status->inputs->source;
+  return spec && spec->source ? *spec->source : IncidentSource::kManual;
+}
+
 nlohmann::json Incident::templateContext() const {
   using nlohmann::json;
   json alert = {{"labels", json::object()}, {"annotations", json::object()}, {"status", "firing"}};
-  if (spec && spec->alert) {
-    json given = api::toJson(*spec->alert);
+  const Alert* frozen =
+      status && status->inputs && status->inputs->alert ? &*status->inputs->alert : nullptr;
+  if (frozen || (spec && spec->alert)) {
+    json given = api::toJson(frozen ? *frozen : *spec->alert);
     for (auto it = given.begin(); it != given.end(); ++it) alert[it.key()] = it.value();
+  }
+  // The alert resolving is news to every step, so these two stay live.
+  if (frozen) {
+    alert.erase("endsAt");
+    if (spec && spec->alert && spec->alert->status)
+      alert["status"] = enumName(*spec->alert->status);
+    if (spec && spec->alert && spec->alert->endsAt) alert["endsAt"] = *spec->alert->endsAt;
   }
   json params = json::object();
   json steps = json::object();
@@ -55,7 +86,7 @@ nlohmann::json Incident::templateContext() const {
   json incident = json::object();
   if (metadata && metadata->name) incident["name"] = *metadata->name;
   if (metadata && metadata->namespace_) incident["namespace"] = *metadata->namespace_;
-  incident["source"] = enumName(spec && spec->source ? *spec->source : IncidentSource::kManual);
+  incident["source"] = enumName(source());
   return {{"alert", alert}, {"params", params}, {"steps", steps}, {"incident", incident}};
 }
 

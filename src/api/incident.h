@@ -144,6 +144,8 @@ struct ExecutedRunbook {
   std::optional<int64_t> generation;
   // The Runbook's spec at that generation, kept as JSON.
   std::optional<nlohmann::json> spec;
+  // The ServiceAccount (of the Incident's namespace) the actions run as.
+  std::optional<std::string> serviceAccountName;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -152,6 +154,25 @@ struct ExecutedRunbook {
     v("uid", s.uid);
     v("generation", s.generation);
     v("spec", s.spec);
+    v("serviceAccountName", s.serviceAccountName);
+  }
+};
+
+// What an Incident started from, frozen when it matched its Runbook: every
+// later template, `when`, attempt, continuation and revert reads these, never
+// the live spec, so editing the spec after an approval changes nothing. Only
+// the alert's status and endsAt stay live (the alert resolving is news).
+struct IncidentInputs {
+  std::optional<Alert> alert;  // without status and endsAt
+  std::optional<IncidentSource> source;
+  std::optional<bool> dryRun;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("alert", s.alert);
+    v("source", s.source);
+    v("dryRun", s.dryRun);
   }
 };
 
@@ -293,6 +314,7 @@ inline constexpr size_t kMaxTimelineEntries = 100;
 struct IncidentStatus {
   std::optional<IncidentPhase> phase;
   std::optional<ExecutedRunbook> runbook;
+  std::optional<IncidentInputs> inputs;
   std::optional<std::map<std::string, std::string>> parameters;
   std::optional<std::string> startedAt;
   std::optional<std::string> finishedAt;
@@ -311,6 +333,7 @@ struct IncidentStatus {
   static void fields(S& s, V& v) {
     v("phase", s.phase);
     v("runbook", s.runbook);
+    v("inputs", s.inputs);
     v("parameters", s.parameters);
     v("startedAt", s.startedAt);
     v("finishedAt", s.finishedAt);
@@ -334,8 +357,19 @@ struct IncidentStatus {
 struct Incident : KubeObject<Incident, IncidentSpec, IncidentStatus> {
   // The context templates and `when` conditions read (shape in reference.h):
   // the alert, status.parameters as params, each status.steps entry's phase
-  // and outputs, and the Incident's name, namespace and source.
+  // and outputs, and the Incident's name, namespace and source. Once
+  // status.inputs is recorded, the alert (but its status and endsAt) and the
+  // source come from there, not from the spec.
   nlohmann::json templateContext() const;
+  // The inputs to freeze at start: the spec's alert (without status and
+  // endsAt), source and dryRun.
+  IncidentInputs currentInputs() const;
+  // Whether steps only report: status.inputs.dryRun once recorded, else
+  // spec.dryRun.
+  bool dryRun() const;
+  // The source: status.inputs.source once recorded, else spec.source
+  // (default Manual).
+  IncidentSource source() const;
 };
 
 }  // namespace remedy::api

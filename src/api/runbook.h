@@ -393,6 +393,7 @@ struct HttpAction {
   std::optional<std::vector<HttpHeader>> headers;
   std::optional<std::string> body;
   std::optional<std::vector<int32_t>> expectedStatus;
+  std::optional<bool> keepResponseBody;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -403,6 +404,7 @@ struct HttpAction {
     v("headers", s.headers);
     v("body", s.body);
     v("expectedStatus", s.expectedStatus);
+    v("keepResponseBody", s.keepResponseBody);
   }
 };
 
@@ -675,6 +677,9 @@ struct EscalationPolicy {
 struct RunbookSpec {
   std::optional<std::string> description;
   std::optional<Severity> severity;
+  // The ServiceAccount of the Runbook's namespace its actions run as; unset:
+  // the operator's default (remedy-operator --default-service-account).
+  std::optional<std::string> serviceAccountName;
   std::optional<std::vector<Trigger>> triggers;
   std::optional<std::vector<Parameter>> parameters;
   std::optional<std::vector<Step>> steps;
@@ -687,6 +692,7 @@ struct RunbookSpec {
   static void fields(S& s, V& v) {
     v("description", s.description);
     v("severity", s.severity);
+    v("serviceAccountName", s.serviceAccountName);
     v("triggers", s.triggers);
     v("parameters", s.parameters);
     v("steps", s.steps);
@@ -699,6 +705,23 @@ struct RunbookSpec {
   const Step* findStep(const std::string& name) const;
 };
 
+// One execution of a Runbook: an Incident that reached its first action.
+struct ExecutionRecord {
+  std::optional<std::string> incident;
+  std::optional<std::string> time;  // RFC 3339: when its first action was reserved
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("incident", s.incident);
+    v("time", s.time);
+  }
+};
+
+// The CRD's maxItems for status.history: the most executions maxExecutions
+// can count (its count's maximum).
+inline constexpr size_t kMaxExecutionHistory = 100;
+
 struct RunbookStatus {
   std::optional<int64_t> observedGeneration;
   std::optional<std::vector<Condition>> conditions;
@@ -707,6 +730,10 @@ struct RunbookStatus {
   std::optional<std::string> lastExecutionTime;
   std::optional<std::string> lastIncident;
   std::optional<std::string> lastResult;
+  // The latest executions, oldest first, at most kMaxExecutionHistory:
+  // what cooldown and maxExecutions count, kept here so that deleting
+  // Incidents does not reset them.
+  std::optional<std::vector<ExecutionRecord>> history;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -718,6 +745,7 @@ struct RunbookStatus {
     v("lastExecutionTime", s.lastExecutionTime);
     v("lastIncident", s.lastIncident);
     v("lastResult", s.lastResult);
+    v("history", s.history);
   }
 };
 

@@ -7,10 +7,12 @@
 #include "api/matcher.h"
 #include "api/reference.h"
 #include "api/template.h"
+#include "api/typed_values.h"
 #include "api/when_expression.h"
 #include "formats/go_regexp.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -123,6 +125,10 @@ class RunbookChecker {
     spec_ = spec;
     FieldPath specPath = FieldPath().child("spec");
     collectNames();
+    if (auto sa = getString(*spec_, "serviceAccountName"); sa && !isDnsSubdomain(*sa)) {
+      error(specPath.child("serviceAccountName"),
+            jsonQuoted(*sa) + " is not a valid ServiceAccount name");
+    }
     checkTriggers(specPath.child("triggers"));
     checkParameters(specPath.child("parameters"));
     checkGuardrails(specPath.child("guardrails"));
@@ -498,18 +504,20 @@ class RunbookChecker {
   }
 
   // Checks a target's literal fields (templated ones are checked when rendered).
-  void checkTarget(const json& body, const FieldPath& path,
-                   const std::vector<std::string>& kinds = {}) {
+  // The kinds the action accepts are in typed_values.h (never a Secret).
+  void checkTarget(const json& body, const FieldPath& path, const std::string& action) {
     const json* target = get(body, "target");
     if (target == nullptr || !target->is_object()) return;
     FieldPath tp = path.child("target");
     std::string kind = getString(*target, "kind").value_or("Deployment");
-    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-      std::vector<std::string> head(kinds.begin(), kinds.end() - 1);
-      error(tp.child("kind"), jsonQuoted(kind) + " is not supported here; use " + joined(head) +
-                                  " or " + kinds.back());
+    std::optional<std::string> apiVersion = getString(*target, "apiVersion");
+    if (!apiVersion) apiVersion = defaultApiVersion(kind);
+    if (!hasTemplate(kind) && !(apiVersion && hasTemplate(*apiVersion))) {
+      if (auto refusal = targetKindRefusal(action, apiVersion.value_or(""), kind)) {
+        error(tp.child("kind"), *refusal);
+      }
     }
-    if (!getString(*target, "apiVersion") && !defaultApiVersion(kind)) {
+    if (!apiVersion) {
       error(tp.child("apiVersion"),
             "Required value: kind " + jsonQuoted(kind) + " has no default apiVersion");
     }
@@ -534,7 +542,7 @@ class RunbookChecker {
   }
 
   void checkScale(const json& body, const StepContext& ctx) {
-    checkTarget(body, ctx.path);
+    checkTarget(body, ctx.path, "scale");
     std::optional<int64_t> min = getInt(body, "minReplicas");
     std::optional<int64_t> max = getInt(body, "maxReplicas");
     if (min && max && *min > *max) {
@@ -590,7 +598,7 @@ class RunbookChecker {
   }
 
   void checkRolloutRestart(const json& body, const StepContext& ctx) {
-    checkTarget(body, ctx.path, {"Deployment", "StatefulSet", "DaemonSet"});
+    checkTarget(body, ctx.path, "rolloutRestart");
   }
 
   void checkDeletePods(const json& body, const StepContext& ctx) {
@@ -600,7 +608,7 @@ class RunbookChecker {
       error(ctx.path, hasTarget ? "set target or selector, not both"
                                 : "set target (a workload) or selector (pod labels)");
     }
-    checkTarget(body, ctx.path);
+    checkTarget(body, ctx.path, "deletePods");
     if (hasTarget && get(body, "namespace") != nullptr) {
       error(ctx.path.child("namespace"),
             "is only used with selector; set target.namespace instead");
@@ -646,7 +654,7 @@ class RunbookChecker {
   }
 
   void checkWaitFor(const json& body, const StepContext& ctx) {
-    checkTarget(body, ctx.path);
+    checkTarget(body, ctx.path, "waitFor");
     std::vector<std::string> set;
     for (const char* f : {"condition", "field", "state"}) {
       if (get(body, f) != nullptr) set.push_back(f);
@@ -692,6 +700,9 @@ class RunbookChecker {
     }
     if (auto policy = getString(*spec, "restartPolicy"); policy && *policy == "Always") {
       error(sp.child("restartPolicy"), "a Job's pods cannot use Always; use Never or OnFailure");
+    }
+    for (const ValidationError& e : runJobTemplateErrors(*tmpl, ctx.path.child("template"))) {
+      errors_.push_back(e);
     }
   }
 
@@ -744,7 +755,12 @@ class RunbookChecker {
     }
     if (const json* del = get(body, "deleteKeys")) {
       std::optional<std::string> pattern = getString(*del, "pattern");
-      if (pattern && (*pattern == "*" || *pattern == "**")) {
+      if (pattern) {
+        for (const std::string& why : embeddingErrors(*pattern, Embedding::kRedisGlob)) {
+          error(ctx.path.child("deleteKeys").child("pattern"), why);
+        }
+      }
+      if (pattern && !hasTemplate(*pattern) && redisPatternMatchesEverything(*pattern)) {
         error(ctx.path.child("deleteKeys").child("pattern"),
               jsonQuoted(*pattern) +
                   " would delete every key; use a narrower pattern such as \"cache:*\"");
@@ -766,6 +782,24 @@ class RunbookChecker {
 
   void checkHttp(const json& body, const StepContext& ctx) {
     checkUrlOrSecret(body, ctx.path);
+    // A JSON body (the default Content-Type) embeds values only escaped.
+    bool jsonBody = true;
+    if (const json* headers = get(body, "headers"); headers && headers->is_array()) {
+      for (const json& h : *headers) {
+        std::string name = getString(h, "name").value_or("");
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        if (name == "content-type") {
+          std::string value = getString(h, "value").value_or("");
+          jsonBody = value.find("json") != std::string::npos;
+        }
+      }
+    }
+    if (auto text = getString(body, "body"); text && jsonBody) {
+      for (const std::string& why : embeddingErrors(*text, Embedding::kJsonBody)) {
+        error(ctx.path.child("body"), why);
+      }
+    }
     std::string method = getString(body, "method").value_or("GET");
     if ((method == "GET" || method == "HEAD") && get(body, "body") != nullptr) {
       error(ctx.path.child("body"), "a " + method + " request has no body; set method: POST");
@@ -783,6 +817,11 @@ class RunbookChecker {
   }
 
   void checkPrometheus(const json& body, const StepContext& ctx) {
+    if (auto query = getString(body, "query")) {
+      for (const std::string& why : embeddingErrors(*query, Embedding::kPromqlQuery)) {
+        error(ctx.path.child("query"), why);
+      }
+    }
     if (auto url = getString(body, "url"); url && !hasTemplate(*url) && !isHttpUrl(*url)) {
       error(ctx.path.child("url"), jsonQuoted(*url) + " is not an http:// or https:// URL");
     }
@@ -796,7 +835,7 @@ class RunbookChecker {
   }
 
   void checkPatch(const json& body, const StepContext& ctx) {
-    checkTarget(body, ctx.path);
+    checkTarget(body, ctx.path, "patch");
     std::vector<std::string> kinds;
     for (const char* f : {"mergePatch", "strategicMergePatch", "jsonPatch"}) {
       if (get(body, f) != nullptr) kinds.push_back(f);
@@ -832,6 +871,12 @@ class RunbookChecker {
     const json* manifest = get(body, "manifest");
     if (manifest == nullptr || !manifest->is_object()) return;
     FieldPath mp = ctx.path.child("manifest");
+    if (auto kind = getString(*manifest, "kind"); kind && !hasTemplate(*kind)) {
+      if (auto refusal =
+              targetKindRefusal("apply", getString(*manifest, "apiVersion").value_or(""), *kind)) {
+        error(mp.child("kind"), *refusal);
+      }
+    }
     if (const json* metadata = get(*manifest, "metadata")) {
       if (auto name = getString(*metadata, "name");
           name && !hasTemplate(*name) && !isDnsSubdomain(*name)) {

@@ -30,6 +30,56 @@ std::string jsonValueText(const nlohmann::json& value) {
   return value.dump();
 }
 
+std::string escapePromqlString(const std::string& text) {
+  // PromQL reads a double-quoted string with Go's escapes (strconv.Unquote);
+  // a raw line break ends the string with an error.
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string escapeJsonString(const std::string& text) {
+  std::string quoted =
+      nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+std::string escapeRedisGlob(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 bool hasTemplate(std::string_view text) { return text.find("{{") != std::string_view::npos; }
 
 Result<Template::Expression> Template::parseExpression(std::string_view text, size_t open,
@@ -86,6 +136,12 @@ Result<Template::Expression> Template::parseExpression(std::string_view text, si
       filter.kind = FilterKind::kUpper;
     } else if (name == "trim") {
       filter.kind = FilterKind::kTrim;
+    } else if (name == "promql") {
+      filter.kind = FilterKind::kPromql;
+    } else if (name == "json") {
+      filter.kind = FilterKind::kJson;
+    } else if (name == "glob") {
+      filter.kind = FilterKind::kGlob;
     } else if (name == "default") {
       filter.kind = FilterKind::kDefault;
       scan.skipSpace();
@@ -108,9 +164,11 @@ Result<Template::Expression> Template::parseExpression(std::string_view text, si
     } else {
       std::string why =
           name.empty() ? "expected a filter after \"|\"" : "unknown filter \"" + name + "\"";
-      std::optional<std::string> close = closestName(name, {"default", "lower", "upper", "trim"});
+      std::optional<std::string> close =
+          closestName(name, {"default", "lower", "upper", "trim", "promql", "json", "glob"});
       if (close) why += " (did you mean \"" + *close + "\"?)";
-      return fail(why + "; filters are default(\"...\"), lower, upper and trim");
+      return fail(why +
+                  "; filters are default(\"...\"), lower, upper, trim, promql, json and glob");
     }
     expr.filters.push_back(filter);
   }
@@ -155,6 +213,50 @@ std::vector<TemplateReference> Template::references() const {
   return refs;
 }
 
+std::vector<TemplateExpression> Template::expressions() const {
+  std::vector<TemplateExpression> out;
+  size_t offset = 0;
+  for (const Part& part : parts_) {
+    if (!part.expression) {
+      offset += part.text.size();
+      continue;
+    }
+    const Expression& expr = *part.expression;
+    TemplateExpression e;
+    e.source = expr.source;
+    e.offset = offset;
+    e.isLiteral = !expr.reference;
+    if (!expr.filters.empty()) {
+      switch (expr.filters.back().kind) {
+        case FilterKind::kDefault:
+          e.lastFilter = "default";
+          break;
+        case FilterKind::kLower:
+          e.lastFilter = "lower";
+          break;
+        case FilterKind::kUpper:
+          e.lastFilter = "upper";
+          break;
+        case FilterKind::kTrim:
+          e.lastFilter = "trim";
+          break;
+        case FilterKind::kPromql:
+          e.lastFilter = "promql";
+          break;
+        case FilterKind::kJson:
+          e.lastFilter = "json";
+          break;
+        case FilterKind::kGlob:
+          e.lastFilter = "glob";
+          break;
+      }
+    }
+    out.push_back(std::move(e));
+    offset += expr.source.size();
+  }
+  return out;
+}
+
 Result<std::string> Template::render(const nlohmann::json& context, size_t maxSize) const {
   std::string out;
   for (const Part& part : parts_) {
@@ -188,6 +290,15 @@ Result<std::string> Template::render(const nlohmann::json& context, size_t maxSi
             break;
           case FilterKind::kTrim:
             if (value) value = trimmed(*value);
+            break;
+          case FilterKind::kPromql:
+            if (value) value = escapePromqlString(*value);
+            break;
+          case FilterKind::kJson:
+            if (value) value = escapeJsonString(*value);
+            break;
+          case FilterKind::kGlob:
+            if (value) value = escapeRedisGlob(*value);
             break;
         }
       }

@@ -209,17 +209,58 @@ TEST(ValidateRunbook, ScaleBoundsAndGuardrails) {
 }
 
 TEST(ValidateRunbook, TargetsNeedAnApiVersionForUnknownKindsAndValidNames) {
-  json step = {{"name", "scale"},
-               {"scale", {{"target", {{"kind", "Rollout"}, {"name", "Api"}}}, {"replicas", 2}}}};
+  json step = {
+      {"name", "wait"},
+      {"waitFor", {{"target", {{"kind", "Rollout"}, {"name", "Api"}}}, {"state", "Exists"}}}};
   EXPECT_EQ(stepErrors({step}),
             (std::vector<std::string>{
-                "spec.steps[0].scale.target.apiVersion: Required value: kind \"Rollout\" has no "
-                "default apiVersion",
-                "spec.steps[0].scale.target.name: \"Api\" is not a valid object name"}));
-  step["scale"]["target"] = {{"apiVersion", "argoproj.io/v1alpha1"},
-                             {"kind", "Rollout"},
-                             {"name", "{{ alert.labels.rollout }}"}};
+                "spec.steps[0].waitFor.target.apiVersion: Required value: kind \"Rollout\" has "
+                "no default apiVersion",
+                "spec.steps[0].waitFor.target.name: \"Api\" is not a valid object name"}));
+  step["waitFor"]["target"] = {{"apiVersion", "argoproj.io/v1alpha1"},
+                               {"kind", "Rollout"},
+                               {"name", "{{ alert.labels.rollout }}"}};
   EXPECT_EQ(stepErrors({step}), std::vector<std::string>{});
+}
+
+TEST(ValidateRunbook, EachActionAcceptsOnlyItsKindsAndNeverASecret) {
+  json scale = {
+      {"name", "scale"},
+      {"scale",
+       {{"target", {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"}, {"name", "api"}}},
+        {"replicas", 2}}}};
+  EXPECT_EQ(stepErrors({scale}),
+            std::vector<std::string>{"spec.steps[0].scale.target.kind: \"Rollout\" is not "
+                                     "supported here; use Deployment, StatefulSet or ReplicaSet"});
+  scale["scale"]["target"] = {
+      {"apiVersion", "extensions/v1beta1"}, {"kind", "Deployment"}, {"name", "api"}};
+  EXPECT_EQ(stepErrors({scale}),
+            std::vector<std::string>{
+                "spec.steps[0].scale.target.kind: \"Deployment\" of API group \"extensions\" is "
+                "not supported here; use Deployment, StatefulSet or ReplicaSet"});
+  const std::string secret =
+      ": a Secret is never the target of a step; Remedy reads a Secret only through a "
+      "secretKeyRef, one key, in the Runbook's namespace";
+  json wait = {
+      {"name", "wait"},
+      {"waitFor",
+       {{"target", {{"kind", "Secret"}, {"name", "webhook-token"}, {"namespace", "remedy-system"}}},
+        {"field", {{"path", ".data.token"}, {"value", "x"}}}}}};
+  json patch = {{"name", "patch"},
+                {"patch",
+                 {{"target", {{"kind", "Secret"}, {"name", "db"}}},
+                  {"mergePatch", {{"stringData", {{"password", "x"}}}}}}}};
+  json apply = {
+      {"name", "apply"},
+      {"apply",
+       {{"manifest", {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "x"}}}}}}}};
+  auto errors = stepErrors({wait, patch, apply});
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "spec.steps[0].waitFor.target.kind" + secret,
+                        "spec.steps[0].waitFor.target.namespace: \"remedy-system\" is neither "
+                        "the Runbook's namespace (shop) nor in spec.guardrails.allowedNamespaces",
+                        "spec.steps[1].patch.target.kind" + secret,
+                        "spec.steps[2].apply.manifest.kind" + secret}));
 }
 
 TEST(ValidateRunbook, AllowedNamespacesPermitOtherNamespaces) {
