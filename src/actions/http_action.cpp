@@ -1,6 +1,7 @@
 #include "actions/http_action.h"
 
 #include "actions/secret_ref.h"
+#include "kube/base64.h"
 
 #include <algorithm>
 #include <cctype>
@@ -15,6 +16,20 @@ constexpr size_t kBodyInMessageBytes = 256;
 bool isTokenChar(char c) {
   static const std::string kSpecials = "!#$%&'*+.^_`|~-";
   return std::isalnum(static_cast<unsigned char>(c)) || kSpecials.find(c) != std::string::npos;
+}
+
+std::string percentDecoded(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
 }
 
 bool validHeaderName(const std::string& name) {
@@ -111,6 +126,7 @@ std::optional<ActionOutcome> resolveWebTarget(const json& params, const std::str
       target->url.pop_back();
     }
     target->description = "the URL from Secret " + name + " key " + key;
+    target->carriesSecrets = true;
     addSecret(secret.value, &target->secrets);
     addSecret(target->url, &target->secrets);
     for (const auto& part : components(target->url)) addSecret(part, &target->secrets);
@@ -124,9 +140,31 @@ std::optional<ActionOutcome> resolveWebTarget(const json& params, const std::str
     size_t at = target->url.find('@');
     if (scheme != std::string::npos && target->url != display && at != std::string::npos) {
       addSecret(target->url.substr(scheme + 3, at - scheme - 3), &target->secrets);
+      target->carriesSecrets = true;
     }
   } else {
     return ActionOutcome::permanent(field + ": one of url or urlFrom is required");
+  }
+  // The Basic authorization the client makes of user info, and the
+  // password alone, both decoded: a server may echo either.
+  {
+    size_t scheme = target->url.find("://");
+    size_t end = scheme == std::string::npos ? std::string::npos
+                                             : target->url.find_first_of("/?#", scheme + 3);
+    std::string authority =
+        scheme == std::string::npos
+            ? ""
+            : target->url.substr(scheme + 3,
+                                 end == std::string::npos ? std::string::npos : end - scheme - 3);
+    size_t at = authority.rfind('@');
+    if (at != std::string::npos) {
+      std::string info = percentDecoded(authority.substr(0, at));
+      target->carriesSecrets = true;
+      addSecret(info, &target->secrets);
+      addSecret(kube::encodeBase64(info), &target->secrets);
+      size_t colon = info.find(':');
+      if (colon != std::string::npos) addSecret(info.substr(colon + 1), &target->secrets);
+    }
   }
   if (target->url.rfind("http://", 0) != 0 && target->url.rfind("https://", 0) != 0) {
     return ActionOutcome::permanent(
@@ -175,6 +213,10 @@ ActionOutcome HttpAction::run(const json& params, const ActionContext& context) 
   request.url = target.url;
   request.tls = options_.tls;
   request.maxResponseBytes = options_.maxResponseBytes;
+  request.egress = options_.egress;
+  request.maxRedirects = options_.maxRedirects;
+  request.carriesSecrets = target.carriesSecrets;
+  const bool keepBody = params.value("keepResponseBody", false);
   const json headers = params.value("headers", json::array());
   for (size_t i = 0; i < headers.size(); ++i) {
     const json& h = headers[i];
@@ -203,6 +245,8 @@ ActionOutcome HttpAction::run(const json& params, const ActionContext& context) 
       while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
       addSecret(secret.value, &secrets);
       addSecret(value, &secrets);
+      request.carriesSecrets = true;
+      request.secretHeaders.push_back(name);
     } else {
       value = h.value("value", "");
     }
@@ -224,8 +268,9 @@ ActionOutcome HttpAction::run(const json& params, const ActionContext& context) 
   const std::string what = method + " " + target.description;
   auto report = [&](const std::string& text) { return redactSecrets(text, secrets); };
   if (context.dryRun) {
-    return ActionOutcome::succeeded(report("dry run: would send " + what),
-                                    {{"status", ""}, {"body", ""}});
+    Outputs outputs = {{"status", ""}};
+    if (keepBody) outputs["body"] = "";
+    return ActionOutcome::succeeded(report("dry run: would send " + what), outputs);
   }
   auto timeout = requestTimeout(context, options_.maxRequestTimeout);
   if (!timeout) {
@@ -237,11 +282,13 @@ ActionOutcome HttpAction::run(const json& params, const ActionContext& context) 
   WebResponse response = options_.client->send(request);
   if (!response.ok()) {
     std::string message = report(what + ": " + response.error);
-    return response.invalid ? ActionOutcome::permanent(message) : ActionOutcome::retriable(message);
+    return response.invalid || response.refused ? ActionOutcome::permanent(message)
+                                                : ActionOutcome::retriable(message);
   }
-  std::string body = report(response.body);
-  Outputs outputs = {{"status", std::to_string(response.status)},
-                     {"body", utf8Excerpt(body, kBodyOutputBytes)}};
+  // The body reaches status only when the step asks for it.
+  std::string body = keepBody ? report(response.body) : std::string();
+  Outputs outputs = {{"status", std::to_string(response.status)}};
+  if (keepBody) outputs["body"] = utf8Excerpt(body, kBodyOutputBytes);
   bool success = expected.empty() ? response.status >= 200 && response.status <= 299
                                   : std::find(expected.begin(), expected.end(), response.status) !=
                                         expected.end();

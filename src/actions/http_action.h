@@ -1,7 +1,10 @@
 // The `http` step: one HTTP(S) request, such as warming a cache or calling an
 // admin endpoint. Retries are the engine's: a connection failure, a timeout,
 // a 5xx or a 429 is a retriable failure; any other unexpected status is
-// permanent. Outputs: `status` and `body` (the first 4 KiB, valid UTF-8).
+// permanent; a destination the egress policy refuses is permanent and
+// nothing is sent. Outputs: `status`, and `body` (the first 4 KiB, valid
+// UTF-8) only when the step sets keepResponseBody; a failure message quotes
+// the body only then too.
 //
 // Secrets (a URL from `urlFrom`, header values from `valueFrom`) never
 // appear in messages or outputs: such a URL is named "the URL from Secret
@@ -26,6 +29,10 @@ struct WebActionOptions {
   // Null: makeWebClient().
   std::shared_ptr<WebClient> client;
   WebTlsOptions tls;
+  // Where requests may go; null refuses every request.
+  std::shared_ptr<const EgressRules> egress;
+  // Redirects followed, each to a destination the egress policy allows.
+  int maxRedirects = 5;
   // The most one request may take, however long the step's timeout.
   std::chrono::milliseconds maxRequestTimeout{std::chrono::minutes(5)};
   // How much of a response body is read (the output keeps 4 KiB of it).
@@ -56,8 +63,12 @@ struct WebTarget {
   // key KEY".
   std::string description;
   // Values that must never be reported: the URL and its parts when it came
-  // from a Secret, a literal URL's password.
+  // from a Secret, a literal URL's user info and password (and the Basic
+  // authorization made of them).
   std::vector<std::string> secrets;
+  // The URL came from a Secret or carries credentials: the request goes only
+  // to hosts the egress allow-list names.
+  bool carriesSecrets = false;
 };
 
 // Reads params.url or params.urlFrom (`field` names the step field for

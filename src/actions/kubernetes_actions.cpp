@@ -3,6 +3,8 @@
 #include "actions/action_registry.h"
 #include "api/common_types.h"
 #include "api/duration.h"
+#include "api/runbook_policy.h"
+#include "api/typed_values.h"
 #include "kube/time_format.h"
 
 #include <algorithm>
@@ -29,10 +31,24 @@ std::optional<int> optionalInt(const json& params, const char* key) {
   return it->get<int>();
 }
 
-std::string labelSelectorText(const json& selector) {
+// A metav1.LabelSelector as the text of a list's labelSelector parameter,
+// built from its structure: every key and value is checked for the label
+// syntax first (which has no ',', '=', '!', '(' or space), so a value cannot
+// add a requirement of its own. An error names the offending key or value.
+kube::Result<std::string> labelSelectorText(const json& selector) {
   std::vector<std::string> parts;
+  auto bad = [](const std::string& what) {
+    return Status::configError("the selector's " + what +
+                               " is not valid label syntax; refused rather than "
+                               "matching other pods");
+  };
+  auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
     for (const auto& [k, v] : selector["matchLabels"].items()) {
+      if (!api::isLabelKey(k)) return bad("key " + json(k).dump());
+      if (!v.is_string() || !api::isLabelValue(v.get<std::string>())) {
+        return bad("value " + text(v).substr(0, 64) + " of " + k);
+      }
       parts.push_back(k + "=" + v.get<std::string>());
     }
   }
@@ -40,14 +56,26 @@ std::string labelSelectorText(const json& selector) {
     for (const auto& e : selector["matchExpressions"]) {
       std::string key = e.value("key", std::string());
       std::string op = e.value("operator", std::string());
+      if (!api::isLabelKey(key)) return bad("key " + json(key).dump());
       std::string values;
       for (const auto& v : e.value("values", json::array())) {
+        if (!v.is_string() || !api::isLabelValue(v.get<std::string>())) {
+          return bad("value " + text(v).substr(0, 64) + " of " + key);
+        }
         values += (values.empty() ? "" : ",") + v.get<std::string>();
       }
-      if (op == "In") parts.push_back(key + " in (" + values + ")");
-      if (op == "NotIn") parts.push_back(key + " notin (" + values + ")");
-      if (op == "Exists") parts.push_back(key);
-      if (op == "DoesNotExist") parts.push_back("!" + key);
+      if (op == "In") {
+        parts.push_back(key + " in (" + values + ")");
+      } else if (op == "NotIn") {
+        parts.push_back(key + " notin (" + values + ")");
+      } else if (op == "Exists") {
+        parts.push_back(key);
+      } else if (op == "DoesNotExist") {
+        parts.push_back("!" + key);
+      } else {
+        return Status::configError("the selector's operator " + json(op).dump() +
+                                   " is not In, NotIn, Exists or DoesNotExist");
+      }
     }
   }
   std::string out;
@@ -189,6 +217,11 @@ kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& targe
     if (!defaulted) return Status::configError("target kind " + t.kind + " needs an apiVersion");
     apiVersion = *defaulted;
   }
+  // Whatever the caller checked: no action reads or writes a Secret through
+  // a target.
+  if (api::isSecretKind(api::groupOf(apiVersion), t.kind)) {
+    return Status::configError("a Secret is never the target of a step");
+  }
   t.name = target.value("name", std::string());
   t.ns = target.value("namespace", std::string());
   if (t.ns.empty()) t.ns = defaultNamespace;
@@ -208,16 +241,24 @@ bool isRetriableApiError(const Status& s) {
 std::optional<int> computeScaleReplicas(int from, const json& replicas,
                                         std::optional<int> minReplicas,
                                         std::optional<int> maxReplicas) {
-  long value = 0;
+  // 64-bit arithmetic on at most 10 digits, and every number outside int32
+  // refused rather than wrapped ("4294967296" is not 0 replicas).
+  int64_t value = 0;
   if (replicas.is_number_integer()) {
-    value = replicas.get<long>();
+    int64_t n = replicas.get<int64_t>();
+    if (n < 0 || n > INT32_MAX) return std::nullopt;
+    value = n;
   } else if (replicas.is_string()) {
     std::string text = replicas.get<std::string>();
     if (text.empty()) return std::nullopt;
     bool relative = text[0] == '+' || text[0] == '-';
-    char* end = nullptr;
-    long n = std::strtol(text.c_str() + (relative ? 1 : 0), &end, 10);
-    if (*end != '\0' || end == text.c_str() + (relative ? 1 : 0)) return std::nullopt;
+    std::string digits = text.substr(relative ? 1 : 0);
+    if (digits.empty() || digits.size() > 10 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    int64_t n = std::strtoll(digits.c_str(), nullptr, 10);
+    if (n > INT32_MAX) return std::nullopt;
     value = !relative ? n : text[0] == '+' ? from + n : from - n;
   } else {
     return std::nullopt;
@@ -225,6 +266,7 @@ std::optional<int> computeScaleReplicas(int from, const json& replicas,
   if (minReplicas && value < *minReplicas) value = *minReplicas;
   if (maxReplicas && value > *maxReplicas) value = *maxReplicas;
   if (value < 0) value = 0;
+  if (value > INT32_MAX) return std::nullopt;
   return static_cast<int>(value);
 }
 
@@ -411,10 +453,14 @@ ActionOutcome DeletePodsAction::prepare(const json& params, const ActionContext&
     auto object = client.get(target->resource, target->ns, target->name);
     if (!object.ok()) return failure(object.status(), "read " + target->describe());
     ns = target->ns;
-    selector = labelSelectorText((*object)["spec"].value("selector", json::object()));
+    auto text = labelSelectorText((*object)["spec"].value("selector", json::object()));
+    if (!text.ok()) return ActionOutcome::permanent("deletePods: " + text.status().message());
+    selector = *text;
     source = "pods of " + target->describe();
   } else {
-    selector = labelSelectorText(params.value("selector", json::object()));
+    auto text = labelSelectorText(params.value("selector", json::object()));
+    if (!text.ok()) return ActionOutcome::permanent("deletePods: " + text.status().message());
+    selector = *text;
     source = "pods matching \"" + selector + "\" in " + ns;
   }
   if (selector.empty()) return ActionOutcome::permanent("deletePods: an empty selector");
@@ -587,6 +633,24 @@ ActionOutcome RunJobAction::run(const json& params, const ActionContext& context
   kube::Resource jobs{"batch", "v1", "jobs", "Job", true};
   std::string ns = context.defaultNamespace;
   std::string name = jobName(context);
+  // The pod's identity is the administrator's choice: a Runbook may not run
+  // a Job as an arbitrary ServiceAccount of its namespace.
+  const json spec = params.value("template", json::object()).value("spec", json::object());
+  for (const char* key : {"serviceAccountName", "serviceAccount"}) {
+    if (!spec.contains(key)) continue;
+    std::string account = spec[key].is_string() ? spec[key].get<std::string>() : spec[key].dump();
+    if (std::find(serviceAccounts_.begin(), serviceAccounts_.end(), account) ==
+        serviceAccounts_.end()) {
+      std::string allowed;
+      for (const auto& a : serviceAccounts_) allowed += (allowed.empty() ? "" : ", ") + a;
+      return ActionOutcome::permanent(
+          "runJob: template.spec." + std::string(key) + " " + json(account).dump() +
+          " is not a ServiceAccount the operator lets Jobs run as (" +
+          (allowed.empty() ? std::string("none; the pod runs as the namespace's default")
+                           : allowed) +
+          ")");
+    }
+  }
   if (context.dryRun) {
     return ActionOutcome::succeeded("dry run: would create Job " + ns + "/" + name,
                                     {{"jobName", name}});
@@ -614,7 +678,11 @@ ActionOutcome RunJobAction::run(const json& params, const ActionContext& context
                                             {"name", ownerMeta.value("name", "")},
                                             {"uid", ownerMeta.value("uid", "")},
                                             {"controller", true},
-                                            {"blockOwnerDeletion", true}}})}}},
+                                            // true would need update on
+                                            // incidents/finalizers for the
+                                            // ServiceAccount that creates it
+                                            // (OwnerReferencesPermissionEnforcement).
+                                            {"blockOwnerDeletion", false}}})}}},
         {"spec", {{"backoffLimit", params.value("backoffLimit", 0)}, {"template", podTemplate}}}};
     job = client.create(jobs, ns, body);
     if (!job.ok() && kube::isAlreadyExists(job.status())) job = client.get(jobs, ns, name);
@@ -669,7 +737,7 @@ std::unique_ptr<ActionRegistry> kubernetesActionRegistry(const KubernetesActionO
   registry->add(std::make_unique<RolloutRestartAction>());
   registry->add(std::make_unique<DeletePodsAction>());
   registry->add(std::make_unique<WaitForAction>());
-  registry->add(std::make_unique<RunJobAction>());
+  registry->add(std::make_unique<RunJobAction>(options.runJobServiceAccounts));
   registry->add(makePatchAction(options.patch));
   registry->add(makeApplyAction(options.apply));
   registry->add(makeWaitForResolvedAction());

@@ -33,7 +33,7 @@ struct TargetObject {
 };
 
 // kind defaults to Deployment, apiVersion to the kind's default, the
-// namespace to `defaultNamespace`.
+// namespace to `defaultNamespace`. A Secret is refused.
 kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& target,
                                          const std::string& defaultNamespace);
 
@@ -84,10 +84,17 @@ class WaitForAction : public Action {
 
 class RunJobAction : public Action {
  public:
+  // `serviceAccounts`: the names a pod template's serviceAccountName may
+  // take (none: it must be unset, so the pod runs as the namespace's default).
+  explicit RunJobAction(std::vector<std::string> serviceAccounts = {})
+      : serviceAccounts_(std::move(serviceAccounts)) {}
   std::string field() const override { return "runJob"; }
   ActionOutcome run(const json& params, const ActionContext& context) override;
   // The Job's name for an attempt: stable for one idempotency key.
   static std::string jobName(const ActionContext& context);
+
+ private:
+  std::vector<std::string> serviceAccounts_;
 };
 
 // Succeeds once the Incident's alert has resolved (output `resolvedAt`:
@@ -106,6 +113,8 @@ std::unique_ptr<Action> makeWaitForResolvedAction();
 struct KubernetesActionOptions {
   PatchActionOptions patch;
   ApplyActionOptions apply;
+  // ServiceAccount names a runJob pod template may run as.
+  std::vector<std::string> runJobServiceAccounts;
 };
 
 // A registry holding the whole Kubernetes family: scale, rolloutRestart,

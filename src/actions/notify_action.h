@@ -14,8 +14,9 @@
 // summary of the Incident.
 //
 // Any 2xx is success; a connection failure, a timeout, a 5xx or a 429 is
-// retriable; another status is permanent. Outputs: `status` ("" when
-// nothing was sent). A URL from a Secret never appears in messages or
+// retriable; another status, or a destination the egress policy refuses,
+// is permanent. The response body is never reported. Outputs: `status` (""
+// when nothing was sent). A URL from a Secret never appears in messages or
 // outputs. Dry run, and an operator that does not deliver (drills), send
 // nothing and succeed.
 #pragma once
@@ -38,6 +39,9 @@ struct NotifyOptions {
   // Null: makeWebClient().
   std::shared_ptr<WebClient> client;
   WebTlsOptions tls;
+  // Where messages may go; null refuses every message.
+  std::shared_ptr<const EgressRules> egress;
+  int maxRedirects = 5;
   std::chrono::milliseconds maxRequestTimeout{std::chrono::seconds(30)};
 };
 

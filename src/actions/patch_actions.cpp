@@ -402,6 +402,10 @@ ParsedPatch parsePatch(const json& params, const ActionContext& context,
     }
   }
   std::string kind = stringField(target, "kind", "Deployment");
+  if (kind == "Secret") {
+    out.error = invalid("patch.target.kind: a Secret is never the target of a step");
+    return out;
+  }
   if (checkKind && !allowed(options.allowedKinds, kind)) {
     out.error =
         invalid("patch.target.kind: " + kind + " is not a kind this operator may patch (allowed: " +
@@ -591,6 +595,10 @@ ParsedApply parseApply(const json& params, const ActionContext& context,
   }
   if (kind.empty()) {
     out.error = invalid("apply.manifest.kind: required");
+    return out;
+  }
+  if (kind == "Secret") {
+    out.error = invalid("apply.manifest.kind: a Secret is never the target of a step");
     return out;
   }
   if (!forRevert && !allowed(options.allowedKinds, kind)) {

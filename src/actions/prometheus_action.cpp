@@ -109,11 +109,6 @@ std::optional<api::Duration> durationParam(const json& params, const char* key,
   return parsed.value();
 }
 
-std::string excerptOf(const std::string& body) {
-  std::string excerpt = utf8Excerpt(body, 256);
-  return excerpt.size() < body.size() ? excerpt + "..." : excerpt;
-}
-
 }  // namespace
 
 PrometheusCheckAction::PrometheusCheckAction(PrometheusCheckOptions options)
@@ -178,11 +173,15 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
   request.timeout = *timeout;
   request.maxResponseBytes = options_.maxResponseBytes;
   request.tls = options_.tls;
+  request.egress = options_.egress;
+  request.maxRedirects = options_.maxRedirects;
+  request.carriesSecrets = target.carriesSecrets;
   WebResponse response = options_.client->send(request);
   const std::string where = "querying Prometheus at " + target.description;
   if (!response.ok()) {
     std::string message = report(where + ": " + response.error);
-    return response.invalid ? ActionOutcome::permanent(message) : ActionOutcome::retriable(message);
+    return response.invalid || response.refused ? ActionOutcome::permanent(message)
+                                                : ActionOutcome::retriable(message);
   }
   bool serverTrouble = response.status >= 500 || response.status == 429;
   if (response.truncated) {
@@ -192,8 +191,9 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
   }
   json answer = json::parse(response.body, nullptr, false);
   if (answer.is_discarded() || !answer.is_object()) {
+    // What else answered stays off the status.
     std::string message = report(where + ": status " + std::to_string(response.status) +
-                                 ", not a Prometheus API answer: " + excerptOf(response.body));
+                                 ", not a Prometheus API answer");
     return serverTrouble ? ActionOutcome::retriable(message) : ActionOutcome::permanent(message);
   }
   if (answer.value("status", "") != "success") {
@@ -237,8 +237,8 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
     malformed = true;
   }
   if (malformed) {
-    return ActionOutcome::permanent(report(
-        where + ": an answer not in the Prometheus API's shape: " + excerptOf(response.body)));
+    return ActionOutcome::permanent(
+        report(where + ": an answer not in the Prometheus API's shape"));
   }
 
   // Every sample must pass; the first that does not decides.

@@ -35,6 +35,9 @@ struct PrometheusCheckOptions {
   // Null: makeWebClient().
   std::shared_ptr<WebClient> client;
   WebTlsOptions tls;
+  // Where queries may go; null refuses every query.
+  std::shared_ptr<const EgressRules> egress;
+  int maxRedirects = 5;
   // The most one query may take (also sent as the query's `timeout`).
   std::chrono::milliseconds maxQueryTimeout{std::chrono::seconds(30)};
   // A larger answer is refused: aggregate the query instead.

@@ -1,6 +1,7 @@
 #include "actions/redis_action.h"
 
 #include "actions/secret_ref.h"
+#include "api/typed_values.h"
 
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
@@ -286,7 +287,9 @@ std::optional<std::string> parseParams(const json& params, RedisParams* out) {
     return "redis.deleteKeys.pattern: longer than " + std::to_string(kMaxPatternLength) +
            " characters";
   }
-  if (out->pattern.find_first_not_of('*') == std::string::npos) {
+  // "?*", "[a-z]*" and every other spelling without a literal character
+  // match every key just as "*" does.
+  if (api::redisPatternMatchesEverything(out->pattern)) {
     return "redis.deleteKeys.pattern: " + inQuotes(out->pattern) +
            " matches every key and is refused; name a prefix such as \"cache:*\"";
   }

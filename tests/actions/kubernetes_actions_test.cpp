@@ -57,6 +57,16 @@ TEST(ComputeScaleReplicas, RelativeAbsoluteAndClamped) {
   EXPECT_EQ(computeScaleReplicas(3, "+x", std::nullopt, std::nullopt), std::nullopt);
 }
 
+TEST(ComputeScaleReplicas, NumbersBeyondInt32AreRefusedNeverWrapped) {
+  // 2^32 used to become 0 through an int conversion.
+  EXPECT_EQ(computeScaleReplicas(3, "4294967296", std::nullopt, std::nullopt), std::nullopt);
+  EXPECT_EQ(computeScaleReplicas(3, int64_t{4294967296}, std::nullopt, std::nullopt), std::nullopt);
+  EXPECT_EQ(computeScaleReplicas(3, "+99999999999", std::nullopt, std::nullopt), std::nullopt);
+  EXPECT_EQ(computeScaleReplicas(3, -1, std::nullopt, std::nullopt), std::nullopt);
+  EXPECT_EQ(computeScaleReplicas(3, "2147483647", std::nullopt, std::nullopt), 2147483647);
+  EXPECT_EQ(computeScaleReplicas(2147483647, "+1", std::nullopt, std::nullopt), std::nullopt);
+}
+
 TEST_F(KubernetesActionsTest, ScaleRelativeChangeIsAppliedOnceAcrossRetries) {
   createDeployment("web", 2);
   ScaleAction scale;
@@ -142,6 +152,41 @@ TEST_F(KubernetesActionsTest, DeletePodsFiltersByState) {
       del.prepare({{"target", {{"name", "web"}}}, {"states", {"CrashLoopBackOff"}}}, context());
   ASSERT_EQ(prepared.kind, OutcomeKind::kSucceeded);
   EXPECT_EQ(prepared.outputs["pods"], "");
+}
+
+TEST_F(KubernetesActionsTest, ASelectorValueCannotAddARequirementOfItsOwn) {
+  createDeployment("web", 2);
+  createDeployment("db", 2);
+  DeletePodsAction del;
+  // "web,app!=web" as a value once made the selector "app=web,app!=web"... or
+  // worse, with a value like "x,tier" that matches any pod labelled tier.
+  for (const char* value : {"web,app", "web app", "web)", "!web"}) {
+    auto prepared = del.prepare(
+        {{"selector", {{"matchLabels", {{"app", value}}}}}, {"maxCount", 5}}, context());
+    EXPECT_EQ(prepared.kind, OutcomeKind::kPermanentFailure) << value;
+    EXPECT_NE(prepared.message.find("is not valid label syntax"), std::string::npos)
+        << prepared.message;
+  }
+  auto fine = del.prepare({{"selector", {{"matchLabels", {{"app", "web"}}}}}}, context());
+  ASSERT_EQ(fine.kind, OutcomeKind::kSucceeded) << fine.message;
+  EXPECT_EQ(fine.outputs["matched"], "2");
+}
+
+TEST_F(KubernetesActionsTest, NoTargetIsEverASecret) {
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "token"}, {"namespace", namespace_}}},
+                 {"stringData", {{"token", "do-not-read"}}}};
+  ASSERT_TRUE(client_->create(kube::resources::secrets(), namespace_, secret).ok());
+  WaitForAction wait;
+  auto outcome = wait.run({{"target", {{"kind", "Secret"}, {"name", "token"}}},
+                           {"field", {{"path", ".data.token"}, {"value", "x"}}}},
+                          context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_NE(outcome.message.find("a Secret is never the target of a step"), std::string::npos)
+      << outcome.message;
+  EXPECT_EQ(outcome.message.find("do-not-read"), std::string::npos);
+  EXPECT_TRUE(outcome.outputs.empty());
 }
 
 TEST_F(KubernetesActionsTest, WaitForRequeuesUntilTheFieldHolds) {

@@ -271,7 +271,15 @@ TEST_F(PatchActionTest, AKindNotOnTheAllowListIsRefused) {
   EXPECT_NE(prepared.message.find("patch.target.kind"), std::string::npos) << prepared.message;
   auto run = patch->run(secret, c);
   EXPECT_EQ(run.kind, OutcomeKind::kPermanentFailure);
-  EXPECT_NE(run.message.find("patch.target.kind: Secret"), std::string::npos) << run.message;
+  EXPECT_NE(run.message.find("patch.target.kind: a Secret is never the target of a step"),
+            std::string::npos)
+      << run.message;
+  // Not even when an allow-list names it.
+  PatchActionOptions secrets;
+  secrets.allowedKinds = {"Secret"};
+  auto listed = makePatchAction(secrets)->run(secret, c);
+  EXPECT_EQ(listed.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_NE(listed.message.find("a Secret is never the target of a step"), std::string::npos);
 
   // The operator's options decide: ConfigMap taken off the list.
   PatchActionOptions options;
@@ -474,7 +482,8 @@ TEST_F(PatchActionTest, ApplyRefusesKindsNotAllowedAndOwnersInOtherNamespaces) {
       {"manifest", {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}}}}}};
   auto refused = apply->run(secret, context());
   EXPECT_EQ(refused.kind, OutcomeKind::kPermanentFailure);
-  EXPECT_NE(refused.message.find("apply.manifest.kind: Secret"), std::string::npos)
+  EXPECT_NE(refused.message.find("apply.manifest.kind: a Secret is never the target of a step"),
+            std::string::npos)
       << refused.message;
 
   json elsewhere = {{"manifest", configMap("elsewhere")}};

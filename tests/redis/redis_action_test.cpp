@@ -239,11 +239,11 @@ TEST_F(RedisActionTest, DeleteKeysDryRunCountsAndDeletesNothing) {
   EXPECT_EQ(redis.countKeys("cache:*"), 50);
 }
 
-TEST_F(RedisActionTest, DeleteKeysRefusesAPatternThatMatchesEverything) {
+TEST_F(RedisActionTest, DeleteKeysRefusesAPatternThatMatchesEverythingInAnySpelling) {
   RedisServer redis;
   putUrl(redis.url());
   redis.fill("cache:", 5);
-  for (const char* pattern : {"*", "**"}) {
+  for (const char* pattern : {"*", "**", "?*", "*?", "[a-z]*", "[^:]*", "??*"}) {
     auto outcome = action_->run(deleteKeys(pattern), context());
     EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
     EXPECT_NE(outcome.message.find("redis.deleteKeys.pattern"), std::string::npos)

@@ -55,7 +55,13 @@ class HttpActionTest : public kube::testing::SandboxTest {
     return all;
   }
 
-  HttpAction action_{WebActionOptions{}};
+  static WebActionOptions webOptions() {
+    WebActionOptions o;
+    o.egress = testing::loopbackEgress();
+    return o;
+  }
+
+  HttpAction action_{webOptions()};
 };
 
 TEST_F(HttpActionTest, SendsMethodHeadersAndBodyAndOutputsStatusAndBody) {
@@ -69,7 +75,8 @@ TEST_F(HttpActionTest, SendsMethodHeadersAndBodyAndOutputsStatusAndBody) {
        json::array({{{"name", "X-Request-Source"}, {"value", "remedy"}},
                     {{"name", "Authorization"}, {"valueFrom", secretRef("api", "token")}},
                     {{"name", "Content-Type"}, {"value", "text/plain"}}})},
-      {"body", "warm all the things"}};
+      {"body", "warm all the things"},
+      {"keepResponseBody", true}};
   auto outcome = action_.run(params, context());
   ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   EXPECT_EQ(outcome.outputs["status"], "201");
@@ -93,7 +100,8 @@ TEST_F(HttpActionTest, SendsMethodHeadersAndBodyAndOutputsStatusAndBody) {
 
 TEST_F(HttpActionTest, MethodDefaultsToGetWithNoBody) {
   RecordingServer server;
-  auto outcome = action_.run({{"url", server.url("/healthz")}}, context());
+  auto outcome =
+      action_.run({{"url", server.url("/healthz")}, {"keepResponseBody", true}}, context());
   ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -105,7 +113,8 @@ TEST_F(HttpActionTest, MethodDefaultsToGetWithNoBody) {
 TEST_F(HttpActionTest, HeadReturnsTheStatusAndNoBody) {
   RecordingServer server;
   server.replyWith(200, "a body HEAD must not carry");
-  auto outcome = action_.run({{"method", "HEAD"}, {"url", server.url()}}, context());
+  auto outcome = action_.run(
+      {{"method", "HEAD"}, {"url", server.url()}, {"keepResponseBody", true}}, context());
   ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   EXPECT_EQ(outcome.outputs["status"], "200");
   EXPECT_EQ(outcome.outputs["body"], "");
@@ -124,7 +133,9 @@ TEST_F(HttpActionTest, AnyTwoHundredIsSuccessByDefault) {
 TEST_F(HttpActionTest, ExpectedStatusDecidesSuccess) {
   RecordingServer server;
   server.replyWith(404, "gone");
-  json params = {{"url", server.url()}, {"expectedStatus", json::array({404, 410})}};
+  json params = {{"url", server.url()},
+                 {"expectedStatus", json::array({404, 410})},
+                 {"keepResponseBody", true}};
   auto outcome = action_.run(params, context());
   EXPECT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   EXPECT_EQ(outcome.outputs["status"], "404");
@@ -207,7 +218,7 @@ TEST_F(HttpActionTest, TheDeadlinePassedSendsNothing) {
 TEST_F(HttpActionTest, TheBodyOutputIsTheFirstFourKilobytes) {
   RecordingServer server;
   server.replyWith(200, std::string(1024 * 1024, 'x'));
-  auto outcome = action_.run({{"url", server.url()}}, context());
+  auto outcome = action_.run({{"url", server.url()}, {"keepResponseBody", true}}, context());
   ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   EXPECT_EQ(outcome.outputs["body"], std::string(4096, 'x'));
 }
@@ -221,7 +232,8 @@ TEST_F(HttpActionTest, AnEndlessBodyIsReadOnlyUpToTheLimit) {
     }
   });
   auto start = Clock::now();
-  auto outcome = action_.run({{"url", server.url()}}, context(std::chrono::seconds(20)));
+  auto outcome = action_.run({{"url", server.url()}, {"keepResponseBody", true}},
+                             context(std::chrono::seconds(20)));
   ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   EXPECT_EQ(outcome.outputs["body"], std::string(4096, 'y'));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
@@ -231,7 +243,7 @@ TEST_F(HttpActionTest, ABodyThatIsNotUtf8IsOutputAsValidUtf8) {
   RecordingServer server;
   server.replyWith(200, std::string("ok \xff\xfe caf\xc3\xa9 \xe2\x82"),
                    "application/octet-stream");
-  auto outcome = action_.run({{"url", server.url()}}, context());
+  auto outcome = action_.run({{"url", server.url()}, {"keepResponseBody", true}}, context());
   ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
   EXPECT_EQ(outcome.outputs["body"],
             "ok \xEF\xBF\xBD\xEF\xBF\xBD caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD");
@@ -357,7 +369,7 @@ TEST_F(HttpsActionTest, AnUnknownCertificateAuthorityIsRefusedByDefault) {
 }
 
 TEST_F(HttpsActionTest, TheGivenCertificateAuthorityIsTrusted) {
-  WebActionOptions options;
+  WebActionOptions options = webOptions();
   options.tls.caFile = caFile_;
   HttpAction action(options);
   auto outcome = action.run({{"url", server_->url()}}, context());
@@ -372,7 +384,7 @@ TEST_F(HttpsActionTest, TheHostNameIsVerifiedToo) {
   tls.certificatePem = pair.certificatePem;
   tls.privateKeyPem = pair.privateKeyPem;
   RecordingServer other(tls);
-  WebActionOptions options;
+  WebActionOptions options = webOptions();
   options.tls.caFile = caFile_;
   HttpAction action(options);
   auto outcome = action.run({{"url", other.url()}}, context());
@@ -381,7 +393,7 @@ TEST_F(HttpsActionTest, TheHostNameIsVerifiedToo) {
 }
 
 TEST_F(HttpsActionTest, VerificationOffAcceptsAnyCertificate) {
-  WebActionOptions options;
+  WebActionOptions options = webOptions();
   options.tls.verify = false;
   HttpAction action(options);
   auto outcome = action.run({{"url", server_->url()}}, context());
@@ -389,7 +401,7 @@ TEST_F(HttpsActionTest, VerificationOffAcceptsAnyCertificate) {
 }
 
 TEST_F(HttpsActionTest, AnUnreadableCaFileIsPermanent) {
-  WebActionOptions options;
+  WebActionOptions options = webOptions();
   options.tls.caFile = dir_.path() + "/missing.pem";
   HttpAction action(options);
   auto outcome = action.run({{"url", server_->url()}}, context());

@@ -8,6 +8,7 @@
 
 #include "../support/prometheus_server.h"
 #include "kube/time_format.h"
+#include "recording_server.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,12 @@ namespace remedy::actions {
 namespace {
 
 using std::chrono::seconds;
+
+PrometheusCheckOptions prometheusOptions() {
+  PrometheusCheckOptions o;
+  o.egress = testing::loopbackEgress();
+  return o;
+}
 
 class PrometheusCheckTest : public ::testing::Test {
  protected:
@@ -53,7 +60,7 @@ class PrometheusCheckTest : public ::testing::Test {
 
   static remedy::testing::PrometheusServer* prometheus_;
   static std::string startError_;
-  PrometheusCheckAction action_{PrometheusCheckOptions{}};
+  PrometheusCheckAction action_{prometheusOptions()};
 };
 
 remedy::testing::PrometheusServer* PrometheusCheckTest::prometheus_ = nullptr;
@@ -212,14 +219,14 @@ TEST_F(PrometheusCheckTest, ARangeVectorIsPermanent) {
 }
 
 TEST_F(PrometheusCheckTest, TheUrlDefaultsToTheOperatorsPrometheus) {
-  PrometheusCheckOptions options;
+  PrometheusCheckOptions options = prometheusOptions();
   options.defaultUrl = prometheus_->url() + "/";
   PrometheusCheckAction action(options);
   json params = {{"query", "remedy_test_value"}, {"operator", "Equal"}, {"threshold", 3}};
   auto outcome = action.run(params, context());
   EXPECT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
 
-  PrometheusCheckAction none(PrometheusCheckOptions{});
+  PrometheusCheckAction none(prometheusOptions());
   outcome = none.run(params, context());
   EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
   EXPECT_EQ(outcome.message,
@@ -227,7 +234,7 @@ TEST_F(PrometheusCheckTest, TheUrlDefaultsToTheOperatorsPrometheus) {
 }
 
 TEST(PrometheusCheck, AnUnreachablePrometheusIsRetriable) {
-  PrometheusCheckAction action{PrometheusCheckOptions{}};
+  PrometheusCheckAction action{prometheusOptions()};
   int port = remedy::testing::freeLoopbackPort();
   ActionContext c;
   c.now = std::chrono::system_clock::now();

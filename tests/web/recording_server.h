@@ -3,6 +3,7 @@
 // test says, including not at all (a stall) until the test ends.
 #pragma once
 
+#include "actions/egress_policy.h"
 #include "http/server.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,15 @@
 #include <vector>
 
 namespace remedy::actions::testing {
+
+// The egress policy of these tests: their servers listen on 127.0.0.1, a
+// loopback address the default policy denies, opened by its own CIDR.
+inline std::shared_ptr<const EgressRules> loopbackEgress() {
+  std::string error;
+  auto rules = EgressRules::make({{"127.0.0.1/32"}, {}}, &error);
+  EXPECT_TRUE(rules.has_value()) << error;
+  return std::make_shared<const EgressRules>(rules.value_or(EgressRules()));
+}
 
 class RecordingServer {
  public:

@@ -47,6 +47,7 @@ TEST(WebClient, ReadsTheBodyUpToTheLimitAndSaysItWasCut) {
   server.replyWith(200, std::string(5000, 'z'));
   auto client = makeWebClient();
   WebRequest request;
+  request.egress = testing::loopbackEgress();
   request.url = server.url();
   request.maxResponseBytes = 1000;
   WebResponse response = client->send(request);
@@ -68,6 +69,7 @@ TEST(WebClient, ALargeBodyIsReadWholeOrCutAtTheLimit) {
   server.replyWith(200, large);
   auto client = makeWebClient();
   WebRequest request;
+  request.egress = testing::loopbackEgress();
   request.url = server.url();
   request.maxResponseBytes = 1024 * 1024;
   WebResponse response = client->send(request);
@@ -86,6 +88,7 @@ TEST(WebClient, UserInfoInTheUrlBecomesBasicAuthentication) {
   RecordingServer server;
   auto client = makeWebClient();
   WebRequest request;
+  request.egress = testing::loopbackEgress();
   request.url = "http://alice:p%40ss@127.0.0.1:" + std::to_string(server.port()) + "/x?a=b";
   WebResponse response = client->send(request);
   ASSERT_TRUE(response.ok()) << response.error;
@@ -105,6 +108,7 @@ TEST(WebClient, RedirectsAreNotFollowed) {
   });
   auto client = makeWebClient();
   WebRequest request;
+  request.egress = testing::loopbackEgress();
   request.url = server.url("/start");
   request.headers = {{"Authorization", "Bearer for-this-host-only"}};
   WebResponse response = client->send(request);
@@ -116,6 +120,7 @@ TEST(WebClient, RedirectsAreNotFollowed) {
 TEST(WebClient, NotAnHttpUrlIsInvalid) {
   auto client = makeWebClient();
   WebRequest request;
+  request.egress = testing::loopbackEgress();
   request.url = "file:///etc/passwd";
   WebResponse response = client->send(request);
   EXPECT_FALSE(response.ok());
