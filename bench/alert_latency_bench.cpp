@@ -172,7 +172,10 @@ void parallelFor(int n, int threads, const std::function<void(int)>& one) {
 // bucket (QPS, burst) is the wrapped RestClient's.
 class CountingClient : public kube::Client {
  public:
-  explicit CountingClient(kube::Client& inner) : inner_(inner) {}
+  // Counts into `sink` when given (a tenant's client counted with the
+  // engine's), else into itself.
+  explicit CountingClient(kube::Client& inner, CountingClient* sink = nullptr)
+      : inner_(inner), sink_(sink) {}
 
   kube::Result<json> get(const kube::Resource& r, const std::string& ns, const std::string& name,
                          const kube::GetOptions& o) override {
@@ -222,6 +225,10 @@ class CountingClient : public kube::Client {
 
  private:
   void count(const char* verb, const kube::Resource& r, const std::string& subresource) {
+    if (sink_) {
+      sink_->count(verb, r, subresource);
+      return;
+    }
     std::string key =
         std::string(verb) + " " + r.resource + (subresource.empty() ? "" : "/") + subresource;
     std::lock_guard<std::mutex> lock(mu_);
@@ -229,8 +236,31 @@ class CountingClient : public kube::Client {
   }
 
   kube::Client& inner_;
+  CountingClient* sink_;
   mutable std::mutex mu_;
   std::map<std::string, long> counts_;
+};
+
+// The ServiceAccounts' clients (impersonating over the engine's transport),
+// their requests counted with the engine's own.
+class CountingServiceAccounts : public kube::ServiceAccountClients {
+ public:
+  CountingServiceAccounts(kube::RestClient& base, CountingClient& sink)
+      : impersonating_(base), sink_(sink) {}
+  kube::Client& serviceAccount(const std::string& ns, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& client = clients_[{ns, name}];
+    if (!client) {
+      client = std::make_unique<CountingClient>(impersonating_.serviceAccount(ns, name), &sink_);
+    }
+    return *client;
+  }
+
+ private:
+  kube::ImpersonatingClients impersonating_;
+  CountingClient& sink_;
+  std::mutex mu_;  // guards clients_
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<CountingClient>> clients_;
 };
 
 }  // namespace
@@ -285,7 +315,7 @@ int main(int argc, char** argv) {
     json n = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}};
     check(api.create(kube::resources::namespaces(), "", n).status(), "namespace");
   }
-  for (const char* kind : {"runbooks", "incidents", "approvals"}) {
+  for (const char* kind : {"runbooks", "incidents", "approvals", "runbookpolicies"}) {
     std::ifstream in(std::string(REMEDY_SOURCE_DIR) + "/crds/remedy.dev_" + kind + ".yaml");
     std::stringstream text;
     text << in.rdbuf();
@@ -380,7 +410,8 @@ int main(int argc, char** argv) {
   eng.maxFinishedIncidents = 0;  // keep every Incident for the tally
   eng.incident.pauseNamespace = "remedy-system";
   long rssBeforeEngine = statusKiB("VmRSS:");
-  engine::Engine engine(engineApi, *registry, kube::Clock::real(), &events, eng);
+  CountingServiceAccounts serviceAccounts(**engineClient, engineApi);
+  engine::Engine engine(engineApi, serviceAccounts, *registry, kube::Clock::real(), &events, eng);
   check(engine.start(), "engine start");
 
   char workload[64];

@@ -1,9 +1,11 @@
 #include "operator.h"
 
 #include "action_set.h"
+#include "actions/web_client.h"
 #include "engine/engine.h"
 #include "intake/alert_intake_server.h"
 #include "kube/event_recorder.h"
+#include "kube/impersonation.h"
 #include "kube/kubeconfig.h"
 #include "kube/leader_elector.h"
 #include "kube/rest_client.h"
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -29,6 +32,33 @@ std::string defaultIdentity() {
   std::string suffix;
   for (int i = 0; i < 6; ++i) suffix += "0123456789abcdefghijklmnopqrstuvwxyz"[digit(rd)];
   return std::string(host) + "_" + suffix;
+}
+
+// The addresses of the API server (the kubeconfig's server, and in a pod the
+// kubernetes Service), which no web action may reach.
+std::vector<std::string> apiServerAddresses(const kube::Config& config) {
+  std::vector<std::string> out;
+  std::vector<std::string> hosts;
+  std::string server = config.server;
+  size_t scheme = server.find("://");
+  if (scheme != std::string::npos) {
+    std::string authority = server.substr(scheme + 3, server.find('/', scheme + 3) - (scheme + 3));
+    if (!authority.empty() && authority[0] == '[') {
+      hosts.push_back(authority.substr(1, authority.find(']') - 1));
+    } else {
+      hosts.push_back(authority.substr(0, authority.rfind(':')));
+    }
+  }
+  if (const char* service = std::getenv("KUBERNETES_SERVICE_HOST")) hosts.push_back(service);
+  auto resolver = actions::systemResolver();
+  for (const auto& host : hosts) {
+    std::string error;
+    for (const auto& address : resolver->resolve(host, std::chrono::seconds(5), &error)) {
+      out.push_back(address.text());
+    }
+    if (!error.empty()) spdlog::warn("egress: the API server's {} not resolved: {}", host, error);
+  }
+  return out;
 }
 
 std::optional<std::string> readFile(const std::string& path, std::string* out) {
@@ -191,7 +221,10 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   eventOptions.host = identity;
   kube::EventRecorder events(api, eventOptions);
   events.start();
-  auto registryOfActions = buildActionRegistry(o);
+  auto egress = egressRules(o, apiServerAddresses(*config));
+  auto registryOfActions = buildActionRegistry(o, egress);
+  // Every action runs as a ServiceAccount of its Runbook's namespace.
+  kube::ImpersonatingClients serviceAccounts(**client);
 
   engine::EngineOptions engineOptions;
   engineOptions.incidentWorkers = o.workers;
@@ -203,6 +236,8 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   engineOptions.incident.deliverDrillNotifications = o.deliverDrillNotifications;
   engineOptions.incident.dryRun = o.dryRun;
   engineOptions.incident.metrics = &metrics;
+  engineOptions.incident.defaultServiceAccount = o.defaultServiceAccount;
+  engineOptions.incident.serviceAccountNames = o.serviceAccounts;
 
   // Leads: runs the engine until `leadingSignal` stops.
   std::atomic<bool> engineFailed{false};
@@ -210,8 +245,8 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     leading = true;
     metrics.setLeader(true);
     spdlog::info("event=leading identity={}", identity);
-    auto engine = std::make_unique<engine::Engine>(api, *registryOfActions, kube::Clock::real(),
-                                                   &events, engineOptions);
+    auto engine = std::make_unique<engine::Engine>(api, serviceAccounts, *registryOfActions,
+                                                   kube::Clock::real(), &events, engineOptions);
     {
       std::lock_guard<std::mutex> lock(engineMu);
       currentEngine = engine.get();

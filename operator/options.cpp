@@ -1,6 +1,8 @@
 #include "options.h"
 
+#include "actions/egress_policy.h"
 #include "api/duration.h"
+#include "api/typed_values.h"
 
 #include <algorithm>
 #include <cctype>
@@ -198,6 +200,23 @@ const std::vector<Flag>& flags() {
       {"actions-insecure-skip-tls-verify",
        "do not verify the servers of http, notify and prometheusCheck (labs only)",
        boolean(&Options::actionsInsecureSkipTlsVerify), true},
+      {"egress-allow",
+       "hosts, *.domains and CIDRs the http, notify and prometheusCheck actions may reach, or * "
+       "(default: none)",
+       list(&Options::egressAllow)},
+      {"egress-deny", "CIDRs they may never reach, besides loopback, link-local and the API server",
+       list(&Options::egressDeny)},
+      {"default-service-account",
+       "ServiceAccount (of the Runbook's namespace) that actions run as when the Runbook names "
+       "none (default remedy-runner)",
+       text(&Options::defaultServiceAccount)},
+      {"service-accounts",
+       "every ServiceAccount name actions may run as; the RBAC impersonate rule must name the same "
+       "(default: the default one)",
+       list(&Options::serviceAccounts)},
+      {"runjob-service-accounts",
+       "ServiceAccount names a runJob pod may run as (default: none, the namespace's default)",
+       list(&Options::runJobServiceAccounts)},
       {"shutdown-timeout", "longest a graceful shutdown may take (default 30s)",
        duration(&Options::shutdownTimeout, seconds(1))},
   };
@@ -234,6 +253,40 @@ std::string finish(Options& o, const EnvLookup& env) {
     if (o.retryPeriod * 1.2 >= o.renewDeadline) {
       return "--retry-period: times 1.2 (jitter) must be shorter than --renew-deadline";
     }
+  }
+  if (!api::isObjectName(o.defaultServiceAccount)) {
+    return "--default-service-account: \"" + o.defaultServiceAccount +
+           "\" is not a ServiceAccount name";
+  }
+  if (o.serviceAccounts.empty()) o.serviceAccounts = {o.defaultServiceAccount};
+  for (const auto* list : {&o.serviceAccounts, &o.runJobServiceAccounts}) {
+    for (const auto& name : *list) {
+      if (!api::isObjectName(name)) {
+        return std::string(list == &o.serviceAccounts ? "--service-accounts"
+                                                      : "--runjob-service-accounts") +
+               ": \"" + name + "\" is not a ServiceAccount name";
+      }
+    }
+  }
+  if (std::find(o.serviceAccounts.begin(), o.serviceAccounts.end(), o.defaultServiceAccount) ==
+      o.serviceAccounts.end()) {
+    return "--service-accounts: must include --default-service-account (" +
+           o.defaultServiceAccount + ")";
+  }
+  for (const auto* list : {&o.patchAllowedKinds, &o.applyAllowedKinds}) {
+    if (std::find(list->begin(), list->end(), "Secret") != list->end()) {
+      return std::string(list == &o.patchAllowedKinds ? "--patch-allowed-kinds"
+                                                      : "--apply-allowed-kinds") +
+             ": Secret is never the target of a step (Runbooks read Secrets only through a "
+             "secretKeyRef)";
+    }
+  }
+  std::string egressError;
+  if (!actions::EgressRules::make({o.egressAllow, {}}, &egressError)) {
+    return "--egress-allow: " + egressError;
+  }
+  if (!actions::EgressRules::make({{}, o.egressDeny}, &egressError)) {
+    return "--egress-deny: " + egressError;
   }
   if (!o.watchNamespaces.empty() && std::find(o.watchNamespaces.begin(), o.watchNamespaces.end(),
                                               o.incidentNamespace) == o.watchNamespaces.end()) {

@@ -67,6 +67,16 @@ struct Options {
   // Outbound HTTPS of the http, notify and prometheusCheck actions.
   std::string actionsCaFile;
   bool actionsInsecureSkipTlsVerify = false;
+  // Where they may connect (actions/egress_policy.h): empty allows nothing.
+  std::vector<std::string> egressAllow;
+  std::vector<std::string> egressDeny;
+
+  // Tenancy: Kubernetes actions run as a ServiceAccount of the Runbook's
+  // namespace, impersonated; the operator's RBAC names the same names.
+  std::string defaultServiceAccount = "remedy-runner";
+  std::vector<std::string> serviceAccounts;  // empty: the default only
+  // Names a runJob pod template may run as (none: the namespace's default).
+  std::vector<std::string> runJobServiceAccounts;
 
   kube::Duration shutdownTimeout = std::chrono::seconds(30);
 };

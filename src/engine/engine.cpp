@@ -26,6 +26,15 @@ bool isFinished(const json& incident) {
   return parsed && api::isFinal(*parsed);
 }
 
+// Whether any step made an attempt: the Incident acted (or reserved an
+// execution), so its record is worth more than one that never did.
+bool acted(const json& incident) {
+  for (const auto& step : incident.value("status", json::object()).value("steps", json::array())) {
+    if (step.value("attempts", 0) > 0) return true;
+  }
+  return false;
+}
+
 // A revert or a message still owed keeps a finished Incident.
 bool owesFollowups(const json& incident) {
   const json status = incident.value("status", json::object());
@@ -52,12 +61,15 @@ std::vector<std::unique_ptr<kube::Informer>> Engine::informersFor(const kube::Re
   return out;
 }
 
-Engine::Engine(kube::Client& client, const actions::ActionRegistry& registry,
-               const kube::Clock& clock, kube::EventRecorder* events, EngineOptions options)
+Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccounts,
+               const actions::ActionRegistry& registry, const kube::Clock& clock,
+               kube::EventRecorder* events, EngineOptions options)
     : client_(client),
       options_(std::move(options)),
-      runbookReconciler_(client, clock, events),
-      incidentReconciler_(client, registry, clock, events, options_.incident) {
+      runbookReconciler_(
+          client, clock, events,
+          {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames}),
+      incidentReconciler_(client, serviceAccounts, registry, clock, events, options_.incident) {
   runbookInformers_ = informersFor(runbooks());
   incidentInformers_ = informersFor(incidents());
   approvalInformers_ = informersFor(approvals());
@@ -141,12 +153,14 @@ void Engine::stop() {
 
 int Engine::sweepFinishedIncidents() {
   if (options_.maxFinishedIncidents == 0) return 0;
-  std::vector<std::pair<std::string, json>> finished;  // (finishedAt/name, incident)
+  std::vector<std::pair<std::string, json>> finished;  // (acted/finishedAt/name, incident)
   for (auto& informer : incidentInformers_) {
     for (auto& incident : informer->list()) {
       if (!isFinished(incident)) continue;
       std::string at = incident["status"].value("finishedAt", "");
-      finished.emplace_back(at + "/" + kube::objectKey(incident), std::move(incident));
+      // Those that never acted sort first ("0"), each group oldest first.
+      finished.emplace_back((acted(incident) ? "1/" : "0/") + at + "/" + kube::objectKey(incident),
+                            std::move(incident));
     }
   }
   if (finished.size() <= options_.maxFinishedIncidents) return 0;

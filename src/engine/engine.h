@@ -37,9 +37,12 @@ struct EngineOptions {
 
 class Engine {
  public:
-  // `clock` drives the reconcilers and the work queues' delays; informers
-  // use the real clock. `events` may be null.
-  Engine(kube::Client& client, const actions::ActionRegistry& registry, const kube::Clock& clock,
+  // `client` acts as the operator; `serviceAccounts` gives the clients the
+  // actions run as (see IncidentReconciler). `clock` drives the reconcilers
+  // and the work queues' delays; informers use the real clock. `events` may
+  // be null.
+  Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccounts,
+         const actions::ActionRegistry& registry, const kube::Clock& clock,
          kube::EventRecorder* events, EngineOptions options = {});
   ~Engine();
 
@@ -50,8 +53,10 @@ class Engine {
   // True once start() has synced the caches and started the controllers.
   bool ready() const { return ready_; }
 
-  // Deletes the oldest finished Incidents beyond maxFinishedIncidents; the
-  // number deleted. The sweeper thread calls it every sweepInterval.
+  // Deletes the oldest finished Incidents beyond maxFinishedIncidents, those
+  // that never acted (Skipped for no matching Runbook, Cancelled) first, so a
+  // flood of unmatched alerts never pushes out the record of what Remedy
+  // did; the number deleted. The sweeper thread calls it every sweepInterval.
   int sweepFinishedIncidents();
   // Incidents in the cache by status.phase ("" before the first status).
   std::map<std::string, int> incidentsByPhase() const;

@@ -102,27 +102,12 @@ GuardrailVerdict GuardrailCheck::check(const GuardrailRequest& request) const {
 }
 
 GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) const {
-  const api::Guardrails* g = request.guardrails;
-  std::vector<std::string> namespaces;
-  for (const auto& t : request.stepTargets) namespaces.push_back(t.ns);
+  kube::Client& reader = request.targetClient ? *request.targetClient : client_;
   std::string podNamespace = baselineValue(request.baseline, "namespace");
-  if (!podNamespace.empty()) namespaces.push_back(podNamespace);
-  if (g && g->allowedNamespaces && !g->allowedNamespaces->empty()) {
-    for (const auto& ns : namespaces) {
-      const auto& allowed = *g->allowedNamespaces;
-      if (std::find(allowed.begin(), allowed.end(), ns) == allowed.end()) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return verdict(Kind::kRefuseStep, "allowedNamespaces",
-                       "namespace " + ns + " is not in allowedNamespaces [" + list + "]");
-      }
-    }
-  }
-
   for (const auto& t : request.stepTargets) {
-    auto resource = client_.resourceFor(t.apiVersion, t.kind);
+    auto resource = reader.resourceFor(t.apiVersion, t.kind);
     if (!resource.ok()) continue;  // the action reports an unknown kind
-    auto object = client_.get(*resource, t.ns, t.name);
+    auto object = reader.get(*resource, t.ns, t.name);
     if (object.ok() && isProtected(*object)) {
       return verdict(Kind::kRefuseStep, "protected",
                      t.kind + " " + t.ns + "/" + t.name + " is labelled " + kProtectedLabel +
@@ -130,7 +115,7 @@ GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) c
     }
   }
   for (const auto& pod : splitList(baselineValue(request.baseline, "pods"))) {
-    auto object = client_.get(kube::resources::pods(), podNamespace, pod);
+    auto object = reader.get(kube::resources::pods(), podNamespace, pod);
     if (object.ok() && isProtected(*object)) {
       return verdict(Kind::kRefuseStep, "protected",
                      "Pod " + podNamespace + "/" + pod + " is labelled " + kProtectedLabel +
@@ -176,25 +161,36 @@ GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) c
 GuardrailVerdict GuardrailCheck::checkHistory(const GuardrailRequest& request) const {
   const api::Guardrails* g = request.guardrails;
   if (!g) return {};
-  // Executions of this Runbook (or on one of its targets), from Incidents
-  // and, for those already garbage-collected, the Runbook's status. This
-  // Incident has not acted yet, so every other one that has came first.
+  // Executions of this Runbook from its status.history (which deleting or
+  // sweeping Incidents does not change), and executions of other Runbooks
+  // on one of its targets from the live Incidents. This Incident has not
+  // acted yet, so every other one that has came first.
   std::vector<std::pair<kube::WallTime, std::string>> executions;
   std::set<std::string> seen;
   std::string common;
-  for (const auto& o : request.others) {
-    seen.insert(o.name);
-    if (!o.executed || !o.startedAt) continue;
-    if (o.runbook == request.runbook || intersects(o.targets, request.incidentTargets, &common)) {
-      executions.push_back({*o.startedAt, o.name});
+  if (request.runbookStatus) {
+    for (const auto& e :
+         request.runbookStatus->history.value_or(std::vector<api::ExecutionRecord>{})) {
+      if (!e.incident || !e.time || *e.incident == request.incident) continue;
+      if (auto t = kube::parseRfc3339(*e.time)) {
+        executions.push_back({*t, *e.incident});
+        seen.insert(*e.incident);
+      }
+    }
+    // A status written before the history existed: its last execution.
+    const api::RunbookStatus& rs = *request.runbookStatus;
+    if (!rs.history && rs.lastIncident && rs.lastExecutionTime &&
+        *rs.lastIncident != request.incident) {
+      if (auto t = kube::parseRfc3339(*rs.lastExecutionTime)) {
+        executions.push_back({*t, *rs.lastIncident});
+        seen.insert(*rs.lastIncident);
+      }
     }
   }
-  if (request.runbookStatus && request.runbookStatus->lastIncident &&
-      request.runbookStatus->lastExecutionTime &&
-      *request.runbookStatus->lastIncident != request.incident &&
-      !seen.count(*request.runbookStatus->lastIncident)) {
-    if (auto t = kube::parseRfc3339(*request.runbookStatus->lastExecutionTime)) {
-      executions.push_back({*t, *request.runbookStatus->lastIncident});
+  for (const auto& o : request.others) {
+    if (!o.executed || !o.startedAt || seen.count(o.name)) continue;
+    if (o.runbook == request.runbook || intersects(o.targets, request.incidentTargets, &common)) {
+      executions.push_back({*o.startedAt, o.name});
     }
   }
 

@@ -10,9 +10,10 @@
 //   the step does not start; the Incident is requeued after `retryAfter`.
 // - SkipIncident (cooldown, maxExecutions, target already remediated): the
 //   Incident ends Skipped before its first action.
-// - RefuseStep (allowedNamespaces, protected object, scale bounds, pod
-//   disruption bounds): the step fails without an attempt; its onFailure
-//   applies.
+// - RefuseStep (protected object, scale bounds, pod disruption bounds):
+//   the step fails without an attempt; its onFailure applies. (Where a step
+//   may reach -- its namespaces and kinds -- is decided before any of this,
+//   by IncidentReconciler::checkStep.)
 // Every verdict but Allow is recorded on the Incident with `guardrail` and
 // `message`.
 #pragma once
@@ -73,6 +74,9 @@ struct GuardrailRequest {
   std::vector<TargetRef> stepTargets;
   std::set<std::string> incidentTargets;
   std::vector<IncidentView> others;  // every other Incident of the namespace
+  // Reads the targets (the protected label): the client of the
+  // ServiceAccount the step acts as; null: the check's own client.
+  kube::Client* targetClient = nullptr;
   kube::WallTime now;
   kube::WallTime startedAt;  // this Incident's status.startedAt (engine clock)
 };

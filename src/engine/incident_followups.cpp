@@ -56,7 +56,9 @@ std::optional<kube::WallTime> tierDue(const api::IncidentStatus& s, const api::E
 
 actions::ActionContext IncidentReconciler::followupContext(Work& w, const std::string& key) {
   actions::ActionContext context;
-  context.client = &client_;
+  // Reverts and escalation messages (their urlFrom Secrets) act as the
+  // Runbook's ServiceAccount, as its steps do.
+  context.client = w.tenant;
   std::string uid = kube::uidOf(w.object);
   context.stepKey = uid + "/" + key;
   context.idempotencyKey = context.stepKey;
@@ -106,10 +108,18 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
                  step ? "no action implements \"" + field + "\" in this build"
                       : "the step is not in the runbook snapshot"};
     } else {
-      auto params = renderAction(api::toJson(*step)[field], w.incident.templateContext(),
-                                 "steps." + *st.name + "." + field);
+      std::string path = "steps." + *st.name + "." + field;
+      json source = api::toJson(*step)[field];
+      auto params = renderAction(source, w.incident.templateContext(), path);
+      GuardrailVerdict reach;
+      if (params.ok()) reach = checkStep(w, field, source, *params, path);
       if (!params.ok()) {
         outcome = {actions::RevertKind::kFailed, params.error()};
+      } else if (reach.kind == GuardrailVerdict::Kind::kWait) {
+        outcome = {actions::RevertKind::kRetriableFailure, reach.message};
+      } else if (!reach.allowed()) {
+        outcome = {actions::RevertKind::kFailed,
+                   "refused by guardrail " + reach.guardrail + ": " + reach.message};
       } else {
         actions::ActionContext context = followupContext(w, *st.name + "/revert");
         context.dryRun = st.dryRun.value_or(false);

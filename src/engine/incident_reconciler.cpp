@@ -8,6 +8,7 @@
 #include "api/runbook_validator.h"
 #include "api/template.h"
 #include "api/trigger_matching.h"
+#include "api/typed_values.h"
 #include "api/when_expression.h"
 #include "engine/approval_gate.h"
 #include "engine/conditions.h"
@@ -137,10 +138,12 @@ api::Result<json> renderAction(const json& action, const json& context, const st
 }
 
 IncidentReconciler::IncidentReconciler(kube::Client& client,
+                                       kube::ServiceAccountClients& serviceAccounts,
                                        const actions::ActionRegistry& registry,
                                        const kube::Clock& clock, kube::EventRecorder* events,
                                        IncidentReconcilerOptions options)
     : client_(client),
+      serviceAccounts_(serviceAccounts),
       registry_(registry),
       clock_(clock),
       events_(events),
@@ -180,6 +183,10 @@ ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
     }
     w.spec = std::move(spec.value());
     w.runbook = w.status().runbook->name.value_or("");
+    // Recorded at the start; the default for Incidents started before it was.
+    std::string account =
+        w.status().runbook->serviceAccountName.value_or(options_.defaultServiceAccount);
+    w.tenant = &serviceAccounts_.serviceAccount(ns, account);
     if (auto done = runFollowups(w)) return *done;
   }
   ReconcileResult result;
@@ -272,6 +279,23 @@ ReconcileResult IncidentReconciler::start(Work& w) {
   api::RunbookSpec rbSpec = runbook.ok() && runbook->spec ? *runbook->spec : api::RunbookSpec{};
   std::string runbookName = kube::nameOf(*chosen);
 
+  // Who the actions run as: a ServiceAccount of this namespace that the
+  // administrator lets the operator impersonate, never the operator.
+  std::string account = rbSpec.serviceAccountName.value_or(options_.defaultServiceAccount);
+  const auto& allowed = options_.serviceAccountNames;
+  if (std::find(allowed.begin(), allowed.end(), account) == allowed.end()) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    finish(w, IncidentPhase::kSkipped, "ServiceAccountNotAllowed",
+           "runbook " + runbookName + " acts as ServiceAccount " + account +
+               ", which the operator may not act as (it may act as: " + list + ")");
+    write(w, &result);
+    return result;
+  }
+
+  // Everything below reads the inputs frozen here, never the live spec.
+  w.status().inputs = w.incident.currentInputs();
+
   // Parameters, in order: each may read the alert and earlier parameters.
   json context = w.incident.templateContext();
   std::map<std::string, std::string> params;
@@ -316,6 +340,7 @@ ReconcileResult IncidentReconciler::start(Work& w) {
   executed.uid = kube::uidOf(*chosen);
   executed.generation = (*chosen)["metadata"].value("generation", int64_t{1});
   executed.spec = (*chosen)["spec"];
+  executed.serviceAccountName = account;
   s.runbook = executed;
   s.parameters = params;
   s.phase = IncidentPhase::kRunning;
@@ -549,21 +574,25 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   actions::Action* action = registry_.find(field);
   if (!action) return failStep(w, index, "no action implements \"" + field + "\" in this build");
   json stepJson = api::toJson(*step);
-  auto params = renderAction(stepJson[field], w.incident.templateContext(),
-                             "steps." + *st.name + "." + field);
+  std::string stepPath = "steps." + *st.name + "." + field;
+  auto params = renderAction(stepJson[field], w.incident.templateContext(), stepPath);
   if (!params.ok()) return failStep(w, index, params.error());
+  // Before anything is read for the step (prepare reads its targets).
+  if (auto refused =
+          applyStepCheck(w, index, checkStep(w, field, stepJson[field], *params, stepPath))) {
+    return *refused;
+  }
 
   std::string ns = kube::namespaceOf(w.object);
   std::string uid = kube::uidOf(w.object);
   int attempt = st.attempts.value_or(0) + 1;
   const api::Guardrails* g = w.spec.guardrails ? &*w.spec.guardrails : nullptr;
   actions::ActionContext context;
-  context.client = &client_;
+  context.client = w.tenant;
   context.stepKey = uid + "/" + *st.name;
   context.idempotencyKey = context.stepKey + "/" + std::to_string(attempt);
-  context.dryRun = options_.dryRun || w.drill() ||
-                   (w.incident.spec && w.incident.spec->dryRun.value_or(false)) ||
-                   (g && g->dryRun.value_or(false));
+  context.dryRun =
+      options_.dryRun || w.drill() || w.incident.dryRun() || (g && g->dryRun.value_or(false));
   context.now = w.now;
   context.deadline = w.now + step->effectiveTimeout();
   context.firstStartedAt = st.startedAt.value_or(now());
@@ -595,10 +624,21 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   request.order = orderOf(w.object);
   request.runbook = w.runbook;
   request.guardrails = g;
-  if (auto rb = client_.get(runbooks(), ns, w.runbook); rb.ok() && rb->contains("status")) {
-    if (auto rs = api::fromJson<api::RunbookStatus>((*rb)["status"]); rs.ok()) {
-      request.runbookStatus = *rs;
+  // The Runbook's history as of now; the reservation below is conditional on
+  // this very version, so two Incidents cannot both pass on it.
+  std::optional<json> runbookObject;
+  if (auto rb = client_.get(runbooks(), ns, w.runbook); rb.ok()) {
+    runbookObject = *rb;
+    if (rb->contains("status")) {
+      if (auto rs = api::fromJson<api::RunbookStatus>((*rb)["status"]); rs.ok()) {
+        request.runbookStatus = *rs;
+      }
     }
+  } else if (!kube::isNotFound(rb.status())) {
+    // Fail closed: cooldown and maxExecutions cannot be judged unread.
+    spdlog::warn("incident={} runbook={} unreadable, holding the step: {}", w.key, w.runbook,
+                 rb.status().toString());
+    return ReconcileResult::after(GuardrailCheck::kWaitInterval);
   }
   request.firstAction = std::none_of(s.steps->begin(), s.steps->end(),
                                      [](const auto& x) { return x.attempts.value_or(0) > 0; });
@@ -613,6 +653,8 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   for (const auto& t : incidentTargets(w.incident, w.spec)) request.incidentTargets.insert(t.key());
   for (const auto& t : request.stepTargets) request.incidentTargets.insert(t.key());
   request.others = incidentViews(ns, request.incident);
+  // The fresh read of each target (the protected label) is the tenant's.
+  request.targetClient = w.tenant;
   request.now = w.now;
   request.startedAt = parseTime(s.startedAt).value_or(w.now);
   GuardrailVerdict verdict = guardrails_.check(request);
@@ -649,6 +691,12 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
                       "refused by guardrail " + verdict.guardrail + ": " + verdict.message);
   }
 
+  // The reservation (Runbook status.history), then the checkpoint: both
+  // recorded before the first effect. Drills count for nothing.
+  if (request.firstAction && !w.drill() && runbookObject &&
+      !reserveExecution(w, *runbookObject, &result)) {
+    return result;
+  }
   // The checkpoint: the step is recorded as started before its effect.
   removeCondition(s.conditions, "Waiting");
   st.phase = StepPhase::kRunning;
@@ -688,11 +736,16 @@ ReconcileResult IncidentReconciler::continueAttempt(Work& w, size_t index) {
                         attemptStart);
   }
   json stepJson = api::toJson(*step);
-  auto params = renderAction(stepJson[field], w.incident.templateContext(),
-                             "steps." + *st.name + "." + field);
+  std::string stepPath = "steps." + *st.name + "." + field;
+  auto params = renderAction(stepJson[field], w.incident.templateContext(), stepPath);
   if (!params.ok()) return failStep(w, index, params.error());
+  // A RunbookPolicy revoked since the attempt began holds from now on.
+  if (auto refused =
+          applyStepCheck(w, index, checkStep(w, field, stepJson[field], *params, stepPath))) {
+    return *refused;
+  }
   actions::ActionContext context;
-  context.client = &client_;
+  context.client = w.tenant;
   std::string uid = kube::uidOf(w.object);
   context.stepKey = uid + "/" + *st.name;
   context.idempotencyKey = context.stepKey + "/" + std::to_string(st.attempts.value_or(1));
@@ -979,21 +1032,13 @@ void IncidentReconciler::recordRunbookExecution(Work& w) {
   std::string ns = kube::namespaceOf(w.object);
   std::string incident = kube::nameOf(w.object);
   std::string result = api::enumName(*w.status().phase);
-  std::optional<std::string> firstAction;
-  for (const auto& st : *w.status().steps) {
-    if (st.attempts.value_or(0) > 0 && st.startedAt &&
-        (!firstAction || *st.startedAt < *firstAction)) {
-      firstAction = st.startedAt;
-    }
-  }
   kube::Status s = kube::retryOnConflict(kube::defaultRetry(), [&]() -> kube::Status {
     auto rb = client_.get(runbooks(), ns, w.runbook);
     if (!rb.ok()) return kube::isNotFound(rb.status()) ? kube::Status() : rb.status();
     json status = rb->value("status", json::object());
-    if (status.value("lastIncident", "") == incident) return kube::Status();  // recorded
-    status["executions"] = status.value("executions", int64_t{0}) + 1;
-    status["lastExecutionTime"] = firstAction.value_or(now());
-    status["lastIncident"] = incident;
+    // Counted when its first action was reserved (reserveExecution); what is
+    // left is the result of the last Incident that finished.
+    if (status.value("lastResult", "") == result) return kube::Status();
     status["lastResult"] = result;
     (*rb)["status"] = status;
     kube::WriteOptions options;
@@ -1003,6 +1048,124 @@ void IncidentReconciler::recordRunbookExecution(Work& w) {
   });
   if (!s.ok())
     spdlog::warn("runbook={}/{} statistics not written: {}", ns, w.runbook, s.toString());
+}
+
+bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult* result) {
+  std::string incident = kube::nameOf(w.object);
+  json status = runbook.value("status", json::object());
+  json history = status.value("history", json::array());
+  if (!history.is_array()) history = json::array();
+  for (const auto& entry : history) {
+    if (entry.is_object() && entry.value("incident", "") == incident) return true;  // reserved
+  }
+  std::string time = now();
+  history.push_back({{"incident", incident}, {"time", time}});
+  while (history.size() > api::kMaxExecutionHistory) history.erase(history.begin());
+  status["history"] = history;
+  status["executions"] = status.value("executions", int64_t{0}) + 1;
+  status["lastExecutionTime"] = time;
+  status["lastIncident"] = incident;
+  runbook["status"] = status;
+  kube::WriteOptions options;
+  options.subresource = "status";
+  options.fieldManager = options_.fieldManager;
+  // The resourceVersion read with the history the guardrails judged: a
+  // write in between (another Incident's reservation) fails with 409.
+  auto written = client_.update(runbooks(), kube::namespaceOf(w.object), runbook, options);
+  if (written.ok() || kube::isNotFound(written.status())) return true;
+  if (kube::isConflict(written.status())) {
+    *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
+  } else {
+    *result = ReconcileResult::failed(written.status());
+  }
+  spdlog::warn("incident={} runbook={} execution not reserved: {}", w.key, w.runbook,
+               written.status().toString());
+  return false;
+}
+
+kube::Result<std::vector<api::RunbookPolicy>> IncidentReconciler::readRunbookPolicies() {
+  std::vector<api::RunbookPolicy> out;
+  auto list = kube::listAll(client_, runbookPolicies(), "");
+  if (!list.ok()) {
+    // Without the CRD nothing is granted, which is what no policy means.
+    if (kube::isNotFound(list.status())) return out;
+    return list.status();
+  }
+  for (const auto& item : (*list)["items"]) {
+    auto policy = api::RunbookPolicy::fromJson(item);
+    if (policy.ok()) out.push_back(std::move(policy.value()));
+  }
+  return out;
+}
+
+GuardrailVerdict IncidentReconciler::checkStep(Work& w, const std::string& field,
+                                               const json& source, const json& params,
+                                               const std::string& path) {
+  auto errors = api::checkRenderedAction(field, source, params, api::FieldPath::parse(path));
+  if (!errors.empty()) {
+    return {GuardrailVerdict::Kind::kRefuseStep, "renderedValues", api::formatErrors(errors),
+            kube::Duration(0)};
+  }
+  // Every namespace and kind the step reaches.
+  std::string ns = kube::namespaceOf(w.object);
+  std::vector<TargetRef> reached;
+  if (auto t = actionTarget(params, ns)) reached.push_back(*t);
+  if (field == "deletePods") {
+    // It acts on Pods: of the target's namespace, or of `namespace`.
+    TargetRef pods{"v1", "Pod", reached.empty() ? params.value("namespace", ns) : reached[0].ns,
+                   ""};
+    if (pods.ns.empty()) pods.ns = ns;
+    reached.push_back(pods);
+  }
+  std::optional<std::vector<api::RunbookPolicy>> policies;
+  for (const TargetRef& t : reached) {
+    api::Reach reach;
+    reach.runbookNamespace = ns;
+    if (w.spec.guardrails && w.spec.guardrails->allowedNamespaces) {
+      reach.allowedNamespaces = *w.spec.guardrails->allowedNamespaces;
+    }
+    reach.group = api::groupOf(t.apiVersion);
+    reach.kind = t.kind;
+    reach.targetNamespace = t.ns;
+    if (t.ns != ns && !policies) {
+      auto read = readRunbookPolicies();
+      if (!read.ok()) {
+        // Fail closed: a grant that cannot be read is not assumed.
+        return {GuardrailVerdict::Kind::kWait, "targetNamespace",
+                "cannot read RunbookPolicies to decide whether namespace " + t.ns +
+                    " may be reached: " + read.status().toString(),
+                GuardrailCheck::kWaitInterval};
+      }
+      policies = std::move(read.value());
+    }
+    api::ReachDecision decision =
+        api::reachDecision(reach, policies.value_or(std::vector<api::RunbookPolicy>{}));
+    if (!decision.allowed) {
+      return {GuardrailVerdict::Kind::kRefuseStep, "targetNamespace", decision.reason,
+              kube::Duration(0)};
+    }
+  }
+  return {};
+}
+
+std::optional<ReconcileResult> IncidentReconciler::applyStepCheck(Work& w, size_t index,
+                                                                  const GuardrailVerdict& v) {
+  if (v.allowed()) return std::nullopt;
+  if (options_.metrics) options_.metrics->guardrailRefusal(v.guardrail);
+  api::IncidentStatus& s = w.status();
+  int64_t generation = s.observedGeneration.value_or(1);
+  if (v.kind == GuardrailVerdict::Kind::kWait) {
+    ReconcileResult result;
+    if (setCondition(s.conditions, "Waiting", api::ConditionStatus::kTrue, v.guardrail, v.message,
+                     generation, now())) {
+      note(w, "Waiting", (*s.steps)[index].name.value_or(""), v.guardrail + ": " + v.message);
+      if (!write(w, &result)) return result;
+    }
+    return ReconcileResult::after(v.retryAfter);
+  }
+  setCondition(s.conditions, "GuardrailRefused", api::ConditionStatus::kTrue, v.guardrail,
+               v.message, generation, now());
+  return failStep(w, index, "refused by guardrail " + v.guardrail + ": " + v.message);
 }
 
 void IncidentReconciler::note(Work& w, const std::string& type, const std::string& step,

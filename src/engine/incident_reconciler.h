@@ -19,11 +19,23 @@
 //   Incidents never both pass the one-remediation-per-target rule. That
 //   assumes one active operator process (leader election).
 // - Status is written through the status subresource; a 409 requeues.
+// - Tenancy (DESIGN.md "Tenancy"): every action, and every read of a target
+//   just before an effect, runs as a ServiceAccount of the Incident's
+//   namespace (the Runbook's spec.serviceAccountName or the default), never
+//   as the operator. Before a step reads or changes anything, its rendered
+//   values are checked for what they become (api/typed_values.h) and every
+//   target for where it may be reached (api/runbook_policy.h).
+// - What the Incident started from is frozen on status.inputs at the start;
+//   steps, reverts and escalations read that, never the live spec.
+// - An execution is reserved on the Runbook's status.history (one write,
+//   with a resourceVersion precondition) right before the first action's
+//   checkpoint, so cooldown and maxExecutions survive deleted Incidents.
 #pragma once
 
 #include "actions/action_registry.h"
 #include "api/incident.h"
 #include "api/runbook.h"
+#include "api/runbook_policy.h"
 #include "engine/approval_gate.h"
 #include "engine/guardrail_check.h"
 #include "engine/metrics.h"
@@ -31,6 +43,7 @@
 #include "kube/clock.h"
 #include "kube/controller.h"
 #include "kube/event_recorder.h"
+#include "kube/impersonation.h"
 
 #include <nlohmann/json.hpp>
 
@@ -52,16 +65,23 @@ struct IncidentReconcilerOptions {
   bool deliverDrillNotifications = false;
   // Every step of every Incident only reports what it would do.
   bool dryRun = false;
+  // The ServiceAccount (of the Incident's namespace) actions run as when
+  // the Runbook names none, and every name a Runbook may name: the operator's
+  // RBAC lets it impersonate exactly these (resourceNames).
+  std::string defaultServiceAccount = "remedy-runner";
+  std::vector<std::string> serviceAccountNames = {"remedy-runner"};
   // Not owned; may be null.
   EngineMetrics* metrics = nullptr;
 };
 
 class IncidentReconciler {
  public:
-  // `events` may be null (no Events written).
-  IncidentReconciler(kube::Client& client, const actions::ActionRegistry& registry,
-                     const kube::Clock& clock, kube::EventRecorder* events = nullptr,
-                     IncidentReconcilerOptions options = {});
+  // `client` acts as the operator (its own kinds, Events, the pause switch);
+  // `serviceAccounts` gives the client of each ServiceAccount that actions
+  // run as. `events` may be null (no Events written).
+  IncidentReconciler(kube::Client& client, kube::ServiceAccountClients& serviceAccounts,
+                     const actions::ActionRegistry& registry, const kube::Clock& clock,
+                     kube::EventRecorder* events = nullptr, IncidentReconcilerOptions options = {});
 
   kube::ReconcileResult reconcile(const std::string& key);
 
@@ -82,6 +102,21 @@ class IncidentReconciler {
   // Records the pending revert of a step with `revert` that changed something.
   void scheduleRevert(Work& w, size_t index, const actions::ActionOutcome& outcome);
   kube::ReconcileResult garbageCollect(Work& w);
+
+  // The checks every step passes before it reads or changes anything, on
+  // its rendered parameters: what each value becomes, and where each target
+  // may be reached. A refusal or a wait is a verdict; Allow otherwise.
+  GuardrailVerdict checkStep(Work& w, const std::string& field, const nlohmann::json& source,
+                             const nlohmann::json& params, const std::string& path);
+  // The RunbookPolicies, read only when a step reaches beyond its namespace.
+  kube::Result<std::vector<api::RunbookPolicy>> readRunbookPolicies();
+  // Records a verdict of checkStep; nullopt when it allows the step.
+  std::optional<kube::ReconcileResult> applyStepCheck(Work& w, size_t index,
+                                                      const GuardrailVerdict& verdict);
+  // Records this Incident's execution on the Runbook's status.history (with
+  // a resourceVersion precondition on `runbook`); false when it must be
+  // retried (`result` says how).
+  bool reserveExecution(Work& w, nlohmann::json runbook, kube::ReconcileResult* result);
 
   // Follow-ups (incident_followups.cpp): reverts of temporary changes and
   // the escalation ladder, which run in any phase. runFollowups returns a
@@ -116,6 +151,7 @@ class IncidentReconciler {
   std::string now() const;
 
   kube::Client& client_;
+  kube::ServiceAccountClients& serviceAccounts_;
   const actions::ActionRegistry& registry_;
   const kube::Clock& clock_;
   kube::EventRecorder* events_;

@@ -23,14 +23,16 @@ struct IncidentReconciler::Work {
   api::RunbookSpec spec;  // the snapshot, once started
   std::string runbook;
   kube::WallTime now;
+  // The client of the ServiceAccount the actions run as, once started.
+  kube::Client* tenant = nullptr;
 
+  // The alert's status is read live: its resolving is news.
   bool resolved() const {
     return incident.spec && incident.spec->alert &&
            incident.spec->alert->status == api::AlertStatus::kResolved;
   }
-  bool drill() const {
-    return incident.spec && incident.spec->source == api::IncidentSource::kDrill;
-  }
+  // Frozen at the start (status.inputs) like every other input.
+  bool drill() const { return incident.source() == api::IncidentSource::kDrill; }
 };
 
 // What an action may say about its Incident (ActionContext::incident): name,

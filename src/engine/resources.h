@@ -8,5 +8,7 @@ namespace remedy::engine {
 kube::Resource runbooks();
 kube::Resource incidents();
 kube::Resource approvals();
+// Cluster-scoped.
+kube::Resource runbookPolicies();
 
 }  // namespace remedy::engine

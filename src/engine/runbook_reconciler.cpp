@@ -8,13 +8,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace remedy::engine {
 
 using json = nlohmann::json;
 
 RunbookReconciler::RunbookReconciler(kube::Client& client, const kube::Clock& clock,
-                                     kube::EventRecorder* events)
-    : client_(client), clock_(clock), events_(events) {}
+                                     kube::EventRecorder* events, RunbookReconcilerOptions options)
+    : client_(client), clock_(clock), events_(events), options_(std::move(options)) {}
 
 kube::ReconcileResult RunbookReconciler::reconcile(const std::string& key) {
   auto [ns, name] = kube::splitObjectKey(key);
@@ -36,6 +38,24 @@ kube::ReconcileResult RunbookReconciler::reconcile(const std::string& key) {
     if (metadata.contains(field)) written["metadata"][field] = metadata[field];
   }
   auto errors = api::validateRunbook(written);
+  // Who it would act as is the operator's business: only the names it may
+  // impersonate.
+  const json& spec = written["spec"];
+  std::string account = spec.is_object() && spec.contains("serviceAccountName") &&
+                                spec["serviceAccountName"].is_string()
+                            ? spec["serviceAccountName"].get<std::string>()
+                            : options_.defaultServiceAccount;
+  const auto& allowed = options_.serviceAccountNames;
+  if (std::find(allowed.begin(), allowed.end(), account) == allowed.end()) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    api::FieldPath path = api::FieldPath().child("spec").child("serviceAccountName");
+    errors.push_back(
+        {path.str(),
+         json(account).dump() +
+             " is not a ServiceAccount the operator may act as (it may act as: " + list + ")",
+         path.pointer()});
+  }
 
   json oldStatus = object.value("status", json::object());
   auto decoded = api::fromJson<api::RunbookStatus>(oldStatus);

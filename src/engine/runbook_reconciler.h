@@ -13,14 +13,22 @@
 #include "kube/event_recorder.h"
 
 #include <string>
+#include <vector>
 
 namespace remedy::engine {
+
+struct RunbookReconcilerOptions {
+  // The ServiceAccount a Runbook acts as when it names none, and every name
+  // it may name (IncidentReconcilerOptions): any other makes it not Ready.
+  std::string defaultServiceAccount = "remedy-runner";
+  std::vector<std::string> serviceAccountNames = {"remedy-runner"};
+};
 
 class RunbookReconciler {
  public:
   // `events` may be null (no Events written).
   RunbookReconciler(kube::Client& client, const kube::Clock& clock,
-                    kube::EventRecorder* events = nullptr);
+                    kube::EventRecorder* events = nullptr, RunbookReconcilerOptions options = {});
 
   kube::ReconcileResult reconcile(const std::string& key);
 
@@ -28,6 +36,7 @@ class RunbookReconciler {
   kube::Client& client_;
   const kube::Clock& clock_;
   kube::EventRecorder* events_;
+  const RunbookReconcilerOptions options_;
 };
 
 }  // namespace remedy::engine

@@ -11,6 +11,7 @@
 #include "engine/incident_reconciler.h"
 #include "engine/resources.h"
 #include "kube/clock.h"
+#include "kube/impersonation.h"
 
 #include <gtest/gtest.h>
 
@@ -28,9 +29,13 @@ using kube::testing::eventually;
 
 class EngineTest : public kube::testing::SandboxTest {
  protected:
+  // The sandbox a test runs against; a test of RBAC turns on authorization.
+  virtual sandbox::SandboxOptions sandboxOptions() { return defaultOptions(); }
+
   void SetUp() override {
-    SandboxTest::SetUp();
-    for (const char* kind : {"runbooks", "incidents", "approvals"}) {
+    startSandbox(sandboxOptions());
+    if (HasFatalFailure()) return;
+    for (const char* kind : {"runbooks", "incidents", "approvals", "runbookpolicies"}) {
       std::ifstream in(std::string(REMEDY_SOURCE_DIR) + "/crds/remedy.dev_" + kind + ".yaml");
       std::stringstream text;
       text << in.rdbuf();
@@ -45,11 +50,15 @@ class EngineTest : public kube::testing::SandboxTest {
              client_->list(approvals(), namespace_).ok();
     }));
     registry_ = actions::kubernetesActionRegistry();
+    // The admin impersonating each ServiceAccount: on this sandbox (no RBAC
+    // enforced) the identity changes and every request is allowed.
+    serviceAccounts_ = std::make_unique<kube::ImpersonatingClients>(*client_);
   }
 
   std::unique_ptr<IncidentReconciler> newReconciler(IncidentReconcilerOptions options = {}) {
     options.pauseNamespace = namespace_;
-    return std::make_unique<IncidentReconciler>(*client_, *registry_, clock_, nullptr, options);
+    return std::make_unique<IncidentReconciler>(*client_, *serviceAccounts_, *registry_, clock_,
+                                                nullptr, options);
   }
 
   json deployment(const std::string& name, int replicas,
@@ -201,6 +210,7 @@ class EngineTest : public kube::testing::SandboxTest {
 
   kube::FakeClock clock_;
   std::unique_ptr<actions::ActionRegistry> registry_;
+  std::unique_ptr<kube::ImpersonatingClients> serviceAccounts_;
 };
 
 }  // namespace remedy::engine::testing

@@ -158,7 +158,7 @@ steps:
   options.incident.pauseNamespace = namespace_;
   options.maxFinishedIncidents = 2;
   options.sweepInterval = std::chrono::hours(1);  // swept by hand below
-  Engine engine(*client_, *registry_, clock_, nullptr, options);
+  Engine engine(*client_, *serviceAccounts_, *registry_, clock_, nullptr, options);
   ASSERT_TRUE(engine.start().ok());
   EXPECT_EQ(engine.incidentsByPhase()["Succeeded"], 4);
   EXPECT_EQ(engine.sweepFinishedIncidents(), 2);

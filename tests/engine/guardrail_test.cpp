@@ -125,21 +125,6 @@ TEST_F(GuardrailTest, MaxExecutionsPerWindowCountsFromIncidentsAndSurvivesRestar
   ASSERT_TRUE(driveToPhase("four", "Succeeded"));
 }
 
-TEST_F(GuardrailTest, AllowedNamespacesRefusesOtherNamespaces) {
-  createDeployment("web", 1);
-  scaleRunbook("elsewhere", "A", "{allowedNamespaces: [elsewhere]}");
-  scaleRunbook("here", "B", "{allowedNamespaces: [" + namespace_ + "]}");
-  createIncident("refused", "A", {{"deployment", "web"}});
-  ASSERT_TRUE(driveToPhase("refused", "Failed"));
-  EXPECT_EQ(conditionReason("refused", "GuardrailRefused"), "allowedNamespaces");
-  EXPECT_NE(stepOf("refused", "scale-up").value("message", "").find("allowedNamespaces"),
-            std::string::npos);
-  EXPECT_EQ(stepOf("refused", "scale-up").value("attempts", -1), 0);
-  createIncident("allowed", "B", {{"deployment", "web"}});
-  ASSERT_TRUE(driveToPhase("allowed", "Succeeded"));
-  EXPECT_EQ(replicas("web"), 2);
-}
-
 TEST_F(GuardrailTest, ProtectedObjectsAreNeverTouched) {
   createDeployment("vault", 1, {{"remedy.dev/protected", "true"}});
   createDeployment("web", 1);

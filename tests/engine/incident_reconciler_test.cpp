@@ -50,7 +50,7 @@ TEST_F(IncidentReconcilerTest, EndToEndScalesRestartsAndSucceedsThroughTheContro
   events.start();
   EngineOptions options;
   options.incident.pauseNamespace = namespace_;
-  Engine engine(*client_, *registry_, clock_, &events, options);
+  Engine engine(*client_, *serviceAccounts_, *registry_, clock_, &events, options);
   ASSERT_TRUE(engine.start().ok());
   std::set<std::string> before = podNames("web");
 
@@ -237,7 +237,8 @@ TEST_F(IncidentReconcilerTest, CrashAtAnyPointAppliesEachEffectExactlyOnce) {
       bool done = eventually([&] {
         IncidentReconcilerOptions options;
         options.pauseNamespace = namespace_;
-        IncidentReconciler reconciler(*client_, registry, clock_, nullptr, options);
+        IncidentReconciler reconciler(*client_, *serviceAccounts_, registry, clock_, nullptr,
+                                      options);
         try {
           auto result = reconciler.reconcile(key);
           if (result.requeueAfter > kube::Duration(0)) clock_.step(result.requeueAfter);

@@ -258,6 +258,49 @@ TEST(OperatorOptions, IncidentNamespaceMustBeWatched) {
   EXPECT_EQ(r.error, "--incident-namespace: must not be empty");
 }
 
+TEST(OperatorOptions, ActionsRunAsTheDefaultServiceAccountAndReachNoHostByDefault) {
+  ParseResult r = parse(withToken());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.defaultServiceAccount, "remedy-runner");
+  EXPECT_EQ(r.options.serviceAccounts, std::vector<std::string>{"remedy-runner"});
+  EXPECT_TRUE(r.options.runJobServiceAccounts.empty());
+  EXPECT_TRUE(r.options.egressAllow.empty());
+  r = parse(withToken({"--default-service-account", "runner", "--service-accounts",
+                       "runner,db-runner", "--egress-allow", "hooks.slack.com,10.0.0.0/8,*",
+                       "--egress-deny", "10.96.0.0/12", "--runjob-service-accounts", "jobs"}));
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.serviceAccounts, (std::vector<std::string>{"runner", "db-runner"}));
+  EXPECT_EQ(r.options.egressAllow,
+            (std::vector<std::string>{"hooks.slack.com", "10.0.0.0/8", "*"}));
+  EXPECT_EQ(r.options.runJobServiceAccounts, std::vector<std::string>{"jobs"});
+}
+
+TEST(OperatorOptions, TenancyValuesThatWouldWidenReachAreRefused) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  std::vector<Case> cases = {
+      {{"--service-accounts", "a,b"},
+       "--service-accounts: must include --default-service-account (remedy-runner)"},
+      {{"--default-service-account", "Runner!"},
+       "--default-service-account: \"Runner!\" is not a ServiceAccount name"},
+      {{"--patch-allowed-kinds", "Deployment,Secret"},
+       "--patch-allowed-kinds: Secret is never the target of a step (Runbooks read Secrets only "
+       "through a secretKeyRef)"},
+      {{"--apply-allowed-kinds", "Secret"},
+       "--apply-allowed-kinds: Secret is never the target of a step (Runbooks read Secrets only "
+       "through a secretKeyRef)"},
+      {{"--egress-allow", "https://hooks.slack.com"},
+       "--egress-allow: \"https://hooks.slack.com\" is not a CIDR such as 10.0.0.0/8"},
+      {{"--egress-deny", "metadata"},
+       "--egress-deny: \"metadata\" is not a CIDR or an address to deny"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(parse(withToken(c.args)).error, c.error) << c.args.front();
+  }
+}
+
 TEST(OperatorOptions, HelpIsNotAnError) {
   ParseResult r = parse({"--help"});
   EXPECT_TRUE(r.help);

@@ -128,7 +128,7 @@ class OperatorTest : public ApiServerTest {
   // Remedy's CRDs, from crds/ (on the real control plane, the first test of
   // the run creates them and the others find them).
   void installCrds() {
-    for (const char* kind : {"runbooks", "incidents", "approvals"}) {
+    for (const char* kind : {"runbooks", "incidents", "approvals", "runbookpolicies"}) {
       auto crd = api::yamlToJson(
           readTextFile(std::string(REMEDY_SOURCE_DIR) + "/crds/remedy.dev_" + kind + ".yaml"));
       ASSERT_TRUE(crd.ok()) << crd.error();
@@ -184,7 +184,11 @@ class OperatorTest : public ApiServerTest {
               "--kube-api-qps",
               "200",
               "--kube-api-burst",
-              "400"};
+              "400",
+              // The tests' webhooks, Prometheus and Alertmanager listen on
+              // loopback, which the egress policy denies unless opened.
+              "--egress-allow",
+              "127.0.0.1/32"};
     if (onRealApiServer() && watchOnlyTheTestNamespace_) {
       p.argv.push_back("--watch-namespaces");
       p.argv.push_back(namespace_);
