@@ -122,7 +122,8 @@ OPERATOR_FLAGS = {
     "webhook-client-ca-file", "metrics-port", "health-port", "log-level", "log-format", "kube-api-qps",
     "kube-api-burst", "workers", "dry-run", "pause-namespace", "prometheus-url", "patch-allowed-kinds",
     "apply-allowed-kinds", "incident-retention", "max-finished-incidents", "alert-rate", "alert-burst",
-    "max-active-incidents", "shutdown-timeout",
+    "max-active-incidents", "shutdown-timeout", "default-service-account", "service-accounts",
+    "runjob-service-accounts", "egress-allow", "egress-deny", "incident-sweep-interval",
 }
 
 
@@ -149,18 +150,27 @@ STANDARD_LABELS = {
 }
 CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding"}
 
-# The operator's permissions in a managed namespace with every feature on, as
-# (apiGroup, resource, verb): the least-privilege contract of
-# files/rbac-rules.yaml. Widening it means changing both, deliberately.
+# The operator's permissions in a managed namespace, as (apiGroup, resource,
+# verb): the least-privilege contract of files/rbac-rules.yaml. Its own kinds,
+# Events and impersonating the runner ServiceAccounts; never a Secret, never a
+# write to a tenant's object. Widening it means changing both, deliberately.
 EXPECTED_PERMISSIONS = {
     ("remedy.dev", "runbooks"): {"get", "list", "watch"},
     ("remedy.dev", "runbooks/status"): {"update"},
     ("remedy.dev", "incidents"): {"get", "list", "watch", "create", "patch", "delete"},
     ("remedy.dev", "incidents/status"): {"update"},
-    ("remedy.dev", "incidents/finalizers"): {"update"},
     ("remedy.dev", "approvals"): {"list", "watch"},
     ("remedy.dev", "approvals/status"): {"update"},
     ("", "events"): {"create", "patch"},
+    ("", "serviceaccounts"): {"impersonate"},
+}
+# Cluster-wide, in every mode: files/cluster-rules.yaml.
+EXPECTED_CLUSTER_PERMISSIONS = {
+    ("remedy.dev", "runbookpolicies"): {"list"},
+}
+# What Runbook steps act with in a tenant namespace (files/tenant-rules.yaml)
+# with every feature on.
+EXPECTED_TENANT_PERMISSIONS = {
     ("apps", "deployments"): {"get", "patch"},
     ("apps", "statefulsets"): {"get", "patch"},
     ("apps", "deployments/scale"): {"get", "update"},
@@ -190,6 +200,16 @@ def permissions(rules):
 def read_yaml_list(path):
     with open(path) as f:
         return yaml.safe_load(f)
+
+
+def operator_rules(service_accounts):
+    """files/rbac-rules.yaml as _helpers.tpl grants it: the impersonate rule
+    bounded to the runner ServiceAccount names."""
+    rules = read_yaml_list(os.path.join(CHART, "files", "rbac-rules.yaml"))
+    for rule in rules:
+        if "impersonate" in rule["verbs"]:
+            rule["resourceNames"] = list(service_accounts)
+    return rules
 
 
 def arg_map(container):
@@ -314,7 +334,7 @@ class ChartFilesTest(unittest.TestCase):
         chart_crds = os.path.join(CHART, "crds")
         chart_names = sorted(os.listdir(chart_crds))
         self.assertEqual(chart_names, top_names)
-        self.assertEqual(len(top_names), 3)
+        self.assertEqual(len(top_names), 4)  # Runbook, Incident, Approval, RunbookPolicy
         for name in top_names:
             with self.subTest(crd=name):
                 path = os.path.join(chart_crds, name)
@@ -327,8 +347,9 @@ class ChartFilesTest(unittest.TestCase):
 
     def test_rbac_rule_files_are_least_privilege_policy_rules(self):
         allowed_keys = {"apiGroups", "resources", "verbs", "resourceNames"}
-        known_verbs = {"get", "list", "watch", "create", "update", "patch", "delete"}
-        for name in ("rbac-rules.yaml", "leader-election-rules.yaml", "pause-rules.yaml"):
+        known_verbs = {"get", "list", "watch", "create", "update", "patch", "delete", "impersonate"}
+        for name in ("rbac-rules.yaml", "cluster-rules.yaml", "tenant-rules.yaml",
+                     "leader-election-rules.yaml", "pause-rules.yaml"):
             rules = read_yaml_list(os.path.join(CHART, "files", name))
             with self.subTest(file=name):
                 self.assertIsInstance(rules, list)
@@ -339,18 +360,27 @@ class ChartFilesTest(unittest.TestCase):
                         self.assertNotIn("*", rule[key], rule)
         self.assertEqual(permissions(read_yaml_list(os.path.join(CHART, "files", "rbac-rules.yaml"))),
                          EXPECTED_PERMISSIONS)
+        self.assertEqual(permissions(read_yaml_list(os.path.join(CHART, "files", "cluster-rules.yaml"))),
+                         EXPECTED_CLUSTER_PERMISSIONS)
+        self.assertEqual(permissions(read_yaml_list(os.path.join(CHART, "files", "tenant-rules.yaml"))),
+                         EXPECTED_TENANT_PERMISSIONS)
+        for name in ("rbac-rules.yaml", "cluster-rules.yaml"):
+            with self.subTest(file=name):
+                for resource in permissions(read_yaml_list(os.path.join(CHART, "files", name))):
+                    self.assertNotEqual(resource, ("", "secrets"), "the operator never reads Secrets")
         release_rules = (read_yaml_list(os.path.join(CHART, "files", "leader-election-rules.yaml"))
                          + read_yaml_list(os.path.join(CHART, "files", "pause-rules.yaml")))
         self.assertEqual(permissions(release_rules), EXPECTED_RELEASE_NAMESPACE_PERMISSIONS)
 
     def test_every_rbac_rule_group_is_commented(self):
-        with open(os.path.join(CHART, "files", "rbac-rules.yaml")) as f:
-            lines = f.read().splitlines()
-        for i, line in enumerate(lines):
-            if line.startswith("- apiGroups:"):
-                above = [l for l in lines[:i] if l.strip()]
-                self.assertTrue(above[-1].lstrip().startswith(("#", "verbs:")),
-                                "rule at line %d has no comment group above it" % (i + 1))
+        for name in ("rbac-rules.yaml", "cluster-rules.yaml", "tenant-rules.yaml"):
+            with open(os.path.join(CHART, "files", name)) as f:
+                lines = f.read().splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("- apiGroups:"):
+                    above = [l for l in lines[:i] if l.strip()]
+                    self.assertTrue(above[-1].lstrip().startswith(("#", "verbs:")),
+                                    "%s: rule at line %d has no comment group above it" % (name, i + 1))
 
 
 class ValuesTest(unittest.TestCase):
@@ -395,6 +425,11 @@ class ValuesTest(unittest.TestCase):
             "TLS without its Secret": {"webhook": {"tls": {"enabled": True}}},
             "dryRun as a string": {"dryRun": "yes"},
             "a lower-case kind": {"actions": {"apply": {"allowedKinds": ["configmap"]}}},
+            "Secret as a patch kind": {"actions": {"patch": {"allowedKinds": ["Secret"]}}},
+            "a URL in the egress allow-list": {"egress": {"allow": ["https://hooks.slack.com"]}},
+            "no ServiceAccount to act as": {"tenancy": {"serviceAccounts": []}},
+            "an invalid ServiceAccount name": {"tenancy": {"defaultServiceAccount": "Runner!"}},
+            "an egress CIDR that is a host": {"networkPolicy": {"egress": {"cidrs": ["hooks.example"]}}},
         }
         for what, override in wrong.items():
             with self.subTest(what=what):
@@ -487,7 +522,7 @@ class DefaultRenderTest(unittest.TestCase):
         kinds = sorted(o["kind"] for o in self.release.objects)
         self.assertEqual(kinds, sorted(["ServiceAccount", "Secret", "Service", "Deployment",
                                         "PodDisruptionBudget", "ClusterRole", "ClusterRoleBinding",
-                                        "Role", "RoleBinding"]))
+                                        "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]))
 
     def test_every_object_has_the_standard_labels_and_namespace(self):
         for obj in self.release.objects:
@@ -524,9 +559,12 @@ class DefaultRenderTest(unittest.TestCase):
             "apply-allowed-kinds": "NetworkPolicy,ConfigMap", "incident-retention": "168h",
             "max-finished-incidents": "1000", "alert-rate": "50", "alert-burst": "100",
             "max-active-incidents": "500", "shutdown-timeout": "30s",
+            "default-service-account": "remedy-runner", "service-accounts": "remedy-runner",
         }
         for flag, value in expected.items():
             self.assertEqual(args.get(flag), value, "--" + flag)
+        # Nothing is reachable until an administrator says where.
+        self.assertNotIn("egress-allow", args)
 
     def test_restricted_security_context(self):
         pod = self.release.deployment["spec"]["template"]["spec"]
@@ -597,9 +635,9 @@ class DefaultRenderTest(unittest.TestCase):
         self.assertEqual(ports["webhook"]["appProtocol"], "http")
 
     def test_cluster_role_grants_exactly_the_rules_file(self):
-        role = self.release.one("ClusterRole")
-        self.assertEqual(role["rules"], read_yaml_list(os.path.join(CHART, "files", "rbac-rules.yaml")))
-        binding = self.release.one("ClusterRoleBinding")
+        role = self.release.one("ClusterRole", name="remedy")
+        self.assertEqual(role["rules"], operator_rules(["remedy-runner"]))
+        binding = self.release.one("ClusterRoleBinding", name="remedy")
         self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                               "name": role["metadata"]["name"]})
         sa = self.release.one("ServiceAccount")
@@ -615,7 +653,24 @@ class DefaultRenderTest(unittest.TestCase):
         binding = self.release.one("RoleBinding")
         self.assertEqual(binding["roleRef"]["name"], role["metadata"]["name"])
         self.assertEqual(binding["subjects"][0]["namespace"], "remedy-system")
-        self.assertNotIn(("coordination.k8s.io", "leases"), permissions(self.release.one("ClusterRole")["rules"]))
+        self.assertNotIn(("coordination.k8s.io", "leases"),
+                         permissions(self.release.one("ClusterRole", name="remedy")["rules"]))
+
+    def test_impersonation_is_bounded_to_the_runner_names(self):
+        rules = self.release.one("ClusterRole", name="remedy")["rules"]
+        impersonate = [r for r in rules if "impersonate" in r["verbs"]]
+        self.assertEqual(impersonate, [{"apiGroups": [""], "resources": ["serviceaccounts"],
+                                        "verbs": ["impersonate"], "resourceNames": ["remedy-runner"]}])
+        for rule in rules:
+            self.assertNotIn("users", rule["resources"])
+            self.assertNotIn("groups", rule["resources"])
+
+    def test_runbook_policies_are_read_cluster_wide(self):
+        role = self.release.one("ClusterRole", name="remedy-policies")
+        self.assertEqual(permissions(role["rules"]), EXPECTED_CLUSTER_PERMISSIONS)
+        binding = self.release.one("ClusterRoleBinding", name="remedy-policies")
+        self.assertEqual(binding["roleRef"]["name"], "remedy-policies")
+        self.assertEqual(binding["subjects"][0]["name"], "remedy")
 
     def test_notes_carry_a_working_alertmanager_receiver(self):
         notes = self.release.notes
@@ -642,11 +697,14 @@ class DefaultRenderTest(unittest.TestCase):
 
 
 class WatchNamespacesTest(unittest.TestCase):
-    def test_one_role_per_watched_namespace_and_nothing_cluster_wide(self):
+    def test_one_role_per_watched_namespace_and_only_policies_read_cluster_wide(self):
         release = Release({"watchNamespaces": ["team-a", "team-b"], "incidentNamespace": "team-a"})
-        self.assertEqual(release.of_kind("ClusterRole"), [])
-        self.assertEqual(release.of_kind("ClusterRoleBinding"), [])
-        rules = read_yaml_list(os.path.join(CHART, "files", "rbac-rules.yaml"))
+        self.assertEqual([r["metadata"]["name"] for r in release.of_kind("ClusterRole")],
+                         ["remedy-policies"])
+        self.assertEqual(permissions(release.one("ClusterRole")["rules"]), EXPECTED_CLUSTER_PERMISSIONS)
+        self.assertEqual([b["metadata"]["name"] for b in release.of_kind("ClusterRoleBinding")],
+                         ["remedy-policies"])
+        rules = operator_rules(["remedy-runner"])
         for ns in ("team-a", "team-b"):
             with self.subTest(namespace=ns):
                 role = release.one("Role", namespace=ns)
@@ -678,30 +736,36 @@ class WatchNamespacesTest(unittest.TestCase):
 
 
 class ValuesChangeTheManifestsTest(unittest.TestCase):
-    def test_feature_toggles_drop_their_rules(self):
-        release = Release({"actions": {"readSecrets": False, "runJob": False,
+    def test_feature_toggles_drop_their_rules_from_the_runner_role(self):
+        release = Release({"tenancy": {"namespaces": ["team-a"]},
+                           "actions": {"readSecrets": False, "runJob": False,
                                        "patch": {"allowedKinds": ["Deployment"]},
                                        "apply": {"allowedKinds": []}}})
-        granted = permissions(release.one("ClusterRole")["rules"])
+        granted = permissions(release.one("Role", name="remedy-runner", namespace="team-a")["rules"])
         for resource in (("", "secrets"), ("batch", "jobs"), ("", "configmaps"),
                          ("networking.k8s.io", "networkpolicies")):
             self.assertNotIn(resource, granted)
-        expected = {k: v for k, v in EXPECTED_PERMISSIONS.items()
+        expected = {k: v for k, v in EXPECTED_TENANT_PERMISSIONS.items()
                     if k[1] not in ("secrets", "jobs", "configmaps", "networkpolicies")}
         self.assertEqual(granted, expected)
         self.assertEqual(release.args["patch-allowed-kinds"], "Deployment")
         self.assertEqual(release.args["apply-allowed-kinds"], "")
+        # The operator's own rules do not move.
+        self.assertEqual(release.one("ClusterRole", name="remedy")["rules"], operator_rules(["remedy-runner"]))
 
     def test_one_kind_keeps_its_rule(self):
-        release = Release({"actions": {"patch": {"allowedKinds": ["ConfigMap"]}, "apply": {"allowedKinds": []}}})
-        granted = permissions(release.one("ClusterRole")["rules"])
+        release = Release({"tenancy": {"namespaces": ["team-a"]},
+                           "actions": {"patch": {"allowedKinds": ["ConfigMap"]}, "apply": {"allowedKinds": []}}})
+        granted = permissions(release.one("Role", name="remedy-runner", namespace="team-a")["rules"])
         self.assertIn(("", "configmaps"), granted)
         self.assertNotIn(("networking.k8s.io", "networkpolicies"), granted)
 
     def test_extra_rules_are_appended(self):
         extra = {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "patch"]}
-        release = Release({"rbac": {"extraRules": [extra]}})
-        self.assertEqual(release.one("ClusterRole")["rules"][-1], extra)
+        release = Release({"rbac": {"extraRules": [extra]}, "tenancy": {"namespaces": ["team-a"],
+                                                                        "extraRules": [extra]}})
+        self.assertEqual(release.one("ClusterRole", name="remedy")["rules"][-1], extra)
+        self.assertEqual(release.one("Role", name="remedy-runner", namespace="team-a")["rules"][-1], extra)
 
     def test_each_install_generates_its_own_token(self):
         tokens = {Release().one("Secret")["data"]["token"] for _ in range(3)}
@@ -813,6 +877,67 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
         self.assertEqual(Release().container["image"], "remedy-operator:0.1.0")
         digest = "sha256:" + "a" * 64
         self.assertEqual(Release({"image": {"digest": digest}}).container["image"], "remedy-operator@" + digest)
+
+
+class TenancyTest(unittest.TestCase):
+    def test_the_runner_of_each_tenant_namespace(self):
+        release = Release({"tenancy": {"namespaces": ["team-a", "team-b"]}})
+        for ns in ("team-a", "team-b"):
+            with self.subTest(namespace=ns):
+                sa = release.one("ServiceAccount", name="remedy-runner", namespace=ns)
+                self.assertIs(sa["automountServiceAccountToken"], False)
+                role = release.one("Role", name="remedy-runner", namespace=ns)
+                self.assertEqual(permissions(role["rules"]), EXPECTED_TENANT_PERMISSIONS)
+                binding = release.one("RoleBinding", name="remedy-runner", namespace=ns)
+                self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io",
+                                                      "kind": "Role", "name": "remedy-runner"})
+                self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": "remedy-runner",
+                                                        "namespace": ns}])
+        # The operator itself gains nothing from it.
+        self.assertEqual(permissions(release.one("ClusterRole", name="remedy")["rules"]), EXPECTED_PERMISSIONS)
+
+    def test_more_runner_names_widen_only_the_impersonation(self):
+        release = Release({"tenancy": {"serviceAccounts": ["remedy-runner", "db-runner"],
+                                       "runJobServiceAccounts": ["jobs"]}})
+        rules = release.one("ClusterRole", name="remedy")["rules"]
+        self.assertEqual(rules, operator_rules(["remedy-runner", "db-runner"]))
+        args = release.args
+        self.assertEqual(args["service-accounts"], "remedy-runner,db-runner")
+        self.assertEqual(args["default-service-account"], "remedy-runner")
+        self.assertEqual(args["runjob-service-accounts"], "jobs")
+        with self.assertRaisesRegex(TemplateFail, "tenancy.defaultServiceAccount \"remedy-runner\" is not one of "
+                                                  "tenancy.serviceAccounts"):
+            renderer().render({"tenancy": {"serviceAccounts": ["db-runner"]}}, validate=False)
+
+    def test_the_egress_allow_list_reaches_the_operator(self):
+        args = Release({"egress": {"allow": ["hooks.slack.com", "*.example.com", "10.0.0.0/8"],
+                                   "deny": ["10.96.0.0/12"]}}).args
+        self.assertEqual(args["egress-allow"], "hooks.slack.com,*.example.com,10.0.0.0/8")
+        self.assertEqual(args["egress-deny"], "10.96.0.0/12")
+
+    def test_the_egress_network_policy_never_cuts_the_api_server(self):
+        values = {"networkPolicy": {"egress": {"enabled": True, "cidrs": ["10.20.0.0/16"],
+                                               "apiServer": {"cidrs": ["172.18.0.2/32"], "ports": [6443]}}}}
+        policy = Release(values).one("NetworkPolicy", name="remedy-egress")
+        self.assertEqual(policy["spec"]["policyTypes"], ["Egress"])
+        dns, api, steps = policy["spec"]["egress"]
+        self.assertEqual({p["port"] for p in dns["ports"]}, {53})
+        self.assertEqual(api, {"to": [{"ipBlock": {"cidr": "172.18.0.2/32"}}],
+                               "ports": [{"port": 6443, "protocol": "TCP"}]})
+        self.assertEqual(steps, {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}]})
+        # Without addresses given, those of the kubernetes Service's endpoints.
+        endpoints = {"subsets": [{"addresses": [{"ip": "192.168.49.2"}, {"ip": "fd00::2"}],
+                                  "ports": [{"name": "https", "port": 8443, "protocol": "TCP"}]}]}
+        looked_up = Release({"networkPolicy": {"egress": {"enabled": True}}},
+                            cluster={("v1", "Endpoints", "default", "kubernetes"): endpoints})
+        api = looked_up.one("NetworkPolicy", name="remedy-egress")["spec"]["egress"][1]
+        self.assertEqual(api["to"], [{"ipBlock": {"cidr": "192.168.49.2/32"}},
+                                     {"ipBlock": {"cidr": "fd00::2/128"}}])
+        self.assertEqual(api["ports"], [{"port": 8443, "protocol": "TCP"}])
+        # Neither: refused rather than rendered without the API server.
+        with self.assertRaisesRegex(TemplateFail, "networkPolicy.egress.enabled needs the API server's addresses"):
+            Release({"networkPolicy": {"egress": {"enabled": True}}})
+        self.assertEqual([p["metadata"]["name"] for p in Release().of_kind("NetworkPolicy")], [])
 
 
 def install_deps_packages(array):

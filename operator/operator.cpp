@@ -230,6 +230,7 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   engineOptions.incidentWorkers = o.workers;
   engineOptions.namespaces = o.watchNamespaces;
   engineOptions.maxFinishedIncidents = static_cast<size_t>(o.maxFinishedIncidents);
+  engineOptions.sweepInterval = o.incidentSweepInterval;
   engineOptions.incident.pauseNamespace = o.pauseNamespace;
   engineOptions.incident.pauseName = o.pauseName;
   engineOptions.incident.retention = o.incidentRetention;

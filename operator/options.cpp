@@ -190,6 +190,10 @@ const std::vector<Flag>& flags() {
        duration(&Options::incidentRetention, seconds(1))},
       {"max-finished-incidents", "keep at most this many finished Incidents (default 1000)",
        integer(&Options::maxFinishedIncidents, 1, 10000000)},
+      {"incident-sweep-interval",
+       "how often finished Incidents beyond --max-finished-incidents are deleted, those that "
+       "never acted first (default 60s)",
+       duration(&Options::incidentSweepInterval, std::chrono::milliseconds(100))},
       {"deliver-drill-notifications", "let drills send their notifications (default false)",
        boolean(&Options::deliverDrillNotifications), true},
       {"incident-link-base", "URL prefix for Incident links in notifications",

@@ -62,6 +62,7 @@ struct Options {
   std::vector<std::string> applyAllowedKinds = {"NetworkPolicy", "ConfigMap"};
   kube::Duration incidentRetention = std::chrono::hours(24 * 7);
   int maxFinishedIncidents = 1000;
+  kube::Duration incidentSweepInterval = std::chrono::seconds(60);
   bool deliverDrillNotifications = false;
   std::string incidentLinkBase;  // e.g. a dashboard URL; "" for none
   // Outbound HTTPS of the http, notify and prometheusCheck actions.

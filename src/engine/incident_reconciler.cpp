@@ -1130,6 +1130,8 @@ GuardrailVerdict IncidentReconciler::checkStep(Work& w, const std::string& field
     if (t.ns != ns && !policies) {
       auto read = readRunbookPolicies();
       if (!read.ok()) {
+        spdlog::warn("incident={} RunbookPolicies unreadable, holding the step: {}", w.key,
+                     read.status().toString());
         // Fail closed: a grant that cannot be read is not assumed.
         return {GuardrailVerdict::Kind::kWait, "targetNamespace",
                 "cannot read RunbookPolicies to decide whether namespace " + t.ns +

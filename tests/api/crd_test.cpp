@@ -4,6 +4,7 @@
 #include "api/action_catalog.h"
 #include "api/crd_schemas.h"
 #include "api/duration.h"
+#include "api/schema_validator.h"
 #include "api/yaml_json.h"
 
 #include <gtest/gtest.h>
@@ -279,6 +280,77 @@ TEST(Crds, Issue10FieldsAreDesignedIn) {
   json incident = loadCrd(crdCases()[1]);
   json sources = schemaOf(incident)["properties"]["spec"]["properties"]["source"]["enum"];
   EXPECT_EQ(sources, json::array({"Alertmanager", "Manual", "Drill"}));
+}
+
+TEST(Crds, RunbookPolicyIsClusterScopedStructuralAndNeverNamesASecret) {
+  CrdCase c{"RunbookPolicy",
+            "remedy.dev_runbookpolicies.yaml",
+            "runbookpolicies",
+            "rbp",
+            {"Runbook Namespaces", "Age"}};
+  json crd = loadCrd(c);
+  EXPECT_EQ(crd["spec"]["scope"], "Cluster");
+  EXPECT_EQ(crd["spec"]["names"]["shortNames"], json::array({"rbp"}));
+  EXPECT_EQ(crd["spec"]["names"]["categories"], json::array({"remedy"}));
+  const json& version = crd["spec"]["versions"][0];
+  EXPECT_FALSE(version.contains("subresources"));
+  std::vector<std::string> problems;
+  checkStructural(schemaOf(crd), c.kind, false, problems);
+  for (const std::string& p : problems) ADD_FAILURE() << p;
+  EXPECT_EQ(schemaOf(crd)["properties"]["metadata"], json({{"type", "object"}}));
+  std::vector<std::string> shown;
+  for (const auto& column : version["additionalPrinterColumns"]) {
+    shown.push_back(column["name"]);
+    std::string path = column["jsonPath"];
+    if (path.rfind(".metadata.", 0) == 0) continue;
+    EXPECT_NE(nodeAt(schemaOf(crd), path), nullptr) << path;
+  }
+  EXPECT_EQ(shown, c.columns);
+  const json& kind = schemaOf(crd)["properties"]["spec"]["properties"]["targets"]["items"]
+                                  ["properties"]["kinds"]["items"]["properties"]["kind"];
+  EXPECT_EQ(kind["x-kubernetes-validations"][0]["rule"], "self != 'Secret'");
+  EXPECT_EQ(crdYaml(c.kind), readFile(fs::path(REMEDY_SOURCE_DIR) / "crds" / c.file));
+  // The schema validator enforces the bounds offline too.
+  const SchemaValidator* validator = schemaValidatorFor(c.kind);
+  ASSERT_NE(validator, nullptr);
+  json policy = {{"apiVersion", "remedy.dev/v1alpha1"},
+                 {"kind", "RunbookPolicy"},
+                 {"metadata", {{"name", "p"}}},
+                 {"spec", {{"runbookNamespaces", json::array()}, {"targets", json::array()}}}};
+  EXPECT_FALSE(validator->validate(policy).empty());
+}
+
+// The Incident's spec is immutable but for the alert's status and endsAt:
+// one CEL rule per field, and every map and string a rule compares bounded,
+// so kube-apiserver's cost estimate accepts them (tests/tenancy checks the
+// real server enforces them).
+TEST(Crds, TheIncidentSpecIsImmutableWithBoundedRules) {
+  json crd = loadCrd(crdCases()[1]);
+  const json& spec = schemaOf(crd)["properties"]["spec"];
+  std::vector<std::string> guarded;
+  for (const auto& rule : spec["x-kubernetes-validations"]) guarded.push_back(rule["fieldPath"]);
+  EXPECT_EQ(guarded, (std::vector<std::string>{".source", ".runbookRef", ".dryRun"}));
+  const json& alert = spec["properties"]["alert"];
+  guarded.clear();
+  for (const auto& rule : alert["x-kubernetes-validations"]) {
+    guarded.push_back(rule["fieldPath"]);
+    EXPECT_EQ(rule["message"], "is immutable");
+  }
+  EXPECT_EQ(guarded, (std::vector<std::string>{".name", ".labels", ".annotations", ".fingerprint",
+                                               ".startsAt", ".generatorURL"}));
+  for (const char* field : {"status", "endsAt"}) {
+    EXPECT_EQ(crdYaml("Incident").find(std::string("fieldPath: .") + field + "\n"),
+              std::string::npos)
+        << field << " must stay mutable: the alert resolving is news";
+  }
+  const json& props = alert["properties"];
+  EXPECT_EQ(props["labels"]["maxProperties"], 128);
+  EXPECT_EQ(props["labels"]["additionalProperties"]["maxLength"], 4096);
+  EXPECT_EQ(props["annotations"]["maxProperties"], 128);
+  EXPECT_EQ(props["annotations"]["additionalProperties"]["maxLength"], 65536);
+  for (const char* field : {"name", "fingerprint", "generatorURL"}) {
+    EXPECT_TRUE(props[field].contains("maxLength")) << field;
+  }
 }
 
 TEST(Crds, TheEmbeddedCopyIsTheFileOnDisk) {

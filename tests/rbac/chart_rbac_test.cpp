@@ -1,10 +1,14 @@
 // remedy-operator as the chart's ServiceAccount, granted exactly the chart's
-// rules (cluster-wide mode: a ClusterRole and the release-namespace Role), on
-// an API server that enforces RBAC: the combined scenario completes without
-// one request refused; the rules proposed for deletion are never requested; the
-// rules kept for real API servers rest on what the operator really does.
+// rules (cluster-wide mode: a ClusterRole, the RunbookPolicies ClusterRole,
+// the release-namespace Role, and the runner Role its steps act with), on an
+// API server that enforces RBAC: the combined scenario completes without one
+// request refused; the rules kept for real API servers rest on what the
+// runner really does; the operator's own token reads no Secret and changes no
+// tenant object.
 #include "rbac_fixture.h"
 #include "rule_expectations.h"
+
+#include "kube/impersonation.h"
 
 #include <set>
 
@@ -22,15 +26,13 @@ TEST_F(RbacTest, ChartRulesRunTheWholeScenarioWithoutARefusal) {
   EXPECT_EQ(forbiddenAnswers(op.metrics()), 0) << op.metrics();
 }
 
-// Sandbox only: on kube-apiserver these three permissions are shown
+// Sandbox only: on kube-apiserver these two permissions are shown
 // necessary one by one (WatchNamespaces/PermissionRemovedFromRolesTest).
 TEST_F(RbacTest, RulesKeptForRealApiServersRestOnWhatTheOperatorDoes) {
-  // The sandbox has no OwnerReferencesPermissionEnforcement and authorizes a
-  // server-side apply that creates an object as a patch only, so these three
-  // permissions can be taken away here. The scenario checks what makes a
-  // real cluster need them: runJob's Job is owned by the Incident with
-  // blockOwnerDeletion: true (update on incidents/finalizers), and apply
-  // created the NetworkPolicy and the ConfigMap that did not exist (create).
+  // The sandbox authorizes a server-side apply that creates an object as a
+  // patch only, so these two permissions can be taken away here. The
+  // scenario checks what makes a real cluster need them: apply created the
+  // NetworkPolicy and the ConfigMap that did not exist (create).
   std::vector<Permission> kept = permissionsNamedIn(realClusterPermissions());
   ASSERT_EQ(kept.size(), realClusterPermissions().size());
   prepareScenario();
@@ -43,15 +45,49 @@ TEST_F(RbacTest, RulesKeptForRealApiServersRestOnWhatTheOperatorDoes) {
   EXPECT_TRUE(report.ok()) << report.text() << "operator log:\n" << tail(op.log(), 40);
 }
 
+TEST_F(RbacTest, TheOperatorsOwnTokenReadsNoSecretAndChangesNoTenantObject) {
+  prepareScenario();
+  installChartRbac(ChartValues{}, chartRules(ChartValues{}));
+  auto token = operatorClient();
+  ASSERT_NE(token, nullptr);
+  // Its own rights: none over what Runbooks act on.
+  EXPECT_EQ(token->get(kube::resources::secrets(), namespace_, "hooks").status().code(), 403);
+  EXPECT_EQ(token->list(kube::resources::secrets(), "").status().code(), 403);
+  EXPECT_EQ(token->get(kube::resources::deployments(), namespace_, "web").status().code(), 403);
+  json patch = {{"spec", {{"replicas", 9}}}};
+  EXPECT_EQ(
+      token->patch(kube::resources::deployments(), namespace_, "web", patch.dump()).status().code(),
+      403);
+  // Impersonating the runner it may; anyone else, never.
+  kube::ImpersonatingClients as(*token);
+  EXPECT_TRUE(as.serviceAccount(namespace_, kRunner)
+                  .get(kube::resources::secrets(), namespace_, "hooks")
+                  .ok());
+  auto other =
+      as.serviceAccount(namespace_, "default").get(kube::resources::pods(), namespace_, "x");
+  EXPECT_EQ(other.status().message(),
+            "serviceaccounts \"default\" is forbidden: User \"system:serviceaccount:" +
+                releaseNamespace() + ":" + fullname() +
+                "\" cannot impersonate resource \"serviceaccounts\" in API group \"\" in the "
+                "namespace \"" +
+                namespace_ + "\"");
+  auto admin = token->impersonating({"system:admin", {"system:masters"}});
+  EXPECT_EQ(admin->get(kube::resources::secrets(), namespace_, "hooks").status().code(), 403);
+  // The runner of this namespace reaches no Secret elsewhere.
+  EXPECT_EQ(as.serviceAccount(namespace_, kRunner)
+                .get(kube::resources::secrets(), releaseNamespace(), "anything")
+                .status()
+                .code(),
+            403);
+}
+
 TEST(ChartRuleTables, NameOnlyPermissionsTheChartGrants) {
   // A table entry the rule files no longer grant is stale: delete it with
   // the rule.
   std::set<std::string> granted;
   for (const auto& p : chartPermissions()) granted.insert(p.text());
-  for (const auto* table : {&realClusterPermissions(), &watchNamespacesOnlyPermissions()}) {
-    for (const auto& [permission, why] : *table) {
-      EXPECT_TRUE(granted.count(permission)) << permission << " is not granted by the chart";
-    }
+  for (const auto& [permission, why] : realClusterPermissions()) {
+    EXPECT_TRUE(granted.count(permission)) << permission << " is not granted by the chart";
   }
   // Sanity of the splitting the minimality cases rely on.
   EXPECT_GT(necessaryPermissions().size(), 20u);

@@ -22,6 +22,8 @@ namespace remedy::testing {
 using json = nlohmann::json;
 
 inline constexpr const char* kOperatorRulesFile = "rbac-rules.yaml";
+inline constexpr const char* kClusterRulesFile = "cluster-rules.yaml";
+inline constexpr const char* kTenantRulesFile = "tenant-rules.yaml";
 inline constexpr const char* kLeaderElectionRulesFile = "leader-election-rules.yaml";
 inline constexpr const char* kPauseRulesFile = "pause-rules.yaml";
 
@@ -42,8 +44,10 @@ inline json readRuleFile(const std::string& file) {
 
 // The values that decide which rules the chart grants and where.
 struct ChartValues {
-  bool readSecrets = true;  // actions.readSecrets
-  bool runJob = true;       // actions.runJob
+  bool readSecrets = true;  // actions.readSecrets (the runner Role)
+  bool runJob = true;       // actions.runJob (the runner Role)
+  // tenancy.serviceAccounts: the names the operator may impersonate.
+  std::vector<std::string> serviceAccounts = {"remedy-runner"};
   std::vector<std::string> patchKinds = {"Deployment", "StatefulSet", "ConfigMap"};
   std::vector<std::string> applyKinds = {"NetworkPolicy", "ConfigMap"};
   // watchNamespaces: empty grants the operator rules with a ClusterRole,
@@ -52,8 +56,8 @@ struct ChartValues {
   bool leaderElection = true;  // leaderElection.enabled
 };
 
-// _helpers.tpl "remedy.ruleEnabled": a rule naming secrets, jobs,
-// configmaps or networkpolicies depends on the values.
+// _helpers.tpl "remedy.tenantRuleEnabled": a rule of tenant-rules.yaml naming
+// secrets, jobs, configmaps or networkpolicies depends on the values.
 inline bool ruleEnabled(const json& rule, const ChartValues& v) {
   auto kinds = v.patchKinds;
   kinds.insert(kinds.end(), v.applyKinds.begin(), v.applyKinds.end());
@@ -84,7 +88,7 @@ struct Permission {
   }
   // A gtest parameter name: letters, digits and underscores.
   std::string id() const {
-    std::string source = file.substr(0, file.find('-'));  // rbac, leader, pause
+    std::string source = file.substr(0, file.find('-'));  // rbac, cluster, tenant, leader, pause
     std::string out = source + "_" + (group.empty() ? "core" : group) + "_" + resource + "_" + verb;
     for (char& c : out) {
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -121,10 +125,11 @@ inline std::vector<Permission> permissionsIn(const std::string& file, const json
   return out;
 }
 
-// Every permission of the three rule files.
+// Every permission of the five rule files.
 inline std::vector<Permission> chartPermissions() {
   std::vector<Permission> out;
-  for (const char* file : {kOperatorRulesFile, kLeaderElectionRulesFile, kPauseRulesFile}) {
+  for (const char* file : {kOperatorRulesFile, kClusterRulesFile, kTenantRulesFile,
+                           kLeaderElectionRulesFile, kPauseRulesFile}) {
     auto some = permissionsIn(file, readRuleFile(file));
     out.insert(out.end(), some.begin(), some.end());
   }
@@ -166,16 +171,20 @@ inline json withoutPermission(const json& rules, const Permission& p) {
   return out;
 }
 
-// What the chart grants: the operator rules (in every managed namespace) and
-// the release-namespace rules (Lease and pause switch).
+// What the chart grants: the operator rules (in every managed namespace, the
+// impersonate rule bounded to tenancy.serviceAccounts), the cluster rules
+// (RunbookPolicies), the runner's rules (in each tenancy namespace) and the
+// release-namespace rules (Lease and pause switch).
 struct GrantedRules {
   json operatorRules = json::array();
+  json clusterRules = json::array();
+  json tenantRules = json::array();
   json releaseNamespaceRules = json::array();
 };
 
-// _helpers.tpl "remedy.operatorRules" and "remedy.releaseNamespaceRules"
-// (rbac.extraRules empty), with the permissions in `without` taken away from
-// the file that grants them.
+// _helpers.tpl "remedy.operatorRules", "remedy.clusterRules",
+// "remedy.tenantRules" and "remedy.releaseNamespaceRules" (extraRules empty),
+// with the permissions in `without` taken away from the file that grants them.
 inline GrantedRules chartRules(const ChartValues& values,
                                const std::vector<Permission>& without = {}) {
   auto fileRules = [&](const char* file) {
@@ -186,8 +195,16 @@ inline GrantedRules chartRules(const ChartValues& values,
     return rules;
   };
   GrantedRules g;
-  for (const auto& rule : fileRules(kOperatorRulesFile)) {
-    if (ruleEnabled(rule, values)) g.operatorRules.push_back(rule);
+  for (json rule : fileRules(kOperatorRulesFile)) {
+    const json verbs = rule.value("verbs", json::array());
+    if (std::find(verbs.begin(), verbs.end(), "impersonate") != verbs.end()) {
+      rule["resourceNames"] = values.serviceAccounts;
+    }
+    g.operatorRules.push_back(rule);
+  }
+  g.clusterRules = fileRules(kClusterRulesFile);
+  for (const auto& rule : fileRules(kTenantRulesFile)) {
+    if (ruleEnabled(rule, values)) g.tenantRules.push_back(rule);
   }
   if (values.leaderElection) {
     for (const auto& rule : fileRules(kLeaderElectionRulesFile)) {

@@ -58,7 +58,8 @@ class PermissionRemovedFromRolesTest : public PermissionRemovedCase {};
 
 TEST_P(PermissionRemovedFromRolesTest, MakesTheScenarioFail) {
   ChartValues values;
-  values.watchNamespaces = {namespace_};
+  // The test's namespace and the one the scenario's RunbookPolicy opens.
+  values.watchNamespaces = {namespace_, sharedNamespace()};
   expectTheScenarioFails(values);
 }
 

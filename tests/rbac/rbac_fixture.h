@@ -1,12 +1,17 @@
 // remedy-operator with exactly the chart's RBAC on an API server that
 // enforces RBAC (the sandbox with SandboxOptions.authorization, or
 // kube-apiserver with its RBAC authorizer and admission plugins, see
-// tests/support/api_server.h), as the ServiceAccount the chart creates, and one combined scenario
-// that makes the operator use every permission its code asks for: an alert becomes an Incident
-// whose Runbook scales, restarts, waits, evicts and deletes pods, runs a Job, patches, applies and
-// (when the alert resolves) reverts, reads Secrets for an approval-gated notify and an http call,
-// under a global pause switched off and on; Events, Runbook and Approval status, the leader Lease
-// and the Incident's garbage collection included.
+// tests/support/api_server.h), as the ServiceAccount the chart creates, its
+// steps acting as the runner ServiceAccount of the Runbook's namespace with
+// the chart's runner Role (tenancy.namespaces), and one combined scenario
+// that makes the operator and the runner use every permission their code
+// asks for: an alert becomes an Incident whose Runbook scales, restarts,
+// waits, evicts and deletes pods, runs a Job, patches, applies and (when the
+// alert resolves) reverts, reads Secrets for an approval-gated notify and an
+// http call, scales a Deployment of another namespace that a RunbookPolicy
+// and a RoleBinding there open to it, under a global pause switched off and
+// on; Events, Runbook and Approval status, the leader Lease and the
+// Incident's garbage collection included.
 //
 // The scenario reports every failure it sees; with stopAtFirstFailure (the
 // minimality tests) it ends at the first one: a Forbidden in the operator's
@@ -69,6 +74,11 @@ inline kube::Resource pdbResource() {
 inline kube::Resource networkPoliciesResource() {
   return {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true};
 }
+inline kube::Resource runbookPoliciesResource() {
+  return {"remedy.dev", "v1alpha1", "runbookpolicies", "RunbookPolicy", false};
+}
+// The chart's runner ServiceAccount (tenancy.defaultServiceAccount).
+inline constexpr const char* kRunner = "remedy-runner";
 
 // The first line of `log` that reports a refusal by the API server (a
 // Forbidden status, "Forbidden (403)" as kube::Status prints it, or the
@@ -166,8 +176,11 @@ class RbacTest : public OperatorTest {
             {"rules", rules}};
   }
 
+  // A binding of role `name` to the operator's ServiceAccount, or to
+  // ServiceAccount `subject` of `subjectNamespace`.
   json bindingObject(const std::string& kind, const std::string& name, const std::string& ns,
-                     const std::string& roleKind) const {
+                     const std::string& roleKind, const std::string& subject = "",
+                     const std::string& subjectNamespace = "") const {
     json meta = {{"name", name}};
     if (!ns.empty()) meta["namespace"] = ns;
     return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
@@ -175,9 +188,10 @@ class RbacTest : public OperatorTest {
             {"metadata", meta},
             {"roleRef",
              {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", roleKind}, {"name", name}}},
-            {"subjects", json::array({{{"kind", "ServiceAccount"},
-                                       {"name", fullname()},
-                                       {"namespace", releaseNamespace()}}})}};
+            {"subjects",
+             json::array({{{"kind", "ServiceAccount"},
+                           {"name", subject.empty() ? fullname() : subject},
+                           {"namespace", subject.empty() ? releaseNamespace() : subjectNamespace}}})}};
   }
 
   // What templates/serviceaccount.yaml and templates/rbac.yaml create for
@@ -201,12 +215,33 @@ class RbacTest : public OperatorTest {
                bindingObject("RoleBinding", fullname(), ns, "Role"));
       }
     }
+    std::string policies = fullname() + "-policies";
+    create(rbacResource("clusterroles", "ClusterRole", false), "",
+           roleObject("ClusterRole", policies, "", rules.clusterRules));
+    create(rbacResource("clusterrolebindings", "ClusterRoleBinding", false), "",
+           bindingObject("ClusterRoleBinding", policies, "", "ClusterRole"));
+    // tenancy.namespaces = [the test's namespace]: its runner and Role.
+    create(serviceAccountsResource(), namespace_,
+           {{"apiVersion", "v1"},
+            {"kind", "ServiceAccount"},
+            {"metadata", {{"name", kRunner}, {"namespace", namespace_}}},
+            {"automountServiceAccountToken", false}});
+    std::string runner = fullname() + "-runner";
+    create(rbacResource("roles", "Role", true), namespace_,
+           roleObject("Role", runner, namespace_, rules.tenantRules));
+    create(rbacResource("rolebindings", "RoleBinding", true), namespace_,
+           bindingObject("RoleBinding", runner, namespace_, "Role", kRunner, namespace_));
     std::string release = fullname() + "-release-namespace";
     create(rbacResource("roles", "Role", true), releaseNamespace(),
            roleObject("Role", release, releaseNamespace(), rules.releaseNamespaceRules));
     create(rbacResource("rolebindings", "RoleBinding", true), releaseNamespace(),
            bindingObject("RoleBinding", release, releaseNamespace(), "Role"));
   }
+
+  // The other namespace the scenario reaches: not the Runbook's, opened to
+  // it by a RunbookPolicy and by RBAC there for its runner, as an
+  // administrator does it.
+  std::string sharedNamespace() const { return namespace_ + "-shared"; }
 
   // A bearer token of the chart's ServiceAccount: on kube-apiserver one the
   // TokenRequest API issues (what the kubelet mounts into the pod); on the
@@ -387,7 +422,13 @@ spec:
   approval:
     users: [alice]
     timeout: 5m
+  guardrails:
+    allowedNamespaces: [SHARED_NAMESPACE]
   steps:
+    - name: scale-shared
+      scale:
+        target: {kind: Deployment, name: cache, namespace: SHARED_NAMESPACE}
+        replicas: "+1"
     - name: scale-web
       scale:
         target: {kind: Deployment, name: web}
@@ -483,8 +524,33 @@ spec:
             {"metadata", {{"name", "web"}, {"namespace", namespace_}}},
             {"spec", {{"minAvailable", 1}, {"selector", {{"matchLabels", {{"app", "web"}}}}}}}});
     create(kube::resources::configMaps(), namespace_, configMap("flags", {{"mode", "normal"}}));
+    createNamespace(sharedNamespace());
+    json cache = deploymentObject("cache", 1);
+    cache["metadata"]["namespace"] = sharedNamespace();
+    create(kube::resources::deployments(), sharedNamespace(), cache);
+    create(runbookPoliciesResource(), "",
+           {{"apiVersion", "remedy.dev/v1alpha1"},
+            {"kind", "RunbookPolicy"},
+            {"metadata", {{"name", namespace_ + "-to-shared"}}},
+            {"spec",
+             {{"runbookNamespaces", {namespace_}},
+              {"targets",
+               {{{"namespaces", {sharedNamespace()}},
+                 {"kinds", {{{"group", "apps"}, {"kind", "Deployment"}}}}}}}}}});
+    create(rbacResource("roles", "Role", true), sharedNamespace(),
+           roleObject("Role", "scale-cache", sharedNamespace(),
+                      json::array({{{"apiGroups", {"apps"}},
+                                    {"resources", {"deployments", "deployments/scale"}},
+                                    {"verbs", {"get", "update"}}}})));
+    create(rbacResource("rolebindings", "RoleBinding", true), sharedNamespace(),
+           bindingObject("RoleBinding", "scale-cache", sharedNamespace(), "Role", kRunner,
+                         namespace_));
     setPause(true);
-    applyYaml(runbooksResource(), kRunbook);
+    std::string runbook = kRunbook;
+    for (size_t at; (at = runbook.find("SHARED_NAMESPACE")) != std::string::npos;) {
+      runbook.replace(at, std::string("SHARED_NAMESPACE").size(), sharedNamespace());
+    }
+    applyYaml(runbooksResource(), runbook);
     ASSERT_TRUE(eventually([&] {
       return readyReplicas(kube::resources::deployments(), "web", 2) &&
              readyReplicas(kube::resources::statefulSets(), "db", 1);
@@ -666,7 +732,7 @@ spec:
     const std::string name = report.incident;
 
     // Paused from the start: the first step waits, then runs on resume.
-    if (!awaitPauseHolds(run, "scale-web")) return report;
+    if (!awaitPauseHolds(run, "scale-shared")) return report;
     setPause(false);
     if (!await(run, "step notify-oncall awaits approval", [&] {
           json incident = getIncident(name);
@@ -789,6 +855,10 @@ spec:
     };
     expect(web.value("spec", json::object()).value("replicas", 0) == 3,
            "scale: Deployment web has " + replicasOf(web) + " replicas, not 3");
+    json cache = get(kube::resources::deployments(), "cache", sharedNamespace());
+    expect(cache.value("spec", json::object()).value("replicas", 0) == 2,
+           "scale: Deployment " + sharedNamespace() + "/cache has " + replicasOf(cache) +
+               " replicas, not 2");
     expect(db.value("spec", json::object()).value("replicas", 0) == 2,
            "scale: StatefulSet db has " + replicasOf(db) + " replicas, not 2");
     expect(!restartedAt(web).empty(), "rolloutRestart: Deployment web was not restarted");
@@ -807,16 +877,17 @@ spec:
     expect(step(incident, "delete-web-pod").value("outputs", json::object()).value("deleted", "") ==
                "1",
            "deletePods (Delete) did not delete one pod");
-    // runJob's Job, owned by the Incident and blocking its deletion (what
-    // OwnerReferencesPermissionEnforcement checks).
+    // runJob's Job, owned by the Incident without blocking its deletion, so
+    // the runner needs no right on Incidents (what
+    // OwnerReferencesPermissionEnforcement would check).
     std::string jobName =
         step(incident, "run-job").value("outputs", json::object()).value("jobName", "");
     json job = get(jobsResource(), jobName);
     json owner = job.value("metadata", json::object()).value("ownerReferences", json::array());
     expect(!jobName.empty() && owner.size() == 1 && owner[0].value("kind", "") == "Incident" &&
-               owner[0].value("uid", "") == uid && owner[0].value("blockOwnerDeletion", false),
+               owner[0].value("uid", "") == uid && !owner[0].value("blockOwnerDeletion", true),
            "runJob: Job " + jobName +
-               " is not owned by the Incident with blockOwnerDeletion: " + owner.dump());
+               " is not owned by the Incident without blockOwnerDeletion: " + owner.dump());
     json policy = get(networkPoliciesResource(), "quarantine");
     expect(
         policy.value("metadata", json::object()).value("ownerReferences", json::array()).size() ==

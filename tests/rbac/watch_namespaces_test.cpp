@@ -1,10 +1,12 @@
 // watchNamespaces mode: the chart grants the operator rules with one Role
-// per watched namespace and nothing cluster-wide. The combined scenario runs
-// without a refusal; the operator's token reads Secrets only where it
-// manages; a Runbook cannot point a step at a Secret elsewhere; with
-// actions.readSecrets off a step that needs one fails with Forbidden on its
-// status, and the operator goes on. The Secret cases create their Incidents
-// directly (as a person would), so they do not depend on the alert intake.
+// per watched namespace, and cluster-wide only the reading of
+// RunbookPolicies. The combined scenario runs without a refusal; the
+// operator's token reads no Secret at all, and the runner it acts as reads
+// them only in its own namespace; a Runbook cannot point a step at a Secret
+// elsewhere; with actions.readSecrets off a step that needs one fails with
+// Forbidden on its status, and the operator goes on. The Secret cases create
+// their Incidents directly (as a person would), so they do not depend on the
+// alert intake.
 #include "rbac_fixture.h"
 #include "rule_expectations.h"
 
@@ -13,9 +15,11 @@ namespace {
 
 class WatchNamespacesTest : public RbacTest {
  protected:
-  ChartValues watchValues() const {
+  // The test's namespace, and the one the scenario reaches when it runs.
+  ChartValues watchValues(bool withShared = false) const {
     ChartValues v;
     v.watchNamespaces = {namespace_};
+    if (withShared) v.watchNamespaces.push_back(sharedNamespace());
     return v;
   }
 
@@ -78,7 +82,7 @@ class WatchNamespacesTest : public RbacTest {
   }
 };
 
-TEST_F(WatchNamespacesTest, TheOperatorsTokenReadsSecretsOnlyInManagedNamespaces) {
+TEST_F(WatchNamespacesTest, TheOperatorReadsNoSecretAndItsRunnerOnlyInItsOwnNamespace) {
   createNamespace(otherNamespace());
   create(kube::resources::secrets(), namespace_, secret("hooks", namespace_, "http://managed"));
   create(kube::resources::secrets(), otherNamespace(),
@@ -87,14 +91,26 @@ TEST_F(WatchNamespacesTest, TheOperatorsTokenReadsSecretsOnlyInManagedNamespaces
   auto token = operatorClient();
   ASSERT_NE(token, nullptr);
 
-  auto managed = token->get(kube::resources::secrets(), namespace_, "hooks");
+  for (const std::string& ns : {namespace_, otherNamespace(), releaseNamespace()}) {
+    auto got = token->get(kube::resources::secrets(), ns, "hooks");
+    EXPECT_EQ(got.status().code(), 403) << ns << ": " << got.status().toString();
+  }
+  EXPECT_EQ(token->list(kube::resources::secrets(), "").status().code(), 403);
+
+  kube::ImpersonatingClients as(*token);
+  kube::Client& runner = as.serviceAccount(namespace_, kRunner);
+  auto managed = runner.get(kube::resources::secrets(), namespace_, "hooks");
   EXPECT_TRUE(managed.ok()) << managed.status().toString();
-  auto unmanaged = token->get(kube::resources::secrets(), otherNamespace(), "hooks");
+  auto unmanaged = runner.get(kube::resources::secrets(), otherNamespace(), "hooks");
   EXPECT_EQ(unmanaged.status().code(), 403) << unmanaged.status().toString();
   EXPECT_TRUE(kube::isForbidden(unmanaged.status()));
-  EXPECT_EQ(token->list(kube::resources::secrets(), otherNamespace()).status().code(), 403);
-  EXPECT_EQ(token->list(kube::resources::secrets(), "").status().code(), 403);
-  EXPECT_EQ(token->get(kube::resources::secrets(), releaseNamespace(), "anything").status().code(),
+  EXPECT_EQ(runner.list(kube::resources::secrets(), "").status().code(), 403);
+  // The runner of the other namespace: not a name the Role in it grants, and
+  // the operator manages nothing there to impersonate it with.
+  EXPECT_EQ(as.serviceAccount(otherNamespace(), kRunner)
+                .get(kube::resources::secrets(), otherNamespace(), "hooks")
+                .status()
+                .code(),
             403);
 }
 
@@ -150,8 +166,11 @@ TEST_F(WatchNamespacesTest, WithoutReadSecretsAStepNeedingOneFailsWithForbidden)
   createNotifyRunbook("own-secret", {{"name", "hooks"}, {"key", "url"}});
   ChartValues values = watchValues();
   values.readSecrets = false;
-  for (const auto& rule : chartRules(values).operatorRules) {
-    EXPECT_FALSE(rule["resources"].dump().find("secrets") != std::string::npos) << rule.dump();
+  GrantedRules granted = chartRules(values);
+  for (const json* rules : {&granted.operatorRules, &granted.tenantRules}) {
+    for (const auto& rule : *rules) {
+      EXPECT_FALSE(rule["resources"].dump().find("secrets") != std::string::npos) << rule.dump();
+    }
   }
 
   OperatorProcess& op = startChartOperator(values);
@@ -166,38 +185,16 @@ TEST_F(WatchNamespacesTest, WithoutReadSecretsAStepNeedingOneFailsWithForbidden)
   std::string message = notify.value("message", "");
   EXPECT_NE(message.find("forbidden"), std::string::npos) << message;
   EXPECT_NE(message.find("Secret " + namespace_ + "/hooks"), std::string::npos) << message;
+  // Refused to the runner the step acted as, not to the operator.
+  EXPECT_NE(message.find("User \"system:serviceaccount:" + namespace_ + ":" + kRunner + "\""),
+            std::string::npos)
+      << message;
   EXPECT_EQ(requestsTo("/managed"), 0);
   // Not a crash: the operator runs on, leading, and takes the next Incident.
   EXPECT_TRUE(op.process.running()) << tail(op.log());
   EXPECT_NE(op.metrics().find("remedy_leader 1"), std::string::npos);
   createIncident("needs-secret-again", "own-secret");
   EXPECT_EQ(phaseOf(awaitFinished(run, "needs-secret-again")), "Failed") << report.text();
-}
-
-TEST_F(WatchNamespacesTest, ThePauseRulesGetIsNecessaryWhereRemedySystemIsNotManaged) {
-  // The minimality case of pause-rules.yaml's get (cluster-wide mode grants
-  // it twice, see watchNamespacesOnlyPermissions()): without it the engine
-  // cannot read remedy-pause and, failing closed, holds every step although
-  // the pause is off.
-  std::vector<Permission> without = permissionsNamedIn(watchNamespacesOnlyPermissions());
-  ASSERT_EQ(without.size(), 1u);
-  hooks_ = std::make_unique<actions::testing::RecordingServer>();
-  create(kube::resources::secrets(), namespace_,
-         secret("hooks", namespace_, hooks_->url("/managed")));
-  createNotifyRunbook("own-secret", {{"name", "hooks"}, {"key", "url"}});
-  setPause(false);
-  OperatorProcess& op = startChartOperator(watchValues(), without);
-  ScenarioReport report;
-  Run run{op, report, false};
-  ASSERT_TRUE(awaitLeading(run)) << report.text() << tail(op.log(), 30);
-  createIncident("paused", "own-secret");
-  report.incident = "paused";
-  EXPECT_TRUE(awaitPauseHolds(run, "notify"))
-      << "without " << without[0].text() << " nothing held the step";
-  EXPECT_TRUE(report.failures.empty()) << report.text();
-  EXPECT_EQ(requestsTo("/managed"), 0);
-  EXPECT_NE(op.log().find("unreadable, holding steps"), std::string::npos) << tail(op.log(), 30);
-  std::cout << "without " << without[0].text() << ": " << report.text();
 }
 
 // The alert intake used to list and watch Incidents cluster-wide, which the
@@ -214,7 +211,7 @@ constexpr const char* kIntakeBug =
 
 TEST_F(WatchNamespacesTest, ChartRolesRunTheWholeScenarioWithoutARefusal) {
   prepareScenario();
-  OperatorProcess& op = startChartOperator(watchValues());
+  OperatorProcess& op = startChartOperator(watchValues(true));
   ScenarioReport report = runCombinedScenario(op, false);
   if (!report.ok() && intakeWatchesClusterWide(op)) GTEST_SKIP() << kIntakeBug;
   EXPECT_TRUE(report.ok()) << "with exactly the chart's Roles:\n"

@@ -10,6 +10,12 @@
 // its Lease and pause ConfigMap in a second namespace of the test
 // (systemNamespace_), so tests running at once never see each other.
 //
+// Runbook steps act as the ServiceAccount remedy-runner of their namespace
+// (the operator impersonates it): each test's namespace gets it with the
+// chart's runner Role (charts/remedy/files/tenant-rules.yaml), as
+// tenancy.namespaces does, so steps have on the real API server the rights
+// an installation gives them.
+//
 // Link: remedy_sandbox remedy_kube remedy_api (and gtest); the operator
 // binary is found at REMEDY_BINARY_DIR/operator/remedy-operator.
 #pragma once
@@ -118,6 +124,40 @@ class OperatorTest : public ApiServerTest {
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
     systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : "remedy-system";
     createNamespace(systemNamespace_);
+    grantRunner(namespace_);
+  }
+
+  // The chart's runner in `ns`: ServiceAccount remedy-runner and the Role of
+  // files/tenant-rules.yaml (every feature on) bound to it.
+  void grantRunner(const std::string& ns) {
+    auto rules = api::yamlToJson(
+        readTextFile(std::string(REMEDY_SOURCE_DIR) + "/charts/remedy/files/tenant-rules.yaml"));
+    ASSERT_TRUE(rules.ok()) << rules.error();
+    const kube::Resource serviceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
+    const kube::Resource roles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
+    const kube::Resource bindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding",
+                                  true};
+    auto created = client_->create(serviceAccounts, ns,
+                                   {{"apiVersion", "v1"},
+                                    {"kind", "ServiceAccount"},
+                                    {"metadata", {{"name", "remedy-runner"}, {"namespace", ns}}}});
+    ASSERT_TRUE(created.ok()) << created.status().toString();
+    created = client_->create(roles, ns,
+                              {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                               {"kind", "Role"},
+                               {"metadata", {{"name", "remedy-runner"}, {"namespace", ns}}},
+                               {"rules", *rules}});
+    ASSERT_TRUE(created.ok()) << created.status().toString();
+    created = client_->create(
+        bindings, ns,
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "RoleBinding"},
+         {"metadata", {{"name", "remedy-runner"}, {"namespace", ns}}},
+         {"roleRef",
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "remedy-runner"}}},
+         {"subjects",
+          {{{"kind", "ServiceAccount"}, {"name", "remedy-runner"}, {"namespace", ns}}}}});
+    ASSERT_TRUE(created.ok()) << created.status().toString();
   }
 
   void TearDown() override {

@@ -117,11 +117,11 @@ token itself: a weak token must not be guessable from a pod annotation.
 {{- end -}}
 
 {{/*
-Whether a rule of files/rbac-rules.yaml is granted with these values ("true"
+Whether a rule of files/tenant-rules.yaml is granted with these values ("true"
 or ""): called with (dict "rule" RULE "Values" .Values). The file's header
 lists the four resources that depend on values.
 */}}
-{{- define "remedy.ruleEnabled" -}}
+{{- define "remedy.tenantRuleEnabled" -}}
 {{- $kinds := concat $.Values.actions.patch.allowedKinds $.Values.actions.apply.allowedKinds -}}
 {{- $enabled := true -}}
 {{- range .rule.resources -}}
@@ -133,15 +133,37 @@ lists the four resources that depend on values.
 {{- if $enabled -}}true{{- end -}}
 {{- end -}}
 
-{{/* The operator's rules in each managed namespace, as a YAML list. */}}
+{{/*
+The operator's rules in each managed namespace, as a YAML list: its own kinds,
+Events, and impersonating exactly the ServiceAccount names of
+tenancy.serviceAccounts (the rule of files/rbac-rules.yaml with the verb
+impersonate gets them as resourceNames).
+*/}}
 {{- define "remedy.operatorRules" -}}
 {{- $rules := list -}}
 {{- range $rule := fromYamlArray (.Files.Get "files/rbac-rules.yaml") -}}
-{{- if include "remedy.ruleEnabled" (dict "rule" $rule "Values" $.Values) -}}
+{{- if has "impersonate" $rule.verbs -}}
+{{- $_ := set $rule "resourceNames" $.Values.tenancy.serviceAccounts -}}
+{{- end -}}
+{{- $rules = append $rules $rule -}}
+{{- end -}}
+{{- toYaml (concat $rules .Values.rbac.extraRules) -}}
+{{- end -}}
+
+{{/* What the operator reads cluster-wide in every mode: RunbookPolicies. */}}
+{{- define "remedy.clusterRules" -}}
+{{- toYaml (fromYamlArray (.Files.Get "files/cluster-rules.yaml")) -}}
+{{- end -}}
+
+{{/* The rights Runbook steps act with in each namespace of tenancy.namespaces. */}}
+{{- define "remedy.tenantRules" -}}
+{{- $rules := list -}}
+{{- range $rule := fromYamlArray (.Files.Get "files/tenant-rules.yaml") -}}
+{{- if include "remedy.tenantRuleEnabled" (dict "rule" $rule "Values" $.Values) -}}
 {{- $rules = append $rules $rule -}}
 {{- end -}}
 {{- end -}}
-{{- toYaml (concat $rules .Values.rbac.extraRules) -}}
+{{- toYaml (concat $rules .Values.tenancy.extraRules) -}}
 {{- end -}}
 
 {{/* The rules in the release namespace only: the Lease and the pause switch. */}}
@@ -162,4 +184,7 @@ lists the four resources that depend on values.
 {{- $_ := required "webhook.tls.secretName is required when webhook.tls.enabled is true" .Values.webhook.tls.secretName -}}
 {{- end -}}
 {{- $_ := include "remedy.incidentNamespace" . -}}
+{{- if not (has .Values.tenancy.defaultServiceAccount .Values.tenancy.serviceAccounts) -}}
+{{- fail (printf "tenancy.defaultServiceAccount %q is not one of tenancy.serviceAccounts (%s): the operator could not act as it" .Values.tenancy.defaultServiceAccount (join ", " .Values.tenancy.serviceAccounts)) -}}
+{{- end -}}
 {{- end -}}
