@@ -64,8 +64,8 @@ spec:
       description: curl /api/metrics | grep db_pool, as a PromQL check
       prometheusCheck:
         query: >-
-          max(db_pool_connections_in_use{deployment="{{ params.deployment }}"}
-          / db_pool_connections_max{deployment="{{ params.deployment }}"})
+          max(db_pool_connections_in_use{deployment="{{ params.deployment | promql }}"}
+          / db_pool_connections_max{deployment="{{ params.deployment | promql }}"})
         operator: LessThan
         threshold: 0.8
         pollInterval: 500ms
