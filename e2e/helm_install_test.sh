@@ -5,8 +5,9 @@
 # container arguments under the chart's ServiceAccount (a TokenRequest
 # token), taking an alert posted to its webhook to a Succeeded Incident that
 # scaled a Deployment. Also what needs a cluster to render: the webhook
-# token kept across `helm upgrade` (lookup), and an existing Secret used
-# without its token reaching the manifests.
+# token kept across `helm upgrade` (lookup), an existing Secret used
+# without its token reaching the manifests, and the egress NetworkPolicy's
+# rule for the API server from the kubernetes Service's endpoints.
 #
 # Of the container's arguments, only what cannot work on the host is
 # replaced:
@@ -39,13 +40,15 @@ trap 'uninstall; cleanup' EXIT
 started=$SECONDS
 # The control plane is shared by the run: the operator manages only the
 # namespace of this test's Deployment (watchNamespaces, one Role there), so
-# it never acts on another test's Incidents.
+# it never acts on another test's Incidents; its steps act there as the
+# runner ServiceAccount the chart creates (tenancy.namespaces).
 k create namespace "$APP_NS" >/dev/null
 REAL_NAMESPACES+=("$APP_NS")
 
 # --- install: the chart's CRDs (kept if the run already has them), objects, pods ---
 out=$(h install "$RELEASE" "$ROOT/charts/remedy" -n "$NS" --wait --timeout 90s \
-  --set "watchNamespaces={$APP_NS}" --set "incidentNamespace=$APP_NS" 2>&1)
+  --set "watchNamespaces={$APP_NS}" --set "incidentNamespace=$APP_NS" \
+  --set "tenancy.namespaces={$APP_NS}" 2>&1)
 assert_contains "helm install deploys the release" "STATUS: deployed" "$out"
 assert_contains "helm install prints the NOTES" "kubectl get incidents -A -w" "$out"
 FULL=$RELEASE-remedy
@@ -57,7 +60,13 @@ for crd in runbooks incidents approvals; do
 done
 assert_eq "the release's Role in the managed namespace exists" "$FULL" \
   "$(k -n "$APP_NS" get role "$FULL" -o jsonpath='{.metadata.name}')"
-assert_contains "and no ClusterRole" "NotFound" "$(k get clusterrole "$FULL" 2>&1)"
+assert_contains "and no ClusterRole for the workloads" "NotFound" "$(k get clusterrole "$FULL" 2>&1)"
+assert_eq "only the one that reads RunbookPolicies" "runbookpolicies" \
+  "$(k get clusterrole "$FULL-policies" -o jsonpath='{.rules[*].resources[*]}')"
+assert_eq "the runner ServiceAccount the steps act as exists there" "remedy-runner" \
+  "$(k -n "$APP_NS" get serviceaccount remedy-runner -o jsonpath='{.metadata.name}')"
+assert_eq "the runner's Role may scale Deployments there (PUT scale)" "yes" \
+  "$(k auth can-i update deployments.apps --subresource=scale -n "$APP_NS" --as "system:serviceaccount:$APP_NS:remedy-runner")"
 echo "# helm install: $((SECONDS - started)) s"
 
 # --- lookup: the token survives an upgrade; an existing Secret stays unrendered ---
@@ -78,6 +87,27 @@ assert_not_contains "an existing Secret: no Secret is rendered" "kind: Secret" "
 assert_not_contains "an existing Secret: its token is not in the manifests" "$weak" "$manifest"
 assert_not_contains "an existing Secret: nor its checksum" "$(printf %s "$weak" | sha256sum | cut -d' ' -f1)" "$manifest"
 assert_contains "an existing Secret: the pods mount it" "secretName: my-token" "$manifest"
+
+# --- the egress NetworkPolicy: the API server's addresses looked up at install ---
+out=$(h install "${RELEASE}y" "$ROOT/charts/remedy" -n "$NS" --dry-run=server -o json \
+  --set networkPolicy.egress.enabled=true 2>"$WORKDIR/dry-run-egress.err")
+api_rule=$(/usr/bin/python3 -c '
+import json, sys, yaml
+for doc in yaml.safe_load_all(json.load(sys.stdin)["manifest"]):
+    if doc and doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"].endswith("-egress"):
+        rule = doc["spec"]["egress"][1]
+        print(" ".join([t["ipBlock"]["cidr"] for t in rule["to"]] + [str(p["port"]) for p in rule["ports"]]))
+' <<<"$out")
+want=$(k get endpoints kubernetes -n default -o jsonpath='{range .subsets[*].addresses[*]}{.ip}/32 {end}{.subsets[0].ports[0].port}' 2>/dev/null)
+if [[ -n $want ]]; then
+  assert_eq "the egress NetworkPolicy lets the operator reach the kubernetes Service's endpoints" "$want" "$api_rule"
+else
+  # This control plane advertises 127.0.0.1, which an Endpoints may not
+  # hold: the chart has no address to open and refuses to cut the API off.
+  assert_eq "without the kubernetes Service's endpoints no egress NetworkPolicy is rendered" "" "$api_rule"
+  assert_contains "and helm says which value to set" \
+    "networkPolicy.egress.enabled needs the API server's addresses" "$(cat "$WORKDIR/dry-run-egress.err")"
+fi
 
 # --- the operator on the host, from the rendered Deployment ---
 h get manifest "$RELEASE" -n "$NS" >"$WORKDIR/manifest.yaml"
