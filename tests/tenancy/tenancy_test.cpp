@@ -7,6 +7,8 @@
 #include "tenancy_fixture.h"
 
 #include "../support/redis_server.h"
+#include "kube/impersonation.h"
+#include "kube/kubeconfig.h"
 
 namespace remedy::testing {
 namespace {
@@ -23,7 +25,8 @@ kind: Runbook
 metadata: {name: read-literal}
 spec:
   triggers: [{alertName: ReadLiteral}]
-  guardrails: {allowedNamespaces: [)" + system + R"(]}
+  guardrails: {allowedNamespaces: [)" +
+                   system + R"(]}
   steps:
     - name: read
       waitFor:
@@ -84,13 +87,15 @@ spec:
 TEST_F(TenancyTest, ARunbookCannotPatchADeploymentOfTheOperatorsNamespace) {
   const std::string system = systemNamespace_;
   json before = protectedState(system, "remedy-operator");
-  auto patchRunbook = [&](const std::string& name, const std::string& alert,
-                          const std::string& ns, bool listed) {
+  auto patchRunbook = [&](const std::string& name, const std::string& alert, const std::string& ns,
+                          bool listed) {
     applyRunbookYaml(R"(apiVersion: remedy.dev/v1alpha1
 kind: Runbook
-metadata: {name: )" + name + R"(}
+metadata: {name: )" + name +
+                     R"(}
 spec:
-  triggers: [{alertName: )" + alert + R"(}]
+  triggers: [{alertName: )" +
+                     alert + R"(}]
 )" + (listed ? "  guardrails: {allowedNamespaces: [" + system + "]}\n" : std::string()) +
                      R"(  steps:
     - name: take-over
@@ -147,15 +152,15 @@ spec:
        {"spec",
         {{"runbookNamespaces", {namespace_}},
          {"targets",
-          {{{"namespaces", {system}}, {"kinds", {{{"group", "apps"}, {"kind", "Deployment"}}}}}}}}}});
+          {{{"namespaces", {system}},
+            {"kinds", {{{"group", "apps"}, {"kind", "Deployment"}}}}}}}}}});
   fire(op, "PatchLiteral", {{"target_namespace", system}}, "bb00000000000004");
   std::string granted = awaitIncident("bb00000000000004");
   ASSERT_FALSE(granted.empty());
   json incident = awaitFinal(granted);
   EXPECT_EQ(phaseOf(incident), "Failed") << steps(incident);
   std::string message = stepOf(incident, "take-over").value("message", "");
-  EXPECT_NE(message.find("User \"system:serviceaccount:" + namespace_ +
-                         ":remedy-runner\" cannot"),
+  EXPECT_NE(message.find("User \"system:serviceaccount:" + namespace_ + ":remedy-runner\" cannot"),
             std::string::npos)
       << message;
   EXPECT_EQ(protectedState(system, "remedy-operator"), before);
@@ -173,10 +178,12 @@ spec:
   steps:
     - name: loopback
       onFailure: Continue
-      http: {url: 'http://127.0.0.1:)" + port + R"(/admin', keepResponseBody: true}
+      http: {url: 'http://127.0.0.1:)" +
+                   port + R"(/admin', keepResponseBody: true}
     - name: loopback-by-name
       onFailure: Continue
-      http: {url: 'http://localhost:)" + port + R"(/admin'}
+      http: {url: 'http://localhost:)" +
+                   port + R"(/admin'}
     - name: metadata
       onFailure: Continue
       http:
@@ -184,7 +191,8 @@ spec:
         headers: [{name: Metadata-Flavor, value: Google}, {name: X-aws-ec2-metadata-token, value: x}]
     - name: notify-loopback
       onFailure: Continue
-      notify: {url: 'http://127.0.0.1:)" + port + R"(/notify', message: hi}
+      notify: {url: 'http://127.0.0.1:)" +
+                   port + R"(/notify', message: hi}
 )");
   // Anything the policy allows, and still none of these.
   OperatorProcess& op = startOperator(flags("*"));
@@ -201,8 +209,10 @@ spec:
         << step << ": " << s.value("message", "");
     EXPECT_EQ(s.value("outputs", json::object()).value("body", ""), "") << step;
   }
-  EXPECT_NE(stepOf(incident, "metadata").value("message", "").find("169.254.169.254 is in "
-                                                                   "169.254.0.0/16"),
+  EXPECT_NE(stepOf(incident, "metadata")
+                .value("message", "")
+                .find("169.254.169.254 is in "
+                      "169.254.0.0/16"),
             std::string::npos);
   EXPECT_TRUE(listener.requests().empty()) << listener.requests().size() << " requests arrived";
 }
@@ -224,10 +234,12 @@ spec:
     - name: with-secret
       onFailure: Continue
       http:
-        url: 'http://localhost:)" + port + R"(/with-secret'
+        url: 'http://localhost:)" +
+                   port + R"(/with-secret'
         headers: [{name: Authorization, valueFrom: {secretKeyRef: {name: api, key: token}}}]
     - name: without-secret
-      http: {url: 'http://localhost:)" + port + R"(/plain'}
+      http: {url: 'http://localhost:)" +
+                   port + R"(/plain'}
 )");
   // localhost is reachable (its addresses are opened), but not named.
   OperatorProcess& op = startOperator(flags("127.0.0.1/32,::1/128"));
@@ -364,7 +376,8 @@ spec:
       scale: {target: {name: web}, replicas: "+1"}
 )");
   std::vector<std::string> f = flags("127.0.0.1/32");
-  for (const char* extra : {"--max-finished-incidents", "3", "--incident-sweep-interval", "200ms"}) {
+  for (const char* extra :
+       {"--max-finished-incidents", "3", "--incident-sweep-interval", "200ms"}) {
     f.push_back(extra);
   }
   OperatorProcess& op = startOperator(f);
@@ -421,6 +434,66 @@ spec:
   json history = (*rb)["status"]["history"];
   ASSERT_EQ(history.size(), 1u) << history.dump();
   EXPECT_EQ(history[0]["incident"], first);
+}
+
+// What the chart gives the operator itself, as the API server's RBAC
+// authorizer decides it: nothing over what Runbooks act on, and impersonation
+// of the runner name only, never of a user or group.
+TEST_F(TenancyTest, TheOperatorsOwnAccountReadsNoSecretAndImpersonatesOnlyTheRunner) {
+  const std::string system = systemNamespace_;
+  createDeploymentIn(namespace_, "web", 2);
+  kube::KubeconfigOptions load;
+  load.path = kubeconfigPath_;
+  auto config = kube::loadKubeconfig(load);
+  ASSERT_TRUE(config.ok()) << config.status().toString();
+  config->qps = 0;
+  auto operatorClient = newClient(*config);
+  ASSERT_NE(operatorClient, nullptr);
+  const std::string me = "system:serviceaccount:" + system + ":" + kOperatorAccount;
+
+  auto secret = operatorClient->get(kube::resources::secrets(), system, "remedy-webhook-token");
+  EXPECT_EQ(secret.status().message(),
+            "secrets \"remedy-webhook-token\" is forbidden: User \"" + me +
+                "\" cannot get resource \"secrets\" in API group \"\" in the namespace \"" +
+                system + "\"");
+  EXPECT_EQ(operatorClient->list(kube::resources::secrets(), "").status().code(), 403);
+  EXPECT_EQ(operatorClient->get(kube::resources::deployments(), namespace_, "web").status().code(),
+            403);
+  json patch = {{"spec", {{"replicas", 0}}}};
+  EXPECT_EQ(operatorClient->patch(kube::resources::deployments(), namespace_, "web", patch.dump())
+                .status()
+                .code(),
+            403);
+
+  kube::ImpersonatingClients as(*operatorClient);
+  EXPECT_TRUE(as.serviceAccount(namespace_, "remedy-runner")
+                  .get(kube::resources::deployments(), namespace_, "web")
+                  .ok());
+  auto other =
+      as.serviceAccount(namespace_, "default").get(kube::resources::pods(), namespace_, "x");
+  EXPECT_EQ(other.status().message(),
+            "serviceaccounts \"default\" is forbidden: User \"" + me +
+                "\" cannot impersonate resource \"serviceaccounts\" in API group \"\" in the "
+                "namespace \"" +
+                namespace_ + "\"");
+  // The runner's name in the operator's namespace is not the runner.
+  auto runnerThere = as.serviceAccount(system, "remedy-runner")
+                         .get(kube::resources::secrets(), system, "remedy-webhook-token");
+  EXPECT_EQ(runnerThere.status().code(), 403) << runnerThere.status().toString();
+  auto admin = operatorClient->impersonating({"system:admin", {"system:masters"}});
+  auto asAdmin = admin->get(kube::resources::secrets(), system, "remedy-webhook-token");
+  EXPECT_EQ(asAdmin.status().message(),
+            "users \"system:admin\" is forbidden: User \"" + me +
+                "\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope");
+  // The runner of the team's namespace reaches nothing in the operator's.
+  kube::Client& runner = as.serviceAccount(namespace_, "remedy-runner");
+  EXPECT_EQ(runner.get(kube::resources::secrets(), system, "remedy-webhook-token").status().code(),
+            403);
+  EXPECT_EQ(runner.patch(kube::resources::deployments(), system, "remedy-operator", patch.dump())
+                .status()
+                .code(),
+            403);
+  EXPECT_EQ(protectedState(system, "remedy-operator")["spec"]["replicas"], 1);
 }
 
 }  // namespace
