@@ -183,15 +183,16 @@ class RbacTest : public OperatorTest {
                      const std::string& subjectNamespace = "") const {
     json meta = {{"name", name}};
     if (!ns.empty()) meta["namespace"] = ns;
-    return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-            {"kind", kind},
-            {"metadata", meta},
-            {"roleRef",
-             {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", roleKind}, {"name", name}}},
-            {"subjects",
-             json::array({{{"kind", "ServiceAccount"},
-                           {"name", subject.empty() ? fullname() : subject},
-                           {"namespace", subject.empty() ? releaseNamespace() : subjectNamespace}}})}};
+    return {
+        {"apiVersion", "rbac.authorization.k8s.io/v1"},
+        {"kind", kind},
+        {"metadata", meta},
+        {"roleRef",
+         {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", roleKind}, {"name", name}}},
+        {"subjects",
+         json::array({{{"kind", "ServiceAccount"},
+                       {"name", subject.empty() ? fullname() : subject},
+                       {"namespace", subject.empty() ? releaseNamespace() : subjectNamespace}}})}};
   }
 
   // What templates/serviceaccount.yaml and templates/rbac.yaml create for

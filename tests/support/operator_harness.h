@@ -196,39 +196,17 @@ class OperatorTest : public ApiServerTest {
     op->logPath =
         dir_->path() + "/" + op->identity + "-" + std::to_string(operators_.size()) + ".log";
     ProcessOptions p;
-    p.argv = {operatorBinary(),
-              "--kubeconfig",
-              kubeconfig.empty() ? kubeconfigPath_ : kubeconfig,
-              "--webhook-bind-address",
-              "127.0.0.1",
-              "--webhook-port",
-              std::to_string(op->webhookPort),
-              "--webhook-token-file",
-              tokenPath_,
-              "--metrics-bind-address",
-              "127.0.0.1",
-              "--metrics-port",
-              std::to_string(op->metricsPort),
-              "--health-port",
-              std::to_string(op->healthPort),
-              "--leader-election-namespace",
-              systemNamespace_,
-              "--pause-namespace",
-              systemNamespace_,
-              "--leader-election-id",
-              op->identity,
-              "--incident-namespace",
-              namespace_,
-              "--log-format",
-              "text",
-              "--kube-api-qps",
-              "200",
-              "--kube-api-burst",
-              "400",
-              // The tests' webhooks, Prometheus and Alertmanager listen on
-              // loopback, which the egress policy denies unless opened.
-              "--egress-allow",
-              "127.0.0.1/32"};
+    p.argv = {
+        operatorBinary(), "--kubeconfig", kubeconfig.empty() ? kubeconfigPath_ : kubeconfig,
+        "--webhook-bind-address", "127.0.0.1", "--webhook-port", std::to_string(op->webhookPort),
+        "--webhook-token-file", tokenPath_, "--metrics-bind-address", "127.0.0.1", "--metrics-port",
+        std::to_string(op->metricsPort), "--health-port", std::to_string(op->healthPort),
+        "--leader-election-namespace", systemNamespace_, "--pause-namespace", systemNamespace_,
+        "--leader-election-id", op->identity, "--incident-namespace", namespace_, "--log-format",
+        "text", "--kube-api-qps", "200", "--kube-api-burst", "400",
+        // The tests' webhooks, Prometheus and Alertmanager listen on
+        // loopback, which the egress policy denies unless opened.
+        "--egress-allow", "127.0.0.1/32"};
     if (onRealApiServer() && watchOnlyTheTestNamespace_) {
       p.argv.push_back("--watch-namespaces");
       p.argv.push_back(namespace_);
