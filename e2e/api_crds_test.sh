@@ -16,15 +16,21 @@ out=$(k apply -f "$ROOT/crds/" 2>&1)
 assert_contains "the Runbook CRD applies" "customresourcedefinition.apiextensions.k8s.io/runbooks.remedy.dev" "$out"
 assert_contains "the Incident CRD applies" "customresourcedefinition.apiextensions.k8s.io/incidents.remedy.dev" "$out"
 assert_contains "the Approval CRD applies" "customresourcedefinition.apiextensions.k8s.io/approvals.remedy.dev" "$out"
+assert_contains "the RunbookPolicy CRD applies" "customresourcedefinition.apiextensions.k8s.io/runbookpolicies.remedy.dev" "$out"
 assert_not_contains "no CRD is refused" "rror" "$out"
-out=$(k wait --for=condition=Established crd/runbooks.remedy.dev crd/incidents.remedy.dev crd/approvals.remedy.dev --timeout=30s 2>&1)
-assert_eq "the three CRDs are Established" "3" "$(grep -c 'condition met' <<<"$out")"
+out=$(k wait --for=condition=Established crd/runbooks.remedy.dev crd/incidents.remedy.dev crd/approvals.remedy.dev crd/runbookpolicies.remedy.dev --timeout=30s 2>&1)
+assert_eq "the four CRDs are Established" "4" "$(grep -c 'condition met' <<<"$out")"
 
 out=$(k explain runbook.spec.steps 2>&1)
 assert_contains "kubectl explain runbook.spec.steps describes steps" "exactly one action field" "$out"
 assert_contains "kubectl explain lists the actions" "rolloutRestart" "$out"
 out=$(k explain incident.status.phase 2>&1)
 assert_contains "kubectl explain incident.status.phase describes the phases" "AwaitingApproval" "$out"
+out=$(k explain runbookpolicy.spec 2>&1)
+assert_contains "kubectl explain runbookpolicy.spec names the Runbooks' namespaces" "runbookNamespaces" "$out"
+assert_contains "kubectl explain runbookpolicy.spec names the targets" "targets" "$out"
+out=$(k explain runbook.spec.serviceAccountName 2>&1)
+assert_contains "kubectl explain runbook.spec.serviceAccountName explains the identity" "ServiceAccount" "$out"
 
 # The examples live in namespace shop; on the shared control plane they go to
 # a namespace of this test's, their files rewritten to name it.

@@ -963,6 +963,14 @@ def remedy_crds(c):
     inc = {"apiVersion": "remedy.dev/v1alpha1", "kind": "Incident", "metadata": {"name": "i1"},
            "spec": {"source": "Manual", "alert": {"name": "X", "status": "firing", "labels": {"a": "b"}}}}
     out["create Incident"] = s.call("POST", api_path("remedy.dev/v1alpha1", "incidents", c.ns), body=inc)
+    # The Incident's spec is immutable but for the alert's status and endsAt
+    # (CEL rules): only the code and the first cause's field are compared.
+    for what, patch in (("labels", {"spec": {"alert": {"labels": {"a": "c"}}}}),
+                        ("status", {"spec": {"alert": {"status": "resolved"}}})):
+        r = s.call("PATCH", api_path("remedy.dev/v1alpha1", "incidents", c.ns, "i1"), body=patch,
+                   content_type="application/merge-patch+json")
+        causes = ((r["body"].get("details") or {}).get("causes") or [{}]) if isinstance(r["body"], dict) else [{}]
+        out["patch Incident spec.alert." + what] = {"code": r["code"], "field": causes[0].get("field")}
     ap = {"apiVersion": "remedy.dev/v1alpha1", "kind": "Approval", "metadata": {"name": "a1"},
           "spec": {"incidentRef": {"name": "i1"}, "decision": "Maybe"}}
     out["an invalid Approval"] = s.call("POST", api_path("remedy.dev/v1alpha1", "approvals", c.ns), body=ap)
@@ -977,6 +985,7 @@ def remedy_crds(c):
     out["kubectl get runbooks"] = s.kubectl("-n", c.ns, "get", "runbooks")
     out["kubectl get incidents -o wide"] = s.kubectl("-n", c.ns, "get", "incidents", "-o", "wide")
     out["kubectl explain incident.status.phase"] = s.kubectl("explain", "incident.status.phase")
+    out["kubectl explain runbookpolicy.spec.targets"] = s.kubectl("explain", "runbookpolicy.spec.targets")
     return out
 
 
