@@ -252,6 +252,8 @@ class ScenarioTest : public OperatorTest {
       createNamespace(name);
       if (HasFatalFailure()) return;
     }
+    // The shop's Runbooks act as its runner.
+    grantRunner(shop_);
   }
 
   // ---- objects in shop ----

@@ -23,6 +23,7 @@
 #include "api/yaml_json.h"
 #include "api_server.h"
 #include "child_process.h"
+#include "kube/impersonation.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -158,6 +159,25 @@ class OperatorTest : public ApiServerTest {
          {"subjects",
           {{{"kind", "ServiceAccount"}, {"name", "remedy-runner"}, {"namespace", ns}}}}});
     ASSERT_TRUE(created.ok()) << created.status().toString();
+    awaitRbacEffective(kube::serviceAccountUser(ns, "remedy-runner"),
+                       kube::resources::deployments(), ns);
+  }
+
+  // kube-apiserver's RBAC authorizer reads Roles and bindings from an
+  // informer, so a grant takes effect a moment after it is written: waits
+  // until `user` may get `resource` in `ns` (a missing object answers 404,
+  // not 403). At once on the sandbox, which authorizes from its store.
+  void awaitRbacEffective(const std::string& user, const kube::Resource& resource,
+                          const std::string& ns) {
+    if (!onRealApiServer()) return;
+    auto as = client_->impersonating({user, {}});
+    kube::Status last;
+    bool effective = eventuallyTrue([&] {
+      last = as->get(resource, ns, "remedy-rbac-probe").status();
+      return !kube::isForbidden(last);
+    });
+    ASSERT_TRUE(effective) << user << " still may not get " << resource.resource << " in " << ns
+                           << ": " << last.toString();
   }
 
   void TearDown() override {
