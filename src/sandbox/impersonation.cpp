@@ -1,5 +1,6 @@
 #include "sandbox/impersonation.h"
 
+#include "formats/go_format.h"
 #include "sandbox/object_meta.h"
 
 #include <algorithm>
@@ -116,8 +117,8 @@ ImpersonationOutcome impersonate(
   if ((!groups.empty() || extras || !uid.empty()) && user.empty()) {
     std::string list;
     for (size_t i = 0; i < requested.size(); ++i) list += (i ? " " : "") + goValue(requested[i]);
-    out.internalError = "Internal Server Error: " + goQuote(request.target) + ": requested [" +
-                        list + "] without impersonating a user";
+    out.internalError = "Internal Server Error: " + formats::goQuote(request.target) +
+                        ": requested [" + list + "] without impersonating a user";
     return out;
   }
   if (requested.empty()) return out;
