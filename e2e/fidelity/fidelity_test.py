@@ -735,14 +735,19 @@ def resource_versions(c):
     one = s.call("POST", cms, body={"apiVersion": "v1", "kind": "ConfigMap",
                                     "metadata": {"name": "rv1", "labels": {"rv": "yes"}}})["body"]
     rv1 = one["metadata"]["resourceVersion"]
-    s.call("POST", cms, body={"apiVersion": "v1", "kind": "ConfigMap",
-                              "metadata": {"name": "rv2", "labels": {"rv": "yes"}}})
+    two = s.call("POST", cms, body={"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "rv2", "labels": {"rv": "yes"}}})["body"]
+    rv2 = two["metadata"]["resourceVersion"]
 
     def names(q):
         r = s.call("GET", cms, query=dict(q, labelSelector="rv=yes"))
         if r["code"] != 200:
             return r
         return sorted(i["metadata"]["name"] for i in r["body"]["items"])
+    # resourceVersion=0 means "any": kube-apiserver answers from its watch
+    # cache, which may not hold rv2 yet. A NotOlderThan rv2 list waits until
+    # the cache does, so the "any" list after it is deterministic.
+    out["list NotOlderThan rv2"] = names({"resourceVersion": rv2, "resourceVersionMatch": "NotOlderThan"})
     out["list resourceVersion=0"] = names({"resourceVersion": "0"})
     out["list NotOlderThan rv1"] = names({"resourceVersion": rv1, "resourceVersionMatch": "NotOlderThan"})
     out["list Exact rv1 (what existed then)"] = names({"resourceVersion": rv1, "resourceVersionMatch": "Exact"})
