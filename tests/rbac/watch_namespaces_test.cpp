@@ -197,23 +197,10 @@ TEST_F(WatchNamespacesTest, WithoutReadSecretsAStepNeedingOneFailsWithForbidden)
   EXPECT_EQ(phaseOf(awaitFinished(run, "needs-secret-again")), "Failed") << report.text();
 }
 
-// The alert intake used to list and watch Incidents cluster-wide, which the
-// chart's Roles do not grant: in watchNamespaces mode the operator never
-// became ready and the webhook answered 503. Whether this build still does.
-bool intakeWatchesClusterWide(OperatorProcess& op) {
-  return op.log().find(
-             "cannot list resource \"incidents\" in API group \"remedy.dev\" at the "
-             "cluster scope") != std::string::npos;
-}
-constexpr const char* kIntakeBug =
-    "known bug: the alert intake lists and watches Incidents cluster-wide "
-    "(src/intake/alert_intake.cpp), which the chart does not grant in watchNamespaces mode";
-
 TEST_F(WatchNamespacesTest, ChartRolesRunTheWholeScenarioWithoutARefusal) {
   prepareScenario();
   OperatorProcess& op = startChartOperator(watchValues(true));
   ScenarioReport report = runCombinedScenario(op, false);
-  if (!report.ok() && intakeWatchesClusterWide(op)) GTEST_SKIP() << kIntakeBug;
   EXPECT_TRUE(report.ok()) << "with exactly the chart's Roles:\n"
                            << report.text() << "operator log:\n"
                            << tail(op.log(), 40);
