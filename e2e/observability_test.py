@@ -430,7 +430,7 @@ class RealPrometheusTest(unittest.TestCase):
     def test_every_dashboard_query_parses_and_names_only_operator_metrics(self):
         defined = metrics_the_operator_defines()
         queries = rendered().queries()
-        self.assertGreaterEqual(len(queries), 19)
+        self.assertGreaterEqual(len(queries), 22)
         for title, expr in queries:
             with self.subTest(panel=title, expr=expr):
                 # Grafana's variables as Grafana substitutes them.
@@ -480,7 +480,9 @@ class DashboardTest(unittest.TestCase):
                        "remedy_escalations_total", "remedy_kube_client_request_duration_seconds_bucket",
                        "remedy_kube_client_requests_total", "remedy_workqueue_depth", "remedy_leader"):
             self.assertIn(metric, text)
-        self.assertIn('phase="AwaitingApproval"', text)
+        for metric in ("remedy_approvals_waiting", "remedy_approval_oldest_wait_seconds",
+                       "remedy_incidents_past_timeout", "remedy_kube_client_rate_limiter_duration_seconds_bucket"):
+            self.assertIn(metric, text)
 
     def test_label_datasource_folder_and_namespace_are_configurable(self):
         objects = render({"grafanaDashboard": {

@@ -83,7 +83,36 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
                   .Name("remedy_leader")
                   .Help("1 when this replica leads (reconciles), else 0")
                   .Register(*registry_)
-                  .Add({})) {}
+                  .Add({})),
+      rateLimiterWait_(prometheus::BuildHistogram()
+                           .Name("remedy_kube_client_rate_limiter_duration_seconds")
+                           .Help("How long API requests waited for the client's rate limiter "
+                                 "(--kube-api-qps, --kube-api-burst), by verb")
+                           .Register(*registry_)),
+      approvalsWaiting_(prometheus::BuildGauge()
+                            .Name("remedy_approvals_waiting")
+                            .Help("Incidents waiting for an approval, by namespace and runbook "
+                                  "(the leader's cache)")
+                            .Register(*registry_)),
+      oldestApprovalWait_(prometheus::BuildGauge()
+                              .Name("remedy_approval_oldest_wait_seconds")
+                              .Help("How long the oldest Incident waiting for an approval has "
+                                    "waited, by namespace and runbook")
+                              .Register(*registry_)),
+      pastTimeout_(prometheus::BuildGauge()
+                       .Name("remedy_incidents_past_timeout")
+                       .Help("Running Incidents that have run longer than their Runbook's "
+                             "timeouts allow, by namespace and runbook")
+                       .Register(*registry_)) {}
+
+void OperatorMetrics::rateLimiterWait(const std::string& verb, kube::Duration waited) {
+  rateLimiterWait_.Add({{"verb", verb}}, latencyBuckets()).Observe(seconds(waited));
+}
+
+void OperatorMetrics::setRunbookGauges(std::function<RunbookGaugeMap()> gauges) {
+  std::lock_guard<std::mutex> lock(mu_);
+  runbookGauges_ = std::move(gauges);
+}
 
 void OperatorMetrics::apiRequest(const std::string& verb, int code, kube::Duration latency) {
   apiRequests_.Add({{"verb", verb}, {"code", std::to_string(code)}}).Increment();
@@ -137,6 +166,26 @@ std::string OperatorMetrics::scrape() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (incidentCounter_) counts = incidentCounter_();
+    RunbookGaugeMap gauges;
+    if (runbookGauges_) gauges = runbookGauges_();
+    std::set<std::pair<std::string, std::string>> now;
+    for (const auto& [key, g] : gauges) {
+      std::map<std::string, std::string> labels = {{"namespace", key.first},
+                                                   {"runbook", key.second}};
+      approvalsWaiting_.Add(labels).Set(g.approvalsWaiting);
+      oldestApprovalWait_.Add(labels).Set(g.oldestApprovalWaitSeconds);
+      pastTimeout_.Add(labels).Set(g.pastTimeout);
+      now.insert(key);
+    }
+    for (const auto& key : runbookLabels_) {
+      if (now.count(key)) continue;
+      std::map<std::string, std::string> labels = {{"namespace", key.first},
+                                                   {"runbook", key.second}};
+      approvalsWaiting_.Remove(&approvalsWaiting_.Add(labels));
+      oldestApprovalWait_.Remove(&oldestApprovalWait_.Add(labels));
+      pastTimeout_.Remove(&pastTimeout_.Add(labels));
+    }
+    runbookLabels_ = std::move(now);
   }
   counts["Pending"] += counts[""];  // not yet seen by the controller
   for (const char* phase : {"Pending", "AwaitingApproval", "Running", "Succeeded", "Failed",

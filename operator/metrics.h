@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace remedy::op {
@@ -31,6 +32,7 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   void queueDepth(const std::string& queue, size_t depth) override;
   void queueLatency(const std::string& queue, kube::Duration waited) override;
   void reconcile(const std::string& controller, kube::Duration took, bool failed) override;
+  void rateLimiterWait(const std::string& verb, kube::Duration waited) override;
 
   // engine::EngineMetrics
   void stepAttempt(const std::string& action, const std::string& outcome,
@@ -42,6 +44,17 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
 
   // Read at every scrape: Incidents by phase (empty while not leading).
   void setIncidentCounter(std::function<std::map<std::string, int>()> counter);
+  // Read at every scrape: per (namespace, Runbook), Incidents waiting for
+  // approval, the oldest's wait, and Incidents past their timeouts. Label
+  // sets that disappear are removed, so series follow Runbooks, never
+  // Incidents.
+  struct RunbookGauges {
+    int approvalsWaiting = 0;
+    double oldestApprovalWaitSeconds = 0;
+    int pastTimeout = 0;
+  };
+  using RunbookGaugeMap = std::map<std::pair<std::string, std::string>, RunbookGauges>;
+  void setRunbookGauges(std::function<RunbookGaugeMap()> gauges);
   void setLeader(bool leading);
 
   // The text exposition format of everything registered.
@@ -65,9 +78,15 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   prometheus::Family<prometheus::Counter>& incidentsFinished_;
   prometheus::Family<prometheus::Gauge>& incidents_;
   prometheus::Gauge& leader_;
+  prometheus::Family<prometheus::Histogram>& rateLimiterWait_;
+  prometheus::Family<prometheus::Gauge>& approvalsWaiting_;
+  prometheus::Family<prometheus::Gauge>& oldestApprovalWait_;
+  prometheus::Family<prometheus::Gauge>& pastTimeout_;
 
-  std::mutex mu_;  // guards the counter function
+  std::mutex mu_;  // guards the functions and runbookLabels_
   std::function<std::map<std::string, int>()> incidentCounter_;
+  std::function<RunbookGaugeMap()> runbookGauges_;
+  std::set<std::pair<std::string, std::string>> runbookLabels_;  // set at the last scrape
 };
 
 }  // namespace remedy::op

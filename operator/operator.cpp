@@ -146,6 +146,21 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     std::lock_guard<std::mutex> lock(engineMu);
     return currentEngine ? currentEngine->incidentsByPhase() : std::map<std::string, int>{};
   });
+  metrics.setRunbookGauges([&]() {
+    OperatorMetrics::RunbookGaugeMap out;
+    std::lock_guard<std::mutex> lock(engineMu);
+    if (!currentEngine) return out;
+    auto now = std::chrono::system_clock::now();
+    for (const auto& [key, g] : currentEngine->incidentGauges(now)) {
+      OperatorMetrics::RunbookGauges& r = out[key];
+      r.approvalsWaiting = g.awaitingApproval;
+      r.pastTimeout = g.pastTimeout;
+      if (g.oldestApprovalSince)
+        r.oldestApprovalWaitSeconds =
+            std::chrono::duration<double>(now - *g.oldestApprovalSince).count();
+    }
+    return out;
+  });
 
   // The alert webhook, on every replica.
   intake::AlertIntakeOptions intakeOptions;

@@ -1,6 +1,8 @@
 #include "engine/engine.h"
 
+#include "api/duration.h"
 #include "api/incident.h"
+#include "api/runbook.h"
 #include "engine/resources.h"
 #include "kube/time_format.h"
 
@@ -198,6 +200,54 @@ std::map<std::string, int> Engine::incidentsByPhase() const {
     }
   }
   return counts;
+}
+
+namespace {
+
+// The longest a Running Incident of `spec` can take without being stuck.
+kube::Duration timeoutBudget(const api::RunbookSpec& spec) {
+  kube::Duration budget{0};
+  api::Duration approvalTimeout = std::chrono::minutes(30);  // approval_gate.cpp's default
+  if (spec.approval && spec.approval->timeout) {
+    if (auto parsed = api::parseDuration(*spec.approval->timeout); parsed.ok())
+      approvalTimeout = *parsed;
+  }
+  for (const auto& step : spec.steps.value_or(std::vector<api::Step>{})) {
+    int attempts = 1 + (step.retries ? step.retries->limit.value_or(0) : 0);
+    budget += step.effectiveTimeout() * attempts;
+    if (step.approval == api::StepApproval::kRequired) budget += approvalTimeout;
+  }
+  return budget;
+}
+
+}  // namespace
+
+std::map<std::pair<std::string, std::string>, Engine::IncidentGauges> Engine::incidentGauges(
+    kube::WallTime now) const {
+  std::map<std::pair<std::string, std::string>, IncidentGauges> gauges;
+  for (const auto& informer : incidentInformers_) {
+    for (const auto& incident : informer->list()) {
+      const json status = incident.value("status", json::object());
+      std::string phase = status.value("phase", "");
+      if (phase != "AwaitingApproval" && phase != "Running") continue;
+      const json runbook = status.value("runbook", json::object());
+      IncidentGauges& g = gauges[{kube::namespaceOf(incident), runbook.value("name", "")}];
+      if (phase == "AwaitingApproval") {
+        ++g.awaitingApproval;
+        for (const auto& c : status.value("conditions", json::array())) {
+          if (c.value("type", "") != "AwaitingApproval") continue;
+          auto since = kube::parseRfc3339(c.value("lastTransitionTime", ""));
+          if (since && (!g.oldestApprovalSince || *since < *g.oldestApprovalSince))
+            g.oldestApprovalSince = since;
+        }
+        continue;
+      }
+      auto started = kube::parseRfc3339(status.value("startedAt", ""));
+      auto spec = api::fromJson<api::RunbookSpec>(runbook.value("spec", json::object()));
+      if (started && spec.ok() && now - *started > timeoutBudget(*spec)) ++g.pastTimeout;
+    }
+  }
+  return gauges;
 }
 
 }  // namespace remedy::engine

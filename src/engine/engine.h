@@ -16,6 +16,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,17 @@ class Engine {
   int sweepFinishedIncidents();
   // Incidents in the cache by status.phase ("" before the first status).
   std::map<std::string, int> incidentsByPhase() const;
+  // Per namespace and Runbook, from the cache: the Incidents waiting for an
+  // approval and since when the oldest waits, and the Running Incidents
+  // that have run longer than their Runbook's timeouts allow (every step's
+  // timeout times its attempts, plus the approval timeout of each gated step).
+  struct IncidentGauges {
+    int awaitingApproval = 0;
+    std::optional<kube::WallTime> oldestApprovalSince;
+    int pastTimeout = 0;
+  };
+  std::map<std::pair<std::string, std::string>, IncidentGauges> incidentGauges(
+      kube::WallTime now) const;
 
   kube::Controller& incidentController() { return *incidentController_; }
   kube::Controller& runbookController() { return *runbookController_; }

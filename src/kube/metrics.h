@@ -22,6 +22,9 @@ class MetricsSink {
   virtual void queueLatency(const std::string& queue, Duration waited) {}
   // One reconcile.
   virtual void reconcile(const std::string& controller, Duration took, bool failed) {}
+  // How long a request waited for the client's rate limiter (qps, burst)
+  // before it was sent (client-go: rest_client_rate_limiter_duration_seconds).
+  virtual void rateLimiterWait(const std::string& verb, Duration waited) {}
 };
 
 // Not owned; must outlive every client and controller. nullptr: discard.

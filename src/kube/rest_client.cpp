@@ -171,6 +171,7 @@ void RestClient::shutdown() {
 
 Response RestClient::execute(Request request) {
   for (int attempt = 0;; ++attempt) {
+    TimePoint queued = clock_.now();
     if (!throttle_.wait(&shutdown_)) {
       Response cancelled;
       cancelled.cancelled = true;
@@ -178,6 +179,7 @@ Response RestClient::execute(Request request) {
       return cancelled;
     }
     TimePoint sent = clock_.now();
+    metricsSink().rateLimiterWait(request.method, sent - queued);
     Response response = transport_->send(request);
     metricsSink().apiRequest(request.method, response.status, clock_.now() - sent);
     // with_retry.go checkWait: only 429 and 5xx answers with Retry-After are
@@ -287,9 +289,11 @@ Result<std::unique_ptr<WatchStream>> RestClient::watch(const Resource& resource,
                     : options.timeoutSeconds > 0
                         ? Duration(std::chrono::seconds(options.timeoutSeconds + 30))
                         : Duration(std::chrono::minutes(15));
+  TimePoint queued = clock_.now();
   if (!throttle_.wait(&shutdown_)) {
     return Status::error(0, reason::kCancelled, "client is shut down");
   }
+  metricsSink().rateLimiterWait("WATCH", clock_.now() - queued);
   auto stream = transport_->open(request);
   const Response& head = stream->head();
   if (head.status < 200 || head.status > 299) return statusOf(head);
