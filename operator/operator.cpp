@@ -124,6 +124,17 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     spdlog::error("API client for {}: {}", config->origin, intakeClient.status().message());
     return 2;
   }
+  // Events have a budget of their own (--events-qps, --events-burst): a
+  // separate client and rate limiter, so neither side waits for the other.
+  kube::Config eventsConfig = *config;
+  eventsConfig.qps = o.eventsQps;
+  eventsConfig.burst = o.eventsBurst;
+  eventsConfig.timeout = std::chrono::seconds(10);
+  auto eventsClient = kube::RestClient::fromConfig(eventsConfig);
+  if (!eventsClient.ok()) {
+    spdlog::error("API client for {}: {}", config->origin, eventsClient.status().message());
+    return 2;
+  }
   std::string identity = o.identity.empty() ? defaultIdentity() : o.identity;
   spdlog::info("event=starting identity={} server={} namespaces={} leaderElect={} dryRun={}",
                identity, config->server,
@@ -234,7 +245,7 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   kube::EventRecorderOptions eventOptions;
   eventOptions.component = "remedy-operator";
   eventOptions.host = identity;
-  kube::EventRecorder events(api, eventOptions);
+  kube::EventRecorder events(**eventsClient, eventOptions);
   events.start();
   auto egress = egressRules(o, apiServerAddresses(*config));
   auto registryOfActions = buildActionRegistry(o, egress);
@@ -317,6 +328,9 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
 
   spdlog::info("event=shutting-down");
   webhook.stop();
+  // Queued Events are dropped at shutdown; one waiting for its budget
+  // must not hold the process.
+  (*eventsClient)->shutdown();
   events.stop();
   if (metricsServer) metricsServer->stop();
   health.stop();

@@ -19,6 +19,10 @@ struct Options {
   std::string kubeconfig;  // empty: KUBECONFIG, in-cluster, ~/.kube/config
   double kubeApiQps = 20;
   int kubeApiBurst = 30;
+  // Events go through a client of their own, with this budget, so Events
+  // never wait behind the engine's requests nor the engine behind Events.
+  double eventsQps = 5;
+  int eventsBurst = 25;
 
   // What the operator manages.
   std::vector<std::string> watchNamespaces;  // empty: all

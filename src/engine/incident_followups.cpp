@@ -103,6 +103,7 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
                           ? "the alert resolved"
                           : "its time came (" + r.dueAt.value_or("") + ")";
     actions::RevertOutcome outcome;
+    std::optional<TargetRef> target;
     if (!step || !action) {
       outcome = {actions::RevertKind::kFailed,
                  step ? "no action implements \"" + field + "\" in this build"
@@ -112,7 +113,10 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
       json source = api::toJson(*step)[field];
       auto params = renderAction(source, w.incident.templateContext(), path);
       GuardrailVerdict reach;
-      if (params.ok()) reach = checkStep(w, field, source, *params, path);
+      if (params.ok()) {
+        reach = checkStep(w, field, source, *params, path);
+        target = actionTarget(*params, kube::namespaceOf(w.object));
+      }
       if (!params.ok()) {
         outcome = {actions::RevertKind::kFailed, params.error()};
       } else if (reach.kind == GuardrailVerdict::Kind::kWait) {
@@ -156,8 +160,9 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
     spdlog::info("incident={} step={} action={} event=revert result={} reason=\"{}\"", w.key,
                  *st.name, field, state, why);
     if (!write(w, result)) return true;
-    event(w, r.state == RevertState::kReverted ? "Normal" : "Warning", type,
-          *st.name + ": " + message);
+    std::string eventType = r.state == RevertState::kReverted ? "Normal" : "Warning";
+    event(w, eventType, type, *st.name + ": " + message);
+    if (target) targetEvent(w, *target, eventType, "Remedy" + type, *st.name, message);
     *result = ReconcileResult::after(kContinue);
     return true;
   }
@@ -212,6 +217,10 @@ bool IncidentReconciler::runEscalations(Work& w, ReconcileResult* result) {
         return true;
       }
       if (!write(w, result)) return true;
+      bool notified = record.state == NotificationState::kNotified;
+      event(w, notified ? "Normal" : "Warning",
+            std::string("Escalation") + api::enumName(*record.state),
+            record.name.value_or("escalation") + ": " + record.message.value_or(""));
       *result = ReconcileResult::after(kContinue);
       return true;
     }

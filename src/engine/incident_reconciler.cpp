@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 namespace remedy::engine {
@@ -681,12 +682,22 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
                    verdict.message, generation, now());
       finish(w, IncidentPhase::kSkipped, "GuardrailRefused",
              verdict.guardrail + ": " + verdict.message);
-      write(w, &result);
+      if (write(w, &result)) {
+        event(w, "Warning", "GuardrailRefused",
+              *st.name + ": " + verdict.guardrail + ": " + verdict.message);
+      }
       return result;
     case GuardrailVerdict::Kind::kRefuseStep:
       setCondition(s.conditions, "GuardrailRefused", api::ConditionStatus::kTrue, verdict.guardrail,
                    verdict.message, generation, now());
       lock.unlock();
+      event(w, "Warning", "GuardrailRefused",
+            *st.name + ": " + verdict.guardrail + ": " + verdict.message);
+      // The owner of the object learns that Remedy left it alone, and why.
+      for (const auto& t : request.stepTargets) {
+        targetEvent(w, t, "Warning", "RemedyGuardrailRefused", *st.name,
+                    "refused by guardrail " + verdict.guardrail + ": " + verdict.message);
+      }
       return failStep(w, index,
                       "refused by guardrail " + verdict.guardrail + ": " + verdict.message);
   }
@@ -707,10 +718,12 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   st.outputs = context.baseline;
   s.phase = IncidentPhase::kRunning;
   s.currentStep = st.name;
-  note(w, "StepStarted", *st.name,
-       field + " attempt " + std::to_string(attempt) + (context.dryRun ? " (dry run)" : ""));
+  std::string started =
+      field + " attempt " + std::to_string(attempt) + (context.dryRun ? " (dry run)" : "");
+  note(w, "StepStarted", *st.name, started);
   if (!write(w, &result)) return result;
   lock.unlock();
+  event(w, "Normal", "StepStarted", *st.name + ": " + started);
 
   kube::WallTime attemptStart = w.now;
   auto outcome = action->run(*params, context);
@@ -811,6 +824,8 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
                  *st.nextAttemptAt);
         logStep(w, index, "RetriableFailure", elapsed);
         if (!write(w, &result)) return result;
+        event(w, "Warning", "StepRetry",
+              *st.name + ": attempt " + std::to_string(attempts) + " failed: " + message);
         return ReconcileResult::after(backoff);
       }
       logStep(w, index, "Failed", elapsed);
@@ -1162,11 +1177,14 @@ std::optional<ReconcileResult> IncidentReconciler::applyStepCheck(Work& w, size_
                      generation, now())) {
       note(w, "Waiting", (*s.steps)[index].name.value_or(""), v.guardrail + ": " + v.message);
       if (!write(w, &result)) return result;
+      event(w, "Normal", "Waiting", v.message);
     }
     return ReconcileResult::after(v.retryAfter);
   }
   setCondition(s.conditions, "GuardrailRefused", api::ConditionStatus::kTrue, v.guardrail,
                v.message, generation, now());
+  event(w, "Warning", "GuardrailRefused",
+        (*s.steps)[index].name.value_or("") + ": " + v.guardrail + ": " + v.message);
   return failStep(w, index, "refused by guardrail " + v.guardrail + ": " + v.message);
 }
 
@@ -1204,17 +1222,27 @@ void IncidentReconciler::logStep(Work& w, size_t index, const std::string& outco
       st.attempts.value_or(0), outcome,
       std::chrono::duration_cast<std::chrono::milliseconds>(duration).count(),
       st.dryRun.value_or(false));
-  // An Event on the object the action touched, so `kubectl describe` of a
-  // Deployment shows what Remedy did to it.
-  if (events_ && target) {
-    json involved = {{"apiVersion", target->apiVersion},
-                     {"kind", target->kind},
-                     {"metadata", {{"name", target->name}, {"namespace", target->ns}}}};
-    events_->event(involved, outcome == "Succeeded" ? "Normal" : "Warning", "Remedy" + field,
-                   truncateMessage("incident " + kube::nameOf(w.object) + " step " +
-                                       st.name.value_or("") + ": " + st.message.value_or(outcome),
-                                   1024));
+  // An Event on the object the action touched, so its owner sees what
+  // Remedy did to it (reason Remedy<Action>: RemedyScale, RemedyRolloutRestart).
+  if (target) {
+    std::string reason = field;
+    if (!reason.empty()) reason[0] = static_cast<char>(std::toupper(reason[0]));
+    targetEvent(w, *target, outcome == "Succeeded" ? "Normal" : "Warning", "Remedy" + reason,
+                st.name.value_or(""), st.message.value_or(outcome));
   }
+}
+
+void IncidentReconciler::targetEvent(Work& w, const TargetRef& target, const std::string& type,
+                                     const std::string& reason, const std::string& step,
+                                     const std::string& message) {
+  if (!events_ || target.name.empty()) return;
+  json involved = {{"apiVersion", target.apiVersion},
+                   {"kind", target.kind},
+                   {"metadata", {{"name", target.name}, {"namespace", target.ns}}}};
+  events_->event(
+      involved, type, reason,
+      truncateMessage("incident " + kube::nameOf(w.object) + " step " + step + ": " + message,
+                      1024));
 }
 
 }  // namespace remedy::engine

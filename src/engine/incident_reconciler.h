@@ -147,6 +147,10 @@ class IncidentReconciler {
   void note(Work& w, const std::string& type, const std::string& step, const std::string& message);
   void event(Work& w, const std::string& type, const std::string& reason,
              const std::string& message);
+  // An Event on the object a step acts on, for its owner: reason
+  // Remedy<What>, the message naming the Incident and the step.
+  void targetEvent(Work& w, const TargetRef& target, const std::string& type,
+                   const std::string& reason, const std::string& step, const std::string& message);
   void logStep(Work& w, size_t index, const std::string& outcome, kube::Duration duration);
   std::string now() const;
 

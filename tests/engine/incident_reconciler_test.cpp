@@ -93,7 +93,7 @@ TEST_F(IncidentReconcilerTest, EndToEndScalesRestartsAndSucceedsThroughTheContro
   for (const auto& e : (*list)["items"]) {
     if (e["involvedObject"].value("kind", "") == "Incident") onIncident = true;
     if (e["involvedObject"].value("kind", "") == "Deployment" &&
-        e.value("reason", "") == "Remedyscale") {
+        e.value("reason", "") == "RemedyScale") {
       onDeployment = true;
     }
   }

@@ -58,6 +58,9 @@ TEST(OperatorOptions, DefaultsNeedOnlyTheWebhookToken) {
   EXPECT_FALSE(o.dryRun);
   EXPECT_TRUE(o.watchNamespaces.empty());
   EXPECT_EQ(o.shutdownTimeout, seconds(30));
+  // Events have their own budget, apart from the engine's 20/30.
+  EXPECT_DOUBLE_EQ(o.eventsQps, 5);
+  EXPECT_EQ(o.eventsBurst, 25);
 }
 
 TEST(OperatorOptions, FlagsSetEveryKindOfValue) {
@@ -66,6 +69,9 @@ TEST(OperatorOptions, FlagsSetEveryKindOfValue) {
                                    "--kube-api-qps=7.5",
                                    "--kube-api-burst",
                                    "12",
+                                   "--events-qps=0.5",
+                                   "--events-burst",
+                                   "3",
                                    "--watch-namespaces",
                                    " shop, db ,shop,",
                                    "--incident-namespace",
@@ -95,6 +101,8 @@ TEST(OperatorOptions, FlagsSetEveryKindOfValue) {
   EXPECT_EQ(o.kubeconfig, "/tmp/kc");
   EXPECT_DOUBLE_EQ(o.kubeApiQps, 7.5);
   EXPECT_EQ(o.kubeApiBurst, 12);
+  EXPECT_DOUBLE_EQ(o.eventsQps, 0.5);
+  EXPECT_EQ(o.eventsBurst, 3);
   // Trimmed, empty items dropped, duplicates kept once, in order.
   EXPECT_EQ(o.watchNamespaces, (std::vector<std::string>{"shop", "db"}));
   EXPECT_EQ(o.incidentNamespace, "shop");
@@ -173,6 +181,10 @@ TEST(OperatorOptions, BadValuesNameTheFlag) {
       {{"--workers", "4x"}, "--workers: ", "not an integer"},
       {{"--kube-api-qps", "fast"}, "--kube-api-qps: ", "\"fast\" is not a number"},
       {{"--kube-api-qps", "-1"}, "--kube-api-qps: ", "below the minimum"},
+      // Events cannot be unlimited: they would compete with nothing but the
+      // API server's own fairness.
+      {{"--events-qps", "0"}, "--events-qps: ", "below the minimum"},
+      {{"--events-burst", "0"}, "--events-burst: ", "out of range"},
       {{"--lease-duration", "15"}, "--lease-duration: ", "\"15\""},
       {{"--lease-duration", "500ms"}, "--lease-duration: ", "shorter than 1s"},
       {{"--retry-period", "10ms"}, "--retry-period: ", "shorter than"},
