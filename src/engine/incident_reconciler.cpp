@@ -932,7 +932,6 @@ void IncidentReconciler::finish(Work& w, IncidentPhase phase, const std::string&
     record.state = api::NotificationState::kPending;
     s.escalations->push_back(record);
   }
-  if (phase == IncidentPhase::kEscalated) note(w, "Escalated", "", "escalated: " + message);
   if (options_.metrics) options_.metrics->incidentFinished(api::enumName(phase));
   setCondition(s.conditions, "Completed", api::ConditionStatus::kTrue, reason, message,
                s.observedGeneration.value_or(1), now());

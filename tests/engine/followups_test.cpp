@@ -92,6 +92,49 @@ escalation:
   EXPECT_EQ(stepOf("l", "wait").value("phase", ""), "Succeeded");
 }
 
+// The timeline says once that the Incident escalated (the final phase's
+// entry), with each tier and each message sent after it.
+TEST_F(FollowupsTest, AnEscalationIsOneTimelineEntryAndEachTierAndMessageOneMore) {
+  createDeployment("web", 1);
+  createRunbook("gate", R"(
+triggers: [{alertName: Gate}]
+steps:
+  - name: wait-gate
+    waitFor:
+      target: {kind: ConfigMap, name: gate}
+      field: {path: .data.open, value: "true"}
+    timeout: 1m
+    onFailure: Escalate
+escalation:
+  notify: [{url: "http://127.0.0.1:9/page", message: "paged"}]
+  tiers:
+    - {name: oncall, after: 0s, notify: [{url: "http://127.0.0.1:9/oncall", message: "l1"}]}
+)");
+  json inc = {{"apiVersion", "remedy.dev/v1alpha1"},
+              {"kind", "Incident"},
+              {"metadata", {{"name", "g"}, {"namespace", namespace_}}},
+              {"spec",
+               {{"source", "Drill"},
+                {"alert", {{"name", "Gate"}, {"status", "firing"}, {"labels", json::object()}}}}}};
+  ASSERT_TRUE(client_->create(incidents(), namespace_, inc).ok());
+  registry_->add(actions::makeNotifyAction());
+  auto r = newReconciler();
+  auto settled = [](const json& i) {
+    if (i["status"].value("phase", "") != "Escalated") return false;
+    for (const auto& e : i["status"].value("escalations", json::array())) {
+      if (e.value("state", "") == "Pending") return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(driveUntil("g", *r, settled, std::chrono::seconds(10)));
+  const json timeline = incident("g")["status"]["timeline"];
+  std::map<std::string, int> entries;
+  for (const auto& t : timeline) entries[t.value("type", "")]++;
+  EXPECT_EQ(entries["Escalated"], 1) << timeline.dump(2);
+  EXPECT_EQ(entries["EscalationTier"], 1);
+  EXPECT_EQ(entries["EscalationNotified"], 2);  // the tier's and escalation.notify's
+}
+
 TEST_F(FollowupsTest, ARunbookWithWaitForResolvedRunsOnPastTheResolution) {
   createDeployment("web", 1);
   createRunbook("verify", R"(
