@@ -42,15 +42,19 @@ OPERATOR = None  # set from --operator
 WORKDIR = None
 
 
-def render(values, release="remedy", namespace="monitoring"):
-    """{kind: [objects]} of `helm template` with `values`."""
+def helm_template(values, release="remedy", namespace="monitoring", chart=CHART):
     path = os.path.join(WORKDIR, "values-%d.json" % time.monotonic_ns())
     with open(path, "w") as f:
         json.dump(values, f)
-    p = subprocess.run([HELM, "template", release, CHART, "--namespace", namespace, "--values", path],
-                       capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, HELM_CACHE_HOME=WORKDIR, HELM_CONFIG_HOME=WORKDIR,
-                                HELM_DATA_HOME=WORKDIR))
+    return subprocess.run([HELM, "template", release, chart, "--namespace", namespace, "--values", path],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, HELM_CACHE_HOME=WORKDIR, HELM_CONFIG_HOME=WORKDIR,
+                                   HELM_DATA_HOME=WORKDIR))
+
+
+def render(values, release="remedy", namespace="monitoring"):
+    """{kind: [objects]} of `helm template` with `values`."""
+    p = helm_template(values, release, namespace)
     if p.returncode != 0:
         raise AssertionError("helm template failed: " + p.stderr)
     objects = {}
@@ -151,12 +155,17 @@ class PrometheusRuleTest(unittest.TestCase):
     def test_every_alert_has_a_severity_and_a_runbook_url_into_alerts_md(self):
         with open(os.path.join(CHART, "ALERTS.md")) as f:
             anchors = {line[3:].strip().lower() for line in f if line.startswith("## ")}
+        with open(os.path.join(CHART, "Chart.yaml")) as f:
+            home = yaml.safe_load(f)["home"]
+        # By default: ALERTS.md as the repository ships it, under Chart.yaml's home.
+        in_repository = "charts/remedy/ALERTS.md"
+        self.assertTrue(os.path.isfile(os.path.join(ROOT, in_repository)))
         for rule in rendered().alerts():
             with self.subTest(alert=rule["alert"]):
                 self.assertIn(rule["labels"]["severity"], ("warning", "critical"))
                 url = rule["annotations"]["runbook_url"]
                 base, _, anchor = url.partition("#")
-                self.assertTrue(base.endswith("/charts/remedy/ALERTS.md"), url)
+                self.assertEqual(base, home.rstrip("/") + "/blob/main/" + in_repository, url)
                 self.assertEqual(anchor, rule["alert"].lower())
                 self.assertIn(anchor, anchors, "ALERTS.md has no section for " + rule["alert"])
                 self.assertTrue(rule["annotations"]["summary"])
@@ -188,6 +197,23 @@ class PrometheusRuleTest(unittest.TestCase):
         for r in by_name.values():
             self.assertIn('namespace="ops"', r["expr"])
             self.assertNotIn("job=", r["expr"])
+
+    def test_without_a_base_or_a_home_the_render_names_the_value(self):
+        chart = os.path.join(tempfile.mkdtemp(prefix="chart.", dir=WORKDIR), "remedy")
+        shutil.copytree(CHART, chart)
+        with open(os.path.join(chart, "Chart.yaml")) as f:
+            meta = yaml.safe_load(f)
+        del meta["home"]
+        with open(os.path.join(chart, "Chart.yaml"), "w") as f:
+            yaml.safe_dump(meta, f)
+        p = helm_template({"prometheusRule": {"enabled": True}}, chart=chart)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertIn("prometheusRule.runbookBaseUrl: empty, and Chart.yaml has no home", p.stderr)
+        p = helm_template({"prometheusRule": {"enabled": True,
+                                              "runbookBaseUrl": "https://wiki.example/remedy"}},
+                          chart=chart)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("runbook_url: https://wiki.example/remedy#remedynoleader", p.stdout)
 
     def test_nothing_by_default(self):
         objects = render({})
