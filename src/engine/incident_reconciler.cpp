@@ -1238,6 +1238,15 @@ void IncidentReconciler::targetEvent(Work& w, const TargetRef& target, const std
   json involved = {{"apiVersion", target.apiVersion},
                    {"kind", target.kind},
                    {"metadata", {{"name", target.name}, {"namespace", target.ns}}}};
+  // kubectl describe lists an object's Events by involvedObject.uid too
+  // (describe.go searchEvents): read as the tenant, whose object it is.
+  if (w.tenant) {
+    if (auto resource = w.tenant->resourceFor(target.apiVersion, target.kind); resource.ok()) {
+      if (auto object = w.tenant->get(*resource, target.ns, target.name); object.ok()) {
+        involved["metadata"]["uid"] = kube::uidOf(*object);
+      }
+    }
+  }
   events_->event(
       involved, type, reason,
       truncateMessage("incident " + kube::nameOf(w.object) + " step " + step + ": " + message,

@@ -179,6 +179,20 @@ spec:
             "incident " + name + " step scale-out: scaled Deployment " + namespace_ +
                 "/web from 1 to 2 replicas");
   EXPECT_EQ((*scaled)["items"][0]["involvedObject"].value("kind", ""), "Deployment");
+  // kubectl describe deployment web selects its Events by uid as well.
+  std::string uid = kube::uidOf(deployment("web"));
+  ASSERT_FALSE(uid.empty());
+  options.fieldSelector =
+      "involvedObject.name=web,involvedObject.kind=Deployment,"
+      "involvedObject.uid=" +
+      uid;
+  auto described = client_->list(kube::resources::events(), namespace_, options);
+  ASSERT_TRUE(described.ok());
+  std::multiset<std::string> byUid;
+  for (const auto& e : (*described)["items"]) {
+    if (e.value("reportingComponent", "") == "remedy-operator") byUid.insert(e.value("reason", ""));
+  }
+  EXPECT_EQ(byUid, (std::multiset<std::string>{"RemedyReverted", "RemedyScale"}));
 
   // No Event carries a secret: neither the URL's password nor the header.
   for (const auto& e : allRemedyEvents()) {
