@@ -1,13 +1,17 @@
 #include "http/certificates.h"
 
+#include <arpa/inet.h>
+
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <memory>
 #include <stdexcept>
 
@@ -147,6 +151,75 @@ KeyPair CertificateAuthority::issueServer(const std::string& commonName,
 KeyPair CertificateAuthority::issueClient(const std::string& commonName,
                                           const std::vector<std::string>& organizations) const {
   return issue(commonName, organizations, "", false);
+}
+
+namespace {
+
+std::chrono::system_clock::time_point asTimePoint(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+}  // namespace
+
+CertificateInfo inspectCertificate(const std::string& pem) {
+  CertificateInfo info;
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Cert cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return info;
+  info.valid = true;
+  info.notBefore = asTimePoint(X509_get0_notBefore(cert.get()));
+  info.notAfter = asTimePoint(X509_get0_notAfter(cert.get()));
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  char cn[256] = "";
+  if (X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof cn) > 0) info.commonName = cn;
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+      if (name->type == GEN_DNS) {
+        const unsigned char* data = ASN1_STRING_get0_data(name->d.dNSName);
+        info.dnsNames.emplace_back(reinterpret_cast<const char*>(data),
+                                   static_cast<size_t>(ASN1_STRING_length(name->d.dNSName)));
+      } else if (name->type == GEN_IPADD) {
+        const ASN1_OCTET_STRING* ip = name->d.iPAddress;
+        char text[64] = "";
+        int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
+        if (inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text)) {
+          info.ipAddresses.emplace_back(text);
+        }
+      }
+    }
+    GENERAL_NAMES_free(names);
+  }
+  return info;
+}
+
+bool issuedBy(const KeyPair& pair, const std::string& caPem) {
+  Bio certBio(
+      BIO_new_mem_buf(pair.certificatePem.data(), static_cast<int>(pair.certificatePem.size())));
+  Cert cert(PEM_read_bio_X509(certBio.get(), nullptr, nullptr, nullptr));
+  Bio keyBio(
+      BIO_new_mem_buf(pair.privateKeyPem.data(), static_cast<int>(pair.privateKeyPem.size())));
+  PKey key(PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr));
+  Bio caBio(BIO_new_mem_buf(caPem.data(), static_cast<int>(caPem.size())));
+  Cert ca(PEM_read_bio_X509(caBio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (!cert || !key || !ca) return false;
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>> store(X509_STORE_new());
+  X509_STORE_add_cert(store.get(), ca.get());
+  std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>> ctx(
+      X509_STORE_CTX_new());
+  X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr);
+  bool ok = X509_verify_cert(ctx.get()) == 1;
+  ERR_clear_error();
+  return ok;
 }
 
 }  // namespace remedy::http

@@ -3,6 +3,7 @@
 // prepared ahead of time.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,22 @@ class CertificateAuthority {
                 const std::string& subjectAltName, bool server) const;
   KeyPair ca_;
 };
+
+// What a certificate says, for deciding whether it still serves: its
+// validity and subjectAltNames. `valid` is false when `pem` holds no
+// certificate.
+struct CertificateInfo {
+  bool valid = false;
+  std::string commonName;
+  std::chrono::system_clock::time_point notBefore;
+  std::chrono::system_clock::time_point notAfter;
+  std::vector<std::string> dnsNames;
+  std::vector<std::string> ipAddresses;
+};
+CertificateInfo inspectCertificate(const std::string& pem);
+
+// Whether `pair`'s certificate was issued by the CA certificate `caPem`
+// (signature and chain), and `pair`'s private key belongs to it.
+bool issuedBy(const KeyPair& pair, const std::string& caPem);
 
 }  // namespace remedy::http

@@ -499,6 +499,7 @@ struct HttpServer::Impl {
   int listenFd = -1;
   int wakePipe[2] = {-1, -1};
   uint16_t boundPort = 0;
+  std::mutex ctxMu;  // guards ctx, which reloadTls replaces
   std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx;
   std::thread acceptThread;
   std::atomic<bool> stopping{false};
@@ -511,43 +512,44 @@ struct HttpServer::Impl {
   std::mutex mu;  // guards slots
   std::list<Slot> slots;
 
-  std::optional<std::string> setupTls() {
-    ctx.reset(SSL_CTX_new(TLS_server_method()));
-    if (!ctx) return "TLS: " + opensslError();
-    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-    const auto& t = *config.tls;
+  std::optional<std::string> setupTls(const TlsConfig& t) {
+    std::unique_ptr<SSL_CTX, SslCtxDeleter> fresh(SSL_CTX_new(TLS_server_method()));
+    if (!fresh) return "TLS: " + opensslError();
+    SSL_CTX_set_min_proto_version(fresh.get(), TLS1_2_VERSION);
     BIO* cb = BIO_new_mem_buf(t.certificatePem.data(), static_cast<int>(t.certificatePem.size()));
     X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-    if (!cert || SSL_CTX_use_certificate(ctx.get(), cert) != 1) {
+    if (!cert || SSL_CTX_use_certificate(fresh.get(), cert) != 1) {
       BIO_free(cb);
       if (cert) X509_free(cert);
       return "TLS: cannot use the serving certificate: " + opensslError();
     }
     X509_free(cert);
     while (X509* extra = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr)) {
-      SSL_CTX_add_extra_chain_cert(ctx.get(), extra);  // takes ownership
+      SSL_CTX_add_extra_chain_cert(fresh.get(), extra);  // takes ownership
     }
     ERR_clear_error();
     BIO_free(cb);
     BIO* kb = BIO_new_mem_buf(t.privateKeyPem.data(), static_cast<int>(t.privateKeyPem.size()));
     EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
     BIO_free(kb);
-    if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key) != 1) {
+    if (!key || SSL_CTX_use_PrivateKey(fresh.get(), key) != 1) {
       if (key) EVP_PKEY_free(key);
       return "TLS: cannot use the private key: " + opensslError();
     }
     EVP_PKEY_free(key);
     if (!t.clientCaPem.empty()) {
       STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-      if (!addPemCertificates(SSL_CTX_get_cert_store(ctx.get()), names, t.clientCaPem)) {
+      if (!addPemCertificates(SSL_CTX_get_cert_store(fresh.get()), names, t.clientCaPem)) {
         sk_X509_NAME_pop_free(names, X509_NAME_free);
         return "TLS: the client CA bundle holds no certificate";
       }
-      SSL_CTX_set_client_CA_list(ctx.get(), names);
+      SSL_CTX_set_client_CA_list(fresh.get(), names);
       int mode = SSL_VERIFY_PEER;
       if (t.requireClientCertificate) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-      SSL_CTX_set_verify(ctx.get(), mode, nullptr);
+      SSL_CTX_set_verify(fresh.get(), mode, nullptr);
     }
+    std::lock_guard<std::mutex> lock(ctxMu);
+    ctx = std::move(fresh);
     return std::nullopt;
   }
 
@@ -600,7 +602,12 @@ struct HttpServer::Impl {
       char port[NI_MAXSERV] = "";
       getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, port, sizeof port,
                   NI_NUMERICHOST | NI_NUMERICSERV);
-      SSL* ssl = ctx ? SSL_new(ctx.get()) : nullptr;
+      SSL* ssl = nullptr;
+      {
+        // SSL_new takes a reference: a reload never pulls the context away.
+        std::lock_guard<std::mutex> ctxLock(ctxMu);
+        if (ctx) ssl = SSL_new(ctx.get());
+      }
       auto connection =
           std::make_shared<Connection>(fd, ssl, std::string(host) + ":" + port, config);
       auto done = std::make_shared<std::atomic<bool>>(false);
@@ -630,7 +637,7 @@ std::optional<std::string> HttpServer::start() {
   ::signal(SIGPIPE, SIG_IGN);
   auto& c = impl_->config;
   if (c.tls) {
-    if (auto err = impl_->setupTls()) return err;
+    if (auto err = impl_->setupTls(*c.tls)) return err;
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -685,5 +692,10 @@ void HttpServer::stop() {
 uint16_t HttpServer::port() const { return impl_->boundPort; }
 
 bool HttpServer::tls() const { return impl_->config.tls.has_value(); }
+
+std::optional<std::string> HttpServer::reloadTls(const TlsConfig& tls) {
+  if (!impl_->config.tls) return "the server was started without TLS";
+  return impl_->setupTls(tls);
+}
 
 }  // namespace remedy::http

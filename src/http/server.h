@@ -115,6 +115,11 @@ class HttpServer {
   void stop();
   uint16_t port() const;
   bool tls() const;
+  // Serves new connections with another certificate and key (a renewed
+  // certificate); connections already open keep theirs. Only for a server
+  // started with TLS; returns an error message and keeps the old one when
+  // the new one is unusable.
+  std::optional<std::string> reloadTls(const TlsConfig& tls);
 
  private:
   struct Impl;
