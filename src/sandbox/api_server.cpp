@@ -1,7 +1,7 @@
 #include "sandbox/api_server.h"
 
+#include "formats/go_format.h"
 #include "sandbox/impersonation.h"
-
 #include "sandbox/object_meta.h"
 #include "sandbox/protobuf_codec.h"
 #include "sandbox/selectors.h"
@@ -17,6 +17,7 @@ namespace remedy::sandbox {
 
 namespace {
 
+using formats::goQuote;
 using http::Request;
 using http::Responder;
 using http::Response;
@@ -695,6 +696,15 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   wo.fieldManager = request.param("fieldManager").value_or("");
   wo.force = boolParam(request, "force");
   wo.fieldValidation = request.param("fieldValidation").value_or("");
+  wo.user = user;  // admission webhooks see who asks
+  wo.warnings = std::make_shared<std::vector<std::string>>();
+  // Admission warnings reach the client as kube-apiserver sends them
+  // (warning.go: `299 - "text"`), and kubectl prints them.
+  auto warnings = [&]() {
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const auto& w : *wo.warnings) headers.emplace_back("Warning", "299 - " + goQuote(w));
+    return headers;
+  };
   bool table = wantsTable(request);
   std::string includeObject = request.param("includeObject").value_or("Metadata");
   auto objectOut = [&](const json& o) {
@@ -799,7 +809,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     }
     auto o = objects_.create(type, route.ns, std::move(body.value()), wo);
     if (!o.ok()) return sendError(responder, o.error());
-    return sendJson(responder, 201, objectOut(**o));
+    return sendJson(responder, 201, objectOut(**o), warnings());
   }
   if (verb == "update") {
     auto body = decodeBody();
@@ -812,7 +822,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     std::string s = sub == "finalize" ? "" : sub;
     auto o = objects_.update(type, route.ns, route.name, std::move(body.value()), s, wo);
     if (!o.ok()) return sendError(responder, o.error());
-    return sendJson(responder, 200, objectOut(**o));
+    return sendJson(responder, 200, objectOut(**o), warnings());
   }
   if (verb == "patch") {
     std::string ct = request.header("content-type");
@@ -843,7 +853,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
     bool existed = pt != PatchType::Apply || objects_.get(type, route.ns, route.name).ok();
     auto o = objects_.patch(type, route.ns, route.name, pt, request.body, sub, wo);
     if (!o.ok()) return sendError(responder, o.error());
-    return sendJson(responder, existed ? 200 : 201, objectOut(**o));
+    return sendJson(responder, existed ? 200 : 201, objectOut(**o), warnings());
   }
   // delete, deletecollection
   DeleteOptions dopts;

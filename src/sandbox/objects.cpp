@@ -1,6 +1,7 @@
 #include "sandbox/objects.h"
 
 #include "formats/base64.h"
+#include "sandbox/admission_webhooks.h"
 #include "sandbox/disruption.h"
 #include "sandbox/object_meta.h"
 #include "sandbox/patch.h"
@@ -265,6 +266,9 @@ void defaultPod(json& spec) {
 // Defaults of built-in kinds that clients and the simulator rely on
 // (pkg/apis/*/v1/defaults.go, the parts that matter here).
 void applyBuiltinDefaults(const ResourceType& t, json& o) {
+  if (t.group == "admissionregistration.k8s.io") {
+    defaultWebhookConfiguration(o, t.kind == "MutatingWebhookConfiguration");
+  }
   if ((t.group == "apps" && (t.resource == "deployments" || t.resource == "statefulsets" ||
                              t.resource == "replicasets" || t.resource == "daemonsets")) ||
       (t.group == "batch" && t.resource == "jobs")) {
@@ -432,6 +436,9 @@ std::string goStringMap(const json& m) {
 // order kube-apiserver reports them.
 std::vector<StatusCause> validateBuiltin(const ResourceType& t, const json& o) {
   std::vector<StatusCause> causes;
+  if (t.group == "admissionregistration.k8s.io") {
+    return validateWebhookConfiguration(o, t.kind == "MutatingWebhookConfiguration");
+  }
   auto required = [&](const std::string& field) {
     causes.push_back({"FieldValueRequired", "Required value", field});
   };
@@ -661,6 +668,26 @@ std::optional<ApiError> Objects::checkNamespace(const ResourceType& type,
   return std::nullopt;
 }
 
+// Strict field validation of a custom resource as the client sent it:
+// unknown fields are an error, not pruned (k8s.io/apiserver/pkg/endpoints/
+// handlers: "strict decoding error").
+static std::optional<ApiError> strictFieldCheck(const ResourceType& type, const json& object,
+                                                const WriteOptions& options) {
+  if (!type.custom || type.schema.is_null() || options.fieldValidation != "Strict") {
+    return std::nullopt;
+  }
+  json pruned = object;
+  pruneUnknownFields(pruned, type.schema);
+  std::vector<std::string> unknown = unknownFields(object, pruned);
+  if (unknown.empty()) return std::nullopt;
+  std::string message = type.kind + " in version \"" + type.version + "\" cannot be handled as a " +
+                        type.kind + ": strict decoding error: ";
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    message += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
+  }
+  return ApiError::badRequest(message);
+}
+
 // Schema validation and the other per-kind rules that both create and update
 // run. `object` may be rewritten (pruning, defaults, stringData).
 std::optional<ApiError> Objects::admit(const ResourceType& type, json& object, const json* old,
@@ -673,22 +700,7 @@ std::optional<ApiError> Objects::admit(const ResourceType& type, json& object, c
   }
   std::vector<StatusCause> causes = validateObjectMeta(object["metadata"], nameRule);
   if (type.custom) {
-    if (!type.schema.is_null() && options.fieldValidation == "Strict") {
-      // Strict field validation: unknown fields are an error, not pruned
-      // (k8s.io/apiserver/pkg/endpoints/handlers: "strict decoding error").
-      json pruned = object;
-      pruneUnknownFields(pruned, type.schema);
-      std::vector<std::string> unknown = unknownFields(object, pruned);
-      if (!unknown.empty()) {
-        std::string message = type.kind + " in version \"" + type.version +
-                              "\" cannot be handled as a " + type.kind +
-                              ": strict decoding error: ";
-        for (size_t i = 0; i < unknown.size(); ++i) {
-          message += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
-        }
-        return ApiError::badRequest(message);
-      }
-    }
+    if (auto err = strictFieldCheck(type, object, options)) return *err;
     if (!type.schema.is_null()) {
       auto schemaCauses = validateCustomObject(object, type.schema);
       causes.insert(causes.end(), schemaCauses.begin(), schemaCauses.end());
@@ -752,28 +764,39 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
   if (!object.contains("metadata") || !object["metadata"].is_object()) {
     object["metadata"] = json::object();
   }
-  json& meta = object["metadata"];
   if (type.namespaced) {
-    std::string bodyNs = meta.value("namespace", "");
+    std::string bodyNs = object["metadata"].value("namespace", "");
     if (!bodyNs.empty() && bodyNs != ns) {
       return ApiError::badRequest(
           "the namespace of the provided object does not match the namespace sent on the request");
     }
-    meta["namespace"] = ns;
+    object["metadata"]["namespace"] = ns;
     if (auto err = checkNamespace(type, ns)) return *err;
   } else {
-    meta.erase("namespace");
+    object["metadata"].erase("namespace");
   }
-  if (meta.value("name", "").empty()) {
-    std::string prefix = meta.value("generateName", "");
-    if (prefix.empty()) {
-      return ApiError::invalid(
-          type.group, type.kind, "",
-          {{"FieldValueRequired", "Required value: name or generateName is required",
-            "metadata.name"}});
-    }
-    meta["name"] = prefix + randomSuffix(5);
+  if (object["metadata"].value("name", "").empty() &&
+      object["metadata"].value("generateName", "").empty()) {
+    return ApiError::invalid(
+        type.group, type.kind, "",
+        {{"FieldValueRequired", "Required value: name or generateName is required",
+          "metadata.name"}});
   }
+  // Mutating admission sees the object as decoded, before the server names
+  // it and fills in its own fields (handlers/create.go admits before
+  // rest.BeforeCreate).
+  auto attributes =
+      admissionFor("CREATE", type, ns, object["metadata"].value("name", ""), "", options);
+  WriteOptions admitted = options;
+  if (attributes) {
+    applyBuiltinDefaults(type, object);
+    if (auto err = strictFieldCheck(type, object, options)) return *err;
+    admitted.fieldValidation.clear();  // the webhooks' fields are pruned, not refused
+    if (auto err = admission_->mutate(*attributes, object, nullptr)) return *err;
+  }
+  json& meta = object["metadata"];
+  if (meta.value("name", "").empty())
+    meta["name"] = meta.value("generateName", "") + randomSuffix(5);
   meta["uid"] = newUid();
   meta["creationTimestamp"] = nowRfc3339();
   meta.erase("resourceVersion");
@@ -799,7 +822,11 @@ Result<ObjectPtr> Objects::create(const ResourceType& type, const std::string& n
     meta["labels"]["kubernetes.io/metadata.name"] = meta["name"];
   }
   applyBuiltinDefaults(type, object);
-  if (auto err = admit(type, object, nullptr, options)) return *err;
+  if (auto err = admit(type, object, nullptr, admitted)) return *err;
+  if (attributes) {
+    attributes->name = object["metadata"].value("name", "");
+    if (auto err = admission_->validate(*attributes, object, nullptr)) return *err;
+  }
   std::string name = object["metadata"]["name"];
   if (type.group == "apiextensions.k8s.io" && type.resource == "customresourcedefinitions") {
     if (auto err = establish(object)) return *err;
@@ -865,99 +892,178 @@ std::optional<ApiError> Objects::establish(json& crd) {
   return std::nullopt;
 }
 
+std::optional<AdmissionAttributes> Objects::admissionFor(
+    const std::string& operation, const ResourceType& type, const std::string& ns,
+    const std::string& name, const std::string& subresource, const WriteOptions& options) const {
+  if (!admission_ || !options.user) return std::nullopt;
+  AdmissionAttributes a;
+  a.operation = operation;
+  a.type = &type;
+  a.ns = type.namespaced ? ns : "";
+  a.name = name;
+  a.subresource = subresource;
+  a.user = *options.user;
+  a.dryRun = options.dryRun;
+  // A patch is admitted as the update it becomes (handlers/patch.go
+  // patchToUpdateOptions).
+  a.options = {{"kind", operation == "CREATE" ? "CreateOptions" : "UpdateOptions"},
+               {"apiVersion", "meta.k8s.io/v1"}};
+  if (!options.fieldManager.empty()) a.options["fieldManager"] = options.fieldManager;
+  if (!options.fieldValidation.empty()) a.options["fieldValidation"] = options.fieldValidation;
+  if (options.dryRun) a.options["dryRun"] = json::array({"All"});
+  a.warnings = options.warnings.get();
+  if (!admission_->applies(a)) return std::nullopt;
+  return a;
+}
+
+Result<json> Objects::updatedObject(const ResourceType& type, const std::string& name,
+                                    const std::string& subresource, const WriteOptions& options,
+                                    const json& current,
+                                    const std::function<Result<json>(const json& current)>& produce,
+                                    const AdmissionAttributes* attributes) const {
+  auto next = produce(current);
+  if (!next.ok()) return next.error();
+  json updated = std::move(next.value());
+  if (!updated.is_object()) return ApiError::badRequest("the object is not a JSON object");
+  if (!updated.contains("metadata") || !updated["metadata"].is_object()) {
+    updated["metadata"] = json::object();
+  }
+  const json& cm = current["metadata"];
+  std::string sentRv = updated["metadata"].value("resourceVersion", "");
+  if (!sentRv.empty() && sentRv != cm.value("resourceVersion", "")) {
+    return ApiError::conflict(type.group, type.resource, name, kConflictDetail);
+  }
+  std::string bodyName = updated["metadata"].value("name", name);
+  if (bodyName != name) {
+    return ApiError::badRequest("the name of the object (" + bodyName +
+                                ") does not match the name on the URL (" + name + ")");
+  }
+  updated["apiVersion"] = type.apiVersion();
+  updated["kind"] = type.kind;
+  // Status updates change status only
+  // (apiextensions-apiserver/pkg/registry/customresource/status_strategy.go);
+  // others keep it.
+  auto keepStatus = [&](json& o) {
+    if (subresource == "status") {
+      json merged = current;
+      if (o.contains("status")) {
+        merged["status"] = o["status"];
+      } else {
+        merged.erase("status");
+      }
+      o = std::move(merged);
+    } else if (type.hasStatus) {
+      if (current.contains("status")) {
+        o["status"] = current["status"];
+      } else {
+        o.erase("status");
+      }
+    }
+    keepImmutableMeta(current, o);
+    o["metadata"].erase("managedFields");
+  };
+  keepStatus(updated);
+  // Every write is decoded with the kind's defaults, so a field a client
+  // drops or sends as its zero value (`resources: {}`) is the same as
+  // before, and no new generation.
+  if (!type.custom && subresource.empty()) applyBuiltinDefaults(type, updated);
+  WriteOptions admitted = options;
+  if (attributes) {
+    if (auto err = strictFieldCheck(type, updated, options)) return *err;
+    admitted.fieldValidation.clear();
+    if (auto err = admission_->mutate(*attributes, updated, &current)) return *err;
+    keepStatus(updated);
+  }
+  if (hasGeneration(type) && specChanged(current, updated)) {
+    updated["metadata"]["generation"] = cm.value("generation", int64_t(1)) + 1;
+  }
+  if (auto err = admit(type, updated, &current, admitted)) return *err;
+  if (attributes) {
+    if (auto err = admission_->validate(*attributes, updated, &current)) return *err;
+  }
+  return updated;
+}
+
 Result<ObjectPtr> Objects::writeUpdate(
     const ResourceType& type, const std::string& ns, const std::string& name,
     const std::string& subresource, const WriteOptions& options,
     const std::function<Result<json>(const json& current)>& produce) {
   std::string scopedNs = type.namespaced ? ns : "";
   bool isCrd = type.group == "apiextensions.k8s.io" && type.resource == "customresourcedefinitions";
-  std::optional<std::string> deletedNow;
-  std::optional<json> dryRunResult;
-  std::optional<json> lastWritten;  // of an object the update deleted
-  auto result = store_.mutate(
-      type.storageKey(), scopedNs, name, [&](const ObjectPtr& current) -> Result<json> {
-        if (!current) return ApiError::notFound(type.group, type.resource, name);
-        auto next = produce(*current);
-        if (!next.ok()) return next.error();
-        json updated = std::move(next.value());
-        if (!updated.is_object()) return ApiError::badRequest("the object is not a JSON object");
-        if (!updated.contains("metadata") || !updated["metadata"].is_object()) {
-          updated["metadata"] = json::object();
-        }
-        const json& cm = (*current)["metadata"];
-        std::string sentRv = updated["metadata"].value("resourceVersion", "");
-        if (!sentRv.empty() && sentRv != cm.value("resourceVersion", "")) {
-          return ApiError::conflict(type.group, type.resource, name, kConflictDetail);
-        }
-        std::string bodyName = updated["metadata"].value("name", name);
-        if (bodyName != name) {
-          return ApiError::badRequest("the name of the object (" + bodyName +
-                                      ") does not match the name on the URL (" + name + ")");
-        }
-        updated["apiVersion"] = type.apiVersion();
-        updated["kind"] = type.kind;
-        if (subresource == "status") {
-          // Status updates change status only
-          // (apiextensions-apiserver/pkg/registry/customresource/status_strategy.go).
-          json merged = *current;
-          if (updated.contains("status")) {
-            merged["status"] = updated["status"];
-          } else {
-            merged.erase("status");
-          }
-          updated = std::move(merged);
-        } else if (type.hasStatus) {
-          if (current->contains("status")) {
-            updated["status"] = (*current)["status"];
-          } else {
-            updated.erase("status");
-          }
-        }
-        keepImmutableMeta(*current, updated);
-        updated["metadata"].erase("managedFields");
-        // Every write is decoded with the kind's defaults, so a field a
-        // client drops or sends as its zero value (`resources: {}`) is the
-        // same as before, and no new generation.
-        if (!type.custom && subresource.empty()) applyBuiltinDefaults(type, updated);
-        if (hasGeneration(type) && specChanged(*current, updated)) {
-          updated["metadata"]["generation"] = cm.value("generation", int64_t(1)) + 1;
-        }
-        if (auto err = admit(type, updated, current.get(), options)) return *err;
-        if (isCrd && subresource.empty()) {
-          if (auto err = establish(updated)) return *err;
-        }
-        // The last finalizer removed from an object being deleted deletes it.
-        if (updated["metadata"].contains("deletionTimestamp") &&
-            stringList(updated["metadata"].value("finalizers", json::array())).empty() &&
-            !(type.group.empty() && type.resource == "namespaces")) {
-          deletedNow = updated["metadata"].value("uid", "");
-          // The answer is the object as it was last written, without the
-          // finalizer (the store's final update before the delete).
-          lastWritten = updated;
-          if (options.dryRun) return *current;
-          return json(nullptr);
-        }
-        if (options.dryRun) {
-          // Nothing is written; the answer is the object as it would be.
-          dryRunResult = std::move(updated);
-          return *current;
-        }
-        return updated;
-      });
-  if (result.ok() && dryRunResult) return std::make_shared<const json>(std::move(*dryRunResult));
-  if (result.ok() && deletedNow) {
-    if (isCrd) registry_.unregisterCustomResource(name);
-    collectDependents(*deletedNow, scopedNs, "Background");
-    // The last finalized object of a terminating namespace lets the
-    // namespace go.
-    if (!scopedNs.empty()) {
-      auto nsObj = store_.get("/namespaces", "", scopedNs);
-      if (nsObj && (*nsObj)["metadata"].contains("deletionTimestamp")) finalizeNamespace(scopedNs);
+  auto attributes = admissionFor("UPDATE", type, ns, name, subresource, options);
+  // Admission webhooks are called outside the store's lock, on a snapshot;
+  // the result is committed only if the object did not change meanwhile,
+  // else computed again (etcd3 GuaranteedUpdate retries its tryUpdate the
+  // same way).
+  for (int attempt = 0;; ++attempt) {
+    std::optional<json> prepared;
+    std::string preparedRv;
+    if (attributes) {
+      ObjectPtr snapshot = store_.get(type.storageKey(), scopedNs, name);
+      if (!snapshot) return ApiError::notFound(type.group, type.resource, name);
+      auto u = updatedObject(type, name, subresource, options, *snapshot, produce, &*attributes);
+      if (!u.ok()) return u.error();
+      prepared = std::move(u.value());
+      preparedRv = (*snapshot)["metadata"].value("resourceVersion", "");
     }
-    if (lastWritten && !options.dryRun)
-      return std::make_shared<const json>(std::move(*lastWritten));
+    bool raced = false;
+    std::optional<std::string> deletedNow;
+    std::optional<json> dryRunResult;
+    std::optional<json> lastWritten;  // of an object the update deleted
+    auto result = store_.mutate(
+        type.storageKey(), scopedNs, name, [&](const ObjectPtr& current) -> Result<json> {
+          if (!current) return ApiError::notFound(type.group, type.resource, name);
+          json updated;
+          if (prepared) {
+            if ((*current)["metadata"].value("resourceVersion", "") != preparedRv) {
+              raced = true;
+              return ApiError::conflict(type.group, type.resource, name, kConflictDetail);
+            }
+            updated = *prepared;
+          } else {
+            auto u = updatedObject(type, name, subresource, options, *current, produce, nullptr);
+            if (!u.ok()) return u.error();
+            updated = std::move(u.value());
+          }
+          if (isCrd && subresource.empty()) {
+            if (auto err = establish(updated)) return *err;
+          }
+          // The last finalizer removed from an object being deleted deletes it.
+          if (updated["metadata"].contains("deletionTimestamp") &&
+              stringList(updated["metadata"].value("finalizers", json::array())).empty() &&
+              !(type.group.empty() && type.resource == "namespaces")) {
+            deletedNow = updated["metadata"].value("uid", "");
+            // The answer is the object as it was last written, without the
+            // finalizer (the store's final update before the delete).
+            lastWritten = updated;
+            if (options.dryRun) return *current;
+            return json(nullptr);
+          }
+          if (options.dryRun) {
+            // Nothing is written; the answer is the object as it would be.
+            dryRunResult = std::move(updated);
+            return *current;
+          }
+          return updated;
+        });
+    if (raced && attempt < 16) continue;
+    if (result.ok() && dryRunResult) return std::make_shared<const json>(std::move(*dryRunResult));
+    if (result.ok() && deletedNow) {
+      if (isCrd) registry_.unregisterCustomResource(name);
+      collectDependents(*deletedNow, scopedNs, "Background");
+      // The last finalized object of a terminating namespace lets the
+      // namespace go.
+      if (!scopedNs.empty()) {
+        auto nsObj = store_.get("/namespaces", "", scopedNs);
+        if (nsObj && (*nsObj)["metadata"].contains("deletionTimestamp")) {
+          finalizeNamespace(scopedNs);
+        }
+      }
+      if (lastWritten && !options.dryRun)
+        return std::make_shared<const json>(std::move(*lastWritten));
+    }
+    return result;
   }
-  return result;
 }
 
 Result<ObjectPtr> Objects::update(const ResourceType& type, const std::string& ns,

@@ -6,11 +6,13 @@
 #pragma once
 
 #include "sandbox/api_error.h"
+#include "sandbox/rbac_authorizer.h"
 #include "sandbox/registry.h"
 #include "sandbox/selectors.h"
 #include "sandbox/store.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +26,11 @@ struct WriteOptions {
   // fieldValidation: "Strict" refuses fields the schema does not know (what
   // kubectl sends by default); "Ignore", "Warn" or "" drop them.
   std::string fieldValidation;
+  // Who asks: set for the requests of API clients, which then go through
+  // the admission chain; unset for the sandbox's own controllers.
+  std::optional<UserInfo> user;
+  // Collects admission warnings for the answer; may be null.
+  std::shared_ptr<std::vector<std::string>> warnings;
 };
 
 struct ListOptions {
@@ -53,9 +60,42 @@ std::vector<std::string> selectableFields(const ResourceType& type);
 // kube-apiserver gives for that kind.
 Result<FieldSelector> parseFieldSelector(const ResourceType& type, const std::string& selector);
 
+// A write as admission sees it (k8s.io/apiserver/pkg/admission.Attributes).
+struct AdmissionAttributes {
+  std::string operation;  // CREATE or UPDATE
+  const ResourceType* type = nullptr;
+  std::string ns;
+  std::string name;  // "" for a create with generateName
+  std::string subresource;
+  UserInfo user;
+  bool dryRun = false;
+  json options;  // CreateOptions, UpdateOptions or PatchOptions
+  // Where the webhooks' warnings go (the API server sends them to the
+  // client as Warning headers); may be null.
+  std::vector<std::string>* warnings = nullptr;
+};
+
+// Admission beyond the built-in rules: kube-apiserver's admission webhooks
+// (sandbox/admission_webhooks.h). Mutation runs after decoding and
+// defaulting, before the schema and the built-in validation; validation
+// after them, before the object is stored.
+class AdmissionChain {
+ public:
+  virtual ~AdmissionChain() = default;
+  // Whether any admission may apply to writes like this (a cheap check).
+  virtual bool applies(const AdmissionAttributes& attributes) const = 0;
+  virtual std::optional<ApiError> mutate(const AdmissionAttributes& attributes, json& object,
+                                         const json* old) const = 0;
+  virtual std::optional<ApiError> validate(const AdmissionAttributes& attributes,
+                                           const json& object, const json* old) const = 0;
+};
+
 class Objects {
  public:
   Objects(Store& store, Registry& registry);
+
+  // Writes with WriteOptions::user go through `chain` (not owned; null: none).
+  void setAdmissionChain(const AdmissionChain* chain) { admission_ = chain; }
 
   Result<ObjectPtr> get(const ResourceType& type, const std::string& ns,
                         const std::string& name) const;
@@ -110,8 +150,22 @@ class Objects {
                                 const std::string& name, const std::string& subresource,
                                 const WriteOptions& options,
                                 const std::function<Result<json>(const json& current)>& produce);
+  // The object an update writes over `current` (everything but the commit);
+  // with `attributes`, through the admission chain.
+  Result<json> updatedObject(const ResourceType& type, const std::string& name,
+                             const std::string& subresource, const WriteOptions& options,
+                             const json& current,
+                             const std::function<Result<json>(const json& current)>& produce,
+                             const AdmissionAttributes* attributes) const;
+  // The attributes of a write by an API client that the chain applies to.
+  std::optional<AdmissionAttributes> admissionFor(const std::string& operation,
+                                                  const ResourceType& type, const std::string& ns,
+                                                  const std::string& name,
+                                                  const std::string& subresource,
+                                                  const WriteOptions& options) const;
   Store& store_;
   Registry& registry_;
+  const AdmissionChain* admission_ = nullptr;
 };
 
 }  // namespace remedy::sandbox

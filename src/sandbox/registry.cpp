@@ -44,6 +44,8 @@ const std::vector<Builtin>& builtins() {
       {"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {"pdb"}, true, false, false, false},
       {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, {"netpol"}, false, false, false, false},
       {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, {"crd", "crds"}, true, false, false, false},
+      {"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false, {}, false, false, false, false},
+      {"admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false, {}, false, false, false, false},
       {"rbac.authorization.k8s.io", "v1", "roles", "Role", true, {}, false, false, false, false},
       {"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, {}, false, false, false, false},
       {"rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, {}, false, false, false, false},
@@ -79,11 +81,14 @@ Registry::Registry() {
     if (b.inAll) t.categories = {"all"};
     t.verbs = b.createOnly ? std::vector<std::string>{"create"} : kAllVerbs;
     // Discovery as kube-apiserver v1.33 publishes it: namespaces have no
-    // deletecollection; CRDs are in category api-extensions.
+    // deletecollection; CRDs and webhook configurations are in category
+    // api-extensions.
     if (t.group.empty() && t.resource == "namespaces") {
       t.verbs.erase(std::find(t.verbs.begin(), t.verbs.end(), "deletecollection"));
     }
-    if (t.resource == "customresourcedefinitions") t.categories = {"api-extensions"};
+    if (t.resource == "customresourcedefinitions" || t.group == "admissionregistration.k8s.io") {
+      t.categories = {"api-extensions"};
+    }
     t.createOnly = b.createOnly;
     t.hasStatus = b.status;
     t.hasScale = b.scale;

@@ -2,6 +2,7 @@
 
 #include "formats/base64.h"
 #include "http/server.h"
+#include "sandbox/admission_webhooks.h"
 #include "sandbox/api_server.h"
 #include "sandbox/object_meta.h"
 #include "sandbox/workload_simulator.h"
@@ -31,6 +32,7 @@ struct Sandbox::Impl {
   Registry registry;
   Store store;
   Objects objects{store, registry};
+  AdmissionWebhooks webhooks{store};
   Faults faults;
   http::CertificateAuthority ca{"remedy-sandbox-ca"};
   std::string adminToken = randomHex(24);
@@ -38,7 +40,9 @@ struct Sandbox::Impl {
   std::unique_ptr<http::HttpServer> server;
   std::unique_ptr<WorkloadSimulator> simulator;
 
-  explicit Impl(SandboxOptions o) : options(std::move(o)), store(options.historyLimit) {}
+  explicit Impl(SandboxOptions o) : options(std::move(o)), store(options.historyLimit) {
+    objects.setAdmissionChain(&webhooks);
+  }
 
   void bootstrap() {
     auto nsType = registry.find("", "v1", "namespaces");

@@ -16,6 +16,8 @@
 // after their namespace.
 #pragma once
 
+#include "http/certificates.h"
+#include "kube/base64.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/kubeconfig.h"
@@ -190,6 +192,53 @@ class ApiServerTest : public ::testing::Test {
     c.qps = 0;
     c.origin = "test sandbox";
     return c;
+  }
+
+  // The test users of both API servers, authenticated by client
+  // certificates: alice (groups sre, oncall), bob (dev), carol (sre), dave
+  // (no groups). On the sandbox, certificates signed by its CA with the same
+  // subjects (CN the user, O the groups) as e2e/cluster/cluster.sh makes.
+  // Groups in the order of the certificate's subject, which is the order
+  // the API server reports them (cluster.sh writes alice's as O=oncall, O=sre).
+  static std::vector<std::string> testUserGroups(const std::string& user) {
+    if (user == "alice") return {"oncall", "sre"};
+    if (user == "bob") return {"dev"};
+    if (user == "carol") return {"sre"};
+    return {};
+  }
+  kube::Config userConfig(const std::string& user) const {
+    if (onRealApiServer()) {
+      kube::Config c = cluster_->userConfig(user);
+      c.qps = 0;
+      return c;
+    }
+    http::KeyPair pair = sandbox_->issueClientCertificate(user, testUserGroups(user));
+    kube::Config c;
+    c.server = sandbox_->url();
+    c.caPem = sandbox_->caCertificatePem();
+    c.clientCertificatePem = pair.certificatePem;
+    c.clientKeyPem = pair.privateKeyPem;
+    c.qps = 0;
+    c.origin = "test sandbox user " + user;
+    return c;
+  }
+  // A kubeconfig file for a test user (for kubectl and remedyctl), written
+  // into `dir` for the sandbox.
+  std::string userKubeconfigFile(const std::string& dir, const std::string& user) const {
+    if (onRealApiServer()) return cluster_->userKubeconfigPath(user);
+    http::KeyPair pair = sandbox_->issueClientCertificate(user, testUserGroups(user));
+    auto b64 = [](const std::string& s) { return kube::encodeBase64(s); };
+    std::string path = dir + "/" + user + ".kubeconfig";
+    std::ofstream(path) << "apiVersion: v1\nkind: Config\nclusters:\n- name: sandbox\n  cluster:\n"
+                        << "    server: " << sandbox_->url() << "\n"
+                        << "    certificate-authority-data: " << b64(sandbox_->caCertificatePem())
+                        << "\nusers:\n- name: " << user << "\n  user:\n"
+                        << "    client-certificate-data: " << b64(pair.certificatePem) << "\n"
+                        << "    client-key-data: " << b64(pair.privateKeyPem) << "\n"
+                        << "contexts:\n- name: " << user << "\n  context:\n    cluster: sandbox\n"
+                        << "    user: " << user << "\n    namespace: " << namespace_ << "\n"
+                        << "current-context: " << user << "\n";
+    return path;
   }
 
   // The administrator's kubeconfig as a file, for processes (kubectl,
