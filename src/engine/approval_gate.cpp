@@ -10,39 +10,97 @@
 
 namespace remedy::engine {
 
-bool ApprovalGate::approverAllowed(const api::ApprovalPolicy* policy, const std::string& approver) {
-  if (approver.empty()) return false;
-  if (!policy || !policy->users || policy->users->empty()) return true;
-  const auto& users = *policy->users;
-  return std::find(users.begin(), users.end(), approver) != users.end();
+namespace {
+
+constexpr const char* kServiceAccountPrefix = "system:serviceaccount:";
+
+bool contains(const std::vector<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-ApprovalVerdict ApprovalGate::evaluate(const api::ApprovalPolicy* policy,
-                                       const std::string& incident, const std::string& step,
+std::vector<std::string> stringsAt(const nlohmann::json& object, const char* key) {
+  std::vector<std::string> out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ApprovalGate::approverAllowed(const api::ApprovalPolicy* policy, const std::string& approver,
+                                   const std::vector<std::string>& groups) {
+  if (approver.empty()) return false;
+  const std::vector<std::string> none;
+  const auto& users = policy && policy->users ? *policy->users : none;
+  const auto& allowedGroups = policy && policy->groups ? *policy->groups : none;
+  if (contains(users, approver)) return true;
+  if (approver.rfind(kServiceAccountPrefix, 0) == 0) return false;
+  if (users.empty() && allowedGroups.empty()) return true;
+  for (const auto& g : groups) {
+    if (contains(allowedGroups, g)) return true;
+  }
+  return false;
+}
+
+ApprovalVerdict ApprovalGate::evaluate(const ApprovalWait& wait,
                                        const std::vector<nlohmann::json>& approvals,
-                                       kube::WallTime waitingSince, kube::WallTime now) {
+                                       kube::WallTime now) {
   ApprovalVerdict verdict;
+  const api::ApprovalPolicy* policy = wait.policy;
+  const std::string& step = wait.step;
   int needed = policy && policy->minApprovals ? *policy->minApprovals : 1;
   std::set<std::string> approvers;
   std::vector<std::string> ignored;
+  int64_t waitingSince =
+      std::chrono::duration_cast<std::chrono::seconds>(wait.waitingSince.time_since_epoch())
+          .count();
   for (const auto& object : approvals) {
     auto approval = api::Approval::fromJson(object);
     if (!approval.ok() || !approval->spec) continue;
     const api::ApprovalSpec& spec = *approval->spec;
-    if (!spec.incidentRef || spec.incidentRef->name != incident) continue;
+    if (!spec.incidentRef || spec.incidentRef->name != wait.incident) continue;
     if (spec.step && !spec.step->empty() && *spec.step != step) continue;
+    std::string name = kube::nameOf(object);
     std::string approver = spec.approver.value_or("");
-    if (!approverAllowed(policy, approver)) {
-      ignored.push_back(approver.empty() ? "<no approver>" : approver);
-      verdict.refused.emplace_back(kube::nameOf(object), approver.empty()
-                                                             ? "spec.approver is empty"
-                                                             : "approver " + approver +
-                                                                   " is not in the Runbook's "
-                                                                   "spec.approval.users");
+    auto refuse = [&](const char* reason, const std::string& message) {
+      verdict.refused.push_back({name, reason, message});
+    };
+    if (!wait.sealer) {
+      refuse(kRefusedUnverified,
+             "Remedy has no key to verify who approved (remedy-operator "
+             "--approval-seal-key-file), so no Approval counts");
+      continue;
+    }
+    admission::SealCheck seal = wait.sealer->verifyApproval(object);
+    if (!seal.valid) {
+      refuse(kRefusedUnverified, "the Approval did not pass Remedy's admission webhook (" +
+                                     seal.problem + "), so who approved is not known");
+      continue;
+    }
+    // Sealed for an earlier Incident of the same name: not about this one.
+    std::string uid = object["spec"]["incidentRef"].is_object()
+                          ? object["spec"]["incidentRef"].value("uid", "")
+                          : "";
+    if (uid != wait.incidentUid) continue;
+    if (seal.sealedAt < waitingSince) {
+      refuse(kRefusedStepNotWaiting, "made before step " + step +
+                                         " began waiting for approval at " +
+                                         kube::formatRfc3339(wait.waitingSince));
+      continue;
+    }
+    std::vector<std::string> groups = stringsAt(object["spec"], "approverGroups");
+    if (!approverAllowed(policy, approver, groups)) {
+      ignored.push_back(approver);
+      refuse(kRefusedNotAnApprover,
+             "approver " + approver +
+                 " is not among the Runbook's spec.approval.users, nor in one of its groups");
       continue;
     }
     api::ApprovalRecord record;
-    record.name = kube::nameOf(object);
+    record.name = name;
     record.step = step;
     record.decision = spec.decision;
     record.approver = approver;
@@ -54,9 +112,13 @@ ApprovalVerdict ApprovalGate::evaluate(const api::ApprovalPolicy* policy,
       verdict.records = {record};
       return verdict;
     }
-    if (spec.decision == api::ApprovalDecision::kApprove && approvers.insert(approver).second) {
-      verdict.records.push_back(record);
+    if (spec.decision != api::ApprovalDecision::kApprove) continue;
+    if (!approvers.insert(approver).second) {
+      refuse(kRefusedDuplicate,
+             approver + " already approved step " + step + ": minApprovals counts people");
+      continue;
     }
+    verdict.records.push_back(record);
   }
   if (static_cast<int>(approvers.size()) >= needed) {
     verdict.kind = ApprovalVerdict::Kind::kApproved;
@@ -70,7 +132,7 @@ ApprovalVerdict ApprovalGate::evaluate(const api::ApprovalPolicy* policy,
     auto parsed = api::parseDuration(*policy->timeout);
     if (parsed.ok()) timeout = *parsed;
   }
-  auto deadline = waitingSince + timeout;
+  auto deadline = wait.waitingSince + timeout;
   if (now >= deadline) {
     verdict.kind = ApprovalVerdict::Kind::kTimedOut;
     verdict.message = "step " + step + " got " + std::to_string(approvers.size()) + " of " +

@@ -1,14 +1,17 @@
-// Approvals in their simplest sound form (#5 item 3): a step with
-// `approval: Required` waits until enough distinct approvers have approved
-// it (Approval objects naming the Incident and the step, or the whole
-// Incident); one rejection rejects; the Runbook's approval timeout applies.
+// Approvals (#5 item 3, #16): a step with `approval: Required` waits until
+// enough distinct people have approved it (Approval objects naming the
+// Incident and the step, or the whole Incident); one allowed rejection
+// rejects; the Runbook's approval timeout applies.
 //
-// Who may approve is decided in one place, `approverAllowed`, so the
-// authentication issue can tighten it: today it trusts spec.approver and
-// checks it against spec.approval.users; groups cannot be checked until the
-// approver is authenticated, so a policy naming only groups accepts anyone.
+// Who approved is what Remedy's admission webhook sealed (src/admission):
+// an Approval counts only when its seal verifies with the operator's key, so
+// one written while the webhook was missing, misconfigured or bypassed never
+// counts, and without a key nothing counts (fail closed). It must name this
+// Incident by uid (not an earlier Incident of the same name) and be sealed
+// no earlier than the second the step began waiting.
 #pragma once
 
+#include "admission/seal.h"
 #include "api/incident.h"
 #include "api/runbook.h"
 #include "kube/clock.h"
@@ -20,26 +23,52 @@
 
 namespace remedy::engine {
 
+// Why an Approval did not count (its status.reason).
+inline constexpr const char* kRefusedNotAnApprover = "NotAnApprover";
+inline constexpr const char* kRefusedUnverified = "Unverified";
+inline constexpr const char* kRefusedStepNotWaiting = "StepNotWaiting";
+inline constexpr const char* kRefusedDuplicate = "Duplicate";
+
+struct RefusedApproval {
+  std::string name;    // the Approval's
+  std::string reason;  // kRefused...
+  std::string message;
+};
+
 struct ApprovalVerdict {
   enum class Kind { kApproved, kWaiting, kRejected, kTimedOut };
   Kind kind = Kind::kWaiting;
   std::string message;
   // The decisions that counted, for status.approvals.
   std::vector<api::ApprovalRecord> records;
-  // Approvals for this step that did not count: (Approval name, why).
-  std::vector<std::pair<std::string, std::string>> refused;
+  // Approvals for this step that did not count.
+  std::vector<RefusedApproval> refused;
   kube::Duration retryAfter{0};  // kWaiting: when the timeout falls due
+};
+
+// A step waiting for approval.
+struct ApprovalWait {
+  const api::ApprovalPolicy* policy = nullptr;
+  std::string incident;     // the Incident's name
+  std::string incidentUid;  // and uid
+  std::string step;
+  kube::WallTime waitingSince;
+  // Verifies seals; null: no Approval can be verified, so none counts.
+  const admission::Sealer* sealer = nullptr;
 };
 
 class ApprovalGate {
  public:
   // `approvals`: the Approval objects of the Incident's namespace.
-  static ApprovalVerdict evaluate(const api::ApprovalPolicy* policy, const std::string& incident,
-                                  const std::string& step,
-                                  const std::vector<nlohmann::json>& approvals,
-                                  kube::WallTime waitingSince, kube::WallTime now);
+  static ApprovalVerdict evaluate(const ApprovalWait& wait,
+                                  const std::vector<nlohmann::json>& approvals, kube::WallTime now);
 
-  static bool approverAllowed(const api::ApprovalPolicy* policy, const std::string& approver);
+  // Whether the policy lets `approver` (with `groups`) decide: anyone
+  // authenticated when it names no users and no groups; else a listed user
+  // or a member of a listed group. A ServiceAccount counts only when listed
+  // by name in `users`.
+  static bool approverAllowed(const api::ApprovalPolicy* policy, const std::string& approver,
+                              const std::vector<std::string>& groups);
 };
 
 }  // namespace remedy::engine

@@ -472,8 +472,14 @@ ReconcileResult IncidentReconciler::awaitApproval(Work& w, size_t index) {
   if (waiting) since = parseTime(waiting->lastTransitionTime).value_or(w.now);
   const api::ApprovalPolicy* policy = w.spec.approval ? &*w.spec.approval : nullptr;
   auto items = (*list)["items"].get<std::vector<json>>();
-  auto verdict = ApprovalGate::evaluate(policy, kube::nameOf(w.object), st.name.value_or(""), items,
-                                        since, w.now);
+  ApprovalWait wait;
+  wait.policy = policy;
+  wait.incident = kube::nameOf(w.object);
+  wait.incidentUid = w.object["metadata"].value("uid", "");
+  wait.step = st.name.value_or("");
+  wait.waitingSince = since;
+  wait.sealer = options_.sealer;
+  auto verdict = ApprovalGate::evaluate(wait, items, w.now);
   recordApprovalDecisions(items, verdict);
   int64_t generation = w.status().observedGeneration.value_or(1);
   switch (verdict.kind) {
@@ -562,7 +568,7 @@ void IncidentReconciler::recordApprovalDecisions(const std::vector<json>& approv
            reject ? "the rejection cancelled the Incident"
                   : "counted toward step " + r.step.value_or("") + "'s approvals");
   }
-  for (const auto& [name, why] : verdict.refused) record(name, "Refused", "NotAnApprover", why);
+  for (const auto& r : verdict.refused) record(r.name, "Refused", r.reason, r.message);
 }
 
 ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {

@@ -72,6 +72,9 @@ struct IncidentReconcilerOptions {
   std::vector<std::string> serviceAccountNames = {"remedy-runner"};
   // Not owned; may be null.
   EngineMetrics* metrics = nullptr;
+  // Verifies the seals of Remedy's admission webhook on Approvals. Not
+  // owned; null: no Approval counts (approval_gate.h).
+  const admission::Sealer* sealer = nullptr;
 };
 
 class IncidentReconciler {

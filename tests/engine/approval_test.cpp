@@ -85,24 +85,102 @@ TEST_F(ApprovalTest, TimeoutEscalates) {
   EXPECT_EQ(replicas(), 1);
 }
 
-TEST(ApprovalGate, MinApprovalsCountsDistinctApprovers) {
-  api::ApprovalPolicy policy;
-  policy.minApprovals = 2;
-  auto approval = [](const std::string& name, const std::string& approver) {
-    return json{
-        {"metadata", {{"name", name}}},
-        {"spec",
-         {{"incidentRef", {{"name", "i1"}}}, {"decision", "Approve"}, {"approver", approver}}}};
+TEST_F(ApprovalTest, AnApprovalWithoutAValidSealNeverCounts) {
+  // Written past the webhook: no seal, or a seal copied from another Approval.
+  auto created = client_->create(approvals(), namespace_,
+                                 approvalObject("unsealed", "i1", "scale-up", "Approve", "alice"));
+  ASSERT_TRUE(created.ok()) << created.status().toString();
+  json copied = approvalObject("copied", "i1", "scale-up", "Approve", "bob");
+  json genuine = approvalObject("genuine", "i1", "scale-up", "Approve", "alice");
+  copied["metadata"]["annotations"] = {
+      {admission::kApprovalSealAnnotation, sealer_.sealApproval(genuine, clock_.wallNow())}};
+  ASSERT_TRUE(client_->create(approvals(), namespace_, copied).ok());
+  for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/i1");
+  EXPECT_EQ(phaseOf("i1"), "AwaitingApproval");
+  EXPECT_EQ(replicas(), 1);
+  for (const char* name : {"unsealed", "copied"}) {
+    json status = client_->get(approvals(), namespace_, name)->value("status", json::object());
+    EXPECT_EQ(status.value("state", ""), "Refused") << name;
+    EXPECT_EQ(status.value("reason", ""), "Unverified") << name;
+  }
+}
+
+TEST_F(ApprovalTest, WithoutASealKeyNothingCounts) {
+  createApproval("ok", "i1", "scale-up", "Approve", "alice");
+  IncidentReconcilerOptions options;
+  options.pauseNamespace = namespace_;
+  IncidentReconciler keyless(*client_, *registry_, clock_, nullptr, options);
+  for (int i = 0; i < 3; ++i) keyless.reconcile(namespace_ + "/i1");
+  EXPECT_EQ(phaseOf("i1"), "AwaitingApproval");
+  json status = client_->get(approvals(), namespace_, "ok")->value("status", json::object());
+  EXPECT_EQ(status.value("reason", ""), "Unverified");
+}
+
+TEST_F(ApprovalTest, AnApprovalSealedBeforeTheStepWaitedDoesNotCount) {
+  json early = approvalObject("early", "i1", "scale-up", "Approve", "alice");
+  early["metadata"]["annotations"] = {
+      {admission::kApprovalSealAnnotation,
+       sealer_.sealApproval(early, clock_.wallNow() - std::chrono::minutes(5))}};
+  ASSERT_TRUE(client_->create(approvals(), namespace_, early).ok());
+  for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/i1");
+  EXPECT_EQ(phaseOf("i1"), "AwaitingApproval");
+  json status = client_->get(approvals(), namespace_, "early")->value("status", json::object());
+  EXPECT_EQ(status.value("reason", ""), "StepNotWaiting");
+}
+
+TEST_F(ApprovalTest, AnApprovalForAnEarlierIncidentOfTheSameNameDoesNotCount) {
+  json earlier = approvalObject("earlier", "i1", "scale-up", "Approve", "alice");
+  earlier["spec"]["incidentRef"]["uid"] = "uid-of-an-earlier-i1";
+  earlier["metadata"]["annotations"] = {
+      {admission::kApprovalSealAnnotation, sealer_.sealApproval(earlier, clock_.wallNow())}};
+  ASSERT_TRUE(client_->create(approvals(), namespace_, earlier).ok());
+  for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/i1");
+  EXPECT_EQ(phaseOf("i1"), "AwaitingApproval");
+  EXPECT_EQ(replicas(), 1);
+}
+
+TEST_F(ApprovalTest, TwoApprovalsByTheSamePersonCountOnce) {
+  createRunbook("two-people", R"(
+triggers: [{alertName: TwoPeople}]
+steps:
+  - name: scale-up
+    approval: Required
+    scale: {target: {name: web}, replicas: "+1"}
+approval: {groups: [sre], minApprovals: 2, timeout: 10m}
+)");
+  createIncident("i2", "TwoPeople", {});
+  ASSERT_TRUE(driveToPhase("i2", "AwaitingApproval", reconciler_.get()));
+  createApproval("a1", "i2", "scale-up", "Approve", "alice", {"oncall", "sre"});
+  createApproval("a2", "i2", "scale-up", "Approve", "alice", {"oncall", "sre"});
+  createApproval("d1", "i2", "scale-up", "Approve", "dave", {"system:authenticated"});
+  for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/i2");
+  EXPECT_EQ(phaseOf("i2"), "AwaitingApproval");
+  auto reasonOf = [&](const std::string& name) {
+    return client_->get(approvals(), namespace_, name)
+        ->value("status", json::object())
+        .value("reason", "");
   };
-  kube::WallTime now{};
-  auto once = ApprovalGate::evaluate(
-      &policy, "i1", "s", std::vector<json>{approval("a", "alice"), approval("b", "alice")}, now,
-      now);
-  EXPECT_EQ(once.kind, ApprovalVerdict::Kind::kWaiting);
-  auto twice = ApprovalGate::evaluate(
-      &policy, "i1", "s", std::vector<json>{approval("a", "alice"), approval("b", "bob")}, now,
-      now);
-  EXPECT_EQ(twice.kind, ApprovalVerdict::Kind::kApproved);
+  EXPECT_EQ(reasonOf("a2"), "Duplicate");
+  EXPECT_EQ(reasonOf("d1"), "NotAnApprover");
+  createApproval("c1", "i2", "scale-up", "Approve", "carol", {"sre"});
+  ASSERT_TRUE(driveToPhase("i2", "Succeeded", reconciler_.get()));
+  EXPECT_EQ(incident("i2")["status"]["approvals"].size(), 2u);
+}
+
+TEST(ApprovalGate, PolicyUsersGroupsAndServiceAccounts) {
+  api::ApprovalPolicy anyone;
+  EXPECT_TRUE(ApprovalGate::approverAllowed(&anyone, "dave", {}));
+  EXPECT_TRUE(ApprovalGate::approverAllowed(nullptr, "dave", {}));
+  EXPECT_FALSE(ApprovalGate::approverAllowed(nullptr, "", {}));
+  EXPECT_FALSE(ApprovalGate::approverAllowed(nullptr, "system:serviceaccount:shop:bot", {}));
+  api::ApprovalPolicy policy;
+  policy.users = std::vector<std::string>{"bob", "system:serviceaccount:shop:release"};
+  policy.groups = std::vector<std::string>{"sre"};
+  EXPECT_TRUE(ApprovalGate::approverAllowed(&policy, "bob", {"dev"}));
+  EXPECT_TRUE(ApprovalGate::approverAllowed(&policy, "carol", {"sre"}));
+  EXPECT_FALSE(ApprovalGate::approverAllowed(&policy, "dave", {"dev"}));
+  EXPECT_TRUE(ApprovalGate::approverAllowed(&policy, "system:serviceaccount:shop:release", {}));
+  EXPECT_FALSE(ApprovalGate::approverAllowed(&policy, "system:serviceaccount:shop:bot", {"sre"}));
 }
 
 }  // namespace

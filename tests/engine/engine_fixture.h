@@ -7,6 +7,7 @@
 #include "../kube/sandbox_fixture.h"
 #include "actions/action_registry.h"
 #include "actions/kubernetes_actions.h"
+#include "admission/seal.h"
 #include "api/yaml_json.h"
 #include "engine/incident_reconciler.h"
 #include "engine/resources.h"
@@ -55,8 +56,10 @@ class EngineTest : public kube::testing::SandboxTest {
     serviceAccounts_ = std::make_unique<kube::ImpersonatingClients>(*client_);
   }
 
+  // Reconcilers verify Approvals with the test's seal key (sealer_).
   std::unique_ptr<IncidentReconciler> newReconciler(IncidentReconcilerOptions options = {}) {
     options.pauseNamespace = namespace_;
+    if (!options.sealer) options.sealer = &sealer_;
     return std::make_unique<IncidentReconciler>(*client_, *serviceAccounts_, *registry_, clock_,
                                                 nullptr, options);
   }
@@ -137,18 +140,33 @@ class EngineTest : public kube::testing::SandboxTest {
     return namespace_ + "/" + name;
   }
 
+  // An Approval as Remedy's admission webhook leaves it: bound to the
+  // Incident's uid, with the approver's groups, sealed now with sealer_.
   void createApproval(const std::string& name, const std::string& incident, const std::string& step,
-                      const std::string& decision, const std::string& approver) {
-    json a = {{"apiVersion", "remedy.dev/v1alpha1"},
-              {"kind", "Approval"},
-              {"metadata", {{"name", name}, {"namespace", namespace_}}},
-              {"spec",
-               {{"incidentRef", {{"name", incident}}},
-                {"step", step},
-                {"decision", decision},
-                {"approver", approver}}}};
+                      const std::string& decision, const std::string& approver,
+                      std::vector<std::string> groups = {"system:authenticated"}) {
+    json a = approvalObject(name, incident, step, decision, approver, groups);
+    a["metadata"]["annotations"] = {
+        {admission::kApprovalSealAnnotation, sealer_.sealApproval(a, clock_.wallNow())}};
     auto created = client_->create(approvals(), namespace_, a);
     ASSERT_TRUE(created.ok()) << created.status().toString();
+  }
+  // The Approval unsealed (what the webhook would have sealed), for tests
+  // that seal it themselves or not at all.
+  json approvalObject(const std::string& name, const std::string& incidentName,
+                      const std::string& step, const std::string& decision,
+                      const std::string& approver,
+                      std::vector<std::string> groups = {"system:authenticated"}) {
+    std::string uid = incident(incidentName)["metadata"].value("uid", "");
+    return {{"apiVersion", "remedy.dev/v1alpha1"},
+            {"kind", "Approval"},
+            {"metadata", {{"name", name}, {"namespace", namespace_}}},
+            {"spec",
+             {{"incidentRef", {{"name", incidentName}, {"uid", uid}}},
+              {"step", step},
+              {"decision", decision},
+              {"approver", approver},
+              {"approverGroups", groups}}}};
   }
 
   json incident(const std::string& name) {
@@ -209,6 +227,7 @@ class EngineTest : public kube::testing::SandboxTest {
   }
 
   kube::FakeClock clock_;
+  admission::Sealer sealer_{*admission::SealKeys::fromKeys(std::string(48, 'e'))};
   std::unique_ptr<actions::ActionRegistry> registry_;
   std::unique_ptr<kube::ImpersonatingClients> serviceAccounts_;
 };
