@@ -2,7 +2,10 @@
 
 #include "action_set.h"
 #include "actions/web_client.h"
+#include "admission/admission_server.h"
+#include "admission/webhook_certificates.h"
 #include "engine/engine.h"
+#include "engine/resources.h"
 #include "intake/alert_intake_server.h"
 #include "kube/event_recorder.h"
 #include "kube/impersonation.h"
@@ -242,6 +245,73 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   spdlog::info("event=serving webhookPort={} tls={} metricsPort={} healthPort={}", webhook.port(),
                serverOptions.tls.has_value(), o.metricsPort, o.healthPort);
 
+  // Seals on Approvals: made by the admission webhooks (every replica),
+  // verified by the engine (the leader).
+  std::unique_ptr<admission::Sealer> sealer;
+  if (!o.approvalSealKeyFile.empty()) {
+    auto keys =
+        admission::SealKeys::fromFiles(o.approvalSealKeyFile, o.approvalSealPreviousKeyFiles);
+    if (!keys.ok()) {
+      spdlog::error("--approval-seal-key-file: {}", keys.status().message());
+      return 2;
+    }
+    sealer = std::make_unique<admission::Sealer>(std::move(*keys));
+  } else {
+    spdlog::warn(
+        "event=no-approval-seal-key: without --approval-seal-key-file no Approval counts, and "
+        "steps that need approval wait until their timeout");
+  }
+  std::unique_ptr<admission::ApprovalAdmission> approvalAdmission;
+  std::unique_ptr<admission::WebhookCertificates> webhookCertificates;
+  std::unique_ptr<admission::AdmissionServer> admissionServer;
+  std::string admissionCaPem;  // what kube-apiserver must trust (Secret mode)
+  if (o.admissionPort != 0) {
+    approvalAdmission = std::make_unique<admission::ApprovalAdmission>(
+        *sealer,
+        [&api](const std::string& ns, const std::string& name) {
+          return api.get(engine::incidents(), ns, name);
+        },
+        kube::Clock::real());
+    admission::WebhookCertificatesOptions certOptions;
+    certOptions.secretNamespace = o.leaderElectionNamespace;
+    certOptions.secretName = o.admissionCertSecret;
+    certOptions.dnsNames = o.admissionCertDnsNames;
+    certOptions.ipAddresses = o.admissionCertIpAddresses;
+    certOptions.certFile = o.admissionTlsCertFile;
+    certOptions.keyFile = o.admissionTlsKeyFile;
+    certOptions.mutatingConfigurations = o.admissionWebhookConfigurations;
+    certOptions.validatingConfigurations = o.admissionWebhookConfigurations;
+    webhookCertificates =
+        std::make_unique<admission::WebhookCertificates>(api, certOptions, kube::Clock::real());
+    auto bundle = webhookCertificates->load();
+    if (!bundle.ok()) {
+      spdlog::error("admission webhooks' certificate: {}", bundle.status().message());
+      return 2;
+    }
+    admissionCaPem = bundle->caPem;
+    admission::AdmissionServerOptions admissionOptions;
+    admissionOptions.bindAddress = o.admissionBindAddress;
+    admissionOptions.port = static_cast<uint16_t>(o.admissionPort);
+    admissionOptions.tls =
+        http::TlsConfig{bundle->serving.certificatePem, bundle->serving.privateKeyPem, "", false};
+    admissionServer =
+        std::make_unique<admission::AdmissionServer>(*approvalAdmission, admissionOptions);
+    if (auto error = admissionServer->start()) {
+      spdlog::error("cannot serve the admission webhooks: {}", *error);
+      return 2;
+    }
+    webhookCertificates->start(
+        [&](const admission::ServingBundle& renewed) {
+          auto error = admissionServer->reloadTls(http::TlsConfig{
+              renewed.serving.certificatePem, renewed.serving.privateKeyPem, "", false});
+          if (error) spdlog::error("admission webhooks' renewed certificate: {}", *error);
+        },
+        [&] { return leading.load(); });
+    spdlog::info("event=serving-admission port={} certificate={}", admissionServer->port(),
+                 webhookCertificates->secretMode() ? "secret " + o.admissionCertSecret
+                                                   : o.admissionTlsCertFile);
+  }
+
   kube::EventRecorderOptions eventOptions;
   eventOptions.component = "remedy-operator";
   eventOptions.host = identity;
@@ -265,12 +335,20 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   engineOptions.incident.metrics = &metrics;
   engineOptions.incident.defaultServiceAccount = o.defaultServiceAccount;
   engineOptions.incident.serviceAccountNames = o.serviceAccounts;
+  engineOptions.incident.sealer = sealer.get();
 
   // Leads: runs the engine until `leadingSignal` stops.
   std::atomic<bool> engineFailed{false};
   auto lead = [&](kube::StopSignal& leadingSignal) {
     leading = true;
     metrics.setLeader(true);
+    // The caBundle at once, not at the certificates' next check.
+    if (webhookCertificates && webhookCertificates->secretMode()) {
+      auto injected = webhookCertificates->injectCaBundle(admissionCaPem);
+      if (!injected.ok()) {
+        spdlog::warn("event=cabundle-not-injected: {}", injected.status().message());
+      }
+    }
     spdlog::info("event=leading identity={}", identity);
     auto engine = std::make_unique<engine::Engine>(api, serviceAccounts, *registryOfActions,
                                                    kube::Clock::real(), &events, engineOptions);

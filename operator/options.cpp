@@ -225,6 +225,31 @@ const std::vector<Flag>& flags() {
       {"runjob-service-accounts",
        "ServiceAccount names a runJob pod may run as (default: none, the namespace's default)",
        list(&Options::runJobServiceAccounts)},
+      {"approval-seal-key-file",
+       "file holding the HMAC key that seals Approvals (at least 32 bytes; without it no "
+       "Approval counts)",
+       text(&Options::approvalSealKeyFile)},
+      {"approval-seal-previous-key-files",
+       "files of keys being rotated out: their seals still verify",
+       list(&Options::approvalSealPreviousKeyFiles)},
+      {"admission-bind-address", "address of the admission webhooks (default 0.0.0.0)",
+       text(&Options::admissionBindAddress)},
+      {"admission-port", "port of the admission webhooks over HTTPS (default 0: not served)",
+       port(&Options::admissionPort)},
+      {"admission-tls-cert-file", "the admission webhooks' certificate (PEM; e.g. cert-manager's)",
+       text(&Options::admissionTlsCertFile)},
+      {"admission-tls-key-file", "the key of --admission-tls-cert-file (PEM)",
+       text(&Options::admissionTlsKeyFile)},
+      {"admission-cert-secret",
+       "Secret in the pod's namespace holding the webhooks' CA and certificate, created if absent",
+       text(&Options::admissionCertSecret)},
+      {"admission-cert-dns-names", "names the webhooks' certificate carries (the Service's)",
+       list(&Options::admissionCertDnsNames)},
+      {"admission-cert-ip-addresses", "IP addresses the webhooks' certificate carries",
+       list(&Options::admissionCertIpAddresses)},
+      {"admission-webhook-configurations",
+       "Mutating/ValidatingWebhookConfigurations whose caBundle the leader keeps",
+       list(&Options::admissionWebhookConfigurations)},
       {"shutdown-timeout", "longest a graceful shutdown may take (default 30s)",
        duration(&Options::shutdownTimeout, seconds(1))},
   };
@@ -250,6 +275,24 @@ std::string finish(Options& o, const EnvLookup& env) {
   if (!o.webhookClientCaFile.empty() && o.webhookTlsCertFile.empty()) {
     return "--webhook-client-ca-file: needs --webhook-tls-cert-file (client certificates need "
            "TLS)";
+  }
+  if (o.admissionPort != 0) {
+    if (o.approvalSealKeyFile.empty()) {
+      return "--admission-port: needs --approval-seal-key-file (the webhooks seal what they "
+             "admit)";
+    }
+    if (o.admissionTlsCertFile.empty() != o.admissionTlsKeyFile.empty()) {
+      return "--admission-tls-cert-file and --admission-tls-key-file: give both or neither";
+    }
+    if (o.admissionTlsCertFile.empty() == o.admissionCertSecret.empty()) {
+      return "--admission-port: needs either --admission-tls-cert-file or "
+             "--admission-cert-secret (kube-apiserver calls webhooks over HTTPS only)";
+    }
+    if (!o.admissionCertSecret.empty() && o.admissionCertDnsNames.empty() &&
+        o.admissionCertIpAddresses.empty()) {
+      return "--admission-cert-secret: needs --admission-cert-dns-names or "
+             "--admission-cert-ip-addresses (the names the API server calls)";
+    }
   }
   if (o.leaderElect) {
     if (o.leaseDuration % std::chrono::seconds(1) != kube::Duration(0)) {

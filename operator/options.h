@@ -83,6 +83,23 @@ struct Options {
   // Names a runJob pod template may run as (none: the namespace's default).
   std::vector<std::string> runJobServiceAccounts;
 
+  // Approvals: the seal key, and Remedy's admission webhooks, which take
+  // who approved from the API server's authentication and seal it.
+  std::string approvalSealKeyFile;  // without it, no Approval counts
+  std::vector<std::string> approvalSealPreviousKeyFiles;
+  std::string admissionBindAddress = "0.0.0.0";
+  int admissionPort = 0;  // 0: not served
+  // The serving certificate: files (cert-manager), or a Secret in the pod's
+  // namespace that the first replica creates.
+  std::string admissionTlsCertFile;
+  std::string admissionTlsKeyFile;
+  std::string admissionCertSecret;
+  std::vector<std::string> admissionCertDnsNames;
+  std::vector<std::string> admissionCertIpAddresses;
+  // Webhook configurations (mutating and validating, by name) whose
+  // caBundle the leader keeps, in Secret mode.
+  std::vector<std::string> admissionWebhookConfigurations;
+
   kube::Duration shutdownTimeout = std::chrono::seconds(30);
 };
 

@@ -21,5 +21,7 @@ int runGet(const Args& args);
 int runDescribe(const Args& args);
 int runReport(const Args& args);
 int runWatch(const Args& args);
+int runApprove(const Args& args);
+int runApprovals(const Args& args);
 
 }  // namespace remedy::cli

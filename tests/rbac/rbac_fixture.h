@@ -751,14 +751,14 @@ spec:
     // (the same Waiting Event again, which the recorder patches).
     setPause(true);
     create(approvalsResource(), namespace_,
-           {{"apiVersion", "remedy.dev/v1alpha1"},
-            {"kind", "Approval"},
-            {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
-            {"spec",
-             {{"incidentRef", {{"name", name}}},
-              {"step", "notify-oncall"},
-              {"decision", "Approve"},
-              {"approver", "alice"}}}});
+           sealedApproval({{"apiVersion", "remedy.dev/v1alpha1"},
+                           {"kind", "Approval"},
+                           {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
+                           {"spec",
+                            {{"incidentRef", {{"name", name}}},
+                             {"step", "notify-oncall"},
+                             {"decision", "Approve"},
+                             {"approver", "alice"}}}}));
     if (!awaitPauseHolds(run, "notify-oncall")) return report;
     setPause(false);
 

@@ -434,15 +434,16 @@ class ScenarioTest : public OperatorTest {
   void approve(const std::string& incidentName, const std::string& step,
                const std::string& approver) {
     create(approvalsResource(),
+           sealedApproval(
            {{"apiVersion", "remedy.dev/v1alpha1"},
             {"kind", "Approval"},
-            {"metadata", {{"name", incidentName.substr(0, 40) + "-" + step.substr(0, 20)}}},
+            {"metadata", {{"name", incidentName.substr(0, 40) + "-" + step.substr(0, 20)}, {"namespace", shop_}}},
             {"spec",
              {{"incidentRef", {{"name", incidentName}}},
               {"step", step},
               {"decision", "Approve"},
               {"approver", approver},
-              {"comment", "approved by the scenario test"}}}});
+              {"comment", "approved by the scenario test"}}}}));
   }
 
   // ---- the whole namespace ----

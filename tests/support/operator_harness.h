@@ -20,6 +20,7 @@
 // binary is found at REMEDY_BINARY_DIR/operator/remedy-operator.
 #pragma once
 
+#include "admission/seal.h"
 #include "api/yaml_json.h"
 #include "api_server.h"
 #include "child_process.h"
@@ -123,6 +124,8 @@ class OperatorTest : public ApiServerTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    sealKeyPath_ = dir_->path() + "/approval-seal-key";
+    std::ofstream(sealKeyPath_) << kSealKey << "\n";
     systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : "remedy-system";
     createNamespace(systemNamespace_);
     grantRunner(namespace_);
@@ -222,7 +225,7 @@ class OperatorTest : public ApiServerTest {
         "--webhook-token-file", tokenPath_, "--metrics-bind-address", "127.0.0.1", "--metrics-port",
         std::to_string(op->metricsPort), "--health-port", std::to_string(op->healthPort),
         "--leader-election-namespace", systemNamespace_, "--pause-namespace", systemNamespace_,
-        "--leader-election-id", op->identity, "--incident-namespace", namespace_, "--log-format",
+        "--leader-election-id", op->identity, "--incident-namespace", namespace_, "--approval-seal-key-file", sealKeyPath_, "--log-format",
         "text", "--kube-api-qps", "200", "--kube-api-burst", "400",
         // The tests' webhooks, Prometheus and Alertmanager listen on
         // loopback, which the egress policy denies unless opened.
@@ -299,6 +302,24 @@ class OperatorTest : public ApiServerTest {
     return got.ok() ? *got : json();
   }
 
+  // `approval` as Remedy's admission webhook would admit it from its
+  // spec.approver (with `groups`): bound to the Incident's uid and sealed
+  // now with the operators' key, so the engine counts it.
+  json sealedApproval(json approval,
+                      const std::vector<std::string>& groups = {"system:authenticated"}) {
+    std::string ns = approval["metadata"].value("namespace", namespace_);
+    std::string incident = approval["spec"]["incidentRef"].value("name", "");
+    auto got = client_->get(incidentsResource(), ns, incident);
+    EXPECT_TRUE(got.ok()) << got.status().toString();
+    approval["metadata"]["namespace"] = ns;
+    approval["spec"]["incidentRef"]["uid"] = got.ok() ? kube::uidOf(*got) : "";
+    approval["spec"]["approverGroups"] = groups;
+    admission::Sealer sealer(*admission::SealKeys::fromKeys(kSealKey));
+    approval["metadata"]["annotations"][admission::kApprovalSealAnnotation] =
+        sealer.sealApproval(approval, std::chrono::system_clock::now());
+    return approval;
+  }
+
   const std::string& kubeconfigPath() const { return kubeconfigPath_; }
   // Where the operators keep their Lease and pause ConfigMap.
   const std::string& systemNamespace() const { return systemNamespace_; }
@@ -310,6 +331,9 @@ class OperatorTest : public ApiServerTest {
   std::string kubeconfigPath_;
   std::string tokenPath_;
   std::string webhookToken_;
+  // The operators' --approval-seal-key-file.
+  static constexpr const char* kSealKey = "operator-test-approval-seal-key-0123456789abcdef";
+  std::string sealKeyPath_;
   std::string systemNamespace_;
   // On kube-apiserver, operators get --watch-namespaces <namespace_> unless
   // a test scopes them itself.
