@@ -163,8 +163,8 @@ AdmissionResponse ApprovalAdmission::mutateIncident(const AdmissionRequest& requ
   std::string name = text(meta, "name");
   if (name.empty()) {
     response.warnings.push_back(
-        "this Incident is created with generateName, so Remedy cannot seal who created it: "
-        "steps that need approval will need two approvers");
+        "this Incident is created with generateName, so Remedy cannot seal who created it "
+        "and cannot keep its creator from being its only approver; give it a name");
   } else if (!request.userInfo.username.empty()) {
     annotations[kCreatedByAnnotation] = request.userInfo.username;
     annotations[kCreatedByGroupsAnnotation] = json(request.userInfo.groups).dump();

@@ -15,11 +15,15 @@
 
 namespace remedy::api {
 
-enum class ApprovalState { kAccepted, kRefused };
+// Accepted: verified and allowed, the step waits for more; Counted: part of
+// the decision that took effect; Refused: never counts (see its reason).
+enum class ApprovalState { kAccepted, kCounted, kRefused };
 template <>
 struct EnumTraits<ApprovalState> {
   static constexpr std::pair<ApprovalState, const char*> kNames[] = {
-      {ApprovalState::kAccepted, "Accepted"}, {ApprovalState::kRefused, "Refused"}};
+      {ApprovalState::kAccepted, "Accepted"},
+      {ApprovalState::kCounted, "Counted"},
+      {ApprovalState::kRefused, "Refused"}};
 };
 
 struct ApprovalSpec {

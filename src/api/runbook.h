@@ -634,6 +634,9 @@ struct ApprovalPolicy {
   std::optional<int32_t> minApprovals;
   std::optional<std::string> timeout;
   std::optional<ApprovalTimeoutAction> onTimeout;
+  // Whether the person who created a Manual Incident may be its only
+  // approver (default false: four eyes).
+  std::optional<bool> allowSelfApproval;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -643,6 +646,7 @@ struct ApprovalPolicy {
     v("minApprovals", s.minApprovals);
     v("timeout", s.timeout);
     v("onTimeout", s.onTimeout);
+    v("allowSelfApproval", s.allowSelfApproval);
   }
 };
 

@@ -54,6 +54,7 @@ ApprovalVerdict ApprovalGate::evaluate(const ApprovalWait& wait,
   int needed = policy && policy->minApprovals ? *policy->minApprovals : 1;
   std::set<std::string> approvers;
   std::vector<std::string> ignored;
+  std::vector<std::string> unchecked;  // RBAC could not be asked
   int64_t waitingSince =
       std::chrono::duration_cast<std::chrono::seconds>(wait.waitingSince.time_since_epoch())
           .count();
@@ -99,6 +100,21 @@ ApprovalVerdict ApprovalGate::evaluate(const ApprovalWait& wait,
                  " is not among the Runbook's spec.approval.users, nor in one of its groups");
       continue;
     }
+    if (wait.mayApprove) {
+      auto allowed = wait.mayApprove(approver, groups);
+      if (!allowed.ok()) {
+        // Undecided, not refused: RBAC is asked again at the next look.
+        unchecked.push_back(approver + " (" + allowed.status().message() + ")");
+        continue;
+      }
+      if (!*allowed) {
+        ignored.push_back(approver);
+        refuse(kRefusedNotAnApprover, "approver " + approver +
+                                          " may not approve this Runbook: RBAC grants no verb "
+                                          "\"approve\" on remedy.dev runbooks here");
+        continue;
+      }
+    }
     api::ApprovalRecord record;
     record.name = name;
     record.step = step;
@@ -120,7 +136,12 @@ ApprovalVerdict ApprovalGate::evaluate(const ApprovalWait& wait,
     }
     verdict.records.push_back(record);
   }
-  if (static_cast<int>(approvers.size()) >= needed) {
+  // Four eyes: the creator of a Manual Incident is never its only approver.
+  bool creatorAlone =
+      !wait.allowSelfApproval && approvers.size() == 1 &&
+      (wait.creatorUnverified || (!wait.creator.empty() && *approvers.begin() == wait.creator));
+  std::string creatorName = wait.creatorUnverified ? "its unverified creator" : wait.creator;
+  if (static_cast<int>(approvers.size()) >= needed && !creatorAlone) {
     verdict.kind = ApprovalVerdict::Kind::kApproved;
     std::string who;
     for (const auto& a : approvers) who += (who.empty() ? "" : ", ") + a;
@@ -137,12 +158,33 @@ ApprovalVerdict ApprovalGate::evaluate(const ApprovalWait& wait,
     verdict.kind = ApprovalVerdict::Kind::kTimedOut;
     verdict.message = "step " + step + " got " + std::to_string(approvers.size()) + " of " +
                       std::to_string(needed) + " approvals within " + api::formatDuration(timeout);
+    for (const auto& r : verdict.records) {
+      verdict.accepted.push_back({r.name.value_or(""), kAcceptedMoreNeeded, verdict.message});
+    }
+    verdict.records.clear();
     return verdict;
   }
   verdict.kind = ApprovalVerdict::Kind::kWaiting;
-  verdict.message = "step " + step + " waits for " + std::to_string(needed - approvers.size()) +
-                    " more approval(s)" +
-                    (ignored.empty() ? "" : " (ignored approvers not allowed: " + ignored[0] + ")");
+  size_t more = creatorAlone ? std::max<size_t>(1, needed - approvers.size())
+                             : static_cast<size_t>(needed) - approvers.size();
+  verdict.message =
+      "step " + step + " waits for " + std::to_string(more) + " more approval(s)" +
+      (creatorAlone ? " from someone other than " + creatorName + ", who created the Incident"
+                    : "") +
+      (ignored.empty() ? "" : " (ignored approvers not allowed: " + ignored[0] + ")") +
+      (unchecked.empty() ? "" : " (could not ask RBAC about " + unchecked[0] + ")");
+  for (const auto& r : verdict.records) {
+    bool self = creatorAlone;
+    verdict.accepted.push_back(
+        {r.name.value_or(""), self ? kAcceptedAnotherApproverNeeded : kAcceptedMoreNeeded,
+         self ? (wait.creatorUnverified
+                     ? std::string("who created this Incident is not verified (its creator "
+                                   "seal does not match), so one approver is not enough")
+                     : wait.creator + " created this Incident and may not be its only approver") +
+                    "; another approver must approve too"
+              : "verified; step " + step + " needs " + std::to_string(more) + " more approval(s)"});
+  }
+  verdict.records.clear();
   verdict.retryAfter = deadline - now;
   return verdict;
 }

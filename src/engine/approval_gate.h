@@ -16,8 +16,11 @@
 #include "api/runbook.h"
 #include "kube/clock.h"
 
+#include "kube/status.h"
+
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,12 +31,22 @@ inline constexpr const char* kRefusedNotAnApprover = "NotAnApprover";
 inline constexpr const char* kRefusedUnverified = "Unverified";
 inline constexpr const char* kRefusedStepNotWaiting = "StepNotWaiting";
 inline constexpr const char* kRefusedDuplicate = "Duplicate";
+inline constexpr const char* kRefusedTooLate = "TooLate";
+// Why a verified, allowed Approval is only Accepted so far.
+inline constexpr const char* kAcceptedMoreNeeded = "MoreApprovalsNeeded";
+inline constexpr const char* kAcceptedAnotherApproverNeeded = "AnotherApproverNeeded";
 
 struct RefusedApproval {
   std::string name;    // the Approval's
   std::string reason;  // kRefused...
   std::string message;
 };
+
+// Whether `approver` (with `groups`) holds the verb `approve` on the
+// Incident's Runbook: a SubjectAccessReview. An error leaves the Approval
+// undecided (not counted, no status) until a later evaluation.
+using ApproveCheck = std::function<kube::Result<bool>(const std::string& approver,
+                                                      const std::vector<std::string>& groups)>;
 
 struct ApprovalVerdict {
   enum class Kind { kApproved, kWaiting, kRejected, kTimedOut };
@@ -43,6 +56,9 @@ struct ApprovalVerdict {
   std::vector<api::ApprovalRecord> records;
   // Approvals for this step that did not count.
   std::vector<RefusedApproval> refused;
+  // kWaiting: verified, allowed Approvals that wait for more (reason
+  // kAccepted...).
+  std::vector<RefusedApproval> accepted;
   kube::Duration retryAfter{0};  // kWaiting: when the timeout falls due
 };
 
@@ -55,6 +71,16 @@ struct ApprovalWait {
   kube::WallTime waitingSince;
   // Verifies seals; null: no Approval can be verified, so none counts.
   const admission::Sealer* sealer = nullptr;
+  // RBAC's verdict on the verb `approve`; null: none is asked (tests of the
+  // policy alone).
+  ApproveCheck mayApprove;
+  // Who created the Incident (a Manual one, by its creator seal), and
+  // whether that person may be its only approver.
+  std::string creator;
+  // The Incident carries creator annotations whose seal does not verify:
+  // its creator cannot be told apart, so one approver is never enough.
+  bool creatorUnverified = false;
+  bool allowSelfApproval = false;
 };
 
 class ApprovalGate {

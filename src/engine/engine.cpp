@@ -71,7 +71,7 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
       runbookReconciler_(
           client, clock, events,
           {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames}),
-      incidentReconciler_(client, serviceAccounts, registry, clock, events, options_.incident) {
+      incidentReconciler_(client, serviceAccounts, registry, clock, events, incidentOptions()) {
   runbookInformers_ = informersFor(runbooks());
   incidentInformers_ = informersFor(incidents());
   approvalInformers_ = informersFor(approvals());
@@ -114,6 +114,22 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
     }
     return keys;
   });
+}
+
+IncidentReconcilerOptions Engine::incidentOptions() {
+  IncidentReconcilerOptions o = options_.incident;
+  // Approvals come from the informer (an Approval's event is what wakes
+  // its Incident, so the cache already holds it).
+  o.approvalsIn = [this](const std::string& ns) {
+    std::vector<json> out;
+    for (auto& informer : approvalInformers_) {
+      for (auto& approval : informer->list()) {
+        if (kube::namespaceOf(approval) == ns) out.push_back(std::move(approval));
+      }
+    }
+    return out;
+  };
+  return o;
 }
 
 Engine::~Engine() { stop(); }

@@ -78,6 +78,8 @@ class Engine {
 
  private:
   std::vector<std::unique_ptr<kube::Informer>> informersFor(const kube::Resource& resource);
+  // options_.incident, reading Approvals from approvalInformers_.
+  IncidentReconcilerOptions incidentOptions();
 
   kube::Client& client_;
   const EngineOptions options_;

@@ -190,6 +190,7 @@ ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
     w.tenant = &serviceAccounts_.serviceAccount(ns, account);
     if (auto done = runFollowups(w)) return *done;
   }
+  settleLateApprovals(w);
   ReconcileResult result;
   if (w.status().phase && api::isFinal(*w.status().phase)) {
     result = garbageCollect(w);
@@ -465,13 +466,18 @@ ReconcileResult IncidentReconciler::awaitApproval(Work& w, size_t index) {
   ReconcileResult result;
   api::StepStatus& st = (*w.status().steps)[index];
   std::string ns = kube::namespaceOf(w.object);
-  auto list = kube::listAll(client_, approvals(), ns);
-  if (!list.ok()) return ReconcileResult::failed(list.status());
+  std::vector<json> items;
+  if (options_.approvalsIn) {
+    items = options_.approvalsIn(ns);
+  } else {
+    auto list = kube::listAll(client_, approvals(), ns);
+    if (!list.ok()) return ReconcileResult::failed(list.status());
+    items = (*list)["items"].get<std::vector<json>>();
+  }
   const api::Condition* waiting = api::findCondition(w.status().conditions, "AwaitingApproval");
   kube::WallTime since = w.now;
   if (waiting) since = parseTime(waiting->lastTransitionTime).value_or(w.now);
   const api::ApprovalPolicy* policy = w.spec.approval ? &*w.spec.approval : nullptr;
-  auto items = (*list)["items"].get<std::vector<json>>();
   ApprovalWait wait;
   wait.policy = policy;
   wait.incident = kube::nameOf(w.object);
@@ -479,6 +485,23 @@ ReconcileResult IncidentReconciler::awaitApproval(Work& w, size_t index) {
   wait.step = st.name.value_or("");
   wait.waitingSince = since;
   wait.sealer = options_.sealer;
+  wait.mayApprove = [&](const std::string& user, const std::vector<std::string>& groups) {
+    return mayApprove(ns, w.runbook, user, groups);
+  };
+  if (options_.sealer && w.incident.source() == api::IncidentSource::kManual) {
+    admission::Creator creator;
+    if (options_.sealer->verifyCreator(w.object, &creator).valid) {
+      wait.creator = creator.user;
+    } else {
+      const json& annotations = w.object["metadata"].value("annotations", json::object());
+      for (const char* key :
+           {admission::kCreatedByAnnotation, admission::kCreatedByGroupsAnnotation,
+            admission::kCreatorSealAnnotation}) {
+        if (annotations.contains(key)) wait.creatorUnverified = true;
+      }
+    }
+  }
+  wait.allowSelfApproval = policy && policy->allowSelfApproval.value_or(false);
   auto verdict = ApprovalGate::evaluate(wait, items, w.now);
   recordApprovalDecisions(items, verdict);
   int64_t generation = w.status().observedGeneration.value_or(1);
@@ -564,11 +587,104 @@ void IncidentReconciler::recordApprovalDecisions(const std::vector<json>& approv
   };
   for (const auto& r : verdict.records) {
     bool reject = r.decision == api::ApprovalDecision::kReject;
-    record(r.name.value_or(""), "Accepted", "Counted",
+    record(r.name.value_or(""), "Counted", "Counted",
            reject ? "the rejection cancelled the Incident"
                   : "counted toward step " + r.step.value_or("") + "'s approvals");
   }
+  for (const auto& r : verdict.accepted) record(r.name, "Accepted", r.reason, r.message);
   for (const auto& r : verdict.refused) record(r.name, "Refused", r.reason, r.message);
+}
+
+kube::Result<bool> IncidentReconciler::mayApprove(const std::string& ns, const std::string& runbook,
+                                                  const std::string& user,
+                                                  const std::vector<std::string>& groups) {
+  std::string key = ns + "\n" + runbook + "\n" + user;
+  for (const auto& g : groups) key += "\n" + g;
+  kube::WallTime at = clock_.wallNow();
+  {
+    std::lock_guard<std::mutex> lock(approveChecksMu_);
+    auto it = approveChecks_.find(key);
+    if (it != approveChecks_.end() && at - it->second.second < std::chrono::seconds(10)) {
+      return it->second.first;
+    }
+  }
+  // As kube-apiserver's certificates/approval admission asks for a signer's
+  // `approve`: the user and groups the webhook sealed, the Runbook by name.
+  static const kube::Resource kSubjectAccessReviews{
+      "authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false};
+  json review = {{"apiVersion", "authorization.k8s.io/v1"},
+                 {"kind", "SubjectAccessReview"},
+                 {"spec",
+                  {{"user", user},
+                   {"groups", groups},
+                   {"resourceAttributes",
+                    {{"namespace", ns},
+                     {"verb", "approve"},
+                     {"group", "remedy.dev"},
+                     {"resource", "runbooks"},
+                     {"name", runbook}}}}}};
+  auto answered = client_.create(kSubjectAccessReviews, "", review);
+  if (!answered.ok()) return answered.status();
+  bool allowed = (*answered)["status"].value("allowed", false);
+  std::lock_guard<std::mutex> lock(approveChecksMu_);
+  if (approveChecks_.size() >= 1024) approveChecks_.clear();
+  approveChecks_[key] = {allowed, at};
+  return allowed;
+}
+
+void IncidentReconciler::settleLateApprovals(Work& w) {
+  bool final = w.status().phase && api::isFinal(*w.status().phase);
+  if (!final && !w.status().steps) return;
+  std::string ns = kube::namespaceOf(w.object);
+  std::string name = kube::nameOf(w.object);
+  // Which steps no longer wait (a step waiting or not yet reached may still
+  // count an Approval).
+  auto stopped = [&](const std::string& step) -> std::optional<std::string> {
+    if (final) {
+      return "Incident " + name + " had finished (" +
+             std::string(api::enumName(*w.status().phase)) + ")";
+    }
+    if (step.empty()) return std::nullopt;
+    for (const auto& st : w.status().steps.value_or(std::vector<api::StepStatus>{})) {
+      if (st.name != step) continue;
+      auto phase = st.phase.value_or(api::StepPhase::kPending);
+      if (phase == api::StepPhase::kPending || phase == api::StepPhase::kAwaitingApproval) {
+        return std::nullopt;
+      }
+      return "step " + step + " had stopped waiting for approval (" +
+             std::string(api::enumName(phase)) + ")";
+    }
+    return std::nullopt;
+  };
+  std::vector<json> items;
+  if (options_.approvalsIn) {
+    items = options_.approvalsIn(ns);
+  } else {
+    auto list = kube::listAll(client_, approvals(), ns);
+    if (!list.ok()) return;  // the next reconcile tries again
+    items = (*list)["items"].get<std::vector<json>>();
+  }
+  ApprovalVerdict late;
+  for (const auto& object : items) {
+    const json& spec = object.value("spec", json::object());
+    const json& ref = spec.value("incidentRef", json::object());
+    if (ref.value("name", "") != name) continue;
+    if (!object.value("status", json::object()).value("state", "").empty()) continue;
+    auto why = stopped(spec.value("step", ""));
+    if (!why) continue;
+    std::string approval = kube::nameOf(object);
+    if (!options_.sealer || !options_.sealer->verifyApproval(object).valid) {
+      late.refused.push_back({approval, kRefusedUnverified,
+                              "the Approval did not pass Remedy's admission webhook, so who "
+                              "approved is not known"});
+    } else if (ref.value("uid", "") != kube::uidOf(w.object)) {
+      late.refused.push_back(
+          {approval, kRefusedStepNotWaiting, "names an earlier Incident of the name " + name});
+    } else {
+      late.refused.push_back({approval, kRefusedTooLate, "arrived after " + *why});
+    }
+  }
+  if (!late.refused.empty()) recordApprovalDecisions(items, late);
 }
 
 ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {

@@ -47,6 +47,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +78,9 @@ struct IncidentReconcilerOptions {
   // Verifies the seals of Remedy's admission webhook on Approvals. Not
   // owned; null: no Approval counts (approval_gate.h).
   const admission::Sealer* sealer = nullptr;
+  // The Approvals of a namespace from the engine's informer; null: listed
+  // from the API server.
+  std::function<std::vector<nlohmann::json>(const std::string& ns)> approvalsIn;
 };
 
 class IncidentReconciler {
@@ -97,6 +103,13 @@ class IncidentReconciler {
   kube::ReconcileResult awaitApproval(Work& w, size_t index);
   void recordApprovalDecisions(const std::vector<nlohmann::json>& approvals,
                                const ApprovalVerdict& verdict);
+  // Whether `user` with `groups` holds the verb `approve` on Runbook
+  // `runbook` in `ns` (a SubjectAccessReview, remembered for a few seconds).
+  kube::Result<bool> mayApprove(const std::string& ns, const std::string& runbook,
+                                const std::string& user, const std::vector<std::string>& groups);
+  // Approvals naming this Incident that arrived after their step (or the
+  // whole Incident) stopped waiting: each gets its status (TooLate), once.
+  void settleLateApprovals(Work& w);
   kube::ReconcileResult startAttempt(Work& w, size_t index);
   kube::ReconcileResult continueAttempt(Work& w, size_t index);
   kube::ReconcileResult applyOutcome(Work& w, size_t index, const actions::ActionOutcome& outcome,
@@ -164,6 +177,9 @@ class IncidentReconciler {
   kube::EventRecorder* events_;
   const IncidentReconcilerOptions options_;
   GuardrailCheck guardrails_;
+  // mayApprove's answers: (ns, runbook, user, groups) to (allowed, when).
+  std::mutex approveChecksMu_;
+  std::map<std::string, std::pair<bool, kube::WallTime>> approveChecks_;
 };
 
 // The targets of every step of a started Incident (rendered with its

@@ -67,7 +67,7 @@ TEST_F(ApprovalTest, EachApprovalLearnsWhetherItCounted) {
   EXPECT_EQ(refused.value("reason", ""), "NotAnApprover");
   EXPECT_NE(refused.value("message", "").find("mallory"), std::string::npos);
   json accepted = statusOf("ok");
-  EXPECT_EQ(accepted.value("state", ""), "Accepted");
+  EXPECT_EQ(accepted.value("state", ""), "Counted");
   EXPECT_EQ(accepted.value("reason", ""), "Counted");
   EXPECT_FALSE(accepted.value("processedAt", "").empty());
 }
@@ -109,7 +109,7 @@ TEST_F(ApprovalTest, WithoutASealKeyNothingCounts) {
   createApproval("ok", "i1", "scale-up", "Approve", "alice");
   IncidentReconcilerOptions options;
   options.pauseNamespace = namespace_;
-  IncidentReconciler keyless(*client_, *registry_, clock_, nullptr, options);
+  IncidentReconciler keyless(*client_, *serviceAccounts_, *registry_, clock_, nullptr, options);
   for (int i = 0; i < 3; ++i) keyless.reconcile(namespace_ + "/i1");
   EXPECT_EQ(phaseOf("i1"), "AwaitingApproval");
   json status = client_->get(approvals(), namespace_, "ok")->value("status", json::object());
@@ -140,17 +140,23 @@ TEST_F(ApprovalTest, AnApprovalForAnEarlierIncidentOfTheSameNameDoesNotCount) {
 }
 
 TEST_F(ApprovalTest, TwoApprovalsByTheSamePersonCountOnce) {
+  // Its own Deployment: i1 holds web (one remediation per target).
+  createDeployment("api", 1);
   createRunbook("two-people", R"(
 triggers: [{alertName: TwoPeople}]
 steps:
   - name: scale-up
     approval: Required
-    scale: {target: {name: web}, replicas: "+1"}
+    scale: {target: {name: api}, replicas: "+1"}
 approval: {groups: [sre], minApprovals: 2, timeout: 10m}
 )");
   createIncident("i2", "TwoPeople", {});
   ASSERT_TRUE(driveToPhase("i2", "AwaitingApproval", reconciler_.get()));
   createApproval("a1", "i2", "scale-up", "Approve", "alice", {"oncall", "sre"});
+  for (int i = 0; i < 2; ++i) reconciler_->reconcile(namespace_ + "/i2");
+  json first = client_->get(approvals(), namespace_, "a1")->value("status", json::object());
+  EXPECT_EQ(first.value("state", ""), "Accepted");
+  EXPECT_EQ(first.value("reason", ""), "MoreApprovalsNeeded");
   createApproval("a2", "i2", "scale-up", "Approve", "alice", {"oncall", "sre"});
   createApproval("d1", "i2", "scale-up", "Approve", "dave", {"system:authenticated"});
   for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/i2");
@@ -165,6 +171,111 @@ approval: {groups: [sre], minApprovals: 2, timeout: 10m}
   createApproval("c1", "i2", "scale-up", "Approve", "carol", {"sre"});
   ASSERT_TRUE(driveToPhase("i2", "Succeeded", reconciler_.get()));
   EXPECT_EQ(incident("i2")["status"]["approvals"].size(), 2u);
+  EXPECT_EQ(client_->get(approvals(), namespace_, "a1")
+                ->value("status", json::object())
+                .value("state", ""),
+            "Counted");
+}
+
+// The four-eyes rule: whoever created a Manual Incident (as the admission
+// webhook sealed it) is never its only approver, unless the Runbook says so.
+class SelfApprovalTest : public ApprovalTest {
+ protected:
+  void createIncidentBy(const std::string& name, const std::string& alert,
+                        const std::string& creator) {
+    createIncident(name, alert, {});
+    json object = incident(name);
+    object["metadata"]["annotations"] = {
+        {admission::kCreatedByAnnotation, creator},
+        {admission::kCreatedByGroupsAnnotation, R"(["sre"])"},
+        {admission::kCreatorSealAnnotation,
+         sealer_.sealCreator(namespace_, name, creator, {"sre"}, clock_.wallNow())}};
+    auto updated = client_->update(incidents(), namespace_, object);
+    ASSERT_TRUE(updated.ok()) << updated.status().toString();
+  }
+
+  // Runbook `target`, triggered by `alert`, scaling Deployment `target`.
+  void createSelfRunbook(const std::string& alert, const std::string& target, bool allowSelf) {
+    createDeployment(target, 1);
+    createRunbook(target, std::string(R"(
+triggers: [{alertName: )") + alert +
+                              R"(}]
+steps:
+  - name: scale-up
+    approval: Required
+    scale: {target: {name: )" +
+                              target +
+                              R"(}, replicas: "+1"}
+approval: {users: [alice, bob], timeout: 10m, allowSelfApproval: )" +
+                              (allowSelf ? "true" : "false") + "}\n");
+  }
+};
+
+TEST_F(SelfApprovalTest, TheCreatorIsNeverTheOnlyApprover) {
+  createSelfRunbook("Own", "own", false);
+  createIncidentBy("mine", "Own", "alice");
+  ASSERT_TRUE(driveToPhase("mine", "AwaitingApproval", reconciler_.get()));
+  createApproval("by-alice", "mine", "scale-up", "Approve", "alice", {"sre"});
+  for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/mine");
+  EXPECT_EQ(phaseOf("mine"), "AwaitingApproval");
+  EXPECT_EQ(getDeployment("own")["spec"].value("replicas", -1), 1);
+  json alone = client_->get(approvals(), namespace_, "by-alice")->value("status", json::object());
+  EXPECT_EQ(alone.value("state", ""), "Accepted");
+  EXPECT_EQ(alone.value("reason", ""), "AnotherApproverNeeded");
+  EXPECT_NE(alone.value("message", "").find("alice created this Incident"), std::string::npos)
+      << alone.dump();
+  createApproval("by-bob", "mine", "scale-up", "Approve", "bob", {"sre"});
+  ASSERT_TRUE(driveToPhase("mine", "Succeeded", reconciler_.get()));
+  EXPECT_EQ(getDeployment("own")["spec"].value("replicas", -1), 2);
+}
+
+TEST_F(SelfApprovalTest, ARunbookMayAllowSelfApproval) {
+  createSelfRunbook("OwnAllowed", "own-allowed", true);
+  createIncidentBy("mine", "OwnAllowed", "alice");
+  ASSERT_TRUE(driveToPhase("mine", "AwaitingApproval", reconciler_.get()));
+  createApproval("by-alice", "mine", "scale-up", "Approve", "alice", {"sre"});
+  ASSERT_TRUE(driveToPhase("mine", "Succeeded", reconciler_.get()));
+}
+
+TEST_F(SelfApprovalTest, ACreatorRewrittenPastTheWebhookMakesOneApproverNotEnough) {
+  // alice created it, then rewrote the creator past the webhook: the seal no
+  // longer verifies, so nobody can tell the creator from an approver and a
+  // single approval is not enough (fail closed).
+  createSelfRunbook("Forged", "forged", false);
+  createIncidentBy("mine", "Forged", "alice");
+  json object = incident("mine");
+  object["metadata"]["annotations"][admission::kCreatedByAnnotation] = "mallory";
+  ASSERT_TRUE(client_->update(incidents(), namespace_, object).ok());
+  ASSERT_TRUE(driveToPhase("mine", "AwaitingApproval", reconciler_.get()));
+  createApproval("by-alice", "mine", "scale-up", "Approve", "alice", {"sre"});
+  for (int i = 0; i < 3; ++i) reconciler_->reconcile(namespace_ + "/mine");
+  EXPECT_EQ(phaseOf("mine"), "AwaitingApproval");
+  createApproval("by-bob", "mine", "scale-up", "Approve", "bob", {"sre"});
+  ASSERT_TRUE(driveToPhase("mine", "Succeeded", reconciler_.get()));
+}
+
+TEST_F(ApprovalTest, AnApprovalAfterTheStepStoppedWaitingIsTooLate) {
+  createApproval("ok", "i1", "scale-up", "Approve", "alice");
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded", reconciler_.get()));
+  createApproval("late", "i1", "scale-up", "Approve", "bob");
+  reconciler_->reconcile(namespace_ + "/i1");
+  json late = client_->get(approvals(), namespace_, "late")->value("status", json::object());
+  EXPECT_EQ(late.value("state", ""), "Refused");
+  EXPECT_EQ(late.value("reason", ""), "TooLate");
+  EXPECT_NE(late.value("message", "").find("finished (Succeeded)"), std::string::npos)
+      << late.dump();
+  EXPECT_EQ(replicas(), 2);  // nothing ran twice
+}
+
+TEST_F(ApprovalTest, AnApprovalAfterTheTimeoutOnlyGetsItsStatus) {
+  clock_.step(std::chrono::minutes(11));
+  ASSERT_TRUE(driveToPhase("i1", "Escalated", reconciler_.get()));
+  createApproval("late", "i1", "scale-up", "Approve", "alice");
+  for (int i = 0; i < 2; ++i) reconciler_->reconcile(namespace_ + "/i1");
+  EXPECT_EQ(phaseOf("i1"), "Escalated");
+  EXPECT_EQ(replicas(), 1);
+  json late = client_->get(approvals(), namespace_, "late")->value("status", json::object());
+  EXPECT_EQ(late.value("reason", ""), "TooLate");
 }
 
 TEST(ApprovalGate, PolicyUsersGroupsAndServiceAccounts) {
