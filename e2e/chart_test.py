@@ -124,6 +124,10 @@ OPERATOR_FLAGS = {
     "apply-allowed-kinds", "incident-retention", "max-finished-incidents", "alert-rate", "alert-burst",
     "max-active-incidents", "shutdown-timeout", "default-service-account", "service-accounts",
     "runjob-service-accounts", "egress-allow", "egress-deny", "incident-sweep-interval",
+    # Issue #16: the admission webhooks and the Approval seal key.
+    "approval-seal-key-file", "approval-seal-previous-key-files", "admission-bind-address",
+    "admission-port", "admission-tls-cert-file", "admission-tls-key-file", "admission-cert-secret",
+    "admission-cert-dns-names", "admission-cert-ip-addresses", "admission-webhook-configurations",
 }
 
 
@@ -148,7 +152,8 @@ STANDARD_LABELS = {
     "app.kubernetes.io/managed-by": "Helm",
     "app.kubernetes.io/part-of": "remedy",
 }
-CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding"}
+CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration",
+                  "ValidatingWebhookConfiguration"}
 
 # The operator's permissions in a managed namespace, as (apiGroup, resource,
 # verb): the least-privilege contract of files/rbac-rules.yaml. Its own kinds,
@@ -185,6 +190,18 @@ EXPECTED_TENANT_PERMISSIONS = {
 EXPECTED_RELEASE_NAMESPACE_PERMISSIONS = {
     ("coordination.k8s.io", "leases"): {"get", "create", "update"},
     ("", "configmaps"): {"get", "list", "watch"},
+}
+# Approvals (issue #16), cluster-wide: asking who may approve, and the two
+# webhook configurations' caBundle (files/approval-rules.yaml).
+EXPECTED_APPROVAL_PERMISSIONS = {
+    ("authorization.k8s.io", "subjectaccessreviews"): {"create"},
+    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"): {"get", "update"},
+    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"): {"get", "update"},
+}
+# The webhooks' certificate Secret, in the release namespace
+# (files/admission-secret-rules.yaml).
+EXPECTED_ADMISSION_SECRET_PERMISSIONS = {
+    ("", "secrets"): {"create", "get", "update"},
 }
 
 
@@ -275,8 +292,10 @@ class HelmLintTest(unittest.TestCase):
 
     def test_helm_lint_with_the_values_of_each_mode(self):
         for values in ({"watchNamespaces": ["team-a", "team-b"], "incidentNamespace": "team-a"},
-                       {"webhook": {"tls": {"enabled": True, "secretName": "t"}}, "networkPolicy": {"enabled": True},
+                       {"webhook": {"tls": {"enabled": True, "secretName": "t"}},
+                        "networkPolicy": {"enabled": True, "admissionFrom": [{"ipBlock": {"cidr": "10.0.0.1/32"}}]},
                         "serviceMonitor": {"enabled": True}},
+                       {"admission": {"certificate": {"mode": "certManager"}, "url": "https://127.0.0.1:8443"}},
                        {"replicaCount": 1, "leaderElection": {"enabled": False}}):
             with self.subTest(values=values), tempfile.NamedTemporaryFile(
                     "w", suffix=".json", dir=WORKDIR) as f:
@@ -350,7 +369,8 @@ class ChartFilesTest(unittest.TestCase):
         allowed_keys = {"apiGroups", "resources", "verbs", "resourceNames"}
         known_verbs = {"get", "list", "watch", "create", "update", "patch", "delete", "impersonate"}
         for name in ("rbac-rules.yaml", "cluster-rules.yaml", "tenant-rules.yaml",
-                     "leader-election-rules.yaml", "pause-rules.yaml"):
+                     "leader-election-rules.yaml", "pause-rules.yaml", "approval-rules.yaml",
+                     "admission-secret-rules.yaml"):
             rules = read_yaml_list(os.path.join(CHART, "files", name))
             with self.subTest(file=name):
                 self.assertIsInstance(rules, list)
@@ -372,9 +392,14 @@ class ChartFilesTest(unittest.TestCase):
         release_rules = (read_yaml_list(os.path.join(CHART, "files", "leader-election-rules.yaml"))
                          + read_yaml_list(os.path.join(CHART, "files", "pause-rules.yaml")))
         self.assertEqual(permissions(release_rules), EXPECTED_RELEASE_NAMESPACE_PERMISSIONS)
+        self.assertEqual(permissions(read_yaml_list(os.path.join(CHART, "files", "approval-rules.yaml"))),
+                         EXPECTED_APPROVAL_PERMISSIONS)
+        self.assertEqual(permissions(read_yaml_list(os.path.join(CHART, "files", "admission-secret-rules.yaml"))),
+                         EXPECTED_ADMISSION_SECRET_PERMISSIONS)
 
     def test_every_rbac_rule_group_is_commented(self):
-        for name in ("rbac-rules.yaml", "cluster-rules.yaml", "tenant-rules.yaml"):
+        for name in ("rbac-rules.yaml", "cluster-rules.yaml", "tenant-rules.yaml", "approval-rules.yaml",
+                     "admission-secret-rules.yaml"):
             with open(os.path.join(CHART, "files", name)) as f:
                 lines = f.read().splitlines()
             for i, line in enumerate(lines):
@@ -523,7 +548,13 @@ class DefaultRenderTest(unittest.TestCase):
         kinds = sorted(o["kind"] for o in self.release.objects)
         self.assertEqual(kinds, sorted(["ServiceAccount", "Secret", "Service", "Deployment",
                                         "PodDisruptionBudget", "ClusterRole", "ClusterRoleBinding",
-                                        "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]))
+                                        "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                                        # approvals (issue #16): the seal key, SubjectAccessReviews
+                                        # and caBundle, the certificate Secret, the approver role,
+                                        # the webhooks
+                                        "Secret", "ClusterRole", "ClusterRoleBinding", "Role",
+                                        "RoleBinding", "ClusterRole", "MutatingWebhookConfiguration",
+                                        "ValidatingWebhookConfiguration"]))
 
     def test_every_object_has_the_standard_labels_and_namespace(self):
         for obj in self.release.objects:
@@ -585,7 +616,7 @@ class DefaultRenderTest(unittest.TestCase):
     def test_probes_on_the_health_port(self):
         c = self.release.container
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-        self.assertEqual(ports, {"webhook": 9443, "metrics": 8080, "health": 8081})
+        self.assertEqual(ports, {"webhook": 9443, "admission": 8443, "metrics": 8080, "health": 8081})
         self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "health"})
         self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "health"})
         self.assertIn("requests", c["resources"])
@@ -596,7 +627,7 @@ class DefaultRenderTest(unittest.TestCase):
         self.assertEqual(env["POD_NAMESPACE"]["valueFrom"], {"fieldRef": {"fieldPath": "metadata.namespace"}})
 
     def test_the_token_is_a_file_from_the_generated_secret(self):
-        secret = self.release.one("Secret")
+        secret = self.release.one("Secret", name="remedy-webhook-token")
         token = base64.b64decode(secret["data"]["token"]).decode()
         self.assertRegex(token, r"^[A-Za-z0-9]{48}$")
         spec = self.release.deployment["spec"]["template"]["spec"]
@@ -630,7 +661,7 @@ class DefaultRenderTest(unittest.TestCase):
 
     def test_service_exposes_the_webhook_and_metrics(self):
         ports = {p["name"]: p for p in self.release.one("Service")["spec"]["ports"]}
-        self.assertEqual(set(ports), {"webhook", "metrics"})
+        self.assertEqual(set(ports), {"webhook", "admission", "metrics"})
         self.assertEqual((ports["webhook"]["port"], ports["webhook"]["targetPort"]), (9443, "webhook"))
         self.assertEqual((ports["metrics"]["port"], ports["metrics"]["targetPort"]), (8080, "metrics"))
         self.assertEqual(ports["webhook"]["appProtocol"], "http")
@@ -648,10 +679,10 @@ class DefaultRenderTest(unittest.TestCase):
                          sa["metadata"]["name"])
 
     def test_lease_and_pause_rules_only_in_the_release_namespace(self):
-        role = self.release.one("Role")
+        role = self.release.one("Role", name="remedy-release-namespace")
         self.assertEqual(role["metadata"]["namespace"], "remedy-system")
         self.assertEqual(permissions(role["rules"]), EXPECTED_RELEASE_NAMESPACE_PERMISSIONS)
-        binding = self.release.one("RoleBinding")
+        binding = self.release.one("RoleBinding", name="remedy-release-namespace")
         self.assertEqual(binding["roleRef"]["name"], role["metadata"]["name"])
         self.assertEqual(binding["subjects"][0]["namespace"], "remedy-system")
         self.assertNotIn(("coordination.k8s.io", "leases"),
@@ -690,7 +721,8 @@ class DefaultRenderTest(unittest.TestCase):
         self.assertIsInstance(hook["max_alerts"], int)
         self.assertEqual(hook["http_config"]["authorization"]["type"], "Bearer")
         self.assertIn("credentials_file", hook["http_config"]["authorization"])
-        self.assertNotIn(base64.b64decode(self.release.one("Secret")["data"]["token"]).decode(), notes)
+        self.assertNotIn(base64.b64decode(self.release.one("Secret", name="remedy-webhook-token")["data"]["token"])
+                         .decode(), notes)
 
     def test_no_optional_objects_by_default(self):
         self.assertEqual(self.release.of_kind("ServiceMonitor"), [])
@@ -700,11 +732,17 @@ class DefaultRenderTest(unittest.TestCase):
 class WatchNamespacesTest(unittest.TestCase):
     def test_one_role_per_watched_namespace_and_only_policies_read_cluster_wide(self):
         release = Release({"watchNamespaces": ["team-a", "team-b"], "incidentNamespace": "team-a"})
-        self.assertEqual([r["metadata"]["name"] for r in release.of_kind("ClusterRole")],
-                         ["remedy-policies"])
-        self.assertEqual(permissions(release.one("ClusterRole")["rules"]), EXPECTED_CLUSTER_PERMISSIONS)
-        self.assertEqual([b["metadata"]["name"] for b in release.of_kind("ClusterRoleBinding")],
-                         ["remedy-policies"])
+        # Besides the RunbookPolicies, only what is cluster-scoped by nature:
+        # SubjectAccessReviews and the webhook configurations (by name), and
+        # the approver role, bound by nobody.
+        self.assertEqual(sorted(r["metadata"]["name"] for r in release.of_kind("ClusterRole")),
+                         ["remedy-approvals", "remedy-approver", "remedy-policies"])
+        self.assertEqual(permissions(release.one("ClusterRole", name="remedy-policies")["rules"]),
+                         EXPECTED_CLUSTER_PERMISSIONS)
+        self.assertEqual(permissions(release.one("ClusterRole", name="remedy-approvals")["rules"]),
+                         EXPECTED_APPROVAL_PERMISSIONS)
+        self.assertEqual(sorted(b["metadata"]["name"] for b in release.of_kind("ClusterRoleBinding")),
+                         ["remedy-approvals", "remedy-policies"])
         rules = operator_rules(["remedy-runner"])
         for ns in ("team-a", "team-b"):
             with self.subTest(namespace=ns):
@@ -715,7 +753,7 @@ class WatchNamespacesTest(unittest.TestCase):
                                                       "name": role["metadata"]["name"]})
                 self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": "remedy",
                                                         "namespace": "remedy-system"}])
-        release_role = release.one("Role", namespace="remedy-system")
+        release_role = release.one("Role", name="remedy-release-namespace", namespace="remedy-system")
         self.assertEqual(permissions(release_role["rules"]), EXPECTED_RELEASE_NAMESPACE_PERMISSIONS)
         self.assertEqual(release.args["watch-namespaces"], "team-a,team-b")
         self.assertEqual(release.args["incident-namespace"], "team-a")
@@ -728,7 +766,7 @@ class WatchNamespacesTest(unittest.TestCase):
         release = Release({"watchNamespaces": ["remedy-system", "team-a"]})
         names = sorted(r["metadata"]["name"] for r in release.of_kind("Role")
                        if r["metadata"]["namespace"] == "remedy-system")
-        self.assertEqual(names, ["remedy", "remedy-release-namespace"])
+        self.assertEqual(names, ["remedy", "remedy-admission", "remedy-release-namespace"])
         self.assertEqual(release.args["incident-namespace"], "remedy-system")
 
     def test_an_unwatched_incident_namespace_is_refused(self):
@@ -769,14 +807,14 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
         self.assertEqual(release.one("Role", name="remedy-runner", namespace="team-a")["rules"][-1], extra)
 
     def test_each_install_generates_its_own_token(self):
-        tokens = {Release().one("Secret")["data"]["token"] for _ in range(3)}
+        tokens = {Release().one("Secret", name="remedy-webhook-token")["data"]["token"] for _ in range(3)}
         self.assertEqual(len(tokens), 3)
 
     def test_an_existing_secret_is_used_and_its_token_never_rendered(self):
         # (helm_install_test.sh renders it with that Secret in the cluster.)
         weak = "hunter2"
         release = Release({"webhook": {"token": {"existingSecret": "my-token", "key": "bearer"}}})
-        self.assertEqual(release.of_kind("Secret"), [])
+        self.assertEqual([s["metadata"]["name"] for s in release.of_kind("Secret")], ["remedy-approval-seal"])
         volume = next(v for v in release.deployment["spec"]["template"]["spec"]["volumes"]
                       if v["name"] == "webhook-token")
         self.assertEqual(volume["secret"], {"secretName": "my-token", "items": [{"key": "bearer", "path": "token"}]})
@@ -808,7 +846,8 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
 
     def test_service_monitor_and_network_policy(self):
         release = Release({"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
-                           "networkPolicy": {"enabled": True}})
+                           "networkPolicy": {"enabled": True,
+                                             "admissionFrom": [{"ipBlock": {"cidr": "172.18.0.0/24"}}]}})
         monitor = release.one("ServiceMonitor")
         self.assertEqual(monitor["apiVersion"], "monitoring.coreos.com/v1")
         self.assertEqual(monitor["metadata"]["labels"]["release"], "prometheus")
@@ -821,7 +860,8 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
         self.assertEqual(policy["spec"]["podSelector"]["matchLabels"],
                          release.deployment["spec"]["selector"]["matchLabels"])
         by_port = {rule["ports"][0]["port"]: rule for rule in policy["spec"]["ingress"]}
-        self.assertEqual(set(by_port), {9443, 8080})
+        self.assertEqual(set(by_port), {9443, 8443, 8080})
+        self.assertEqual(by_port[8443]["from"], [{"ipBlock": {"cidr": "172.18.0.0/24"}}])
         webhook_from = by_port[9443]["from"][0]
         self.assertEqual(webhook_from["namespaceSelector"]["matchLabels"],
                          {"kubernetes.io/metadata.name": "monitoring"})
@@ -833,7 +873,8 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
         self.assertEqual(release.of_kind("PodDisruptionBudget"), [])
         self.assertEqual(release.args["leader-elect"], "false")
         self.assertNotIn("leader-election-name", release.args)
-        self.assertEqual(permissions(release.one("Role")["rules"]), {("", "configmaps"): {"get", "list", "watch"}})
+        self.assertEqual(permissions(release.one("Role", name="remedy-release-namespace")["rules"]),
+                         {("", "configmaps"): {"get", "list", "watch"}})
 
     def test_two_replicas_without_leader_election_are_refused(self):
         with self.assertRaisesRegex(HelmFail, "leaderElection.enabled is false with replicaCount > 1"):

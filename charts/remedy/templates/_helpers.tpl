@@ -116,6 +116,144 @@ token itself: a weak token must not be guessable from a pod annotation.
 {{- end -}}
 {{- end -}}
 
+{{/* The Mutating- and ValidatingWebhookConfiguration (one name for both). */}}
+{{- define "remedy.admissionConfigurationName" -}}
+{{- include "remedy.fullname" . -}}
+{{- end -}}
+
+{{/* The Secret of the admission webhooks' certificate (both modes). */}}
+{{- define "remedy.admissionCertSecretName" -}}
+{{- default (printf "%s-admission-tls" (include "remedy.fullname" .)) .Values.admission.certificate.secretName -}}
+{{- end -}}
+
+{{/* The cert-manager Certificate of certificate.mode certManager. */}}
+{{- define "remedy.admissionCertificateName" -}}
+{{- printf "%s-admission" (include "remedy.fullname" .) -}}
+{{- end -}}
+
+{{/*
+The host of admission.url ("" without one), without its port or an IPv6
+address's brackets: the serving certificate must carry it.
+*/}}
+{{- define "remedy.admissionUrlHost" -}}
+{{- with .Values.admission.url -}}
+{{- $host := (urlParse .).host -}}
+{{- if hasPrefix "[" $host -}}
+{{- $host = regexReplaceAll "^\\[([^\\]]*)\\].*$" $host "${1}" -}}
+{{- else -}}
+{{- $host = regexReplaceAll ":[0-9]*$" $host "" -}}
+{{- end -}}
+{{- $host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The DNS names of the serving certificate, as a JSON list. */}}
+{{- define "remedy.admissionDnsNames" -}}
+{{- $svc := printf "%s.%s.svc" (include "remedy.fullname" .) .Release.Namespace -}}
+{{- $names := list $svc (printf "%s.cluster.local" $svc) -}}
+{{- $host := include "remedy.admissionUrlHost" . -}}
+{{- if and $host (not (regexMatch "^[0-9.]+$|:" $host)) -}}
+{{- $names = append $names $host -}}
+{{- end -}}
+{{- concat $names .Values.admission.certificate.dnsNames | uniq | toJson -}}
+{{- end -}}
+
+{{/* The IP addresses of the serving certificate, as a JSON list. */}}
+{{- define "remedy.admissionIpAddresses" -}}
+{{- $ips := list -}}
+{{- $host := include "remedy.admissionUrlHost" . -}}
+{{- if and $host (regexMatch "^[0-9.]+$|:" $host) -}}
+{{- $ips = append $ips $host -}}
+{{- end -}}
+{{- concat $ips .Values.admission.certificate.ipAddresses | uniq | toJson -}}
+{{- end -}}
+
+{{/* The Secret holding the Approval seal key. */}}
+{{- define "remedy.sealKeySecretName" -}}
+{{- default (printf "%s-approval-seal" (include "remedy.fullname" .)) .Values.admission.sealKey.existingSecret -}}
+{{- end -}}
+
+{{/*
+The generated seal key: the one already in the cluster (so upgrades keep it
+and every Approval sealed so far still verifies), else 64 random
+characters (384 bits). Chosen once per render, like the webhook token.
+*/}}
+{{- define "remedy.sealKey" -}}
+{{- if not (hasKey . "remedySealKey") -}}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace (include "remedy.sealKeySecretName" .) -}}
+{{- $kept := dig "data" .Values.admission.sealKey.key "" $secret | b64dec -}}
+{{- $_ := set . "remedySealKey" (default (randAlphaNum 64) $kept) -}}
+{{- end -}}
+{{- index . "remedySealKey" -}}
+{{- end -}}
+
+{{/*
+Changes when the seal key does, so the pods restart with it: the hash of the
+generated key (a 384-bit random key cannot be found from it), or for a
+Secret of the user's its name and resourceVersion, never its content.
+*/}}
+{{- define "remedy.sealKeyChecksum" -}}
+{{- if .Values.admission.sealKey.existingSecret -}}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace .Values.admission.sealKey.existingSecret -}}
+{{- printf "%s/%s" .Values.admission.sealKey.existingSecret (dig "metadata" "resourceVersion" "" $secret) | sha256sum -}}
+{{- else -}}
+{{- include "remedy.sealKey" . | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The namespaces whose Approvals and Incidents the webhooks see: the watched
+ones (watchNamespaces), else every namespace.
+*/}}
+{{- define "remedy.admissionNamespaceSelector" -}}
+{{- if .Values.watchNamespaces -}}
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: In
+    values:
+      {{- toYaml .Values.watchNamespaces | nindent 6 }}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}
+
+{{/*
+What the operator needs cluster-wide for approvals (files/approval-rules.yaml):
+SubjectAccessReviews, and in certificate mode "secret" the two webhook
+configurations by name (resourceNames), whose caBundle the leader keeps.
+*/}}
+{{- define "remedy.approvalClusterRules" -}}
+{{- $rules := list -}}
+{{- range $rule := fromYamlArray (.Files.Get "files/approval-rules.yaml") -}}
+{{- if has "admissionregistration.k8s.io" $rule.apiGroups -}}
+{{- if and $.Values.admission.enabled (eq $.Values.admission.certificate.mode "secret") -}}
+{{- $_ := set $rule "resourceNames" (list (include "remedy.admissionConfigurationName" $)) -}}
+{{- $rules = append $rules $rule -}}
+{{- end -}}
+{{- else -}}
+{{- $rules = append $rules $rule -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $rules -}}
+{{- end -}}
+
+{{/*
+In the release namespace, certificate mode "secret": creating the
+certificate's Secret (create cannot be limited to a name: the name is not
+known when it is authorized) and reading and renewing that one Secret
+(files/admission-secret-rules.yaml; get and update get resourceNames).
+*/}}
+{{- define "remedy.admissionSecretRules" -}}
+{{- $rules := list -}}
+{{- range $rule := fromYamlArray (.Files.Get "files/admission-secret-rules.yaml") -}}
+{{- if not (has "create" $rule.verbs) -}}
+{{- $_ := set $rule "resourceNames" (list (include "remedy.admissionCertSecretName" $)) -}}
+{{- end -}}
+{{- $rules = append $rules $rule -}}
+{{- end -}}
+{{- toYaml $rules -}}
+{{- end -}}
+
 {{/*
 Whether a rule of files/tenant-rules.yaml is granted with these values ("true"
 or ""): called with (dict "rule" RULE "Values" .Values). The file's header
@@ -175,6 +313,24 @@ impersonate gets them as resourceNames).
 {{- toYaml $rules -}}
 {{- end -}}
 
+{{/*
+The API server's addresses as CIDRs (a JSON list): networkPolicy.egress.apiServer.cidrs,
+else the endpoints of the Service kubernetes in default at install (none
+under `helm template`).
+*/}}
+{{- define "remedy.apiServerCidrs" -}}
+{{- $cidrs := .Values.networkPolicy.egress.apiServer.cidrs -}}
+{{- if not $cidrs -}}
+{{- $endpoints := lookup "v1" "Endpoints" "default" "kubernetes" -}}
+{{- range $subset := (dig "subsets" (list) $endpoints) -}}
+{{- range $address := (dig "addresses" (list) $subset) -}}
+{{- $cidrs = append $cidrs (printf "%s/%s" $address.ip (ternary "128" "32" (contains ":" $address.ip))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson (default (list) $cidrs) -}}
+{{- end -}}
+
 {{/* Refuses values that would install a broken operator. */}}
 {{- define "remedy.validate" -}}
 {{- if and (not .Values.leaderElection.enabled) (gt (int .Values.replicaCount) 1) -}}
@@ -184,6 +340,16 @@ impersonate gets them as resourceNames).
 {{- $_ := required "webhook.tls.secretName is required when webhook.tls.enabled is true" .Values.webhook.tls.secretName -}}
 {{- end -}}
 {{- $_ := include "remedy.incidentNamespace" . -}}
+{{- if .Values.admission.enabled -}}
+{{- if not (has .Values.admission.certificate.mode (list "secret" "certManager")) -}}
+{{- fail (printf "admission.certificate.mode %q: want secret or certManager" .Values.admission.certificate.mode) -}}
+{{- end -}}
+{{- with .Values.admission.url -}}
+{{- if not (hasPrefix "https://" .) -}}
+{{- fail (printf "admission.url %q: the API server calls webhooks over HTTPS only; want https://HOST[:PORT][/PATH]" .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if not (has .Values.tenancy.defaultServiceAccount .Values.tenancy.serviceAccounts) -}}
 {{- fail (printf "tenancy.defaultServiceAccount %q is not one of tenancy.serviceAccounts (%s): the operator could not act as it" .Values.tenancy.defaultServiceAccount (join ", " .Values.tenancy.serviceAccounts)) -}}
 {{- end -}}
