@@ -976,6 +976,281 @@ class TenancyTest(unittest.TestCase):
         self.assertEqual([p["metadata"]["name"] for p in Release().of_kind("NetworkPolicy")], [])
 
 
+# ---------------------------------------------------------------------------
+# Approvals that prove who approved (issue #16): the admission webhooks, their
+# certificate, the seal key and the RBAC they need.
+# ---------------------------------------------------------------------------
+
+# The webhooks the API server calls, as (configuration kind, webhook name,
+# path, operations, failurePolicy): tests/operator/approval_e2e_test.cpp
+# registers the same.
+WEBHOOKS = [
+    ("MutatingWebhookConfiguration", "approvals.remedy.dev", "/admission/v1/mutate", ["CREATE"], "Fail"),
+    ("MutatingWebhookConfiguration", "incidents.remedy.dev", "/admission/v1/mutate", ["CREATE"], "Fail"),
+    ("ValidatingWebhookConfiguration", "approvals.remedy.dev", "/admission/v1/validate", ["CREATE", "UPDATE"],
+     "Fail"),
+    ("ValidatingWebhookConfiguration", "incidents.remedy.dev", "/admission/v1/validate", ["UPDATE"], "Fail"),
+]
+SAR_RULE = {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"], "verbs": ["create"]}
+
+
+def webhooks(release):
+    """{(configuration kind, webhook name): webhook}."""
+    out = {}
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        for hook in release.one(kind, name="remedy")["webhooks"]:
+            out[(kind, hook["name"])] = hook
+    return out
+
+
+class AdmissionTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.release = Release()
+
+    def test_the_webhooks_by_default_call_the_service_and_fail_closed(self):
+        hooks = webhooks(self.release)
+        self.assertEqual(sorted(hooks), sorted((k, n) for k, n, _, _, _ in WEBHOOKS))
+        for kind, name, path, operations, policy in WEBHOOKS:
+            with self.subTest(kind=kind, webhook=name):
+                hook = hooks[(kind, name)]
+                self.assertEqual(hook["clientConfig"], {"service": {
+                    "name": "remedy", "namespace": "remedy-system", "path": path, "port": 8443}})
+                self.assertEqual(hook["rules"], [{"apiGroups": ["remedy.dev"], "apiVersions": ["v1alpha1"],
+                                                  "resources": [name.split(".")[0]], "operations": operations,
+                                                  "scope": "Namespaced"}])
+                self.assertEqual(hook["failurePolicy"], policy)
+                self.assertEqual(hook["sideEffects"], "None")
+                self.assertEqual(hook["admissionReviewVersions"], ["v1"])
+                self.assertEqual(hook["timeoutSeconds"], 10)
+                self.assertEqual(hook["namespaceSelector"], {})
+        for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+            config = self.release.one(kind)
+            self.assertNotIn("annotations", config["metadata"])
+            # The leader writes the caBundle: a chart that templated one
+            # would own the field and fight it on every upgrade.
+            self.assertNotIn("caBundle", json.dumps(config))
+        self.assertEqual(self.release.of_kind("Certificate") + self.release.of_kind("Issuer"), [])
+
+    def test_every_replica_serves_the_webhooks_with_the_certificate_secret(self):
+        args = self.release.args
+        self.assertEqual(args["admission-bind-address"], "0.0.0.0")
+        self.assertEqual(args["admission-port"], "8443")
+        self.assertEqual(args["admission-cert-secret"], "remedy-admission-tls")
+        self.assertEqual(args["admission-cert-dns-names"],
+                         "remedy.remedy-system.svc,remedy.remedy-system.svc.cluster.local")
+        self.assertEqual(args["admission-webhook-configurations"], "remedy")
+        for absent in ("admission-cert-ip-addresses", "admission-tls-cert-file", "admission-tls-key-file",
+                       "approval-seal-previous-key-files"):
+            self.assertNotIn(absent, args)
+        ports = {p["name"]: p for p in self.release.one("Service")["spec"]["ports"]}
+        self.assertEqual((ports["admission"]["port"], ports["admission"]["targetPort"],
+                          ports["admission"]["appProtocol"]), (8443, "admission", "https"))
+        container_ports = {p["name"]: p["containerPort"] for p in self.release.container["ports"]}
+        self.assertEqual(container_ports["admission"], 8443)
+        # Readiness stays the health port's: a standby replica serves too.
+        self.assertEqual(self.release.container["readinessProbe"]["httpGet"]["port"], "health")
+        self.assertEqual(self.release.deployment["spec"]["replicas"], 2)
+
+    def test_the_seal_key_is_generated_mounted_and_never_in_the_pod_spec(self):
+        secret = self.release.one("Secret", name="remedy-approval-seal")
+        key = base64.b64decode(secret["data"]["key"]).decode()
+        self.assertRegex(key, r"^[A-Za-z0-9]{64}$")  # 64 characters: 381 bits
+        spec = self.release.deployment["spec"]["template"]["spec"]
+        volume = next(v for v in spec["volumes"] if v["name"] == "approval-seal")
+        self.assertEqual(volume["secret"], {"secretName": "remedy-approval-seal",
+                                            "items": [{"key": "key", "path": "key"}]})
+        mount = next(m for m in self.release.container["volumeMounts"] if m["name"] == "approval-seal")
+        self.assertTrue(mount["readOnly"])
+        self.assertEqual(self.release.args["approval-seal-key-file"], mount["mountPath"] + "/key")
+        self.assertNotIn(key, json.dumps(self.release.deployment))
+        annotations = self.release.deployment["spec"]["template"]["metadata"]["annotations"]
+        self.assertEqual(annotations["checksum/approval-seal-key"], hashlib.sha256(key.encode()).hexdigest())
+        self.assertNotIn(key, self.release.notes)
+        keys = {Release().one("Secret", name="remedy-approval-seal")["data"]["key"] for _ in range(2)}
+        self.assertEqual(len(keys | {secret["data"]["key"]}), 3, "each install generates its own key")
+
+    def test_rbac_rules_are_exactly_the_admission_ones(self):
+        approvals = self.release.one("ClusterRole", name="remedy-approvals")
+        self.assertEqual(approvals["rules"], [
+            SAR_RULE,
+            {"apiGroups": ["admissionregistration.k8s.io"],
+             "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
+             "verbs": ["get", "update"], "resourceNames": ["remedy"]},
+        ])
+        binding = self.release.one("ClusterRoleBinding", name="remedy-approvals")
+        self.assertEqual(binding["roleRef"]["name"], "remedy-approvals")
+        self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": "remedy",
+                                                "namespace": "remedy-system"}])
+        role = self.release.one("Role", name="remedy-admission", namespace="remedy-system")
+        self.assertEqual(role["rules"], [
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "update"],
+             "resourceNames": ["remedy-admission-tls"]},
+        ])
+        binding = self.release.one("RoleBinding", name="remedy-admission", namespace="remedy-system")
+        self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                              "name": "remedy-admission"})
+        self.assertEqual(binding["subjects"][0]["name"], "remedy")
+        # The seal key's Secret is readable by no rule of the operator's.
+        for r in self.release.of_kind("Role") + self.release.of_kind("ClusterRole"):
+            for rule in r["rules"]:
+                if "secrets" in rule["resources"] and "create" not in rule["verbs"]:
+                    self.assertEqual(rule.get("resourceNames"), ["remedy-admission-tls"], r["metadata"]["name"])
+        # The operator's own rules do not move.
+        self.assertEqual(self.release.one("ClusterRole", name="remedy")["rules"], operator_rules(["remedy-runner"]))
+
+    def test_the_approver_role_is_shipped_unbound(self):
+        role = self.release.one("ClusterRole", name="remedy-approver")
+        self.assertEqual(role["rules"], [
+            {"apiGroups": ["remedy.dev"], "resources": ["runbooks"], "verbs": ["approve"]},
+            {"apiGroups": ["remedy.dev"], "resources": ["approvals"], "verbs": ["create", "get", "list"]},
+            {"apiGroups": ["remedy.dev"], "resources": ["incidents"], "verbs": ["get", "list"]},
+        ])
+        for b in self.release.of_kind("ClusterRoleBinding") + self.release.of_kind("RoleBinding"):
+            self.assertNotEqual(b["roleRef"]["name"], "remedy-approver")
+        without = Release({"admission": {"approverRole": {"create": False}}})
+        self.assertEqual([r for r in without.of_kind("ClusterRole") if r["metadata"]["name"] == "remedy-approver"],
+                         [])
+
+    def test_cert_manager_mode(self):
+        release = Release({"admission": {"certificate": {"mode": "certManager"}}})
+        cert = release.one("Certificate", name="remedy-admission", namespace="remedy-system")
+        self.assertEqual(cert["apiVersion"], "cert-manager.io/v1")
+        self.assertEqual(cert["spec"]["secretName"], "remedy-admission-tls")
+        self.assertEqual(cert["spec"]["dnsNames"],
+                         ["remedy.remedy-system.svc", "remedy.remedy-system.svc.cluster.local"])
+        self.assertNotIn("ipAddresses", cert["spec"])
+        self.assertEqual(cert["spec"]["issuerRef"], {"name": "remedy-selfsigned", "kind": "Issuer",
+                                                     "group": "cert-manager.io"})
+        self.assertEqual((cert["spec"]["duration"], cert["spec"]["renewBefore"]), ("2160h", "360h"))
+        issuer = release.one("Issuer", name="remedy-selfsigned", namespace="remedy-system")
+        self.assertEqual(issuer["spec"], {"selfSigned": {}})
+        for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+            config = release.one(kind)
+            self.assertEqual(config["metadata"]["annotations"],
+                             {"cert-manager.io/inject-ca-from": "remedy-system/remedy-admission"})
+            self.assertNotIn("caBundle", json.dumps(config))
+        args = release.args
+        mount = next(m for m in release.container["volumeMounts"] if m["name"] == "admission-tls")
+        self.assertTrue(mount["readOnly"])
+        self.assertEqual(args["admission-tls-cert-file"], mount["mountPath"] + "/tls.crt")
+        self.assertEqual(args["admission-tls-key-file"], mount["mountPath"] + "/tls.key")
+        for absent in ("admission-cert-secret", "admission-cert-dns-names", "admission-webhook-configurations"):
+            self.assertNotIn(absent, args)
+        volume = next(v for v in release.deployment["spec"]["template"]["spec"]["volumes"]
+                      if v["name"] == "admission-tls")
+        self.assertEqual(volume["secret"], {"secretName": "remedy-admission-tls"})
+        # cainjector writes the caBundle and cert-manager the Secret: the
+        # operator needs neither right, only SubjectAccessReviews.
+        self.assertEqual(release.one("ClusterRole", name="remedy-approvals")["rules"], [SAR_RULE])
+        self.assertEqual([r["metadata"]["name"] for r in release.of_kind("Role")], ["remedy-release-namespace"])
+        # An issuer of yours: no Issuer of the chart's.
+        mine = Release({"admission": {"certificate": {"mode": "certManager", "certManager": {
+            "issuerRef": {"name": "corp-ca", "kind": "ClusterIssuer"}}}}})
+        self.assertEqual(mine.of_kind("Issuer"), [])
+        self.assertEqual(mine.one("Certificate")["spec"]["issuerRef"],
+                         {"name": "corp-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"})
+
+    def test_url_mode_calls_the_url_and_certifies_its_host(self):
+        release = Release({"admission": {"url": "https://127.0.0.1:9555/", "port": 9555,
+                                         "certificate": {"ipAddresses": ["10.0.0.7"]}}})
+        for (kind, name), hook in webhooks(release).items():
+            path = "mutate" if kind.startswith("Mutating") else "validate"
+            self.assertEqual(hook["clientConfig"], {"url": "https://127.0.0.1:9555/admission/v1/" + path})
+        args = release.args
+        self.assertEqual(args["admission-cert-ip-addresses"], "127.0.0.1,10.0.0.7")
+        self.assertEqual(args["admission-port"], "9555")
+        named = Release({"admission": {"url": "https://remedy.example.com:8443"}}).args
+        self.assertEqual(named["admission-cert-dns-names"],
+                         "remedy.remedy-system.svc,remedy.remedy-system.svc.cluster.local,remedy.example.com")
+        self.assertNotIn("admission-cert-ip-addresses", named)
+        six = Release({"admission": {"url": "https://[::1]:8443"}}).args
+        self.assertEqual(six["admission-cert-ip-addresses"], "::1")
+        with self.assertRaisesRegex(HelmFail, "admission.url \"http://127.0.0.1:8443\": the API server calls "
+                                              "webhooks over HTTPS only"):
+            renderer().render({"admission": {"url": "http://127.0.0.1:8443"}}, validate=False)
+
+    def test_seal_key_from_an_existing_secret_with_rotated_keys(self):
+        release = Release({"admission": {"sealKey": {"existingSecret": "my-seal", "key": "current",
+                                                     "previousKeys": ["2025", "2024"]}}})
+        self.assertEqual([s["metadata"]["name"] for s in release.of_kind("Secret")], ["remedy-webhook-token"])
+        volume = next(v for v in release.deployment["spec"]["template"]["spec"]["volumes"]
+                      if v["name"] == "approval-seal")
+        self.assertEqual(volume["secret"], {"secretName": "my-seal", "items": [
+            {"key": "current", "path": "key"}, {"key": "2025", "path": "previous-0"},
+            {"key": "2024", "path": "previous-1"}]})
+        mount = next(m for m in release.container["volumeMounts"] if m["name"] == "approval-seal")["mountPath"]
+        self.assertEqual(release.args["approval-seal-key-file"], mount + "/key")
+        self.assertEqual(release.args["approval-seal-previous-key-files"],
+                         "%s/previous-0,%s/previous-1" % (mount, mount))
+        # No lookup without a cluster: the checksum covers the name only.
+        annotations = release.deployment["spec"]["template"]["metadata"]["annotations"]
+        self.assertEqual(annotations["checksum/approval-seal-key"], hashlib.sha256(b"my-seal/").hexdigest())
+
+    def test_watch_namespaces_limit_the_webhooks_to_them(self):
+        release = Release({"watchNamespaces": ["team-a", "team-b"], "incidentNamespace": "team-a"})
+        for hook in webhooks(release).values():
+            self.assertEqual(hook["namespaceSelector"], {"matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["team-a", "team-b"]}]})
+        # Cluster-scoped by nature, so a ClusterRole even here.
+        self.assertEqual(release.one("ClusterRole", name="remedy-approvals")["rules"][0], SAR_RULE)
+
+    def test_incident_webhooks_may_ignore_failures_approvals_never(self):
+        release = Release({"admission": {"incidentFailurePolicy": "Ignore", "timeoutSeconds": 5}})
+        policies = {key: hook["failurePolicy"] for key, hook in webhooks(release).items()}
+        self.assertEqual(policies, {
+            ("MutatingWebhookConfiguration", "approvals.remedy.dev"): "Fail",
+            ("MutatingWebhookConfiguration", "incidents.remedy.dev"): "Ignore",
+            ("ValidatingWebhookConfiguration", "approvals.remedy.dev"): "Fail",
+            ("ValidatingWebhookConfiguration", "incidents.remedy.dev"): "Ignore"})
+        self.assertEqual({hook["timeoutSeconds"] for hook in webhooks(release).values()}, {5})
+
+    def test_without_admission(self):
+        release = Release({"admission": {"enabled": False}})
+        for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Certificate"):
+            self.assertEqual(release.of_kind(kind), [])
+        self.assertEqual([s["metadata"]["name"] for s in release.of_kind("Secret")], ["remedy-webhook-token"])
+        self.assertEqual([a for a in release.args if a.startswith(("admission-", "approval-"))], [])
+        self.assertNotIn("admission", {p["name"] for p in release.one("Service")["spec"]["ports"]})
+        self.assertNotIn("admission", {p["name"] for p in release.container["ports"]})
+        self.assertEqual([r["metadata"]["name"] for r in release.of_kind("Role")], ["remedy-release-namespace"])
+        # The engine still asks who may approve (no Approval counts without a seal, though).
+        self.assertEqual(release.one("ClusterRole", name="remedy-approvals")["rules"], [SAR_RULE])
+        self.assertEqual(len(Release({"admission": {"enabled": False},
+                                      "networkPolicy": {"enabled": True}}).one("NetworkPolicy")["spec"]["ingress"]), 2)
+
+    def test_the_network_policy_admits_only_the_api_server_to_the_webhooks(self):
+        # Without addresses, only an install against a cluster can look them
+        # up (e2e/helm_install_test.sh): a client-side rendering is refused
+        # rather than left open to anyone who could have Approvals sealed.
+        with self.assertRaisesRegex(HelmFail, "needs the API server's source addresses: set "
+                                              "networkPolicy.admissionFrom"):
+            Release({"networkPolicy": {"enabled": True}})
+        release = Release({"networkPolicy": {"enabled": True, "egress": {"apiServer": {"cidrs": ["172.18.0.2/32"]}}}})
+        by_port = {rule["ports"][0]["port"]: rule for rule in release.one("NetworkPolicy")["spec"]["ingress"]}
+        self.assertEqual(by_port[8443], {"ports": [{"port": 8443, "protocol": "TCP"}],
+                                         "from": [{"ipBlock": {"cidr": "172.18.0.2/32"}}]})
+
+    def test_wrong_admission_values_are_rejected(self):
+        validator, _ = ValuesTest.validator(self)
+        wrong = {
+            "an unknown certificate mode": {"admission": {"certificate": {"mode": "vault"}}},
+            "a plain-HTTP webhook URL": {"admission": {"url": "http://127.0.0.1:8443"}},
+            "a timeout above kube-apiserver's 30 s": {"admission": {"timeoutSeconds": 31}},
+            "an unknown failure policy": {"admission": {"incidentFailurePolicy": "Never"}},
+            "a seal key name with a space": {"admission": {"sealKey": {"key": "a b"}}},
+            "an issuer kind cert-manager lacks": {"admission": {"certificate": {"certManager": {
+                "issuerRef": {"name": "x", "kind": "Vault"}}}}},
+            "an IP address that is a host name": {"admission": {"certificate": {"ipAddresses": ["remedy.example"]}}},
+        }
+        for what, override in wrong.items():
+            with self.subTest(what=what):
+                self.assertTrue(list(validator.iter_errors(renderer().values(override))), "%s was accepted" % what)
+                with self.assertRaises(HelmFail):
+                    renderer().render(override)
+
+
 def install_deps_packages(array):
     with open(os.path.join(ROOT, "scripts", "install-deps.sh")) as f:
         text = f.read()
