@@ -1232,6 +1232,14 @@ class AdmissionTest(unittest.TestCase):
         self.assertEqual(by_port[8443], {"ports": [{"port": 8443, "protocol": "TCP"}],
                                          "from": [{"ipBlock": {"cidr": "172.18.0.2/32"}}]})
 
+    def test_notes_say_how_to_let_people_approve(self):
+        notes = self.release.notes
+        self.assertIn("kubectl -n <namespace> create rolebinding remedy-approvers --clusterrole=remedy-approver "
+                      "--group=sre", notes)
+        self.assertIn("kubectl remedy approve <incident> -n <namespace>", notes)
+        self.assertIn("Secret remedy-system/remedy-admission-tls", notes)
+        self.assertIn("no Approval is sealed, so none counts", Release({"admission": {"enabled": False}}).notes)
+
     def test_wrong_admission_values_are_rejected(self):
         validator, _ = ValuesTest.validator(self)
         wrong = {
