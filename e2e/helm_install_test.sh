@@ -125,6 +125,30 @@ else
     "networkPolicy.egress.enabled needs the API server's addresses" "$(cat "$WORKDIR/dry-run-egress.err")"
 fi
 
+# --- the ingress NetworkPolicy: the admission port admits the API server only ---
+out=$(h install "${RELEASE}z" "$ROOT/charts/remedy" -n "$NS" --dry-run=server -o json \
+  --set networkPolicy.enabled=true 2>"$WORKDIR/dry-run-ingress.err")
+admission_rule=$(/usr/bin/python3 -c '
+import json, sys, yaml
+for doc in yaml.safe_load_all(json.load(sys.stdin)["manifest"]):
+    if doc and doc["kind"] == "NetworkPolicy":
+        for rule in doc["spec"]["ingress"]:
+            if rule["ports"][0]["port"] == 8443:
+                print(" ".join(p["ipBlock"]["cidr"] for p in rule["from"]))
+' <<<"$out" 2>/dev/null)
+want=$(k get endpoints kubernetes -n default -o jsonpath='{range .subsets[*].addresses[*]}{.ip}/32 {end}' 2>/dev/null | sed 's/ $//')
+if [[ -n $want ]]; then
+  assert_eq "the NetworkPolicy admits the kubernetes Service's endpoints to the admission port" "$want" "$admission_rule"
+else
+  assert_eq "without the kubernetes Service's endpoints no ingress NetworkPolicy is rendered" "" "$admission_rule"
+  assert_contains "and helm says which value to set" "set networkPolicy.admissionFrom" \
+    "$(cat "$WORKDIR/dry-run-ingress.err")"
+fi
+out=$(h install "${RELEASE}z" "$ROOT/charts/remedy" -n "$NS" --dry-run=server -o json \
+  --set networkPolicy.enabled=true --set 'networkPolicy.admissionFrom[0].ipBlock.cidr=127.0.0.1/32' 2>"$WORKDIR/dry-run-ingress2.err")
+assert_contains "with networkPolicy.admissionFrom it renders that peer" '"cidr": "127.0.0.1/32"' \
+  "$(/usr/bin/python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(json.load(sys.stdin)["manifest"]) if d and d["kind"] == "NetworkPolicy"]))' <<<"$out" 2>&1)"
+
 # --- the operator on the host, from the rendered Deployment ---
 h get manifest "$RELEASE" -n "$NS" >"$WORKDIR/manifest.yaml"
 mapfile -t ARGS < <(/usr/bin/python3 - "$WORKDIR/manifest.yaml" <<'EOF'
