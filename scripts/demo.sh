@@ -2,8 +2,9 @@
 # The README demo: an alert fires, Remedy remediates. Builds remedyctl and
 # remedy-operator, starts the sandbox API server and the operator, applies
 # the CRDs, a Deployment and a Runbook, posts an Alertmanager webhook, and
-# prints the Incident as it progresses to Succeeded, then what `kubectl remedy
-# describe` and `report` say about it. Cleans up after itself.
+# prints the Incident as it progresses, approves its gated step with
+# `kubectl remedy approve` (the admission webhook records who approved), then
+# shows what `kubectl remedy describe` and `report` say about it. Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,19 +66,66 @@ YAML
 k -n shop wait --for=condition=Available deployment/api --timeout=30s >/dev/null
 k -n shop get deployment,pods -l app=api
 
-step "remedy-operator, with the alert webhook on a bearer token"
+step "remedy-operator, with the alert webhook on a bearer token and its admission webhooks"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
+# The key that seals Approvals: only the operator reads it.
+head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/seal-key"
 webhook_port=$(free_port); health_port=$(free_port); metrics_port=$(free_port)
+admission_port=$(free_port)
+# What the chart registers (with the Service instead of a loopback URL); the
+# leader writes the caBundle of the certificate it keeps in a Secret.
+k apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: remedy}
+webhooks:
+$(for kind in approvals incidents; do cat <<HOOK
+- name: $kind.remedy.dev
+  clientConfig: {url: "https://127.0.0.1:$admission_port/admission/v1/mutate"}
+  rules: [{operations: [CREATE], apiGroups: [remedy.dev], apiVersions: [v1alpha1], resources: [$kind]}]
+  failurePolicy: Fail
+  sideEffects: None
+  timeoutSeconds: 5
+  admissionReviewVersions: [v1]
+HOOK
+done)
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: remedy}
+webhooks:
+$(for kind in approvals incidents; do
+  ops=UPDATE; [[ $kind == approvals ]] && ops="CREATE, UPDATE"
+  cat <<HOOK
+- name: $kind.remedy.dev
+  clientConfig: {url: "https://127.0.0.1:$admission_port/admission/v1/validate"}
+  rules: [{operations: [$ops], apiGroups: [remedy.dev], apiVersions: [v1alpha1], resources: [$kind]}]
+  failurePolicy: Fail
+  sideEffects: None
+  timeoutSeconds: 5
+  admissionReviewVersions: [v1]
+HOOK
+done)
+YAML
 "$BUILD_DIR/operator/remedy-operator" --kubeconfig "$work/kubeconfig" \
   --webhook-bind-address 127.0.0.1 --webhook-port "$webhook_port" \
   --webhook-token-file "$work/token" --metrics-bind-address 127.0.0.1 \
   --health-port "$health_port" --metrics-port "$metrics_port" \
+  --approval-seal-key-file "$work/seal-key" --admission-bind-address 127.0.0.1 \
+  --admission-port "$admission_port" --admission-cert-secret remedy-admission-tls \
+  --admission-cert-ip-addresses 127.0.0.1 --admission-webhook-configurations remedy \
   --leader-election-namespace remedy-system --log-format text >"$work/operator.log" 2>&1 &
 operator_pid=$!
 wait_for 30 curl -sf "http://127.0.0.1:$health_port/readyz" || { cat "$work/operator.log"; exit 1; }
-echo "operator ready: webhook http://127.0.0.1:$webhook_port/api/v1/alerts"
+# Until the leader has written the caBundle, the API server cannot call the
+# webhooks and (failurePolicy Fail) refuses Approvals and Incidents.
+for kind in mutating validating; do
+  wait_for 30 sh -c "kubectl --kubeconfig '$work/kubeconfig' --cache-dir '$work/cache' get ${kind}webhookconfiguration remedy -o jsonpath='{.webhooks[*].clientConfig.caBundle}' | grep -q ." ||
+    { echo "the leader never wrote the caBundle" >&2; tail -n 30 "$work/operator.log" >&2; exit 1; }
+done
+echo "operator ready: webhook http://127.0.0.1:$webhook_port/api/v1/alerts, admission https://127.0.0.1:$admission_port"
 
-step "A Runbook: on HighLatency for service api, scale it by +2 and restart it"
+step "A Runbook: on HighLatency for service api, scale it by +2 (once someone approves) and restart it"
 k -n shop apply -f - <<'YAML'
 apiVersion: remedy.dev/v1alpha1
 kind: Runbook
@@ -90,8 +138,11 @@ spec:
       labels: {service: api}
   guardrails:
     cooldown: 10m
+  approval:
+    timeout: 10m
   steps:
     - name: scale-out
+      approval: Required
       scale:
         target: {kind: Deployment, name: api}
         replicas: "+2"
@@ -131,13 +182,25 @@ step "The Incident, as it progresses"
 incident=""
 wait_for 10 sh -c "kubectl --kubeconfig '$work/kubeconfig' --cache-dir '$work/cache' -n shop get incidents -o name | grep -q ." 
 incident=$(k -n shop get incidents -o jsonpath='{.items[0].metadata.name}')
+# kubectl finds remedyctl as the plugin kubectl-remedy on PATH.
+cli_dir=$(cd "$BUILD_DIR/src/cli" && pwd)
+remedy() { PATH="$cli_dir:$PATH" kubectl remedy "$@" --kubeconfig "$work/kubeconfig"; }
 last=""
+approved=""
 deadline=$((SECONDS + 90))
 while ((SECONDS < deadline)); do
   now=$(k -n shop get incident "$incident" -o jsonpath='{.status.phase} {.status.currentStep}' 2>/dev/null || true)
   if [[ "$now" != "$last" ]]; then
     echo "incident $incident: phase=${now% *} step=${now#* }"
     last=$now
+  fi
+  if [[ "${now% *}" == AwaitingApproval && -z "$approved" ]]; then
+    step "The step waits for a person: kubectl remedy approvals, then kubectl remedy approve"
+    remedy approvals -n shop
+    remedy approve "$incident" -n shop -m "latency confirmed on the dashboard"
+    k -n shop get approvals
+    approved=yes
+    step "The Incident, as it goes on"
   fi
   [[ "${now% *}" == Succeeded || "${now% *}" == Failed || "${now% *}" == Escalated ]] && break
   sleep 0.2
@@ -160,9 +223,6 @@ k -n shop get incident "$incident" -o jsonpath='alert status: {.spec.alert.statu
 
 wait_for 10 sh -c "kubectl --kubeconfig '$work/kubeconfig' --cache-dir '$work/cache' -n shop get incident '$incident' -o jsonpath='{.status.resolvedAt}' | grep -q ." || true
 
-# kubectl finds remedyctl as the plugin kubectl-remedy on PATH.
-cli_dir=$(cd "$BUILD_DIR/src/cli" && pwd)
-remedy() { PATH="$cli_dir:$PATH" kubectl remedy "$@" --kubeconfig "$work/kubeconfig"; }
 step "What Remedy did, from the Incident's record: kubectl remedy describe"
 remedy describe "$incident" -n shop
 step "The post-incident review, ready for a ticket: kubectl remedy report"
@@ -171,10 +231,11 @@ remedy report "$incident" -n shop
 phase=$(k -n shop get incident "$incident" -o jsonpath='{.status.phase}')
 replicas=$(k -n shop get deployment api -o jsonpath='{.spec.replicas}')
 step "Done"
-if [[ "$phase" == Succeeded && "$replicas" == 4 ]]; then
-  echo "demo finished: the alert became Incident $incident, which scaled api from 2 to 4 replicas, restarted it, and succeeded"
+approver=$(k -n shop get incident "$incident" -o jsonpath='{.status.approvals[0].approver}')
+if [[ "$phase" == Succeeded && "$replicas" == 4 && "$approver" == admin ]]; then
+  echo "demo finished: the alert became Incident $incident, which waited for admin's approval, scaled api from 2 to 4 replicas, restarted it, and succeeded"
 else
-  echo "demo failed: incident phase $phase, api replicas $replicas" >&2
+  echo "demo failed: incident phase $phase, api replicas $replicas, approver '$approver'" >&2
   tail -n 30 "$work/operator.log" >&2
   exit 1
 fi

@@ -276,6 +276,8 @@ struct EnumTraits<NotificationState> {
 // operator died between sending it and recording that it was sent.
 struct EscalationRecord {
   std::optional<int32_t> tier;
+  // Set for the notice that this step waits for approval.
+  std::optional<std::string> approvalStep;
   std::optional<std::string> name;
   std::optional<std::string> firedAt;
   std::optional<NotificationState> state;
@@ -285,6 +287,7 @@ struct EscalationRecord {
   template <typename S, typename V>
   static void fields(S& s, V& v) {
     v("tier", s.tier);
+    v("approvalStep", s.approvalStep);
     v("name", s.name);
     v("firedAt", s.firedAt);
     v("state", s.state);

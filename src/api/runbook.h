@@ -637,6 +637,8 @@ struct ApprovalPolicy {
   // Whether the person who created a Manual Incident may be its only
   // approver (default false: four eyes).
   std::optional<bool> allowSelfApproval;
+  // Who hears that a step waits for approval (else escalation.notify).
+  std::optional<std::vector<Notification>> notify;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -647,6 +649,7 @@ struct ApprovalPolicy {
     v("timeout", s.timeout);
     v("onTimeout", s.onTimeout);
     v("allowSelfApproval", s.allowSelfApproval);
+    v("notify", s.notify);
   }
 };
 

@@ -396,6 +396,15 @@ class RunbookChecker {
                                             std::to_string(users->size()) +
                                             " users may approve and no groups are listed");
     }
+    // Sent when a step begins waiting, so it may read the steps before it.
+    const json* notify = get(*approval, "notify");
+    if (notify != nullptr && notify->is_array()) {
+      ReferenceScope scope = scopeBeforeStep(allSteps_.size());
+      for (size_t i = 0; i < notify->size(); ++i) {
+        checkTemplatesIn((*notify)[i], path.child("notify").index(i), scope);
+        checkNotification((*notify)[i], path.child("notify").index(i));
+      }
+    }
   }
 
   // ---- steps ----

@@ -27,6 +27,40 @@ namespace {
 // How soon to come back after a follow-up wrote status (at once, but through
 // the queue so other keys get their turn).
 constexpr auto kContinue = std::chrono::milliseconds(1);
+
+// What the approvers read when a step begins waiting: what waits, until
+// when, and the exact commands (the notify action adds the Incident's link).
+std::string approvalRequestMessage(IncidentReconciler::Work& w, const std::string& step) {
+  std::string ns = kube::namespaceOf(w.object);
+  std::string name = kube::nameOf(w.object);
+  std::string text = "Incident " + ns + "/" + name + " (runbook " + w.runbook +
+                     ") waits for approval of step " + step;
+  const api::ApprovalPolicy* policy = w.spec.approval ? &*w.spec.approval : nullptr;
+  api::Duration timeout = std::chrono::minutes(30);
+  if (policy && policy->timeout) {
+    if (auto parsed = api::parseDuration(*policy->timeout); parsed.ok()) timeout = *parsed;
+  }
+  const api::Condition* waiting = api::findCondition(w.status().conditions, "AwaitingApproval");
+  if (waiting) {
+    if (auto since = parseTime(waiting->lastTransitionTime)) {
+      text += " until " + kube::formatRfc3339(*since + timeout);
+    }
+  }
+  std::string who;
+  if (policy && policy->users) {
+    for (const auto& u : *policy->users) who += (who.empty() ? "" : ", ") + u;
+  }
+  if (policy && policy->groups) {
+    for (const auto& g : *policy->groups) who += (who.empty() ? "" : ", ") + ("group " + g);
+  }
+  int needed = policy && policy->minApprovals ? *policy->minApprovals : 1;
+  text += " (" + std::to_string(needed) + " approval" + (needed == 1 ? "" : "s") +
+          (who.empty() ? "" : " from " + who) + ", with the verb approve on runbook " + w.runbook +
+          "). Approve: kubectl remedy approve " + name + " --step " + step + " -n " + ns +
+          "; reject: kubectl remedy approve " + name + " --step " + step + " -n " + ns +
+          " --reject -m REASON";
+  return text;
+}
 // Retrying a revert or a message that failed for a reason that may pass.
 constexpr auto kFollowupRetry = std::chrono::seconds(15);
 // A firing whose messages could not be sent for this long is given up.
@@ -249,7 +283,13 @@ bool IncidentReconciler::runEscalations(Work& w, ReconcileResult* result) {
 
 void IncidentReconciler::deliver(Work& w, api::EscalationRecord& record) {
   std::vector<api::Notification> messages;
-  if (w.spec.escalation) {
+  if (record.approvalStep) {
+    if (w.spec.approval && w.spec.approval->notify) {
+      messages = *w.spec.approval->notify;
+    } else if (w.spec.escalation) {
+      messages = w.spec.escalation->notify.value_or(std::vector<api::Notification>{});
+    }
+  } else if (w.spec.escalation) {
     if (record.tier) {
       const auto& tiers = w.spec.escalation->tiers.value_or(std::vector<api::EscalationTier>{});
       if (static_cast<size_t>(*record.tier) < tiers.size()) {
@@ -265,6 +305,10 @@ void IncidentReconciler::deliver(Work& w, api::EscalationRecord& record) {
     record.state = state;
     record.message = truncateMessage(message, kMaxStepMessage);
     std::string name = api::enumName(state);
+    if (record.approvalStep) {
+      note(w, "ApprovalRequest" + name, *record.approvalStep, message);
+      return;
+    }
     note(w, "Escalation" + name, "", label + ": " + message);
     if (options_.metrics) options_.metrics->escalation(name);
   };
@@ -279,6 +323,9 @@ void IncidentReconciler::deliver(Work& w, api::EscalationRecord& record) {
                         " (runbook " + w.runbook + ") is " +
                         api::enumName(w.status().phase.value_or(IncidentPhase::kRunning)) +
                         ": escalation " + label;
+  if (record.approvalStep) {
+    summary = approvalRequestMessage(w, *record.approvalStep);
+  }
   std::vector<std::string> sent;
   std::string retriable;
   for (size_t i = 0; i < messages.size(); ++i) {

@@ -454,9 +454,24 @@ ReconcileResult IncidentReconciler::beginStep(Work& w, size_t index) {
                    "ApprovalRequired", "step " + *st.name + " needs approval",
                    w.status().observedGeneration.value_or(1), now());
       note(w, "AwaitingApproval", *st.name, "step " + *st.name + " needs approval");
+      // The approvers hear of it: recorded with this write, sent by the
+      // follow-ups (at least once, as escalation messages are).
+      const auto& approvalPolicy = w.spec.approval;
+      bool tell =
+          (approvalPolicy && approvalPolicy->notify && !approvalPolicy->notify->empty()) ||
+          (w.spec.escalation && w.spec.escalation->notify && !w.spec.escalation->notify->empty());
+      if (tell) {
+        api::EscalationRecord notice;
+        notice.approvalStep = *st.name;
+        notice.name = ("approval-" + *st.name).substr(0, 63);
+        notice.firedAt = now();
+        notice.state = api::NotificationState::kPending;
+        if (!w.status().escalations) w.status().escalations.emplace();
+        w.status().escalations->push_back(notice);
+      }
       if (!write(w, &result)) return result;
       event(w, "Normal", "AwaitingApproval", "step " + *st.name + " needs approval");
-      return ReconcileResult::done();
+      return tell ? ReconcileResult::after(std::chrono::milliseconds(1)) : ReconcileResult::done();
     }
   }
   return startAttempt(w, index);

@@ -19,7 +19,9 @@ kube::Resource validatingConfigurations() {
           "ValidatingWebhookConfiguration", false};
 }
 
-const char* kGatedRunbook = R"(
+// The gated Runbook; its approvers hear at `notifyUrl`.
+std::string gatedRunbook(const std::string& notifyUrl) {
+  return R"(
 apiVersion: remedy.dev/v1alpha1
 kind: Runbook
 metadata:
@@ -30,6 +32,10 @@ spec:
   approval:
     groups: [sre]
     timeout: 10m
+    notify:
+      - url: )" +
+         notifyUrl +
+         R"(
   steps:
     - name: scale-out
       approval: Required
@@ -38,6 +44,7 @@ spec:
         replicas: "+1"
         maxReplicas: 4
 )";
+}
 
 class ApprovalE2ETest : public OperatorE2ETest {
  protected:
@@ -72,13 +79,44 @@ class ApprovalE2ETest : public OperatorE2ETest {
             ->create({"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true},
                      namespace_, binding)
             .ok());
+    // Who may approve the gated Runbook, in RBAC: alice and dave (carol,
+    // in group sre like alice, is not granted the verb).
+    json approvers = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                      {"kind", "Role"},
+                      {"metadata", {{"name", "gated-approvers"}, {"namespace", namespace_}}},
+                      {"rules", json::array({{{"apiGroups", {"remedy.dev"}},
+                                              {"resources", {"runbooks"}},
+                                              {"resourceNames", {"gated"}},
+                                              {"verbs", {"approve"}}}})}};
+    ASSERT_TRUE(client_
+                    ->create({"rbac.authorization.k8s.io", "v1", "roles", "Role", true}, namespace_,
+                             approvers)
+                    .ok());
+    json approverSubjects = json::array();
+    for (const char* user : {"alice", "dave"}) {
+      approverSubjects.push_back(
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", user}});
+    }
+    ASSERT_TRUE(
+        client_
+            ->create({"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true},
+                     namespace_,
+                     {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                      {"kind", "RoleBinding"},
+                      {"metadata", {{"name", "gated-approvers"}, {"namespace", namespace_}}},
+                      {"roleRef",
+                       {{"apiGroup", "rbac.authorization.k8s.io"},
+                        {"kind", "Role"},
+                        {"name", "gated-approvers"}}},
+                      {"subjects", approverSubjects}})
+            .ok());
     keyPath_ = tempDir() + "/seal-key";
     std::ofstream(keyPath_) << std::string(48, 'z') << "\n";
     admissionPort_ = freeLoopbackPort();
     configuration_ = namespace_ + "-remedy";
     ASSERT_NO_FATAL_FAILURE(registerWebhooks());
     createDeployment("api", 1);
-    applyYaml(runbooksResource(), kGatedRunbook);
+    applyYaml(runbooksResource(), gatedRunbook(sink_.url("/approvers")));
   }
 
   void TearDown() override {
@@ -197,6 +235,7 @@ class ApprovalE2ETest : public OperatorE2ETest {
   }
 
   int runs_ = 0;
+  NotificationSink sink_;
   std::string keyPath_;
   int admissionPort_ = 0;
   std::string configuration_;
@@ -206,9 +245,20 @@ TEST_F(ApprovalE2ETest, OnlySealedApprovalsOfAllowedPeopleLetTheStepRun) {
   OperatorProcess& op = startOperator(admissionFlags());
   auto alice = newClient(userConfig("alice"));
   auto bob = newClient(userConfig("bob"));
+  auto carol = newClient(userConfig("carol"));
   auto dave = newClient(userConfig("dave"));
   ASSERT_NO_FATAL_FAILURE(awaitWebhooks(*alice, op));
   ASSERT_NO_FATAL_FAILURE(awaitingApproval("db-fix"));
+
+  // The approvers hear of it, with the command that approves.
+  std::string command = "kubectl remedy approve db-fix --step scale-out -n " + namespace_;
+  ASSERT_TRUE(waitUntil([&] {
+    for (const auto& r : sink_.receivedAt("/approvers")) {
+      if (r.body.dump().find(command) != std::string::npos) return true;
+    }
+    return false;
+  })) << "no message at /approvers with \""
+      << command << "\"";
 
   // bob writes alice's name: refused at admission, naming spec.approver.
   auto forged = bob->create(approvalsResource(), namespace_,
@@ -218,11 +268,21 @@ TEST_F(ApprovalE2ETest, OnlySealedApprovalsOfAllowedPeopleLetTheStepRun) {
   ASSERT_FALSE(refused.causes().empty()) << refused.toString();
   EXPECT_EQ(refused.causes()[0].field, "spec.approver");
 
-  // dave (not in group sre) approves as himself: Refused/NotAnApprover, the step waits.
+  // dave (granted approve, but not in group sre) approves as himself:
+  // Refused/NotAnApprover, the step waits.
   ASSERT_TRUE(dave->create(approvalsResource(), namespace_, approval("dave", "db-fix")).ok());
   ASSERT_TRUE(waitUntil([&] {
     return approvalStatus("dave").value("reason", "") == "NotAnApprover";
   })) << approvalStatus("dave").dump();
+  // carol (group sre, but RBAC grants her no verb approve on the Runbook):
+  // Refused/NotAnApprover by the SubjectAccessReview.
+  ASSERT_TRUE(carol->create(approvalsResource(), namespace_, approval("carol", "db-fix")).ok());
+  ASSERT_TRUE(waitUntil([&] {
+    return approvalStatus("carol").value("reason", "") == "NotAnApprover";
+  })) << approvalStatus("carol").dump();
+  EXPECT_NE(approvalStatus("carol").value("message", "").find("verb \"approve\""),
+            std::string::npos)
+      << approvalStatus("carol").dump();
   EXPECT_EQ(getIncident("db-fix")["status"].value("phase", ""), "AwaitingApproval");
 
   // `remedyctl approvals` shows what waits for whom.
@@ -245,6 +305,30 @@ TEST_F(ApprovalE2ETest, OnlySealedApprovalsOfAllowedPeopleLetTheStepRun) {
   json records = getIncident("db-fix")["status"]["approvals"];
   ASSERT_EQ(records.size(), 1u) << records.dump();
   EXPECT_EQ(records[0].value("approver", ""), "alice");
+  EXPECT_EQ(approvalStatus(records[0].value("name", "")).value("state", ""), "Counted");
+
+  // Too late: the step no longer waits; the Approval only gets its status.
+  ASSERT_TRUE(alice->create(approvalsResource(), namespace_, approval("late", "db-fix")).ok());
+  ASSERT_TRUE(waitUntil([&] { return approvalStatus("late").value("reason", "") == "TooLate"; }))
+      << approvalStatus("late").dump();
+  EXPECT_EQ(deployment("api")["spec"].value("replicas", 0), 2);
+}
+
+TEST_F(ApprovalE2ETest, ARejectionStopsTheStep) {
+  OperatorProcess& op = startOperator(admissionFlags());
+  auto alice = newClient(userConfig("alice"));
+  ASSERT_NO_FATAL_FAILURE(awaitWebhooks(*alice, op));
+  ASSERT_NO_FATAL_FAILURE(awaitingApproval("db-fix"));
+  auto [code, output] =
+      remedyctl({"approve", "db-fix", "--reject", "-m", "not during the release", "--kubeconfig",
+                 userKubeconfigFile(tempDir(), "alice"), "-n", namespace_});
+  EXPECT_EQ(code, 0) << output;
+  ASSERT_TRUE(waitUntil([&] {
+    return getIncident("db-fix").value("status", json::object()).value("phase", "") == "Cancelled";
+  })) << getIncident("db-fix").dump();
+  EXPECT_NE(getIncident("db-fix").dump().find("rejected by alice: not during the release"),
+            std::string::npos);
+  EXPECT_EQ(deployment("api")["spec"].value("replicas", 0), 1);
 }
 
 TEST_F(ApprovalE2ETest, WhileTheWebhookIsDownApprovalsAreRefusedAndForgedOnesNeverCount) {
