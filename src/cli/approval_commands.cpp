@@ -214,7 +214,7 @@ int runApprovals(const Args& args) {
     std::vector<std::string> steps = waitingSteps(incident);
     if (steps.empty()) continue;
     std::string since = waitingSince(incident);
-    std::string until = "-", approvers = "anyone allowed";
+    std::string until = "-", approvers = "RBAC: verb approve";
     // The Runbook as the Incident runs it (its snapshot on status).
     const json policy = incident.value("status", json::object())
                             .value("runbook", json::object())
