@@ -138,6 +138,8 @@ class RbacTest : public OperatorTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    sealKeyPath_ = dir_->path() + "/approval-seal-key";
+    std::ofstream(sealKeyPath_) << kSealKey << "\n";
     systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : kReleaseNamespace;
     fullname_ = onRealApiServer() ? std::string(kChartFullname) + "-" + namespace_ : kChartFullname;
     watchOnlyTheTestNamespace_ = false;
