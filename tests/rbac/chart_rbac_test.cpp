@@ -89,6 +89,40 @@ TEST(ChartRuleTables, NameOnlyPermissionsTheChartGrants) {
   for (const auto& [permission, why] : realClusterPermissions()) {
     EXPECT_TRUE(granted.count(permission)) << permission << " is not granted by the chart";
   }
+  // The approval rules: creating SubjectAccessReviews is granted in every
+  // mode and shown necessary by the scenario; the certificate Secret mode's
+  // permissions are exactly those the table says are shown elsewhere.
+  auto named = [](const std::vector<Permission>& list) {
+    std::set<std::string> out;
+    for (const auto& p : list) out.insert(p.text());
+    return out;
+  };
+  EXPECT_TRUE(named(necessaryPermissions())
+                  .count("approval-rules.yaml: authorization.k8s.io/subjectaccessreviews create"));
+  ChartValues secretMode;
+  secretMode.admissionSecretMode = true;
+  std::set<std::string> onlyInSecretMode;
+  std::set<std::string> scenario = named(chartPermissions());
+  for (const auto& p : chartPermissions(secretMode)) {
+    if (!scenario.count(p.text())) onlyInSecretMode.insert(p.text());
+  }
+  std::set<std::string> table;
+  for (const auto& [permission, why] : secretModePermissions()) table.insert(permission);
+  EXPECT_EQ(onlyInSecretMode, table);
+  // Placed as templates/rbac.yaml places them: the configurations and the
+  // Secret's get and update by name, the Secret's create without.
+  secretMode.admissionConfigurationName = "remedy";
+  secretMode.admissionCertSecretName = "remedy-admission-tls";
+  GrantedRules placed = chartRules(secretMode);
+  ASSERT_EQ(placed.approvalClusterRules.size(), 2u);
+  EXPECT_FALSE(placed.approvalClusterRules[0].contains("resourceNames"));
+  EXPECT_EQ(placed.approvalClusterRules[1]["resourceNames"], json::array({"remedy"}));
+  ASSERT_EQ(placed.admissionSecretRules.size(), 2u);
+  EXPECT_FALSE(placed.admissionSecretRules[0].contains("resourceNames"));
+  EXPECT_EQ(placed.admissionSecretRules[1]["resourceNames"], json::array({"remedy-admission-tls"}));
+  GrantedRules scenarioRules = chartRules(ChartValues{});
+  EXPECT_EQ(scenarioRules.approvalClusterRules.size(), 1u);
+  EXPECT_TRUE(scenarioRules.admissionSecretRules.empty());
   // Sanity of the splitting the minimality cases rely on.
   EXPECT_GT(necessaryPermissions().size(), 20u);
   json rules = json::parse(R"([{"apiGroups": ["apps"], "resources": ["a", "b"],

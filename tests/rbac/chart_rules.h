@@ -26,6 +26,8 @@ inline constexpr const char* kClusterRulesFile = "cluster-rules.yaml";
 inline constexpr const char* kTenantRulesFile = "tenant-rules.yaml";
 inline constexpr const char* kLeaderElectionRulesFile = "leader-election-rules.yaml";
 inline constexpr const char* kPauseRulesFile = "pause-rules.yaml";
+inline constexpr const char* kApprovalRulesFile = "approval-rules.yaml";
+inline constexpr const char* kAdmissionSecretRulesFile = "admission-secret-rules.yaml";
 
 // A rule file of the chart as a JSON array of rbac/v1 PolicyRules.
 inline json readRuleFile(const std::string& file) {
@@ -54,6 +56,21 @@ struct ChartValues {
   // otherwise with one Role per namespace.
   std::vector<std::string> watchNamespaces;
   bool leaderElection = true;  // leaderElection.enabled
+  // admission.enabled with admission.certificate.mode "secret": the operator
+  // keeps the webhooks' certificate in a Secret of the release namespace and
+  // writes its CA into the two webhook configurations, so the chart grants
+  // the rule of files/approval-rules.yaml on those configurations (by name)
+  // and the Role of files/admission-secret-rules.yaml. Off in the scenario:
+  // it does not serve the admission webhooks (its Approval is sealed with the
+  // operator's key, as the webhook would seal it), so nothing in it would use
+  // those rules, and a minimality case could not show them necessary. That
+  // is the chart's certificate mode certManager (cert-manager keeps the
+  // Secret and injects the caBundle), where the chart grants neither; the
+  // Secret mode's rules are shown in use by e2e/helm_install_test.sh
+  // (tests/README.md).
+  bool admissionSecretMode = false;
+  std::string admissionConfigurationName;  // remedy.admissionConfigurationName
+  std::string admissionCertSecretName;     // remedy.admissionCertSecretName
 };
 
 // _helpers.tpl "remedy.tenantRuleEnabled": a rule of tenant-rules.yaml naming
@@ -88,7 +105,8 @@ struct Permission {
   }
   // A gtest parameter name: letters, digits and underscores.
   std::string id() const {
-    std::string source = file.substr(0, file.find('-'));  // rbac, cluster, tenant, leader, pause
+    std::string source = file.substr(
+        0, file.find('-'));  // rbac, cluster, tenant, leader, pause, approval, admission
     std::string out = source + "_" + (group.empty() ? "core" : group) + "_" + resource + "_" + verb;
     for (char& c : out) {
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -125,14 +143,36 @@ inline std::vector<Permission> permissionsIn(const std::string& file, const json
   return out;
 }
 
-// Every permission of the five rule files.
-inline std::vector<Permission> chartPermissions() {
+// _helpers.tpl "remedy.approvalClusterRules": the rule on the webhook
+// configurations is granted in certificate mode "secret" only.
+inline bool approvalRuleEnabled(const json& rule, const ChartValues& v) {
+  auto groups = stringsOf(rule, "apiGroups");
+  bool configurations =
+      std::find(groups.begin(), groups.end(), "admissionregistration.k8s.io") != groups.end();
+  return !configurations || v.admissionSecretMode;
+}
+
+// Every permission the chart grants from its rule files with `values` (the
+// scenario's by default): the five rule files whole (the tenant rules that
+// depend on values are all on by default), and of the approval rules those
+// the values enable.
+inline std::vector<Permission> chartPermissions(const ChartValues& values = {}) {
   std::vector<Permission> out;
+  auto add = [&](const char* file, const json& rules) {
+    auto some = permissionsIn(file, rules);
+    out.insert(out.end(), some.begin(), some.end());
+  };
   for (const char* file : {kOperatorRulesFile, kClusterRulesFile, kTenantRulesFile,
                            kLeaderElectionRulesFile, kPauseRulesFile}) {
-    auto some = permissionsIn(file, readRuleFile(file));
-    out.insert(out.end(), some.begin(), some.end());
+    add(file, readRuleFile(file));
   }
+  json approval = json::array();
+  for (const auto& rule : readRuleFile(kApprovalRulesFile)) {
+    if (approvalRuleEnabled(rule, values)) approval.push_back(rule);
+  }
+  add(kApprovalRulesFile, approval);
+  if (values.admissionSecretMode)
+    add(kAdmissionSecretRulesFile, readRuleFile(kAdmissionSecretRulesFile));
   return out;
 }
 
@@ -174,16 +214,22 @@ inline json withoutPermission(const json& rules, const Permission& p) {
 // What the chart grants: the operator rules (in every managed namespace, the
 // impersonate rule bounded to tenancy.serviceAccounts), the cluster rules
 // (RunbookPolicies), the runner's rules (in each tenancy namespace) and the
-// release-namespace rules (Lease and pause switch).
+// release-namespace rules (Lease and pause switch), the approval rules
+// (ClusterRole <fullname>-approvals, in every mode) and, in certificate mode
+// "secret", the certificate Secret's rules (Role <fullname>-admission in the
+// release namespace).
 struct GrantedRules {
   json operatorRules = json::array();
   json clusterRules = json::array();
   json tenantRules = json::array();
   json releaseNamespaceRules = json::array();
+  json approvalClusterRules = json::array();
+  json admissionSecretRules = json::array();
 };
 
 // _helpers.tpl "remedy.operatorRules", "remedy.clusterRules",
-// "remedy.tenantRules" and "remedy.releaseNamespaceRules" (extraRules empty),
+// "remedy.tenantRules", "remedy.releaseNamespaceRules" (extraRules empty),
+// "remedy.approvalClusterRules" and "remedy.admissionSecretRules",
 // with the permissions in `without` taken away from the file that grants them.
 inline GrantedRules chartRules(const ChartValues& values,
                                const std::vector<Permission>& without = {}) {
@@ -212,6 +258,23 @@ inline GrantedRules chartRules(const ChartValues& values,
     }
   }
   for (const auto& rule : fileRules(kPauseRulesFile)) g.releaseNamespaceRules.push_back(rule);
+  for (json rule : fileRules(kApprovalRulesFile)) {
+    if (!approvalRuleEnabled(rule, values)) continue;
+    auto groups = stringsOf(rule, "apiGroups");
+    if (std::find(groups.begin(), groups.end(), "admissionregistration.k8s.io") != groups.end()) {
+      rule["resourceNames"] = json::array({values.admissionConfigurationName});
+    }
+    g.approvalClusterRules.push_back(rule);
+  }
+  if (values.admissionSecretMode) {
+    for (json rule : fileRules(kAdmissionSecretRulesFile)) {
+      auto verbs = stringsOf(rule, "verbs");
+      if (std::find(verbs.begin(), verbs.end(), "create") == verbs.end()) {
+        rule["resourceNames"] = json::array({values.admissionCertSecretName});
+      }
+      g.admissionSecretRules.push_back(rule);
+    }
+  }
   return g;
 }
 

@@ -234,6 +234,20 @@ class RbacTest : public OperatorTest {
            roleObject("Role", runner, namespace_, rules.tenantRules));
     create(rbacResource("rolebindings", "RoleBinding", true), namespace_,
            bindingObject("RoleBinding", runner, namespace_, "Role", kRunner, namespace_));
+    // Cluster-wide in every mode: SubjectAccessReviews (who may approve),
+    // and in certificate mode "secret" the two webhook configurations.
+    std::string approvals = fullname() + "-approvals";
+    create(rbacResource("clusterroles", "ClusterRole", false), "",
+           roleObject("ClusterRole", approvals, "", rules.approvalClusterRules));
+    create(rbacResource("clusterrolebindings", "ClusterRoleBinding", false), "",
+           bindingObject("ClusterRoleBinding", approvals, "", "ClusterRole"));
+    if (values.admissionSecretMode) {
+      std::string admission = fullname() + "-admission";
+      create(rbacResource("roles", "Role", true), releaseNamespace(),
+             roleObject("Role", admission, releaseNamespace(), rules.admissionSecretRules));
+      create(rbacResource("rolebindings", "RoleBinding", true), releaseNamespace(),
+             bindingObject("RoleBinding", admission, releaseNamespace(), "Role"));
+    }
     std::string release = fullname() + "-release-namespace";
     create(rbacResource("roles", "Role", true), releaseNamespace(),
            roleObject("Role", release, releaseNamespace(), rules.releaseNamespaceRules));

@@ -37,6 +37,34 @@ inline const std::map<std::string, std::string>& realClusterPermissions() {
   return table;
 }
 
+// Granted in admission.certificate.mode "secret" only, which the scenario
+// does not run (it serves no admission webhooks: ChartValues
+// admissionSecretMode), so no minimality case takes them away; what uses
+// each, and the test that shows it in use under exactly the chart's rules.
+inline const std::map<std::string, std::string>& secretModePermissions() {
+  static const std::map<std::string, std::string> table = {
+      {"approval-rules.yaml: admissionregistration.k8s.io/mutatingwebhookconfigurations get",
+       "the leader reads the configuration to write the CA into its caBundle; "
+       "e2e/helm_install_test.sh: the leader wrote it, no request forbidden"},
+      {"approval-rules.yaml: admissionregistration.k8s.io/mutatingwebhookconfigurations update",
+       "the leader writes the caBundle (a PUT with the read resourceVersion); "
+       "e2e/helm_install_test.sh"},
+      {"approval-rules.yaml: admissionregistration.k8s.io/validatingwebhookconfigurations get",
+       "as for the mutating configuration; e2e/helm_install_test.sh"},
+      {"approval-rules.yaml: admissionregistration.k8s.io/validatingwebhookconfigurations update",
+       "as for the mutating configuration; e2e/helm_install_test.sh"},
+      {"admission-secret-rules.yaml: core/secrets create",
+       "the first replica creates the certificate Secret; e2e/helm_install_test.sh: the Secret "
+       "exists, made by the operator"},
+      {"admission-secret-rules.yaml: core/secrets get",
+       "every replica reads the certificate Secret at start; e2e/helm_install_test.sh"},
+      {"admission-secret-rules.yaml: core/secrets update",
+       "a replica renews the serving certificate before it expires; no test runs long enough "
+       "to renew under the chart's rules"},
+  };
+  return table;
+}
+
 // The permissions each minimality case takes away in cluster-wide mode on
 // the sandbox: every permission of the rule files but those above. (On
 // kube-apiserver every permission of the rule files, in watchNamespaces
