@@ -7,8 +7,10 @@
 // that makes the operator and the runner use every permission their code
 // asks for: an alert becomes an Incident whose Runbook scales, restarts,
 // waits, evicts and deletes pods, runs a Job, patches, applies and (when the
-// alert resolves) reverts, reads Secrets for an approval-gated notify and an
-// http call, scales a Deployment of another namespace that a RunbookPolicy
+// alert resolves) reverts, reads Secrets for an approval-gated notify (the
+// Approval counted only once the engine's SubjectAccessReview says alice, whom
+// a Role grants the verb approve on the Runbook, may approve) and an http
+// call, scales a Deployment of another namespace that a RunbookPolicy
 // and a RoleBinding there open to it, under a global pause switched off and
 // on; Events, Runbook and Approval status, the leader Lease and the
 // Incident's garbage collection included.
@@ -562,6 +564,7 @@ spec:
     create(rbacResource("rolebindings", "RoleBinding", true), sharedNamespace(),
            bindingObject("RoleBinding", "scale-cache", sharedNamespace(), "Role", kRunner,
                          namespace_));
+    grantApprover("alice", "rbac-drill");
     setPause(true);
     std::string runbook = kRunbook;
     for (size_t at; (at = runbook.find("SHARED_NAMESPACE")) != std::string::npos;) {
@@ -572,6 +575,48 @@ spec:
       return readyReplicas(kube::resources::deployments(), "web", 2) &&
              readyReplicas(kube::resources::statefulSets(), "db", 1);
     }));
+  }
+
+  // Who may approve, as an administrator grants it: the verb `approve` on
+  // Runbook `runbook` (what the chart's approver ClusterRole grants for every
+  // Runbook of a namespace it is bound in), with a Role and RoleBinding for
+  // `user` in the test's namespace. Waits until the API server's authorizer
+  // answers a SubjectAccessReview for it as the engine asks (kube-apiserver's
+  // RBAC authorizer reads bindings from an informer), so the engine never
+  // caches an answer given before the grant took effect.
+  void grantApprover(const std::string& user, const std::string& runbook) {
+    std::string name = "approve-" + runbook;
+    create(rbacResource("roles", "Role", true), namespace_,
+           roleObject("Role", name, namespace_,
+                      json::array({{{"apiGroups", {"remedy.dev"}},
+                                    {"resources", {"runbooks"}},
+                                    {"resourceNames", {runbook}},
+                                    {"verbs", {"approve"}}}})));
+    json binding = bindingObject("RoleBinding", name, namespace_, "Role");
+    binding["subjects"] = json::array(
+        {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", user}}});
+    create(rbacResource("rolebindings", "RoleBinding", true), namespace_, binding);
+    json answer;
+    bool allowed = eventuallyTrue([&] {
+      auto reviewed = client_->create(
+          {"authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false}, "",
+          {{"apiVersion", "authorization.k8s.io/v1"},
+           {"kind", "SubjectAccessReview"},
+           {"spec",
+            {{"user", user},
+             {"groups", {"system:authenticated"}},
+             {"resourceAttributes",
+              {{"namespace", namespace_},
+               {"verb", "approve"},
+               {"group", "remedy.dev"},
+               {"resource", "runbooks"},
+               {"name", runbook}}}}}});
+      if (!reviewed.ok()) return false;
+      answer = (*reviewed)["status"];
+      return answer.value("allowed", false);
+    });
+    ASSERT_TRUE(allowed) << user << " still may not approve Runbook " << runbook << ": "
+                         << answer.dump();
   }
 
   // The global pause (ConfigMap remedy-pause in the release namespace), as
@@ -775,6 +820,18 @@ spec:
                              {"step", "notify-oncall"},
                              {"decision", "Approve"},
                              {"approver", "alice"}}}}));
+    // Counted only when the engine's SubjectAccessReview says alice may
+    // approve this Runbook; otherwise the step keeps waiting.
+    json approvalStatus;
+    if (!await(run, "alice's Approval is counted (status.state Counted)", [&] {
+          auto got = client_->get(approvalsResource(), namespace_, "alice-approves");
+          approvalStatus = got.ok() ? got->value("status", json::object()) : json::object();
+          return approvalStatus.value("state", "") == "Counted";
+        })) {
+      report.failures.back() +=
+          ": status " + approvalStatus.dump() + stepSummary(getIncident(name));
+      return report;
+    }
     if (!awaitPauseHolds(run, "notify-oncall")) return report;
     setPause(false);
 
@@ -923,14 +980,10 @@ spec:
     }
     expect(notified, "notify: no POST reached the URL of Secret hooks");
     expect(called, "http: no POST reached the URL of Secret hooks");
-    await(
-        run, "the Approval's status says it counted",
-        [&] {
-          return get(approvalsResource(), "alice-approves")
-                     .value("status", json::object())
-                     .value("state", "") == "Accepted";
-        },
-        std::chrono::seconds(10));
+    expect(get(approvalsResource(), "alice-approves")
+                   .value("status", json::object())
+                   .value("state", "") == "Counted",
+           "the Approval's status no longer says it counted");
     await(
         run, "the Runbook's status records the execution",
         [&] {
