@@ -48,6 +48,14 @@ spec:
 
 class ApprovalE2ETest : public OperatorE2ETest {
  protected:
+  // Who may approve is RBAC's answer (a SubjectAccessReview): enforced on
+  // the sandbox as on kube-apiserver.
+  sandbox::SandboxOptions sandboxOptions() override {
+    sandbox::SandboxOptions options = defaultSandboxOptions();
+    options.authorization = true;
+    return options;
+  }
+
   void SetUp() override {
     OperatorE2ETest::SetUp();
     if (HasFatalFailure()) return;

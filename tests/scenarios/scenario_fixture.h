@@ -246,6 +246,8 @@ class ScenarioTest : public OperatorTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "scenario-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    sealKeyPath_ = dir_->path() + "/approval-seal-key";
+    std::ofstream(sealKeyPath_) << kSealKey << "\n";
     systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : "remedy-system";
     shop_ = onRealApiServer() ? namespace_ : kShop;
     for (const std::string& name : {systemNamespace_, shop_}) {
@@ -430,20 +432,33 @@ class ScenarioTest : public OperatorTest {
     return name;
   }
 
-  // An Approval of `step` of the Incident by `approver`.
+  // An Approval of `step` of the Incident by `approver`, a member of the
+  // groups the Runbook's approval policy names (as the webhook would seal
+  // them from the approver's authentication).
   void approve(const std::string& incidentName, const std::string& step,
                const std::string& approver) {
+    std::vector<std::string> groups = {"system:authenticated"};
+    json incident = get(incidentsResource(), incidentName);
+    for (const auto& g : incident.value("status", json::object())
+                             .value("runbook", json::object())
+                             .value("spec", json::object())
+                             .value("approval", json::object())
+                             .value("groups", json::array())) {
+      groups.push_back(g.get<std::string>());
+    }
     create(approvalsResource(),
-           sealedApproval(
-           {{"apiVersion", "remedy.dev/v1alpha1"},
-            {"kind", "Approval"},
-            {"metadata", {{"name", incidentName.substr(0, 40) + "-" + step.substr(0, 20)}, {"namespace", shop_}}},
-            {"spec",
-             {{"incidentRef", {{"name", incidentName}}},
-              {"step", step},
-              {"decision", "Approve"},
-              {"approver", approver},
-              {"comment", "approved by the scenario test"}}}}));
+           sealedApproval({{"apiVersion", "remedy.dev/v1alpha1"},
+                           {"kind", "Approval"},
+                           {"metadata",
+                            {{"name", incidentName.substr(0, 40) + "-" + step.substr(0, 20)},
+                             {"namespace", shop_}}},
+                           {"spec",
+                            {{"incidentRef", {{"name", incidentName}}},
+                             {"step", step},
+                             {"decision", "Approve"},
+                             {"approver", approver},
+                             {"comment", "approved by the scenario test"}}}},
+                          groups));
   }
 
   // ---- the whole namespace ----

@@ -148,7 +148,11 @@ class ApiServerTest : public ::testing::Test {
     return o;
   }
 
-  void SetUp() override { startApiServer(defaultSandboxOptions()); }
+  // The sandbox's options for SetUp; a suite that needs RBAC enforced on the
+  // sandbox too (as kube-apiserver always does) turns on authorization.
+  virtual sandbox::SandboxOptions sandboxOptions() { return defaultSandboxOptions(); }
+
+  void SetUp() override { startApiServer(sandboxOptions()); }
 
   // Starts the sandbox with `options`, or connects to the real control plane
   // (which ignores them), then creates the test's namespace.
@@ -280,7 +284,8 @@ class ApiServerTest : public ::testing::Test {
     bool established = eventuallyTrue([&] {
       auto got = client_->get(resource, "", name);
       if (!got.ok()) return false;
-      for (const auto& c : got->value("status", json::object()).value("conditions", json::array())) {
+      for (const auto& c :
+           got->value("status", json::object()).value("conditions", json::array())) {
         if (c.value("type", "") == "Established" && c.value("status", "") == "True") return true;
       }
       return false;
@@ -301,11 +306,11 @@ class ApiServerTest : public ::testing::Test {
   }
 
   ApiServerKind kind_ = ApiServerKind::Sandbox;
-  std::optional<RealCluster> cluster_;          // the real control plane
-  std::unique_ptr<sandbox::Sandbox> sandbox_;   // the sandbox; null on the real one
-  std::unique_ptr<kube::RestClient> client_;    // an administrator
-  std::string namespace_;                       // the test's own
-  std::vector<std::string> namespaces_;         // created by the test
+  std::optional<RealCluster> cluster_;         // the real control plane
+  std::unique_ptr<sandbox::Sandbox> sandbox_;  // the sandbox; null on the real one
+  std::unique_ptr<kube::RestClient> client_;   // an administrator
+  std::string namespace_;                      // the test's own
+  std::vector<std::string> namespaces_;        // created by the test
 };
 
 }  // namespace remedy::testing

@@ -51,6 +51,8 @@ class TenancyTest : public OperatorTest {
     tokenPath_ = dir_->path() + "/webhook-token";
     webhookToken_ = "test-token-" + std::to_string(::getpid());
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
+    sealKeyPath_ = dir_->path() + "/approval-seal-key";
+    std::ofstream(sealKeyPath_) << kSealKey << "\n";
     systemNamespace_ = namespace_ + "-system";
     createNamespace(systemNamespace_);
     installChartRbac();
@@ -131,6 +133,13 @@ class TenancyTest : public OperatorTest {
     put(rbacApi("clusterrolebindings", "ClusterRoleBinding", false), "",
         binding("ClusterRoleBinding", clusterName("-policies"), "", "ClusterRole",
                 clusterName("-policies"), kOperatorAccount, systemNamespace_));
+    // templates/rbac.yaml's <fullname>-approvals ClusterRole: the
+    // SubjectAccessReviews that ask whether an approver may approve.
+    put(rbacApi("clusterroles", "ClusterRole", false), "",
+        role("ClusterRole", clusterName("-approvals"), "", rules.approvalClusterRules));
+    put(rbacApi("clusterrolebindings", "ClusterRoleBinding", false), "",
+        binding("ClusterRoleBinding", clusterName("-approvals"), "", "ClusterRole",
+                clusterName("-approvals"), kOperatorAccount, systemNamespace_));
     put(rbacApi("roles", "Role", true), systemNamespace_,
         role("Role", "remedy-release-namespace", systemNamespace_, rules.releaseNamespaceRules));
     put(rbacApi("rolebindings", "RoleBinding", true), systemNamespace_,

@@ -294,17 +294,48 @@ spec:
     // The sandbox has no CEL: the engine's frozen inputs must hold alone.
     EXPECT_TRUE(patched.ok()) << patched.status().toString();
   }
+  // alice may approve this Runbook (RBAC's verb approve), and approves
+  // through the admission webhook (sealed here as it would seal it).
+  put(rbacApi("roles", "Role", true), namespace_,
+      role("Role", "approvers", namespace_,
+           json::array({{{"apiGroups", {"remedy.dev"}},
+                         {"resources", {"runbooks"}},
+                         {"resourceNames", {"approved-scale"}},
+                         {"verbs", {"approve"}}}})));
+  json aliceBinding = binding("RoleBinding", "approvers", namespace_, "Role", "approvers", "", "");
+  aliceBinding["subjects"] = json::array(
+      {{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", "alice"}}});
+  put(rbacApi("rolebindings", "RoleBinding", true), namespace_, aliceBinding);
+  ASSERT_TRUE(eventuallyTrue([&] {
+    json review = {{"apiVersion", "authorization.k8s.io/v1"},
+                   {"kind", "SubjectAccessReview"},
+                   {"spec",
+                    {{"user", "alice"},
+                     {"resourceAttributes",
+                      {{"namespace", namespace_},
+                       {"verb", "approve"},
+                       {"group", "remedy.dev"},
+                       {"resource", "runbooks"},
+                       {"name", "approved-scale"}}}}}};
+    auto answered = client_->create(
+        {"authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false}, "",
+        review);
+    return answered.ok() && (*answered)["status"].value("allowed", false);
+  })) << "alice's grant of the verb approve never took effect";
   put(approvalsResource(), namespace_,
-      {{"apiVersion", "remedy.dev/v1alpha1"},
-       {"kind", "Approval"},
-       {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
-       {"spec",
-        {{"incidentRef", {{"name", name}}},
-         {"step", "scale-up"},
-         {"decision", "Approve"},
-         {"approver", "alice"}}}});
+      sealedApproval({{"apiVersion", "remedy.dev/v1alpha1"},
+                      {"kind", "Approval"},
+                      {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
+                      {"spec",
+                       {{"incidentRef", {{"name", name}}},
+                        {"step", "scale-up"},
+                        {"decision", "Approve"},
+                        {"approver", "alice"}}}}));
   json incident = awaitFinal(name);
-  EXPECT_EQ(phaseOf(incident), "Succeeded") << steps(incident);
+  EXPECT_EQ(phaseOf(incident), "Succeeded")
+      << steps(incident) << "\nthe Approval: "
+      << client_->get(approvalsResource(), namespace_, "alice-approves")->dump() << "\n"
+      << op.log();
   EXPECT_EQ(replicas(namespace_, "web"), 3);
   EXPECT_EQ(replicas(namespace_, "api"), 1);
   EXPECT_EQ(incident["status"]["inputs"]["alert"]["labels"]["deployment"], "web");
