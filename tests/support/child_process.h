@@ -14,12 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -28,19 +30,32 @@
 
 namespace remedy::testing {
 
-// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice).
+// A TCP port on 127.0.0.1 that nothing is bound to now, chosen at random
+// below the kernel's ephemeral range (net.ipv4.ip_local_port_range). A port
+// the kernel picks for bind(0) comes from that range, which every outgoing
+// connection draws from too: between this call and the server's bind, a
+// client socket of a test running in parallel could take it (the server then
+// fails with "Address already in use").
 inline int freeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  int ephemeralLow = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> ephemeralLow;
+  const int low = 10000;
+  const int high = std::max(low + 1000, ephemeralLow) - 1;
+  static thread_local std::mt19937 random(std::random_device{}() ^
+                                          static_cast<unsigned>(::getpid()));
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int port = pick(random);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (bound) return port;
+  }
+  throw std::runtime_error("no free loopback port below " + std::to_string(ephemeralLow));
 }
 
 inline bool loopbackPortOpen(int port) {

@@ -211,6 +211,25 @@ class OperatorTest : public ApiServerTest {
   OperatorProcess& startOperator(std::vector<std::string> extra = {},
                                  const std::string& identity = "",
                                  const std::string& kubeconfig = "", bool waitReady = true) {
+    // A port found free can still be taken by another test's server before
+    // the operator binds it: then the operator exits at once, and it is
+    // started again on other ports.
+    for (int attempt = 1;; ++attempt) {
+      OperatorProcess& op = startOperatorOnce(extra, identity, kubeconfig, waitReady);
+      if (!waitReady) return op;
+      bool exited = !op.process.running();
+      if (exited && attempt < 3 && op.log().find("Address already in use") != std::string::npos) {
+        operators_.pop_back();
+        continue;
+      }
+      EXPECT_FALSE(exited) << "operator not ready:\n" << op.log();
+      return op;
+    }
+  }
+
+  OperatorProcess& startOperatorOnce(const std::vector<std::string>& extra,
+                                     const std::string& identity, const std::string& kubeconfig,
+                                     bool waitReady) {
     auto op = std::make_unique<OperatorProcess>();
     op->identity = identity.empty() ? "op-" + std::to_string(operators_.size()) : identity;
     op->webhookPort = freeLoopbackPort();
@@ -219,17 +238,18 @@ class OperatorTest : public ApiServerTest {
     op->logPath =
         dir_->path() + "/" + op->identity + "-" + std::to_string(operators_.size()) + ".log";
     ProcessOptions p;
-    p.argv = {
-        operatorBinary(), "--kubeconfig", kubeconfig.empty() ? kubeconfigPath_ : kubeconfig,
-        "--webhook-bind-address", "127.0.0.1", "--webhook-port", std::to_string(op->webhookPort),
-        "--webhook-token-file", tokenPath_, "--metrics-bind-address", "127.0.0.1", "--metrics-port",
-        std::to_string(op->metricsPort), "--health-port", std::to_string(op->healthPort),
-        "--leader-election-namespace", systemNamespace_, "--pause-namespace", systemNamespace_,
-        "--leader-election-id", op->identity, "--incident-namespace", namespace_, "--approval-seal-key-file", sealKeyPath_, "--log-format",
-        "text", "--kube-api-qps", "200", "--kube-api-burst", "400",
-        // The tests' webhooks, Prometheus and Alertmanager listen on
-        // loopback, which the egress policy denies unless opened.
-        "--egress-allow", "127.0.0.1/32"};
+    p.argv = {operatorBinary(), "--kubeconfig", kubeconfig.empty() ? kubeconfigPath_ : kubeconfig,
+              "--webhook-bind-address", "127.0.0.1", "--webhook-port",
+              std::to_string(op->webhookPort), "--webhook-token-file", tokenPath_,
+              "--metrics-bind-address", "127.0.0.1", "--metrics-port",
+              std::to_string(op->metricsPort), "--health-port", std::to_string(op->healthPort),
+              "--leader-election-namespace", systemNamespace_, "--pause-namespace",
+              systemNamespace_, "--leader-election-id", op->identity, "--incident-namespace",
+              namespace_, "--approval-seal-key-file", sealKeyPath_, "--log-format", "text",
+              "--kube-api-qps", "200", "--kube-api-burst", "400",
+              // The tests' webhooks, Prometheus and Alertmanager listen on
+              // loopback, which the egress policy denies unless opened.
+              "--egress-allow", "127.0.0.1/32"};
     if (onRealApiServer() && watchOnlyTheTestNamespace_) {
       p.argv.push_back("--watch-namespaces");
       p.argv.push_back(namespace_);
@@ -242,7 +262,7 @@ class OperatorTest : public ApiServerTest {
     if (waitReady) {
       bool ready = waitUntil([&] { return ref.ready() || !ref.process.running(); },
                              std::chrono::seconds(60));
-      EXPECT_TRUE(ready && ref.process.running()) << "operator not ready:\n" << ref.log();
+      EXPECT_TRUE(ready || !ref.process.running()) << "operator not ready:\n" << ref.log();
     }
     return ref;
   }
