@@ -19,6 +19,7 @@ usage: /usr/bin/python3 observability_test.py --helm PATH/TO/helm
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -84,11 +85,19 @@ def metrics_named(expr):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free loopback port below the kernel's ephemeral range: a port from
+    bind(0) comes from the range outgoing connections draw from, so a
+    parallel test's client could take it before the server binds it."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    while True:
+        port = random.randint(10000, max(11000, low) - 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
 
 
 def promtool(*args, cwd):
