@@ -108,7 +108,8 @@ TEST_F(ApprovalAdmissionTest, TheApproverIsTheAuthenticatedUserAndTheApprovalIsS
   // The answer kube-apiserver reads.
   json review = admissionReviewResponse("req-1", response);
   EXPECT_EQ(review["response"]["patchType"], "JSONPatch");
-  EXPECT_EQ(json::parse(*kube::decodeBase64(review["response"]["patch"].get<std::string>())), response.patch);
+  EXPECT_EQ(json::parse(*kube::decodeBase64(review["response"]["patch"].get<std::string>())),
+            response.patch);
 }
 
 TEST_F(ApprovalAdmissionTest, WritingAnotherUsersNameIsAFieldErrorOnSpecApprover) {
