@@ -19,7 +19,7 @@ BUILD_PACKAGES=(
   libpq-dev libhiredis-dev libre2-dev
 )
 TEST_PACKAGES=(
-  ca-certificates curl openssl python3 python3-yaml python3-jsonschema python3-kubernetes clang-format
+  ca-certificates curl openssl python3 python3-yaml python3-jsonschema python3-kubernetes clang-format clang-tidy
   postgresql redis-server prometheus prometheus-alertmanager
 )
 

@@ -107,7 +107,7 @@ void printStep(Page& page, const Output& out, const json& incident, const json& 
     page.text(when, 6, 8);
   }
   if (st.contains("when")) {
-    const json w = st["when"];
+    const json& w = st["when"];
     std::string values = joinMap(w.value("values", json::object()));
     page.text("when " + w.value("expression", "") + " -> " +
                   (w.value("result", false) ? "true" : "false") +
@@ -128,7 +128,7 @@ void printStep(Page& page, const Output& out, const json& incident, const json& 
     page.text("outputs: " + shown, 6, 8);
   }
   if (st.contains("revert")) {
-    const json r = st["revert"];
+    const json& r = st["revert"];
     std::string state = r.value("state", "");
     std::string text = "revert " + state;
     if (state == "Pending") {

@@ -254,7 +254,7 @@ class CpprestTransport : public Transport {
       message.set_body(std::string(request.body),
                        contentType.empty() ? std::string("application/json") : contentType);
     }
-    return Prepared{httpClient, std::move(message), cts};
+    return Prepared{httpClient, message, cts};  // http_request is a handle: a copy shares it
   }
 
   std::shared_ptr<client::http_client> makeClient(Duration timeout) {

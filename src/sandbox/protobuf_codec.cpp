@@ -400,8 +400,7 @@ const std::unordered_map<std::string, std::string>& kinds() {
 constexpr int kVarint = 0;
 constexpr int kFixed64 = 1;
 constexpr int kLengthDelimited = 2;
-constexpr int kStartGroup = 3;
-constexpr int kEndGroup = 4;
+// 3 and 4 start and end a group (proto2): refused, see Reader::skip.
 constexpr int kFixed32 = 5;
 
 class Reader {
