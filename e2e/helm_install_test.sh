@@ -51,20 +51,7 @@ uninstall() {
 trap 'uninstall; cleanup' EXIT
 
 started=$SECONDS
-free_port() { # a free loopback port below the kernel's ephemeral range, which outgoing connections draw from
-  /usr/bin/python3 -c '
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-while True:
-    p = random.randint(10000, max(11000, low) - 1)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
-}
+free_port() { /usr/bin/python3 "$ROOT/scripts/free_port.py"; } # a free loopback port, below the ephemeral range
 ADMISSION_PORT=$(free_port)
 # The control plane is shared by the run: the operator manages only the
 # namespace of this test's Deployment (watchNamespaces, one Role there), so

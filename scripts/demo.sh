@@ -23,20 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { # a free loopback port below the kernel's ephemeral range, which outgoing connections draw from
-  /usr/bin/python3 -c '
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-while True:
-    p = random.randint(10000, max(11000, low) - 1)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
-}
+free_port() { /usr/bin/python3 scripts/free_port.py; } # a free loopback port, below the ephemeral range
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 k() { kubectl --kubeconfig "$work/kubeconfig" --cache-dir "$work/cache" "$@"; }
 wait_for() {  # wait_for SECONDS COMMAND...: polls until COMMAND succeeds

@@ -28,20 +28,7 @@ READY_SECONDS=${REMEDY_CLUSTER_READY_SECONDS:-30}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
-free_port() { # a free loopback port below the kernel's ephemeral range, which outgoing connections draw from
-  /usr/bin/python3 -c '
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-while True:
-    p = random.randint(10000, max(11000, low) - 1)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
-}
+free_port() { /usr/bin/python3 "$HERE/../../scripts/free_port.py"; } # a free loopback port, below the ephemeral range
 
 # start NAME COMMAND...: runs a component in its own process group, its output
 # in logs/NAME.log, its pid in pids/NAME.
