@@ -19,7 +19,6 @@ usage: /usr/bin/python3 observability_test.py --helm PATH/TO/helm
 
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -85,19 +84,9 @@ def metrics_named(expr):
 
 
 def free_port():
-    """A free loopback port below the kernel's ephemeral range: a port from
-    bind(0) comes from the range outgoing connections draw from, so a
-    parallel test's client could take it before the server binds it."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        low = int(f.read().split()[0])
-    while True:
-        port = random.randint(10000, max(11000, low) - 1)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
+    """A free loopback port below the kernel's ephemeral range (scripts/free_port.py)."""
+    return int(subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "free_port.py")],
+                              capture_output=True, text=True, check=True, timeout=30).stdout)
 
 
 def promtool(*args, cwd):
