@@ -107,11 +107,16 @@ struct SecretSource {
 
 // An object an action works on. kind defaults to Deployment; see
 // defaultApiVersion for apiVersion. name and namespace are templates.
+// Instead of a name, `pod` (a template, such as `{{ alert.labels.pod }}`) with
+// `owner` (Deployment or StatefulSet) names the workload that controls that
+// pod, found through ownerReferences when the step first starts.
 struct ObjectTarget {
   std::optional<std::string> apiVersion;
   std::optional<std::string> kind;
   std::optional<std::string> name;
   std::optional<std::string> namespace_;
+  std::optional<std::string> pod;
+  std::optional<std::string> owner;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -120,6 +125,8 @@ struct ObjectTarget {
     v("kind", s.kind);
     v("name", s.name);
     v("namespace", s.namespace_);
+    v("pod", s.pod);
+    v("owner", s.owner);
   }
 
   std::string effectiveKind() const { return kind.value_or("Deployment"); }

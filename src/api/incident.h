@@ -212,6 +212,32 @@ struct RevertStatus {
   }
 };
 
+// The workload a step's `target: {pod, owner}` resolved to when the step
+// first started, and from what; every later attempt and the revert act on it.
+struct ResolvedTarget {
+  std::optional<std::string> apiVersion;
+  std::optional<std::string> kind;
+  std::optional<std::string> namespace_;
+  std::optional<std::string> name;
+  std::optional<std::string> pod;
+  std::optional<std::string> podUid;
+  // The ownerReferences followed: "Pod api-7d9f6-x2k4q -> ReplicaSet
+  // api-7d9f6 -> Deployment api".
+  std::optional<std::string> via;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("apiVersion", s.apiVersion);
+    v("kind", s.kind);
+    v("namespace", s.namespace_);
+    v("name", s.name);
+    v("pod", s.pod);
+    v("podUid", s.podUid);
+    v("via", s.via);
+  }
+};
+
 struct StepStatus {
   std::optional<std::string> name;
   std::optional<StepPhase> phase;
@@ -224,6 +250,7 @@ struct StepStatus {
   std::optional<std::map<std::string, std::string>> outputs;
   std::optional<EvaluatedCondition> when;
   std::optional<RevertStatus> revert;
+  std::optional<ResolvedTarget> target;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -239,6 +266,7 @@ struct StepStatus {
     v("outputs", s.outputs);
     v("when", s.when);
     v("revert", s.revert);
+    v("target", s.target);
   }
 };
 

@@ -518,6 +518,15 @@ class RunbookChecker {
     const json* target = get(body, "target");
     if (target == nullptr || !target->is_object()) return;
     FieldPath tp = path.child("target");
+    if (get(*target, "pod") != nullptr || get(*target, "owner") != nullptr) {
+      checkPodOwnerTarget(*target, tp, action);
+      return;
+    }
+    if (get(*target, "name") == nullptr) {
+      error(tp,
+            "set name (the object), or pod with owner (the workload that controls a pod, "
+            "such as the alert's)");
+    }
     std::string kind = getString(*target, "kind").value_or("Deployment");
     std::optional<std::string> apiVersion = getString(*target, "apiVersion");
     if (!apiVersion) apiVersion = defaultApiVersion(kind);
@@ -535,6 +544,48 @@ class RunbookChecker {
       error(tp.child("name"), jsonQuoted(*name) + " is not a valid object name");
     }
     checkNamespace(*target, "namespace", tp);
+  }
+
+  // `pod` with `owner`: the workload that controls the pod (an alert's
+  // `pod` label), found through ownerReferences when the step starts. The
+  // schema's oneOf (name | pod with owner) is explained here, at the
+  // target, where its errors are placed.
+  void checkPodOwnerTarget(const json& target, const FieldPath& tp, const std::string& action) {
+    std::optional<std::string> pod = getString(target, "pod");
+    std::optional<std::string> owner = getString(target, "owner");
+    bool hasPod = get(target, "pod") != nullptr;
+    bool hasOwner = get(target, "owner") != nullptr;
+    if (get(target, "name") != nullptr) {
+      error(tp, hasPod ? "set name or pod (with owner), not both"
+                       : "owner is only used with pod; with name, set kind");
+    } else if (!hasPod) {
+      error(tp,
+            "owner names the kind of the workload that controls a pod; set pod too "
+            "(such as '{{ alert.labels.pod }}')");
+    } else if (!hasOwner) {
+      error(tp,
+            "with pod, set owner (Deployment or StatefulSet): the kind of the pod's "
+            "workload the step acts on");
+    }
+    for (const char* key : {"kind", "apiVersion"}) {
+      if (get(target, key) != nullptr) {
+        error(tp.child(key),
+              std::string("the owner kind names the workload; ") + key + " is not used with pod");
+      }
+    }
+    if (owner && *owner != "Deployment" && *owner != "StatefulSet") {
+      error(tp.child("owner"), jsonQuoted(*owner) +
+                                   " is not supported: a pod's owner is resolved to a "
+                                   "Deployment or a StatefulSet");
+    } else if (owner) {
+      if (auto refusal = targetKindRefusal(action, "apps/v1", *owner)) {
+        error(tp.child("owner"), *refusal);
+      }
+    }
+    if (pod && !hasTemplate(*pod) && !isDnsSubdomain(*pod)) {
+      error(tp.child("pod"), jsonQuoted(*pod) + " is not a valid pod name");
+    }
+    checkNamespace(target, "namespace", tp);
   }
 
   void checkNamespace(const json& object, const char* key, const FieldPath& path) {

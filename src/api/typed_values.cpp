@@ -130,6 +130,19 @@ class RenderedChecker {
   }
 
   void checkTarget(const json& target, const FieldPath& at) {
+    if (member(target, "pod") != nullptr) {
+      // Before it is resolved: the pod's name (an alert label), and the
+      // owner kind the step may act on.
+      name(target, "pod", at);
+      namespaceName(target, "namespace", at);
+      std::string owner = stringAt(target, "owner");
+      if (owner != "Deployment" && owner != "StatefulSet") {
+        error(at.child("owner"), shown(owner) + " is not Deployment or StatefulSet");
+      } else if (auto refusal = targetKindRefusal(action_, "apps/v1", owner)) {
+        error(at.child("owner"), *refusal);
+      }
+      return;
+    }
     name(target, "name", at);
     namespaceName(target, "namespace", at);
     std::string kind = stringAt(target, "kind");

@@ -147,6 +147,7 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
       json source = api::toJson(*step)[field];
       auto params = renderAction(source, w.incident.templateContext(), path);
       GuardrailVerdict reach;
+      if (params.ok()) params = withResolvedTarget(*params, st);
       if (params.ok()) {
         reach = checkStep(w, field, source, *params, path);
         target = actionTarget(*params, kube::namespaceOf(w.object));

@@ -2,6 +2,8 @@
 
 #include "engine/incident_work.h"
 
+#include "actions/kubernetes_actions.h"
+#include "actions/pod_owner.h"
 #include "api/action_catalog.h"
 #include "api/duration.h"
 #include "api/matcher.h"
@@ -104,9 +106,33 @@ std::vector<TargetRef> incidentTargets(const api::Incident& incident,
     if (!key) continue;
     auto rendered = renderAction(json{{key, action[key]}}, context, key);
     if (!rendered.ok()) continue;
-    if (auto t = actionTarget(*rendered, ns)) out.push_back(*t);
+    // A pod's workload is a target once resolved (when its step starts).
+    json params = *rendered;
+    if (incident.status && incident.status->steps) {
+      for (const auto& st : *incident.status->steps) {
+        if (st.name == step.name) params = withResolvedTarget(params, st);
+      }
+    }
+    if (auto t = actionTarget(params, ns)) out.push_back(*t);
   }
   return out;
+}
+
+const json* podTarget(const json& params) {
+  if (!params.is_object()) return nullptr;
+  auto target = params.find("target");
+  if (target == params.end() || !target->is_object() || !target->contains("pod")) return nullptr;
+  return &*target;
+}
+
+json withResolvedTarget(json params, const api::StepStatus& status) {
+  if (!podTarget(params) || !status.target || !status.target->name) return params;
+  const api::ResolvedTarget& t = *status.target;
+  params["target"] = {{"apiVersion", t.apiVersion.value_or("apps/v1")},
+                      {"kind", t.kind.value_or("")},
+                      {"namespace", t.namespace_.value_or("")},
+                      {"name", *t.name}};
+  return params;
 }
 
 api::Result<json> renderAction(const json& action, const json& context, const std::string& path) {
@@ -720,6 +746,15 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
           applyStepCheck(w, index, checkStep(w, field, stepJson[field], *params, stepPath))) {
     return *refused;
   }
+  if (podTarget(*params)) {
+    if (auto done = resolveStepTarget(w, index, *params, stepPath)) return *done;
+    params = withResolvedTarget(*params, st);
+    // The workload, as if the step had named it.
+    if (auto refused =
+            applyStepCheck(w, index, checkStep(w, field, stepJson[field], *params, stepPath))) {
+      return *refused;
+    }
+  }
 
   std::string ns = kube::namespaceOf(w.object);
   std::string uid = kube::uidOf(w.object);
@@ -889,6 +924,10 @@ ReconcileResult IncidentReconciler::continueAttempt(Work& w, size_t index) {
   std::string stepPath = "steps." + *st.name + "." + field;
   auto params = renderAction(stepJson[field], w.incident.templateContext(), stepPath);
   if (!params.ok()) return failStep(w, index, params.error());
+  params = withResolvedTarget(*params, st);
+  if (podTarget(*params)) {
+    return failStep(w, index, stepPath + ".target: the pod's owner was not recorded");
+  }
   // A RunbookPolicy revoked since the attempt began holds from now on.
   if (auto refused =
           applyStepCheck(w, index, checkStep(w, field, stepJson[field], *params, stepPath))) {
@@ -1261,6 +1300,14 @@ GuardrailVerdict IncidentReconciler::checkStep(Work& w, const std::string& field
   std::string ns = kube::namespaceOf(w.object);
   std::vector<TargetRef> reached;
   if (auto t = actionTarget(params, ns)) reached.push_back(*t);
+  if (const json* pod = podTarget(params)) {
+    // Before it is resolved: the pod, its ReplicaSet and the workload, all
+    // in the pod's namespace.
+    std::string podNs = pod->value("namespace", std::string());
+    if (podNs.empty()) podNs = ns;
+    reached.push_back({"v1", "Pod", podNs, ""});
+    reached.push_back({"apps/v1", pod->value("owner", std::string()), podNs, ""});
+  }
   if (field == "deletePods") {
     // It acts on Pods: of the target's namespace, or of `namespace`.
     TargetRef pods{"v1", "Pod", reached.empty() ? params.value("namespace", ns) : reached[0].ns,
@@ -1299,6 +1346,59 @@ GuardrailVerdict IncidentReconciler::checkStep(Work& w, const std::string& field
     }
   }
   return {};
+}
+
+std::optional<ReconcileResult> IncidentReconciler::resolveStepTarget(Work& w, size_t index,
+                                                                     const json& params,
+                                                                     const std::string& path) {
+  api::StepStatus& st = (*w.status().steps)[index];
+  if (st.target && st.target->name) return std::nullopt;
+  const json& target = *podTarget(params);
+  std::string ns = target.value("namespace", std::string());
+  if (ns.empty()) ns = kube::namespaceOf(w.object);
+  std::string pod = target.value("pod", std::string());
+  std::string owner = target.value("owner", std::string());
+  // Resolved once per Incident: a later step naming the same pod (a wait
+  // after a rollback, whose pods the rollback replaced) acts on the same
+  // workload.
+  for (const auto& other : *w.status().steps) {
+    const auto& t = other.target;
+    if (t && t->name && t->pod == pod && t->namespace_ == ns && t->kind == owner) {
+      st.target = *t;
+      note(w, "TargetResolved", *st.name,
+           "target.pod " + ns + "/" + pod + " is " + owner + " " + ns + "/" + *t->name +
+               ", as step " + other.name.value_or("") + " resolved it");
+      return std::nullopt;
+    }
+  }
+  // As the tenant: the Runbook reads the pod and its ReplicaSet with its
+  // namespace's rights.
+  auto resolved = actions::resolvePodOwner(*w.tenant, ns, pod, owner);
+  if (!resolved.ok()) {
+    const kube::Status& s = resolved.status();
+    if (actions::isRetriableApiError(s)) {
+      spdlog::warn("incident={} step={} resolving {}.target.pod: {}", w.key, *st.name, path,
+                   s.toString());
+      return ReconcileResult::after(GuardrailCheck::kWaitInterval);
+    }
+    // Gone or unreadable: the pod names the problem; no such owner: owner.
+    bool podField = kube::isNotFound(s) || kube::isForbidden(s) || pod.empty();
+    return failStep(w, index,
+                    path + ".target." + (podField ? "pod" : "owner") + ": " + s.message());
+  }
+  api::ResolvedTarget r;
+  r.apiVersion = resolved->apiVersion;
+  r.kind = resolved->kind;
+  r.namespace_ = resolved->ns;
+  r.name = resolved->name;
+  r.pod = resolved->pod;
+  r.podUid = resolved->podUid;
+  r.via = resolved->via;
+  st.target = r;
+  note(w, "TargetResolved", *st.name,
+       "target.pod " + ns + "/" + pod + " resolved to " + resolved->kind + " " + resolved->ns +
+           "/" + resolved->name + " (" + resolved->via + ")");
+  return std::nullopt;
 }
 
 std::optional<ReconcileResult> IncidentReconciler::applyStepCheck(Work& w, size_t index,
@@ -1349,7 +1449,9 @@ void IncidentReconciler::logStep(Work& w, size_t index, const std::string& outco
   std::optional<TargetRef> target;
   if (step) {
     auto rendered = renderAction(api::toJson(*step)[field], w.incident.templateContext(), field);
-    if (rendered.ok()) target = actionTarget(*rendered, kube::namespaceOf(w.object));
+    if (rendered.ok()) {
+      target = actionTarget(withResolvedTarget(*rendered, st), kube::namespaceOf(w.object));
+    }
   }
   spdlog::info(
       "incident={} runbook={} step={} action={} target={} attempt={} outcome={} durationMs={} "

@@ -111,6 +111,12 @@ class IncidentReconciler {
   // whole Incident) stopped waiting: each gets its status (TooLate), once.
   void settleLateApprovals(Work& w);
   kube::ReconcileResult startAttempt(Work& w, size_t index);
+  // Resolves a step's `target: {pod, owner}` to its workload (as the
+  // tenant) and records it on the step's status; nullopt when recorded,
+  // else what the reconcile returns (the step failed, or waits).
+  std::optional<kube::ReconcileResult> resolveStepTarget(Work& w, size_t index,
+                                                         const nlohmann::json& params,
+                                                         const std::string& path);
   kube::ReconcileResult continueAttempt(Work& w, size_t index);
   kube::ReconcileResult applyOutcome(Work& w, size_t index, const actions::ActionOutcome& outcome,
                                      kube::WallTime attemptStart);
@@ -185,6 +191,14 @@ class IncidentReconciler {
 // The targets of every step of a started Incident (rendered with its
 // context; steps whose target does not render are left out).
 std::vector<TargetRef> incidentTargets(const api::Incident& incident, const api::RunbookSpec& spec);
+
+// A step whose `target` names a `pod` and its `owner` acts on the workload
+// recorded on its status (`status.steps[i].target`) when it first started:
+// `params` with that target ({apiVersion, kind, namespace, name}); `params`
+// unchanged when none is recorded or the target names no pod.
+nlohmann::json withResolvedTarget(nlohmann::json params, const api::StepStatus& status);
+// The `target` of rendered parameters when it names a pod to resolve, or nullptr.
+const nlohmann::json* podTarget(const nlohmann::json& params);
 
 // The step's action field with every template rendered; an error names the
 // field and the expression.

@@ -263,6 +263,40 @@ TEST(ValidateRunbook, EachActionAcceptsOnlyItsKindsAndNeverASecret) {
                         "spec.steps[2].apply.manifest.kind" + secret}));
 }
 
+TEST(ValidateRunbook, APodTargetNamesItsOwnerKindAndNothingElse) {
+  json restart = {{"name", "restart"},
+                  {"rolloutRestart",
+                   {{"target", {{"pod", "{{ alert.labels.pod }}"}, {"owner", "Deployment"}}}}}};
+  json scale = {{"name", "scale"},
+                {"scale",
+                 {{"target", {{"pod", "{{ alert.labels.pod }}"}, {"owner", "StatefulSet"}}},
+                  {"replicas", "+1"}}}};
+  EXPECT_EQ(stepErrors({restart, scale}), std::vector<std::string>{});
+
+  restart["rolloutRestart"]["target"] = {{"pod", "{{ alert.labels.pod }}"}};
+  scale["scale"]["target"] = {{"owner", "Deployment"}, {"name", "api"}};
+  json wait = {{"name", "wait"},
+               {"waitFor",
+                {{"target", {{"pod", "api-1"}, {"owner", "DaemonSet"}, {"kind", "Deployment"}}},
+                 {"state", "Exists"}}}};
+  EXPECT_EQ(stepErrors({restart, scale, wait}),
+            (std::vector<std::string>{
+                "spec.steps[0].rolloutRestart.target: with pod, set owner (Deployment or "
+                "StatefulSet): the kind of the pod's workload the step acts on",
+                "spec.steps[1].scale.target: owner is only used with pod; with name, set kind",
+                "spec.steps[2].waitFor.target.kind: the owner kind names the workload; kind is "
+                "not used with pod",
+                "spec.steps[2].waitFor.target.owner: \"DaemonSet\" is not supported: a pod's "
+                "owner is resolved to a Deployment or a StatefulSet"}));
+  wait["waitFor"]["target"] = {{"pod", "api-1"}, {"name", "api"}, {"owner", "Deployment"}};
+  restart["rolloutRestart"]["target"] = {{"namespace", "shop"}};
+  EXPECT_EQ(stepErrors({restart, wait}),
+            (std::vector<std::string>{
+                "spec.steps[0].rolloutRestart.target: set name (the object), or pod with owner "
+                "(the workload that controls a pod, such as the alert's)",
+                "spec.steps[1].waitFor.target: set name or pod (with owner), not both"}));
+}
+
 TEST(ValidateRunbook, AllowedNamespacesPermitOtherNamespaces) {
   json step = {{"name", "scale"},
                {"scale", {{"target", {{"name", "api"}, {"namespace", "db"}}}, {"replicas", 2}}}};

@@ -49,6 +49,19 @@ TEST(RenderedValues, ASignComesFromTheTemplateNeverFromTheValue) {
   EXPECT_EQ(rendered("scale", {{"replicas", "-100"}}, params), std::vector<std::string>{});
 }
 
+TEST(RenderedValues, APodNamedByAnAlertLabelKeepsTheNameSyntax) {
+  json source = {{"target", {{"pod", "{{ alert.labels.pod }}"}, {"owner", "Deployment"}}}};
+  EXPECT_EQ(rendered("rolloutRestart", source,
+                     {{"target", {{"pod", "api-7d9f6-x2k4q"}, {"owner", "Deployment"}}}}),
+            std::vector<std::string>{});
+  EXPECT_EQ(rendered("rolloutRestart", source,
+                     {{"target", {{"pod", "api,db"}, {"owner", "Deployment"}}}}),
+            std::vector<std::string>{
+                "steps.s.rolloutRestart.target.pod: \"api,db\" is not a valid object name "
+                "(lowercase letters, digits, '-' and '.', starting and ending with a letter or "
+                "digit)"});
+}
+
 TEST(RenderedValues, NamesNamespacesAndSelectorsKeepTheirSyntax) {
   EXPECT_EQ(
       rendered("scale", {},

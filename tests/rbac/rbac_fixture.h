@@ -450,7 +450,7 @@ spec:
         replicas: "+1"
     - name: scale-web
       scale:
-        target: {kind: Deployment, name: web}
+        target: {pod: '{{ alert.labels.pod }}', owner: Deployment}
         replicas: "+1"
         maxReplicas: 5
     - name: notify-oncall
@@ -575,6 +575,13 @@ spec:
       return readyReplicas(kube::resources::deployments(), "web", 2) &&
              readyReplicas(kube::resources::statefulSets(), "db", 1);
     }));
+    // The alert names a pod of web, as kube-prometheus alerts do; scale-web
+    // acts on its Deployment.
+    kube::ListOptions webPods;
+    webPods.labelSelector = "app=web";
+    auto pods = client_->list(kube::resources::pods(), namespace_, webPods);
+    ASSERT_TRUE(pods.ok() && !(*pods)["items"].empty());
+    webPod_ = kube::nameOf((*pods)["items"][0]);
   }
 
   // Who may approve, as an administrator grants it: the verb `approve` on
@@ -644,7 +651,8 @@ spec:
                              : "0001-01-01T00:00:00Z";
     return webhookPayload(
         status,
-        json::array({alert("RbacDrill", {{"namespace", namespace_}, {"severity", "warning"}},
+        json::array({alert("RbacDrill",
+                           {{"namespace", namespace_}, {"pod", webPod_}, {"severity", "warning"}},
                            "0b1c2d3e4f5a6b7c", alertStartsAt_, status, endsAt)}));
   }
 
@@ -1022,6 +1030,8 @@ spec:
   }
 
   std::unique_ptr<actions::testing::RecordingServer> hooks_;
+  // A pod of Deployment web, named by the alert (label pod).
+  std::string webPod_;
   std::string fullname_;
   // Cluster-scoped objects the test created (deleted when it ends).
   std::vector<std::pair<kube::Resource, std::string>> clusterObjects_;
