@@ -180,7 +180,7 @@ EXPECTED_TENANT_PERMISSIONS = {
     ("apps", "statefulsets"): {"get", "patch"},
     ("apps", "deployments/scale"): {"get", "update"},
     ("apps", "statefulsets/scale"): {"get", "update"},
-    ("apps", "replicasets"): {"get"},
+    ("apps", "replicasets"): {"get", "list"},
     ("", "pods"): {"get", "list", "delete"},
     ("", "pods/eviction"): {"create"},
     ("batch", "jobs"): {"get", "create"},

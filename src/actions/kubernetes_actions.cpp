@@ -547,6 +547,214 @@ ActionOutcome DeletePodsAction::run(const json& params, const ActionContext& con
                                   outputs);
 }
 
+// ---- rolloutUndo ----
+
+namespace {
+
+const kube::Resource& replicaSets() {
+  static const kube::Resource r{"apps", "v1", "replicasets", "ReplicaSet", true};
+  return r;
+}
+
+constexpr const char* kPodTemplateHashLabel = "pod-template-hash";
+
+// deploymentutil.Revision: the annotation as a number; nullopt when absent
+// or not a number.
+std::optional<int64_t> revisionOf(const json& object) {
+  std::string text = object["metadata"]
+                         .value("annotations", json::object())
+                         .value(kRevisionAnnotation, std::string());
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stoll(text);
+}
+
+json withoutHashLabel(json podTemplate) {
+  if (podTemplate.contains("metadata") && podTemplate["metadata"].contains("labels") &&
+      podTemplate["metadata"]["labels"].is_object()) {
+    podTemplate["metadata"]["labels"].erase(kPodTemplateHashLabel);
+  }
+  return podTemplate;
+}
+
+// rollback.go annotationsToSkip: the Deployment keeps its own values of
+// these, and takes every other annotation from the ReplicaSet.
+bool skippedAnnotation(const std::string& key) {
+  return key == "kubectl.kubernetes.io/last-applied-configuration" || key == kRevisionAnnotation ||
+         key == "deployment.kubernetes.io/revision-history" ||
+         key == "deployment.kubernetes.io/desired-replicas" ||
+         key == "deployment.kubernetes.io/max-replicas" ||
+         key == "deprecated.deployment.rollback.to";
+}
+
+// The ReplicaSets the Deployment controls (deploymentutil.GetAllReplicaSets:
+// its selector, then the controller reference's uid).
+kube::Result<std::vector<json>> ownedReplicaSets(kube::Client& client, const json& deployment) {
+  auto selector = labelSelectorText(deployment["spec"].value("selector", json::object()));
+  if (!selector.ok()) return selector.status();
+  kube::ListOptions options;
+  options.labelSelector = *selector;
+  auto list = kube::listAll(client, replicaSets(), kube::namespaceOf(deployment), options);
+  if (!list.ok()) return list.status();
+  std::vector<json> out;
+  for (const auto& rs : (*list)["items"]) {
+    for (const auto& ref : rs["metadata"].value("ownerReferences", json::array())) {
+      if (ref.value("controller", false) && ref.value("uid", "") == kube::uidOf(deployment)) {
+        out.push_back(rs);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ActionOutcome RolloutUndoAction::prepare(const json& params, const ActionContext& context) {
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) return failure(target.status(), "rolloutUndo");
+  if (target->kind != "Deployment") {
+    return ActionOutcome::permanent("rolloutUndo: " + target->describe() + " is not a Deployment");
+  }
+  auto deployment = context.client->get(target->resource, target->ns, target->name);
+  if (!deployment.ok()) return failure(deployment.status(), "read " + target->describe());
+  // The newest ReplicaSet is the current template's only once the
+  // controller has seen the current generation; before that, "the revision
+  // before" could be the current one.
+  int64_t generation = (*deployment)["metadata"].value("generation", int64_t{0});
+  int64_t observed =
+      deployment->value("status", json::object()).value("observedGeneration", int64_t{0});
+  if (observed < generation) {
+    return ActionOutcome::retriable(
+        "rolloutUndo: waiting for the Deployment controller to observe "
+        "generation " +
+        std::to_string(generation) + " of " + target->describe());
+  }
+  auto sets = ownedReplicaSets(*context.client, *deployment);
+  if (!sets.ok()) return failure(sets.status(), "list the ReplicaSets of " + target->describe());
+  // rollback.go deploymentRevision.
+  std::optional<int64_t> wanted;
+  if (params.contains("revision") && params["revision"].is_number_integer()) {
+    wanted = params["revision"].get<int64_t>();
+  }
+  const json* latest = nullptr;
+  const json* previous = nullptr;
+  int64_t latestRevision = -1;
+  int64_t previousRevision = -1;
+  const json* chosen = nullptr;
+  for (const auto& rs : *sets) {
+    auto revision = revisionOf(rs);
+    if (!revision) continue;
+    if (wanted) {
+      if (*revision == *wanted) chosen = &rs;
+    } else if (*revision > latestRevision) {
+      previous = latest;
+      previousRevision = latestRevision;
+      latest = &rs;
+      latestRevision = *revision;
+    } else if (*revision > previousRevision) {
+      previous = &rs;
+      previousRevision = *revision;
+    }
+  }
+  if (!wanted) chosen = previous;
+  if (!chosen) {
+    return ActionOutcome::permanent(
+        wanted ? "rolloutUndo: revision " + std::to_string(*wanted) + " of " + target->describe() +
+                     " not found in its history (its ReplicaSets)"
+               : "rolloutUndo: no rollout history found for " + target->describe() +
+                     " (no ReplicaSet of an earlier revision)");
+  }
+  auto current = revisionOf(*deployment);
+  return ActionOutcome::succeeded(
+      "", {{"previousRevision", current ? std::to_string(*current) : std::string()},
+           {"revision", std::to_string(revisionOf(*chosen).value_or(0))},
+           {"replicaSet", kube::nameOf(*chosen)},
+           {"replicaSetUid", kube::uidOf(*chosen)}});
+}
+
+ActionOutcome RolloutUndoAction::run(const json& params, const ActionContext& context) {
+  auto target =
+      resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
+  if (!target.ok()) return failure(target.status(), "rolloutUndo");
+  auto recorded = [&](const char* key) {
+    auto it = context.baseline.find(key);
+    return it == context.baseline.end() ? std::string() : it->second;
+  };
+  std::string rsName = recorded("replicaSet");
+  std::string revision = recorded("revision");
+  std::string before = recorded("previousRevision");
+  Outputs outputs = {{"previousRevision", before}, {"revision", revision}, {"replicaSet", rsName}};
+  if (rsName.empty()) {
+    return ActionOutcome::permanent("rolloutUndo: no ReplicaSet was chosen before the attempt");
+  }
+  std::string change = target->describe() + " from revision " +
+                       (before.empty() ? std::string("?") : before) +
+                       " to the template of revision " + revision + " (ReplicaSet " + rsName + ")";
+  // A write that loses a race with another writer reads again and
+  // recomputes, as the patch action does.
+  for (int round = 0; round < 5; ++round) {
+    auto deployment = context.client->get(target->resource, target->ns, target->name);
+    if (!deployment.ok()) return failure(deployment.status(), "read " + target->describe());
+    auto rs = context.client->get(replicaSets(), target->ns, rsName);
+    if (!rs.ok()) {
+      return failure(rs.status(),
+                     "read ReplicaSet " + target->ns + "/" + rsName + " of revision " + revision);
+    }
+    if (kube::uidOf(*rs) != recorded("replicaSetUid")) {
+      return ActionOutcome::permanent("rolloutUndo: ReplicaSet " + target->ns + "/" + rsName +
+                                      " of revision " + revision +
+                                      " was replaced since it was chosen");
+    }
+    json podTemplate = withoutHashLabel((*rs)["spec"].value("template", json::object()));
+    // rollback.go equalIgnoreHash: already there (a rerun after the write).
+    if (withoutHashLabel((*deployment)["spec"].value("template", json::object())) == podTemplate) {
+      return ActionOutcome::succeeded(
+          target->describe() + " runs the template of revision " + revision + " (ReplicaSet " +
+              rsName + ")" + (context.dryRun ? "; a dry run would change nothing" : ""),
+          outputs);
+    }
+    if ((*deployment)["spec"].value("paused", false)) {
+      return ActionOutcome::permanent("rolloutUndo: " + target->describe() +
+                                      " is paused; resume it (kubectl rollout resume) first");
+    }
+    if (context.dryRun) {
+      return ActionOutcome::succeeded("dry run: would roll back " + change, outputs);
+    }
+    // rollback.go: the Deployment's own values of annotationsToSkip, every
+    // other annotation from the ReplicaSet.
+    json annotations = json::object();
+    const json own = (*deployment)["metadata"].value("annotations", json::object());
+    const json fromReplicaSet = (*rs)["metadata"].value("annotations", json::object());
+    for (const auto& [k, v] : own.items()) {
+      if (skippedAnnotation(k)) annotations[k] = v;
+    }
+    for (const auto& [k, v] : fromReplicaSet.items()) {
+      if (!skippedAnnotation(k)) annotations[k] = v;
+    }
+    json patch =
+        json::array({{{"op", "replace"},
+                      {"path", "/metadata/resourceVersion"},
+                      {"value", kube::resourceVersionOf(*deployment)}},
+                     {{"op", "replace"}, {"path", "/spec/template"}, {"value", podTemplate}},
+                     {{"op", "add"}, {"path", "/metadata/annotations"}, {"value", annotations}}});
+    kube::PatchOptions options;
+    options.type = kube::PatchType::Json;
+    options.fieldManager = "remedy-operator";
+    auto written =
+        context.client->patch(target->resource, target->ns, target->name, patch.dump(), options);
+    if (written.ok()) return ActionOutcome::succeeded("rolled back " + change, outputs);
+    if (!kube::isConflict(written.status())) {
+      return failure(written.status(), "roll back " + target->describe());
+    }
+  }
+  return ActionOutcome::retriable("rolloutUndo: " + target->describe() +
+                                  " kept changing; 5 conflicting writes");
+}
+
 // ---- waitFor ----
 
 ActionOutcome WaitForAction::run(const json& params, const ActionContext& context) {
@@ -735,6 +943,7 @@ std::unique_ptr<ActionRegistry> kubernetesActionRegistry(const KubernetesActionO
   auto registry = std::make_unique<ActionRegistry>();
   registry->add(std::make_unique<ScaleAction>());
   registry->add(std::make_unique<RolloutRestartAction>());
+  registry->add(std::make_unique<RolloutUndoAction>());
   registry->add(std::make_unique<DeletePodsAction>());
   registry->add(std::make_unique<WaitForAction>());
   registry->add(std::make_unique<RunJobAction>(options.runJobServiceAccounts));

@@ -69,6 +69,23 @@ class RolloutRestartAction : public Action {
   ActionOutcome run(const json& params, const ActionContext& context) override;
 };
 
+// The Deployment annotation (and its ReplicaSets') that numbers revisions.
+inline constexpr const char* kRevisionAnnotation = "deployment.kubernetes.io/revision";
+
+// As `kubectl rollout undo` (polymorphichelpers/rollback.go): `prepare`
+// chooses the ReplicaSet of `revision` (or of the revision before the
+// current one) among those the Deployment controls, once the controller has
+// observed the Deployment's generation, and records it; `run` writes that
+// ReplicaSet's pod template (without pod-template-hash) and kubectl's
+// annotations into the Deployment with a resourceVersion precondition. A
+// rerun that finds the template in place changes nothing. Not revertible.
+class RolloutUndoAction : public Action {
+ public:
+  std::string field() const override { return "rolloutUndo"; }
+  ActionOutcome prepare(const json& params, const ActionContext& context) override;
+  ActionOutcome run(const json& params, const ActionContext& context) override;
+};
+
 class DeletePodsAction : public Action {
  public:
   std::string field() const override { return "deletePods"; }
@@ -118,7 +135,7 @@ struct KubernetesActionOptions {
 };
 
 // A registry holding the whole Kubernetes family: scale, rolloutRestart,
-// deletePods, waitFor, runJob, patch, apply and waitForResolved.
+// rolloutUndo, deletePods, waitFor, runJob, patch, apply and waitForResolved.
 std::unique_ptr<ActionRegistry> kubernetesActionRegistry(
     const KubernetesActionOptions& options = {});
 

@@ -8,6 +8,9 @@ const std::vector<ActionInfo>& actionCatalog() {
   static const std::vector<ActionInfo> catalog = {
       {"scale", {"previousReplicas", "replicas"}, false, true},
       {"rolloutRestart", {"restartedAt"}, false, false},
+      // Not revertible: undoing a rollback would deploy again the template
+      // that failed; a fix goes forward as a new rollout.
+      {"rolloutUndo", {"previousRevision", "revision", "replicaSet"}, false, false},
       {"deletePods", {"matched", "deleted", "pods"}, false, false},
       {"waitFor", {"value"}, false, false},
       {"runJob", {"jobName", "logTail"}, false, false},

@@ -11,6 +11,7 @@ std::vector<std::string> Step::actionFields() const {
   };
   add("scale", scale.has_value());
   add("rolloutRestart", rolloutRestart.has_value());
+  add("rolloutUndo", rolloutUndo.has_value());
   add("deletePods", deletePods.has_value());
   add("waitFor", waitFor.has_value());
   add("runJob", runJob.has_value());

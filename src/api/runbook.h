@@ -170,6 +170,20 @@ struct RolloutRestartAction {
   }
 };
 
+// As `kubectl rollout undo`: the Deployment gets the pod template of an
+// earlier revision (`revision`, or the one before the current when unset).
+struct RolloutUndoAction {
+  std::optional<ObjectTarget> target;
+  std::optional<int64_t> revision;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("target", s.target);
+    v("revision", s.revision);
+  }
+};
+
 struct LabelSelectorRequirement {
   std::optional<std::string> key;
   std::optional<std::string> operator_;
@@ -522,6 +536,7 @@ struct Step {
   // Exactly one of these is set in a valid Runbook.
   std::optional<ScaleAction> scale;
   std::optional<RolloutRestartAction> rolloutRestart;
+  std::optional<RolloutUndoAction> rolloutUndo;
   std::optional<DeletePodsAction> deletePods;
   std::optional<WaitForAction> waitFor;
   std::optional<RunJobAction> runJob;
@@ -547,6 +562,7 @@ struct Step {
     v("revert", s.revert);
     v("scale", s.scale);
     v("rolloutRestart", s.rolloutRestart);
+    v("rolloutUndo", s.rolloutUndo);
     v("deletePods", s.deletePods);
     v("waitFor", s.waitFor);
     v("runJob", s.runJob);

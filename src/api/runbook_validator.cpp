@@ -465,6 +465,7 @@ class RunbookChecker {
       StepContext ctx{ap, timeout.value_or(defaultTimeout(field))};
       if (field == "scale") checkScale(body, ctx);
       if (field == "rolloutRestart") checkRolloutRestart(body, ctx);
+      if (field == "rolloutUndo") checkTarget(body, ctx.path, "rolloutUndo");
       if (field == "deletePods") checkDeletePods(body, ctx);
       if (field == "waitFor") checkWaitFor(body, ctx);
       if (field == "runJob") checkRunJob(body, ctx);

@@ -393,7 +393,9 @@ const std::vector<std::pair<std::string, std::string>>& targetKinds(const std::s
                                                                         {"apps", "DaemonSet"},
                                                                         {"batch", "Job"}};
   if (action == "scale") return scale;
+  static const std::vector<std::pair<std::string, std::string>> undo = {{"apps", "Deployment"}};
   if (action == "rolloutRestart") return restart;
+  if (action == "rolloutUndo") return undo;
   if (action == "deletePods") return pods;
   return none;
 }

@@ -462,6 +462,9 @@ spec:
       scale:
         target: {kind: StatefulSet, name: db}
         replicas: 2
+    - name: undo-web
+      rolloutUndo:
+        target: {name: web}
     - name: restart-web
       rolloutRestart:
         target: {name: web}
@@ -575,14 +578,31 @@ spec:
       return readyReplicas(kube::resources::deployments(), "web", 2) &&
              readyReplicas(kube::resources::statefulSets(), "db", 1);
     }));
-    // The alert names a pod of web, as kube-prometheus alerts do; scale-web
-    // acts on its Deployment.
-    kube::ListOptions webPods;
-    webPods.labelSelector = "app=web";
-    auto pods = client_->list(kube::resources::pods(), namespace_, webPods);
-    ASSERT_TRUE(pods.ok() && !(*pods)["items"].empty());
-    webPod_ = kube::nameOf((*pods)["items"][0]);
+    // Revision 2 of web, which undo-web rolls back.
+    auto released = client_->patch(
+        kube::resources::deployments(), namespace_, "web",
+        json{{"spec", {{"template", {{"metadata", {{"annotations", {{kRelease, "2"}}}}}}}}}}
+            .dump());
+    ASSERT_TRUE(released.ok()) << released.status().toString();
+    // The alert names a pod of web's revision 2, as kube-prometheus alerts
+    // name pods; scale-web acts on its Deployment.
+    ASSERT_TRUE(eventually([&] {
+      kube::ListOptions webPods;
+      webPods.labelSelector = "app=web";
+      auto pods = client_->list(kube::resources::pods(), namespace_, webPods);
+      if (!pods.ok()) return false;
+      for (const auto& p : (*pods)["items"]) {
+        const json meta = p.value("metadata", json::object());
+        if (!meta.contains("deletionTimestamp") &&
+            meta.value("annotations", json::object()).value(kRelease, "") == "2") {
+          webPod_ = kube::nameOf(p);
+        }
+      }
+      return !webPod_.empty();
+    }));
   }
+
+  static constexpr const char* kRelease = "rbac.remedy.dev/release";
 
   // Who may approve, as an administrator grants it: the verb `approve` on
   // Runbook `runbook` (what the chart's approver ClusterRole grants for every
@@ -944,6 +964,12 @@ spec:
     expect(db.value("spec", json::object()).value("replicas", 0) == 2,
            "scale: StatefulSet db has " + replicasOf(db) + " replicas, not 2");
     expect(!restartedAt(web).empty(), "rolloutRestart: Deployment web was not restarted");
+    expect(!web.value("spec", json::object())
+                .value("template", json::object())
+                .value("metadata", json::object())
+                .value("annotations", json::object())
+                .contains(kRelease),
+           "rolloutUndo: Deployment web still runs the template of revision 2");
     expect(!restartedAt(db).empty(), "rolloutRestart: StatefulSet db was not restarted");
     expect(web.value("metadata", json::object())
                    .value("annotations", json::object())

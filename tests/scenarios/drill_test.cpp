@@ -203,6 +203,18 @@ std::vector<DrillCase> drillCases() {
     cases.push_back(c);
   }
   {
+    // The alert's pod (--label pod=) is the crash-looping pod of api.
+    DrillCase c;
+    c.runbook = "crashloop-after-bad-deploy";
+    c.labels = {"namespace=shop", "container=api"};
+    c.phase = "Succeeded";
+    c.plan = {"[Failed] new-replicaset (dry run)", "prometheus.monitoring.svc",
+              "[Succeeded] evict-crashing-pods (dry run)",
+              "dry run: would evict 1 pods in shop: ",  // + the crash-looping pod
+              "[Succeeded] tell-the-channel (dry run)"};
+    cases.push_back(c);
+  }
+  {
     DrillCase c;
     c.runbook = "redis-memory-exhaustion";
     c.labels = {"service=redis", "severity=warning"};
@@ -455,6 +467,10 @@ TEST_P(DrillTest, PrintsThePlanAndChangesNothing) {
     args.push_back("--label");
     args.push_back(label);
   }
+  if (c.runbook == "crashloop-after-bad-deploy") {
+    args.push_back("--label");
+    args.push_back("pod=" + crashing_);
+  }
   std::string logPath;
   auto drill = startRemedyctl(args, &logPath);
 
@@ -523,7 +539,8 @@ TEST_P(DrillTest, PrintsThePlanAndChangesNothing) {
     EXPECT_EQ(st.value("phase", ""), "Running") << step << "\n" << context;
     EXPECT_THAT(st.value("message", ""), HasSubstr(message)) << step;
   }
-  if (!crashing_.empty() && c.runbook == "pod-restart-loop") {
+  if (!crashing_.empty() &&
+      (c.runbook == "pod-restart-loop" || c.runbook == "crashloop-after-bad-deploy")) {
     EXPECT_THAT(result.output, HasSubstr("would evict 1 pods in shop: " + crashing_));
   }
 
@@ -572,7 +589,7 @@ TEST(DrillCases, CoverEveryExampleRunbook) {
        std::filesystem::directory_iterator(std::string(REMEDY_SOURCE_DIR) + "/runbooks/examples")) {
     if (entry.path().extension() == ".yaml") files.insert(entry.path().filename().string());
   }
-  EXPECT_EQ(files.size(), 8u);
+  EXPECT_EQ(files.size(), 9u);
   EXPECT_EQ(covered, files);
 }
 
