@@ -104,22 +104,42 @@ GuardrailVerdict GuardrailCheck::check(const GuardrailRequest& request) const {
 GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) const {
   kube::Client& reader = request.targetClient ? *request.targetClient : client_;
   std::string podNamespace = baselineValue(request.baseline, "namespace");
+  // Fail closed: a target that cannot be read may carry the label, so the
+  // step waits; only a target that does not exist (the action reports it)
+  // has nothing to protect.
+  auto unreadable = [](const std::string& what, const kube::Status& status) {
+    return verdict(
+        Kind::kWait, "protected",
+        "cannot read " + what + " to check its " + kProtectedLabel + " label: " + status.toString(),
+        kWaitInterval);
+  };
   for (const auto& t : request.stepTargets) {
+    std::string what = t.kind + " " + t.ns + "/" + t.name;
     auto resource = reader.resourceFor(t.apiVersion, t.kind);
-    if (!resource.ok()) continue;  // the action reports an unknown kind
+    if (!resource.ok()) {
+      if (kube::isNotFound(resource.status())) continue;  // the action reports an unknown kind
+      return unreadable(what, resource.status());
+    }
     auto object = reader.get(*resource, t.ns, t.name);
-    if (object.ok() && isProtected(*object)) {
+    if (!object.ok()) {
+      if (kube::isNotFound(object.status())) continue;
+      return unreadable(what, object.status());
+    }
+    if (isProtected(*object)) {
       return verdict(Kind::kRefuseStep, "protected",
-                     t.kind + " " + t.ns + "/" + t.name + " is labelled " + kProtectedLabel +
-                         "=true and is never touched");
+                     what + " is labelled " + kProtectedLabel + "=true and is never touched");
     }
   }
   for (const auto& pod : splitList(baselineValue(request.baseline, "pods"))) {
+    std::string what = "Pod " + podNamespace + "/" + pod;
     auto object = reader.get(kube::resources::pods(), podNamespace, pod);
-    if (object.ok() && isProtected(*object)) {
+    if (!object.ok()) {
+      if (kube::isNotFound(object.status())) continue;
+      return unreadable(what, object.status());
+    }
+    if (isProtected(*object)) {
       return verdict(Kind::kRefuseStep, "protected",
-                     "Pod " + podNamespace + "/" + pod + " is labelled " + kProtectedLabel +
-                         "=true and is never touched");
+                     what + " is labelled " + kProtectedLabel + "=true and is never touched");
     }
   }
 

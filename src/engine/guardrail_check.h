@@ -6,8 +6,9 @@
 //
 // Verdicts, and what the engine does with them:
 // - Allow.
-// - Wait (global pause, maxConcurrent, another Incident holds the target):
-//   the step does not start; the Incident is requeued after `retryAfter`.
+// - Wait (global pause, maxConcurrent, another Incident holds the target,
+//   or a read a guardrail needs failed: guardrails fail closed): the step
+//   does not start; the Incident is requeued after `retryAfter`.
 // - SkipIncident (cooldown, maxExecutions, target already remediated): the
 //   Incident ends Skipped before its first action.
 // - RefuseStep (protected object, scale bounds, pod disruption bounds):

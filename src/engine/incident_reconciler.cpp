@@ -800,6 +800,8 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   // The Runbook's history as of now; the reservation below is conditional on
   // this very version, so two Incidents cannot both pass on it.
   std::optional<json> runbookObject;
+  // A read the guardrails need that failed: the step waits, never passes.
+  std::optional<GuardrailVerdict> unread;
   if (auto rb = client_.get(runbooks(), ns, w.runbook); rb.ok()) {
     runbookObject = *rb;
     if (rb->contains("status")) {
@@ -811,7 +813,10 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
     // Fail closed: cooldown and maxExecutions cannot be judged unread.
     spdlog::warn("incident={} runbook={} unreadable, holding the step: {}", w.key, w.runbook,
                  rb.status().toString());
-    return ReconcileResult::after(GuardrailCheck::kWaitInterval);
+    unread = GuardrailVerdict{GuardrailVerdict::Kind::kWait, "runbookHistory",
+                              "cannot read runbook " + w.runbook +
+                                  " to judge cooldown and maxExecutions: " + rb.status().toString(),
+                              GuardrailCheck::kWaitInterval};
   }
   request.firstAction = std::none_of(s.steps->begin(), s.steps->end(),
                                      [](const auto& x) { return x.attempts.value_or(0) > 0; });
@@ -825,12 +830,23 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   if (auto t = actionTarget(*params, ns)) request.stepTargets.push_back(*t);
   for (const auto& t : incidentTargets(w.incident, w.spec)) request.incidentTargets.insert(t.key());
   for (const auto& t : request.stepTargets) request.incidentTargets.insert(t.key());
-  request.others = incidentViews(ns, request.incident);
+  if (auto others = incidentViews(ns, request.incident); others.ok()) {
+    request.others = std::move(others.value());
+  } else if (!unread) {
+    spdlog::warn("incident={} incidents of {} unreadable, holding the step: {}", w.key, ns,
+                 others.status().toString());
+    unread = GuardrailVerdict{GuardrailVerdict::Kind::kWait, "incidents",
+                              "cannot read the incidents of namespace " + ns +
+                                  " to judge oneRemediationPerTarget, maxConcurrent and "
+                                  "cooldown: " +
+                                  others.status().toString(),
+                              GuardrailCheck::kWaitInterval};
+  }
   // The fresh read of each target (the protected label) is the tenant's.
   request.targetClient = w.tenant;
   request.now = w.now;
   request.startedAt = parseTime(s.startedAt).value_or(w.now);
-  GuardrailVerdict verdict = guardrails_.check(request);
+  GuardrailVerdict verdict = unread ? *unread : guardrails_.check(request);
   int64_t generation = s.observedGeneration.value_or(1);
   if (verdict.kind != GuardrailVerdict::Kind::kAllow && options_.metrics) {
     options_.metrics->guardrailRefusal(verdict.guardrail);
@@ -1170,11 +1186,11 @@ bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
   return true;
 }
 
-std::vector<IncidentView> IncidentReconciler::incidentViews(const std::string& ns,
-                                                            const std::string& self) {
+kube::Result<std::vector<IncidentView>> IncidentReconciler::incidentViews(const std::string& ns,
+                                                                          const std::string& self) {
   std::vector<IncidentView> views;
   auto list = kube::listAll(client_, incidents(), ns);
-  if (!list.ok()) return views;
+  if (!list.ok()) return list.status();
   for (const auto& item : (*list)["items"]) {
     if (kube::nameOf(item) == self) continue;
     auto incident = api::Incident::fromJson(item);

@@ -163,7 +163,8 @@ class IncidentReconciler {
   // Writes status; false on failure (`result` then says what to return).
   bool write(Work& w, kube::ReconcileResult* result);
 
-  std::vector<IncidentView> incidentViews(const std::string& ns, const std::string& self);
+  kube::Result<std::vector<IncidentView>> incidentViews(const std::string& ns,
+                                                        const std::string& self);
   bool paused();
   void recordRunbookExecution(Work& w);
   void note(Work& w, const std::string& type, const std::string& step, const std::string& message);

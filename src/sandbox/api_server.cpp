@@ -262,8 +262,13 @@ void ApiServer::serveAdmin(const Request& request, const UserInfo& user, Respond
     }
     if (b.contains("failNext")) {
       const json& f = b["failNext"];
-      faults_.failNext(f.value("count", 1), f.value("code", 500), f.value("path", ""),
-                       f.value("retryAfterSeconds", 1));
+      if (f.value("pathIsSuffix", false)) {
+        faults_.failNextEndingWith(f.value("count", 1), f.value("code", 500), f.value("path", ""),
+                                   f.value("retryAfterSeconds", 1));
+      } else {
+        faults_.failNext(f.value("count", 1), f.value("code", 500), f.value("path", ""),
+                         f.value("retryAfterSeconds", 1));
+      }
     }
     if (b.value("closeWatches", false)) objects_.store().closeAllWatches();
     if (b.value("expireResourceVersions", false)) objects_.store().compact();

@@ -20,6 +20,10 @@ class Faults {
   // The next `count` API requests whose path contains `pathContains` (all
   // when empty) fail with `code`; 429 and 503 carry Retry-After.
   void failNext(int count, int code, std::string pathContains = "", int retryAfterSeconds = 1);
+  // The same for requests whose path ends with `pathSuffix`: a collection
+  // (".../incidents", its LIST and WATCH) apart from its objects and
+  // subresources (".../incidents/a", ".../deployments/web/scale").
+  void failNextEndingWith(int count, int code, std::string pathSuffix, int retryAfterSeconds = 1);
   // Every API request waits this long before it is served.
   void setLatency(std::chrono::milliseconds latency);
   void clear();
@@ -34,6 +38,7 @@ class Faults {
   int failCode_ = 0;
   int retryAfter_ = 1;
   std::string failPath_;
+  bool failPathIsSuffix_ = false;
   std::chrono::milliseconds latency_{0};
 };
 

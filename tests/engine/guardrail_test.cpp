@@ -281,5 +281,55 @@ TEST_F(GuardrailTest, ConcurrentWorkersNeverRunTwoIncidentsOnOneTarget) {
   EXPECT_EQ(replicas("web"), 2);
 }
 
+// Guardrails fail closed: a read a guardrail needs that fails makes the
+// step wait (recorded with the reason), and it proceeds once the read works.
+class FailClosedTest : public GuardrailTest {
+ protected:
+  // Matches i1 (scaling web by +1), then fails every request whose path
+  // ends with `suffix` and shows the step waits on `guardrail` without
+  // acting; then clears the fault and shows the step runs.
+  void waitsWhileFailing(const std::string& suffix, const std::string& guardrail,
+                         const std::string& message) {
+    createDeployment("web", 1);
+    scaleRunbook("rb", "A", "{cooldown: 1h}");
+    std::string key = createIncident("i1", "A", {{"deployment", "web"}});
+    auto reconciler = newReconciler();
+    ASSERT_TRUE(drive(
+        key, [&] { return incident("i1")["status"].contains("runbook"); }, reconciler.get()));
+    sandbox_->faults().failNextEndingWith(1000000, 500, suffix);
+    for (int i = 0; i < 3; ++i) {
+      auto result = reconciler->reconcile(key);
+      EXPECT_EQ(result.requeueAfter, GuardrailCheck::kWaitInterval);
+      clock_.step(result.requeueAfter);
+    }
+    sandbox_->faults().clear();
+    EXPECT_EQ(conditionReason("i1", "Waiting"), guardrail);
+    EXPECT_TRUE(timelineMentions("i1", message)) << incident("i1")["status"].dump();
+    EXPECT_EQ(stepOf("i1", "scale-up").value("attempts", -1), 0);
+    EXPECT_EQ(replicas("web"), 1);
+    ASSERT_TRUE(driveToPhase("i1", "Succeeded", reconciler.get()));
+    EXPECT_EQ(replicas("web"), 2);
+    EXPECT_EQ(conditionReason("i1", "Waiting"), "");
+  }
+};
+
+TEST_F(FailClosedTest, AFailedListOfIncidentsMakesTheStepWait) {
+  waitsWhileFailing("/namespaces/" + namespace_ + "/incidents", "incidents",
+                    "cannot read the incidents of namespace " + namespace_);
+}
+
+TEST_F(FailClosedTest, AFailedReadOfTheTargetMakesTheStepWait) {
+  // The scale subresource (the action's baseline) still reads; the target
+  // itself, whose labels say whether it is protected, does not.
+  waitsWhileFailing("/namespaces/" + namespace_ + "/deployments/web", "protected",
+                    "cannot read Deployment " + namespace_ + "/web to check its " +
+                        std::string(kProtectedLabel) + " label");
+}
+
+TEST_F(FailClosedTest, AFailedReadOfTheRunbookHistoryMakesTheStepWait) {
+  waitsWhileFailing("/namespaces/" + namespace_ + "/runbooks/rb", "runbookHistory",
+                    "cannot read runbook rb to judge cooldown and maxExecutions");
+}
+
 }  // namespace
 }  // namespace remedy::engine
