@@ -190,7 +190,7 @@ EXPECTED_TENANT_PERMISSIONS = {
 }
 EXPECTED_RELEASE_NAMESPACE_PERMISSIONS = {
     ("coordination.k8s.io", "leases"): {"get", "create", "update"},
-    ("", "configmaps"): {"get", "list", "watch"},
+    ("", "configmaps"): {"list", "watch"},
 }
 # Approvals (issue #16), cluster-wide: asking who may approve, and the two
 # webhook configurations' caBundle (files/approval-rules.yaml).
@@ -875,7 +875,7 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
         self.assertEqual(release.args["leader-elect"], "false")
         self.assertNotIn("leader-election-name", release.args)
         self.assertEqual(permissions(release.one("Role", name="remedy-release-namespace")["rules"]),
-                         {("", "configmaps"): {"get", "list", "watch"}})
+                         {("", "configmaps"): {"list", "watch"}})
 
     def test_two_replicas_without_leader_election_are_refused(self):
         with self.assertRaisesRegex(HelmFail, "leaderElection.enabled is false with replicaCount > 1"):

@@ -68,15 +68,14 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
                kube::EventRecorder* events, EngineOptions options)
     : client_(client),
       options_(std::move(options)),
+      caches_(client, EngineCachesOptions{options_.namespaces, options_.incident.pauseNamespace,
+                                          options_.incident.pauseName}),
       runbookReconciler_(
           client, clock, events,
           {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames}),
-      incidentReconciler_(client, serviceAccounts, registry, clock, events, incidentOptions()) {
-  runbookInformers_ = informersFor(runbooks());
-  incidentInformers_ = informersFor(incidents());
+      incidentReconciler_(client, caches_, serviceAccounts, registry, clock, events,
+                          incidentOptions()) {
   approvalInformers_ = informersFor(approvals());
-  pauseInformer_ = std::make_unique<kube::Informer>(client, kube::resources::configMaps(),
-                                                    inNamespace(options_.incident.pauseNamespace));
 
   kube::ControllerOptions runbookOptions;
   runbookOptions.workers = options_.runbookWorkers;
@@ -91,8 +90,8 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
       "incidents", [this](const std::string& key) { return incidentReconciler_.reconcile(key); },
       std::move(incidentOptions), clock);
 
-  for (auto& informer : runbookInformers_) runbookController_->watch(*informer);
-  for (auto& informer : incidentInformers_) incidentController_->watch(*informer);
+  for (auto* informer : caches_.runbookInformers()) runbookController_->watch(*informer);
+  for (auto* informer : caches_.incidentInformers()) incidentController_->watch(*informer);
   // An Approval wakes the Incident it names.
   for (auto& informer : approvalInformers_) {
     incidentController_->watch(*informer, [](const json& approval) {
@@ -106,10 +105,10 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
   // The pause switch changing wakes every Incident, so a resume is seen at
   // once rather than at the next poll.
   std::string pauseName = options_.incident.pauseName;
-  incidentController_->watch(*pauseInformer_, [this, pauseName](const json& cm) {
+  incidentController_->watch(caches_.pauseInformer(), [this, pauseName](const json& cm) {
     std::vector<std::string> keys;
     if (kube::nameOf(cm) != pauseName) return keys;
-    for (auto& informer : incidentInformers_) {
+    for (auto* informer : caches_.incidentInformers()) {
       for (const auto& incident : informer->list()) keys.push_back(kube::objectKey(incident));
     }
     return keys;
@@ -135,10 +134,8 @@ IncidentReconcilerOptions Engine::incidentOptions() {
 Engine::~Engine() { stop(); }
 
 kube::Status Engine::start() {
-  for (auto* group : {&runbookInformers_, &incidentInformers_, &approvalInformers_}) {
-    for (auto& informer : *group) informer->start();
-  }
-  pauseInformer_->start();
+  caches_.start();
+  for (auto& informer : approvalInformers_) informer->start();
   started_ = true;
   kube::Status s = runbookController_->start();
   if (!s.ok()) return s;
@@ -163,16 +160,14 @@ void Engine::stop() {
   sweeper_.join();
   incidentController_->stop();
   runbookController_->stop();
-  pauseInformer_->stop();
-  for (auto* group : {&approvalInformers_, &incidentInformers_, &runbookInformers_}) {
-    for (auto& informer : *group) informer->stop();
-  }
+  for (auto& informer : approvalInformers_) informer->stop();
+  caches_.stop();
 }
 
 int Engine::sweepFinishedIncidents() {
   if (options_.maxFinishedIncidents == 0) return 0;
   std::vector<std::pair<std::string, json>> finished;  // (acted/finishedAt/name, incident)
-  for (auto& informer : incidentInformers_) {
+  for (auto* informer : caches_.incidentInformers()) {
     for (auto& incident : informer->list()) {
       if (!isFinished(incident)) continue;
       std::string at = incident["status"].value("finishedAt", "");
@@ -210,7 +205,7 @@ int Engine::sweepFinishedIncidents() {
 
 std::map<std::string, int> Engine::incidentsByPhase() const {
   std::map<std::string, int> counts;
-  for (const auto& informer : incidentInformers_) {
+  for (const auto* informer : caches_.incidentInformers()) {
     for (const auto& incident : informer->list()) {
       ++counts[incident.value("status", json::object()).value("phase", "")];
     }
@@ -241,7 +236,7 @@ kube::Duration timeoutBudget(const api::RunbookSpec& spec) {
 std::map<std::pair<std::string, std::string>, Engine::IncidentGauges> Engine::incidentGauges(
     kube::WallTime now) const {
   std::map<std::pair<std::string, std::string>, IncidentGauges> gauges;
-  for (const auto& informer : incidentInformers_) {
+  for (const auto* informer : caches_.incidentInformers()) {
     for (const auto& incident : informer->list()) {
       const json status = incident.value("status", json::object());
       std::string phase = status.value("phase", "");

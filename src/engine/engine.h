@@ -1,11 +1,13 @@
-// The engine wired to the API server: informers on Runbooks, Incidents,
-// Approvals and the pause ConfigMap feeding two kube::Controllers (the
+// The engine wired to the API server: informers on Runbooks, Incidents and
+// the pause ConfigMap (EngineCaches, which the Incident controller also reads
+// from) and on Approvals, feeding two kube::Controllers (the
 // Runbook controller and the Incident controller), and a sweeper that keeps
 // the number of finished Incidents bounded. remedy-operator constructs one
 // when it becomes the leader; tests construct one against the sandbox.
 #pragma once
 
 #include "actions/action_registry.h"
+#include "engine/engine_caches.h"
 #include "engine/incident_reconciler.h"
 #include "engine/runbook_reconciler.h"
 #include "kube/controller.h"
@@ -75,6 +77,7 @@ class Engine {
 
   kube::Controller& incidentController() { return *incidentController_; }
   kube::Controller& runbookController() { return *runbookController_; }
+  EngineCaches& caches() { return caches_; }
 
  private:
   std::vector<std::unique_ptr<kube::Informer>> informersFor(const kube::Resource& resource);
@@ -83,12 +86,10 @@ class Engine {
 
   kube::Client& client_;
   const EngineOptions options_;
+  EngineCaches caches_;
   RunbookReconciler runbookReconciler_;
   IncidentReconciler incidentReconciler_;
-  std::vector<std::unique_ptr<kube::Informer>> runbookInformers_;
-  std::vector<std::unique_ptr<kube::Informer>> incidentInformers_;
   std::vector<std::unique_ptr<kube::Informer>> approvalInformers_;
-  std::unique_ptr<kube::Informer> pauseInformer_;
   std::unique_ptr<kube::Controller> runbookController_;
   std::unique_ptr<kube::Controller> incidentController_;
   kube::StopSignal sweeperStop_;

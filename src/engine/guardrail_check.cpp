@@ -88,6 +88,14 @@ std::optional<TargetRef> actionTarget(const json& params, const std::string& def
 bool IncidentView::active() const { return !phase || !api::isFinal(*phase); }
 
 GuardrailVerdict GuardrailCheck::check(const GuardrailRequest& request) const {
+  if (!request.paused) {
+    GuardrailVerdict v = readTargets(request);
+    if (!v.allowed()) return v;
+  }
+  return checkInMemory(request);
+}
+
+GuardrailVerdict GuardrailCheck::checkInMemory(const GuardrailRequest& request) const {
   if (request.paused) {
     return verdict(Kind::kWait, "pause", "the global pause is on: no new step starts",
                    kWaitInterval);
@@ -101,7 +109,7 @@ GuardrailVerdict GuardrailCheck::check(const GuardrailRequest& request) const {
   return checkBounds(request);
 }
 
-GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) const {
+GuardrailVerdict GuardrailCheck::readTargets(const GuardrailRequest& request) const {
   kube::Client& reader = request.targetClient ? *request.targetClient : client_;
   std::string podNamespace = baselineValue(request.baseline, "namespace");
   // Fail closed: a target that cannot be read may carry the label, so the
@@ -142,7 +150,10 @@ GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) c
                      what + " is labelled " + kProtectedLabel + "=true and is never touched");
     }
   }
+  return {};
+}
 
+GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) const {
   // One active remediation per target: an Incident that has acted on a
   // target holds it until it ends; among those that have not acted yet,
   // the first created goes first.

@@ -96,7 +96,15 @@ class GuardrailCheck {
  public:
   explicit GuardrailCheck(kube::Client& client) : client_(client) {}
 
+  // Every guardrail: readTargets, then checkInMemory.
   GuardrailVerdict check(const GuardrailRequest& request) const;
+  // The fresh reads just before an effect: each target (and each Pod the
+  // step would delete) must not carry the protected label; a read that
+  // fails makes the step wait.
+  GuardrailVerdict readTargets(const GuardrailRequest& request) const;
+  // The rest, on what the request carries: no API request, so the engine
+  // may hold its process-wide lock over it.
+  GuardrailVerdict checkInMemory(const GuardrailRequest& request) const;
 
   // How often a waiting Incident looks again.
   static constexpr std::chrono::seconds kWaitInterval{5};

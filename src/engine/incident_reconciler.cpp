@@ -33,11 +33,24 @@ using kube::ReconcileResult;
 
 namespace {
 
-// Serializes "check guardrails, then write the checkpoint" across the
-// workers of this process (see the header).
+// Serializes "check the guardrails in memory, then claim" across the
+// workers of this process (see the header); held over no API request.
 std::mutex& checkpointMutex() {
   static std::mutex mu;
   return mu;
+}
+
+// One reservation write at a time per Runbook: the writes of one Runbook's
+// status.history would conflict with each other anyway (each changes its
+// resourceVersion), so they queue here instead of failing with 409 and
+// costing a request each. Workers on other Runbooks are not held.
+std::mutex& reservationMutex(const std::string& runbookKey) {
+  static std::mutex guard;  // guards mutexes
+  static std::map<std::string, std::unique_ptr<std::mutex>> mutexes;
+  std::lock_guard<std::mutex> lock(guard);
+  auto& slot = mutexes[runbookKey];
+  if (!slot) slot = std::make_unique<std::mutex>();
+  return *slot;
 }
 
 kube::Duration retryBackoff(const api::Step& step, int failedAttempt) {
@@ -164,12 +177,13 @@ api::Result<json> renderAction(const json& action, const json& context, const st
   return action;
 }
 
-IncidentReconciler::IncidentReconciler(kube::Client& client,
+IncidentReconciler::IncidentReconciler(kube::Client& client, EngineCaches& caches,
                                        kube::ServiceAccountClients& serviceAccounts,
                                        const actions::ActionRegistry& registry,
                                        const kube::Clock& clock, kube::EventRecorder* events,
                                        IncidentReconcilerOptions options)
     : client_(client),
+      caches_(caches),
       serviceAccounts_(serviceAccounts),
       registry_(registry),
       clock_(clock),
@@ -246,45 +260,54 @@ ReconcileResult IncidentReconciler::start(Work& w) {
   std::optional<json> chosen;
   std::string reason;
   if (spec.runbookRef && spec.runbookRef->name) {
-    auto runbook = client_.get(runbooks(), ns, *spec.runbookRef->name);
-    if (!runbook.ok() && !kube::isNotFound(runbook.status())) {
-      return ReconcileResult::failed(runbook.status());
-    }
-    if (!runbook.ok()) {
+    auto runbook = readRunbook(ns, *spec.runbookRef->name);
+    if (!runbook.ok()) return ReconcileResult::failed(runbook.status());
+    if (!*runbook) {
       finish(w, IncidentPhase::kSkipped, "RunbookNotFound",
              "spec.runbookRef names runbook " + *spec.runbookRef->name + ", which does not exist");
       write(w, &result);
       return result;
     }
-    auto errors = validateStored(*runbook);
+    auto errors = validateStored(**runbook);
     if (!errors.empty()) {
       finish(w, IncidentPhase::kSkipped, "RunbookInvalid",
              "runbook " + *spec.runbookRef->name + " is invalid: " + api::formatErrors(errors));
       write(w, &result);
       return result;
     }
-    chosen = *runbook;
+    chosen = **runbook;
     reason = "spec.runbookRef names runbook " + *spec.runbookRef->name;
   } else {
-    auto list = kube::listAll(client_, runbooks(), ns);
-    if (!list.ok()) return ReconcileResult::failed(list.status());
     std::optional<api::Specificity> best;
     std::string bestName;
     std::vector<std::string> candidates;
-    for (const auto& item : (*list)["items"]) {
-      auto rb = api::Runbook::fromJson(item);
-      if (!rb.ok() || !rb->spec || !validateStored(item).empty()) continue;
-      auto match = api::matchRunbook(*rb->spec, alert.name.value_or(""),
-                                     alert.labels.value_or(std::map<std::string, std::string>{}));
-      if (!match) continue;
-      std::string name = kube::nameOf(item);
-      candidates.push_back(name);
-      // Most specific wins; ties go to the first name in order.
-      if (!best || *best < *match || (*match == *best && name < bestName)) {
-        best = match;
-        bestName = name;
-        chosen = item;
+    auto choose = [&](const std::vector<json>& items) {
+      for (const auto& item : items) {
+        auto rb = api::Runbook::fromJson(item);
+        if (!rb.ok() || !rb->spec || !validateStored(item).empty()) continue;
+        auto match = api::matchRunbook(*rb->spec, alert.name.value_or(""),
+                                       alert.labels.value_or(std::map<std::string, std::string>{}));
+        if (!match) continue;
+        std::string name = kube::nameOf(item);
+        candidates.push_back(name);
+        // Most specific wins; ties go to the first name in order.
+        if (!best || *best < *match || (*match == *best && name < bestName)) {
+          best = match;
+          bestName = name;
+          chosen = item;
+        }
       }
+    };
+    auto cached = caches_.runbooksForAlert(ns, alert.name.value_or(""));
+    if (!cached) return ReconcileResult::after(GuardrailCheck::kWaitInterval);  // not synced
+    choose(*cached);
+    if (!chosen) {
+      // No match in the cache: confirmed by one LIST before the Incident is
+      // skipped, so a Runbook created just before its alert is not missed.
+      auto list = kube::listAll(client_, runbooks(), ns);
+      if (!list.ok()) return ReconcileResult::failed(list.status());
+      candidates.clear();
+      choose((*list)["items"].get<std::vector<json>>());
     }
     if (!chosen) {
       finish(w, IncidentPhase::kSkipped, "NoMatchingRunbook",
@@ -791,7 +814,6 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
     context.baseline = *st.outputs;
   }
 
-  std::unique_lock<std::mutex> lock(checkpointMutex());
   GuardrailRequest request;
   request.incident = kube::nameOf(w.object);
   request.order = orderOf(w.object);
@@ -802,14 +824,14 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   std::optional<json> runbookObject;
   // A read the guardrails need that failed: the step waits, never passes.
   std::optional<GuardrailVerdict> unread;
-  if (auto rb = client_.get(runbooks(), ns, w.runbook); rb.ok()) {
+  if (auto rb = readRunbook(ns, w.runbook); rb.ok()) {
     runbookObject = *rb;
-    if (rb->contains("status")) {
-      if (auto rs = api::fromJson<api::RunbookStatus>((*rb)["status"]); rs.ok()) {
+    if (runbookObject && runbookObject->contains("status")) {
+      if (auto rs = api::fromJson<api::RunbookStatus>((*runbookObject)["status"]); rs.ok()) {
         request.runbookStatus = *rs;
       }
     }
-  } else if (!kube::isNotFound(rb.status())) {
+  } else {
     // Fail closed: cooldown and maxExecutions cannot be judged unread.
     spdlog::warn("incident={} runbook={} unreadable, holding the step: {}", w.key, w.runbook,
                  rb.status().toString());
@@ -830,23 +852,42 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   if (auto t = actionTarget(*params, ns)) request.stepTargets.push_back(*t);
   for (const auto& t : incidentTargets(w.incident, w.spec)) request.incidentTargets.insert(t.key());
   for (const auto& t : request.stepTargets) request.incidentTargets.insert(t.key());
-  if (auto others = incidentViews(ns, request.incident); others.ok()) {
-    request.others = std::move(others.value());
+  if (auto others =
+          caches_.incidentViews(ns, request.incident, w.runbook, request.incidentTargets)) {
+    request.others = std::move(*others);
   } else if (!unread) {
-    spdlog::warn("incident={} incidents of {} unreadable, holding the step: {}", w.key, ns,
-                 others.status().toString());
+    spdlog::warn("incident={} incident cache of {} not synced, holding the step", w.key, ns);
     unread = GuardrailVerdict{GuardrailVerdict::Kind::kWait, "incidents",
                               "cannot read the incidents of namespace " + ns +
                                   " to judge oneRemediationPerTarget, maxConcurrent and "
-                                  "cooldown: " +
-                                  others.status().toString(),
+                                  "cooldown: the incident cache has not synced",
                               GuardrailCheck::kWaitInterval};
   }
-  // The fresh read of each target (the protected label) is the tenant's.
+  // The fresh read of each target (the protected label) is the tenant's:
+  // the one read of the target just before the effect, made before the
+  // mutex is taken.
   request.targetClient = w.tenant;
   request.now = w.now;
   request.startedAt = parseTime(s.startedAt).value_or(w.now);
-  GuardrailVerdict verdict = unread ? *unread : guardrails_.check(request);
+  GuardrailVerdict verdict = unread.value_or(GuardrailVerdict{});
+  if (verdict.allowed() && !request.paused) verdict = guardrails_.readTargets(request);
+  std::string self = kube::objectKey(w.object);
+  if (verdict.allowed()) {
+    std::lock_guard<std::mutex> lock(checkpointMutex());
+    verdict = guardrails_.checkInMemory(request);
+    if (verdict.allowed()) {
+      // Held from here until the checkpoint is written (or fails).
+      IncidentView claim;
+      claim.name = request.incident;
+      claim.order = request.order;
+      claim.runbook = w.runbook;
+      claim.phase = IncidentPhase::kRunning;
+      claim.executed = true;
+      claim.startedAt = w.now;
+      claim.targets = request.incidentTargets;
+      caches_.claim(self, std::move(claim));
+    }
+  }
   int64_t generation = s.observedGeneration.value_or(1);
   if (verdict.kind != GuardrailVerdict::Kind::kAllow && options_.metrics) {
     options_.metrics->guardrailRefusal(verdict.guardrail);
@@ -878,7 +919,6 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
     case GuardrailVerdict::Kind::kRefuseStep:
       setCondition(s.conditions, "GuardrailRefused", api::ConditionStatus::kTrue, verdict.guardrail,
                    verdict.message, generation, now());
-      lock.unlock();
       event(w, "Warning", "GuardrailRefused",
             *st.name + ": " + verdict.guardrail + ": " + verdict.message);
       // The owner of the object learns that Remedy left it alone, and why.
@@ -894,6 +934,7 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   // recorded before the first effect. Drills count for nothing.
   if (request.firstAction && !w.drill() && runbookObject &&
       !reserveExecution(w, *runbookObject, &result)) {
+    caches_.dropClaim(self);
     return result;
   }
   // The checkpoint: the step is recorded as started before its effect.
@@ -909,8 +950,10 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   std::string started =
       field + " attempt " + std::to_string(attempt) + (context.dryRun ? " (dry run)" : "");
   note(w, "StepStarted", *st.name, started);
-  if (!write(w, &result)) return result;
-  lock.unlock();
+  if (!write(w, &result)) {
+    caches_.dropClaim(self);
+    return result;
+  }
   event(w, "Normal", "StepStarted", *st.name + ": " + started);
 
   kube::WallTime attemptStart = w.now;
@@ -1165,6 +1208,12 @@ ReconcileResult IncidentReconciler::garbageCollect(Work& w) {
 bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
   json object = w.object;
   object["status"] = api::toJson(*w.incident.status);
+  if (w.object.contains("status") && w.object["status"] == object["status"]) {
+    // Never an unchanged status: the write would cost a request and wake
+    // every watcher for nothing.
+    *result = ReconcileResult::done();
+    return true;
+  }
   kube::WriteOptions options;
   options.subresource = "status";
   options.fieldManager = options_.fieldManager;
@@ -1182,64 +1231,43 @@ bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
     return false;
   }
   w.object = std::move(updated.value());
+  caches_.assumeIncident(w.object);
   *result = ReconcileResult::done();
   return true;
 }
 
-kube::Result<std::vector<IncidentView>> IncidentReconciler::incidentViews(const std::string& ns,
-                                                                          const std::string& self) {
-  std::vector<IncidentView> views;
-  auto list = kube::listAll(client_, incidents(), ns);
-  if (!list.ok()) return list.status();
-  for (const auto& item : (*list)["items"]) {
-    if (kube::nameOf(item) == self) continue;
-    auto incident = api::Incident::fromJson(item);
-    if (!incident.ok()) continue;
-    // Drills change nothing and hold nothing: other Incidents ignore them.
-    if (incident->spec && incident->spec->source == api::IncidentSource::kDrill) continue;
-    IncidentView v;
-    v.name = kube::nameOf(item);
-    v.order = orderOf(item);
-    if (incident->status) {
-      const api::IncidentStatus& s = *incident->status;
-      v.phase = s.phase;
-      if (s.runbook) v.runbook = s.runbook->name.value_or("");
-      v.finishedAt = parseTime(s.finishedAt);
-      for (const auto& st : s.steps.value_or(std::vector<api::StepStatus>{})) {
-        if (st.attempts.value_or(0) == 0) continue;
-        v.executed = true;
-        auto started = parseTime(st.startedAt);
-        if (started && (!v.startedAt || *started < *v.startedAt)) v.startedAt = started;
-      }
-      if (s.runbook && s.runbook->spec) {
-        if (auto spec = api::fromJson<api::RunbookSpec>(*s.runbook->spec); spec.ok()) {
-          for (const auto& t : incidentTargets(*incident, *spec)) v.targets.insert(t.key());
-        }
-      }
-    }
-    views.push_back(std::move(v));
-  }
-  return views;
+kube::Result<std::optional<json>> IncidentReconciler::readRunbook(const std::string& ns,
+                                                                  const std::string& name) {
+  if (auto cached = caches_.runbook(ns, name)) return std::optional<json>(std::move(*cached));
+  // Not cached (yet): one fresh read, so a Runbook created just before its
+  // alert is neither missed nor taken for deleted.
+  auto fresh = client_.get(runbooks(), ns, name);
+  if (fresh.ok()) return std::optional<json>(std::move(fresh.value()));
+  if (kube::isNotFound(fresh.status())) return std::optional<json>();
+  return fresh.status();
 }
 
 bool IncidentReconciler::paused() {
-  auto cm = client_.get(kube::resources::configMaps(), options_.pauseNamespace, options_.pauseName);
-  if (!cm.ok()) {
-    if (kube::isNotFound(cm.status())) return false;
+  auto paused = caches_.paused();
+  if (!paused) {
     // Fail closed: a pause that cannot be read may be on.
-    spdlog::warn("pause configmap {}/{} unreadable, holding steps: {}", options_.pauseNamespace,
-                 options_.pauseName, cm.status().toString());
+    spdlog::warn("pause configmap {}/{} not cached yet, holding steps", options_.pauseNamespace,
+                 options_.pauseName);
     return true;
   }
-  return cm->value("data", json::object()).value("paused", "") == "true";
+  return *paused;
 }
 
 void IncidentReconciler::recordRunbookExecution(Work& w) {
   std::string ns = kube::namespaceOf(w.object);
   std::string incident = kube::nameOf(w.object);
   std::string result = api::enumName(*w.status().phase);
+  int tries = 0;
   kube::Status s = kube::retryOnConflict(kube::defaultRetry(), [&]() -> kube::Status {
-    auto rb = client_.get(runbooks(), ns, w.runbook);
+    // The cached Runbook first; after a conflict, a fresh read.
+    std::optional<json> cached = tries++ == 0 ? caches_.runbook(ns, w.runbook) : std::nullopt;
+    kube::Result<json> rb =
+        cached ? kube::Result<json>(std::move(*cached)) : client_.get(runbooks(), ns, w.runbook);
     if (!rb.ok()) return kube::isNotFound(rb.status()) ? kube::Status() : rb.status();
     json status = rb->value("status", json::object());
     // Counted when its first action was reserved (reserveExecution); what is
@@ -1250,7 +1278,9 @@ void IncidentReconciler::recordRunbookExecution(Work& w) {
     kube::WriteOptions options;
     options.subresource = "status";
     options.fieldManager = options_.fieldManager;
-    return client_.update(runbooks(), ns, *rb, options).status();
+    auto written = client_.update(runbooks(), ns, *rb, options);
+    if (written.ok()) caches_.assumeRunbook(*written);
+    return written.status();
   });
   if (!s.ok())
     spdlog::warn("runbook={}/{} statistics not written: {}", ns, w.runbook, s.toString());
@@ -1276,8 +1306,18 @@ bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult
   options.subresource = "status";
   options.fieldManager = options_.fieldManager;
   // The resourceVersion read with the history the guardrails judged: a
-  // write in between (another Incident's reservation) fails with 409.
-  auto written = client_.update(runbooks(), kube::namespaceOf(w.object), runbook, options);
+  // write in between (another Incident's reservation), or a stale cache,
+  // fails with 409 and the reconcile starts over from the newer history.
+  std::string ns = kube::namespaceOf(w.object);
+  std::lock_guard<std::mutex> lock(reservationMutex(ns + "/" + w.runbook));
+  if (auto newer = caches_.runbook(ns, w.runbook);
+      newer && kube::resourceVersionOf(*newer) != kube::resourceVersionOf(runbook)) {
+    // Another worker reserved since the guardrails read it: judge again.
+    *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
+    return false;
+  }
+  auto written = client_.update(runbooks(), ns, runbook, options);
+  if (written.ok()) caches_.assumeRunbook(*written);
   if (written.ok() || kube::isNotFound(written.status())) return true;
   if (kube::isConflict(written.status())) {
     *result = ReconcileResult{true, kube::Duration(0), kube::Status()};

@@ -8,16 +8,22 @@
 //   Failed (onFailure: Abort, Continue, Escalate)
 //
 // Rules kept (DESIGN.md "Rules the engine keeps"):
-// - Every reconcile reads the Incident from the API server and moves it one
-//   step; waits return requeueAfter, nothing blocks.
+// - Every reconcile reads the Incident from the API server (one GET) and
+//   moves it one step; waits return requeueAfter, nothing blocks. Runbooks
+//   (matching, the snapshot, the history), the pause switch and the other
+//   Incidents the guardrails ask about are read from EngineCaches, never
+//   listed per Incident.
 // - The checkpoint is written (with a resourceVersion precondition) before
 //   the action runs. A restart finds the step Running and runs the same
 //   attempt again with the same idempotency key and baseline; actions are
 //   idempotent given those, so no effect is applied twice.
-// - Guardrails are checked (GuardrailCheck) right before each checkpoint,
-//   and the check plus checkpoint are serialized in this process, so two
-//   Incidents never both pass the one-remediation-per-target rule. That
-//   assumes one active operator process (leader election).
+// - Guardrails are checked (GuardrailCheck) right before each checkpoint:
+//   the reads of the targets first, then the in-memory checks under a
+//   process-wide mutex held over no API request; an Incident that passes is
+//   claimed in EngineCaches before the mutex is released, so two workers of
+//   this process never both pass the one-remediation-per-target rule or
+//   maxConcurrent. That assumes one active operator process (leader
+//   election).
 // - Status is written through the status subresource; a 409 requeues.
 // - Tenancy (DESIGN.md "Tenancy"): every action, and every read of a target
 //   just before an effect, runs as a ServiceAccount of the Incident's
@@ -37,6 +43,7 @@
 #include "api/runbook.h"
 #include "api/runbook_policy.h"
 #include "engine/approval_gate.h"
+#include "engine/engine_caches.h"
 #include "engine/guardrail_check.h"
 #include "engine/metrics.h"
 #include "kube/client.h"
@@ -88,7 +95,10 @@ class IncidentReconciler {
   // `client` acts as the operator (its own kinds, Events, the pause switch);
   // `serviceAccounts` gives the client of each ServiceAccount that actions
   // run as. `events` may be null (no Events written).
-  IncidentReconciler(kube::Client& client, kube::ServiceAccountClients& serviceAccounts,
+  // `caches` must have synced before the first reconcile (Engine::start
+  // waits for it).
+  IncidentReconciler(kube::Client& client, EngineCaches& caches,
+                     kube::ServiceAccountClients& serviceAccounts,
                      const actions::ActionRegistry& registry, const kube::Clock& clock,
                      kube::EventRecorder* events = nullptr, IncidentReconcilerOptions options = {});
 
@@ -136,7 +146,8 @@ class IncidentReconciler {
   std::optional<kube::ReconcileResult> applyStepCheck(Work& w, size_t index,
                                                       const GuardrailVerdict& verdict);
   // Records this Incident's execution on the Runbook's status.history (with
-  // a resourceVersion precondition on `runbook`); false when it must be
+  // a resourceVersion precondition on `runbook`, as cached: a stale copy
+  // fails with 409 and the reconcile starts over); false when it must be
   // retried (`result` says how).
   bool reserveExecution(Work& w, nlohmann::json runbook, kube::ReconcileResult* result);
 
@@ -163,8 +174,10 @@ class IncidentReconciler {
   // Writes status; false on failure (`result` then says what to return).
   bool write(Work& w, kube::ReconcileResult* result);
 
-  kube::Result<std::vector<IncidentView>> incidentViews(const std::string& ns,
-                                                        const std::string& self);
+  // The Runbook from the cache, or one fresh GET when the cache does not
+  // have it (yet): nullopt when it does not exist; an error when unread.
+  kube::Result<std::optional<nlohmann::json>> readRunbook(const std::string& ns,
+                                                          const std::string& name);
   bool paused();
   void recordRunbookExecution(Work& w);
   void note(Work& w, const std::string& type, const std::string& step, const std::string& message);
@@ -178,6 +191,7 @@ class IncidentReconciler {
   std::string now() const;
 
   kube::Client& client_;
+  EngineCaches& caches_;
   kube::ServiceAccountClients& serviceAccounts_;
   const actions::ActionRegistry& registry_;
   const kube::Clock& clock_;

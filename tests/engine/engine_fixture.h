@@ -9,6 +9,7 @@
 #include "actions/kubernetes_actions.h"
 #include "admission/seal.h"
 #include "api/yaml_json.h"
+#include "engine/engine_caches.h"
 #include "engine/incident_reconciler.h"
 #include "engine/resources.h"
 #include "kube/clock.h"
@@ -19,6 +20,8 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -56,12 +59,39 @@ class EngineTest : public kube::testing::SandboxTest {
     serviceAccounts_ = std::make_unique<kube::ImpersonatingClients>(*client_);
   }
 
+  void TearDown() override {
+    // The informers read through client_, which the sandbox's TearDown drops.
+    caches_.reset();
+    kube::testing::SandboxTest::TearDown();
+  }
+
+  EngineCachesOptions cachesOptions() const {
+    EngineCachesOptions o;
+    o.namespaces = {namespace_};
+    o.pauseNamespace = namespace_;
+    return o;
+  }
+
+  // The caches every reconciler of the test reads (as the workers of one
+  // operator share them), started and synced on first use (from any thread).
+  EngineCaches& caches() {
+    std::lock_guard<std::mutex> lock(cachesMu_);
+    if (!caches_) {
+      caches_ = std::make_unique<EngineCaches>(*client_, cachesOptions());
+      caches_->start();
+      EXPECT_TRUE(caches_->waitForSync(std::chrono::seconds(30)));
+    }
+    return *caches_;
+  }
+
   // Reconcilers verify Approvals with the test's seal key (sealer_).
-  std::unique_ptr<IncidentReconciler> newReconciler(IncidentReconcilerOptions options = {}) {
+  std::unique_ptr<IncidentReconciler> newReconciler(IncidentReconcilerOptions options = {},
+                                                    EngineCaches* caches = nullptr) {
     options.pauseNamespace = namespace_;
     if (!options.sealer) options.sealer = &sealer_;
-    return std::make_unique<IncidentReconciler>(*client_, *serviceAccounts_, *registry_, clock_,
-                                                nullptr, options);
+    return std::make_unique<IncidentReconciler>(*client_, caches ? *caches : this->caches(),
+                                                *serviceAccounts_, *registry_, clock_, nullptr,
+                                                options);
   }
 
   json deployment(const std::string& name, int replicas,
@@ -224,12 +254,16 @@ class EngineTest : public kube::testing::SandboxTest {
     } else {
       ASSERT_TRUE(client_->create(kube::resources::configMaps(), namespace_, cm).ok());
     }
+    // The engine reads the switch from its cache: wait until it shows it.
+    ASSERT_TRUE(eventually([&] { return caches().paused() == std::optional<bool>(paused); }));
   }
 
   kube::FakeClock clock_;
   admission::Sealer sealer_{*admission::SealKeys::fromKeys(std::string(48, 'e'))};
   std::unique_ptr<actions::ActionRegistry> registry_;
   std::unique_ptr<kube::ImpersonatingClients> serviceAccounts_;
+  std::mutex cachesMu_;  // guards caches_ (created on first use)
+  std::unique_ptr<EngineCaches> caches_;
 };
 
 }  // namespace remedy::engine::testing

@@ -285,18 +285,23 @@ TEST_F(GuardrailTest, ConcurrentWorkersNeverRunTwoIncidentsOnOneTarget) {
 // step wait (recorded with the reason), and it proceeds once the read works.
 class FailClosedTest : public GuardrailTest {
  protected:
-  // Matches i1 (scaling web by +1), then fails every request whose path
-  // ends with `suffix` and shows the step waits on `guardrail` without
-  // acting; then clears the fault and shows the step runs.
-  void waitsWhileFailing(const std::string& suffix, const std::string& guardrail,
-                         const std::string& message) {
+  // Matches i1 (scaling web by +1); then `inject`s a fault and restarts
+  // with cold caches (synced first when `cachesSync`), and shows the step
+  // waits on `guardrail` without acting; then clears the fault and shows
+  // the step runs.
+  void waitsWhileFailing(const std::function<void()>& inject, bool cachesSync,
+                         const std::string& guardrail, const std::string& message) {
     createDeployment("web", 1);
     scaleRunbook("rb", "A", "{cooldown: 1h}");
     std::string key = createIncident("i1", "A", {{"deployment", "web"}});
-    auto reconciler = newReconciler();
-    ASSERT_TRUE(drive(
-        key, [&] { return incident("i1")["status"].contains("runbook"); }, reconciler.get()));
-    sandbox_->faults().failNextEndingWith(1000000, 500, suffix);
+    ASSERT_TRUE(drive(key, [&] { return incident("i1")["status"].contains("runbook"); }));
+    inject();
+    EngineCaches cold(*client_, cachesOptions());
+    cold.start();
+    if (cachesSync) {
+      ASSERT_TRUE(cold.waitForSync(std::chrono::seconds(30)));
+    }
+    auto reconciler = newReconciler({}, &cold);
     for (int i = 0; i < 3; ++i) {
       auto result = reconciler->reconcile(key);
       EXPECT_EQ(result.requeueAfter, GuardrailCheck::kWaitInterval);
@@ -313,22 +318,35 @@ class FailClosedTest : public GuardrailTest {
   }
 };
 
-TEST_F(FailClosedTest, AFailedListOfIncidentsMakesTheStepWait) {
-  waitsWhileFailing("/namespaces/" + namespace_ + "/incidents", "incidents",
-                    "cannot read the incidents of namespace " + namespace_);
+TEST_F(FailClosedTest, AnIncidentCacheThatCannotListMakesTheStepWait) {
+  // The Incident informer can neither list nor watch: its cache never
+  // syncs, so no guardrail on other Incidents can be judged.
+  waitsWhileFailing(
+      [&] {
+        sandbox_->faults().failNextEndingWith(1000000, 500,
+                                              "/namespaces/" + namespace_ + "/incidents");
+      },
+      false, "incidents", "cannot read the incidents of namespace " + namespace_);
 }
 
 TEST_F(FailClosedTest, AFailedReadOfTheTargetMakesTheStepWait) {
   // The scale subresource (the action's baseline) still reads; the target
   // itself, whose labels say whether it is protected, does not.
-  waitsWhileFailing("/namespaces/" + namespace_ + "/deployments/web", "protected",
-                    "cannot read Deployment " + namespace_ + "/web to check its " +
-                        std::string(kProtectedLabel) + " label");
+  waitsWhileFailing(
+      [&] {
+        sandbox_->faults().failNextEndingWith(1000000, 500,
+                                              "/namespaces/" + namespace_ + "/deployments/web");
+      },
+      true, "protected",
+      "cannot read Deployment " + namespace_ + "/web to check its " + std::string(kProtectedLabel) +
+          " label");
 }
 
 TEST_F(FailClosedTest, AFailedReadOfTheRunbookHistoryMakesTheStepWait) {
-  waitsWhileFailing("/namespaces/" + namespace_ + "/runbooks/rb", "runbookHistory",
-                    "cannot read runbook rb to judge cooldown and maxExecutions");
+  // Neither the Runbook informer nor the one fresh read reaches Runbooks.
+  waitsWhileFailing(
+      [&] { sandbox_->faults().failNext(1000000, 500, "/namespaces/" + namespace_ + "/runbooks"); },
+      false, "runbookHistory", "cannot read runbook rb to judge cooldown and maxExecutions");
 }
 
 }  // namespace

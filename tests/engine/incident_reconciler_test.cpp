@@ -237,8 +237,8 @@ TEST_F(IncidentReconcilerTest, CrashAtAnyPointAppliesEachEffectExactlyOnce) {
       bool done = eventually([&] {
         IncidentReconcilerOptions options;
         options.pauseNamespace = namespace_;
-        IncidentReconciler reconciler(*client_, *serviceAccounts_, registry, clock_, nullptr,
-                                      options);
+        IncidentReconciler reconciler(*client_, caches(), *serviceAccounts_, registry, clock_,
+                                      nullptr, options);
         try {
           auto result = reconciler.reconcile(key);
           if (result.requeueAfter > kube::Duration(0)) clock_.step(result.requeueAfter);
