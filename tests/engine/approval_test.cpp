@@ -109,7 +109,8 @@ TEST_F(ApprovalTest, WithoutASealKeyNothingCounts) {
   createApproval("ok", "i1", "scale-up", "Approve", "alice");
   IncidentReconcilerOptions options;
   options.pauseNamespace = namespace_;
-  IncidentReconciler keyless(*client_, *serviceAccounts_, *registry_, clock_, nullptr, options);
+  IncidentReconciler keyless(*client_, caches(), *serviceAccounts_, *registry_, clock_, nullptr,
+                             options);
   for (int i = 0; i < 3; ++i) keyless.reconcile(namespace_ + "/i1");
   EXPECT_EQ(phaseOf("i1"), "AwaitingApproval");
   json status = client_->get(approvals(), namespace_, "ok")->value("status", json::object());
