@@ -210,9 +210,14 @@ TEST_F(PoolSizeRevertTest, AHumanChangeInBetweenRefusesTheRevertAndKeepsTheirVal
   json finished = waitFinished(name);
   EXPECT_EQ(phaseOf(finished), "Succeeded") << finished.dump(2);
   EXPECT_EQ(revertOf(finished).value("state", ""), "Refused");
-  auto events = kube::listAll(*client_, kube::resources::events(), shop_);
-  ASSERT_TRUE(events.ok());
-  EXPECT_THAT(events->dump(), HasSubstr("RevertRefused"));
+  // Events are sent by their own client after the status records the
+  // refusal: wait for the Event rather than list once.
+  std::string events;
+  EXPECT_TRUE(waitUntil([&] {
+    auto listed = kube::listAll(*client_, kube::resources::events(), shop_);
+    events = listed.ok() ? listed->dump() : listed.status().toString();
+    return events.find("RevertRefused") != std::string::npos;
+  })) << events;
 }
 
 TEST_F(PoolSizeRevertTest, RemedyctlRevertRunsAPendingRevertAtOnce) {
