@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "http/request_reader.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -28,18 +30,6 @@
 namespace remedy::http {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 const char* reasonPhrase(int code) {
   switch (code) {
@@ -126,37 +116,6 @@ bool addPemCertificates(X509_STORE* store, STACK_OF(X509_NAME) * names, const st
 
 }  // namespace
 
-std::string percentDecode(std::string_view in, bool plusAsSpace) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else if (c == '+' && plusAsSpace) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> Request::param(const std::string& name) const {
-  // lower_bound, not find: among equal keys a multimap keeps insertion
-  // order, and find may return any of them.
-  auto it = query.lower_bound(name);
-  if (it == query.end() || it->first != name) return std::nullopt;
-  return it->second;
-}
-
-std::string Request::header(const std::string& name) const {
-  auto it = headers.find(lower(name));
-  return it == headers.end() ? std::string() : it->second;
-}
-
 Response Response::json(int status, std::string body) {
   Response r;
   r.status = status;
@@ -189,21 +148,29 @@ class Connection : public Responder, public ResponseStream {
 
   void serve(const Handler& handler) {
     if (ssl_ && !handshake()) return;
+    RequestReader reader(
+        [this](char* buffer, size_t size) { return readSome(buffer, size); },
+        RequestLimits{config_.maxHeaderBytes, config_.maxHeaderFields, config_.maxBodyBytes});
+    auto writeContinue = [this] { return writeAll("HTTP/1.1 100 Continue\r\n\r\n"); };
     while (true) {
       Request request;
-      int err = readRequest(request);
-      if (err == -1) return;  // closed or timed out
-      if (err > 0) {
-        Response r = Response::text(err, std::string(reasonPhrase(err)) + "\n");
+      RequestReader::Outcome outcome = reader.read(request, writeContinue);
+      if (outcome.kind == RequestReader::Outcome::Kind::kEnded) return;  // closed or timed out
+      if (outcome.kind == RequestReader::Outcome::Kind::kRefused) {
+        Response r =
+            Response::text(outcome.status, std::string(reasonPhrase(outcome.status)) + "\n");
         closeAfter_ = true;
+        isHead_ = false;
         writeResponse(r, false);
         return;
       }
+      request.peer = peer;
+      request.remoteAddress = remote_;
       responded_ = false;
       streaming_ = false;
       streamFailed_ = false;
       isHead_ = request.method == "HEAD";
-      closeAfter_ = lower(request.header("connection")) == "close";
+      closeAfter_ = outcome.closeAfter;
       try {
         handler(request, *this);
       } catch (const std::exception& e) {
@@ -339,131 +306,6 @@ class Connection : public Responder, public ResponseStream {
     return true;
   }
 
-  // Fills buffer_ until it holds `needed` bytes. False on close/timeout.
-  bool fill(size_t needed) {
-    char tmp[16384];
-    while (buffer_.size() < needed) {
-      ssize_t n = readSome(tmp, sizeof tmp);
-      if (n <= 0) return false;
-      buffer_.append(tmp, static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads a line ending in CRLF (without it), within `limit` bytes.
-  // Returns 0 on success, -1 on close, or an HTTP status on bad input.
-  int readLine(std::string& line, size_t limit) {
-    char tmp[16384];
-    while (true) {
-      auto pos = buffer_.find("\r\n");
-      if (pos != std::string::npos) {
-        if (pos > limit) return 431;
-        line = buffer_.substr(0, pos);
-        buffer_.erase(0, pos + 2);
-        return 0;
-      }
-      if (buffer_.size() > limit) return 431;
-      ssize_t n = readSome(tmp, sizeof tmp);
-      if (n <= 0) return -1;
-      buffer_.append(tmp, static_cast<size_t>(n));
-    }
-  }
-
-  // 0: a request was read; -1: the connection ended; >0: answer this status
-  // and close.
-  int readRequest(Request& req) {
-    std::string line;
-    size_t headerBytes = 0;
-    do {
-      int r = readLine(line, config_.maxHeaderBytes);
-      if (r != 0) return r == -1 ? -1 : r;
-    } while (line.empty());  // tolerate stray CRLF between requests
-    auto sp1 = line.find(' ');
-    auto sp2 = line.rfind(' ');
-    if (sp1 == std::string::npos || sp2 == sp1) return 400;
-    req.method = line.substr(0, sp1);
-    req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string version = line.substr(sp2 + 1);
-    if (version.rfind("HTTP/1.", 0) != 0) return 400;
-    if (version == "HTTP/1.0") closeAfter_ = true;
-    while (true) {
-      int r = readLine(line, config_.maxHeaderBytes);
-      if (r != 0) return r == -1 ? -1 : r;
-      headerBytes += line.size() + 2;
-      if (headerBytes > config_.maxHeaderBytes) return 431;
-      if (line.empty()) break;
-      auto colon = line.find(':');
-      if (colon == std::string::npos) return 400;
-      std::string name = lower(trim(std::string_view(line).substr(0, colon)));
-      std::string value = trim(std::string_view(line).substr(colon + 1));
-      auto [it, inserted] = req.headers.emplace(name, value);
-      if (!inserted) it->second += ", " + value;
-    }
-    auto q = req.target.find('?');
-    std::string rawPath = req.target.substr(0, q);
-    req.path = percentDecode(rawPath, false);
-    if (q != std::string::npos) {
-      req.rawQuery = req.target.substr(q + 1);
-      size_t start = 0;
-      while (start <= req.rawQuery.size()) {
-        size_t amp = req.rawQuery.find('&', start);
-        if (amp == std::string::npos) amp = req.rawQuery.size();
-        std::string_view kv(req.rawQuery.data() + start, amp - start);
-        if (!kv.empty()) {
-          auto eq = kv.find('=');
-          std::string k = percentDecode(kv.substr(0, eq), true);
-          std::string v =
-              eq == std::string_view::npos ? "" : percentDecode(kv.substr(eq + 1), true);
-          req.query.emplace(std::move(k), std::move(v));
-        }
-        start = amp + 1;
-      }
-    }
-    req.peer = peer;
-    req.remoteAddress = remote_;
-
-    std::string te = lower(req.header("transfer-encoding"));
-    std::string cl = req.header("content-length");
-    bool expectContinue = lower(req.header("expect")) == "100-continue";
-    if (te.find("chunked") != std::string::npos) {
-      if (expectContinue && !writeAll("HTTP/1.1 100 Continue\r\n\r\n")) return -1;
-      while (true) {
-        int r = readLine(line, 1024);
-        if (r != 0) return r == -1 ? -1 : 400;
-        size_t size = 0;
-        try {
-          size = std::stoul(line, nullptr, 16);
-        } catch (...) {
-          return 400;
-        }
-        if (req.body.size() + size > config_.maxBodyBytes) return 413;
-        if (size == 0) {
-          do {  // trailers
-            int t = readLine(line, config_.maxHeaderBytes);
-            if (t != 0) return t == -1 ? -1 : 400;
-          } while (!line.empty());
-          break;
-        }
-        if (!fill(size + 2)) return -1;
-        req.body.append(buffer_, 0, size);
-        buffer_.erase(0, size + 2);
-      }
-    } else if (!cl.empty()) {
-      size_t length = 0;
-      try {
-        length = std::stoul(cl);
-      } catch (...) {
-        return 400;
-      }
-      if (length > config_.maxBodyBytes) return 413;
-      if (expectContinue && !writeAll("HTTP/1.1 100 Continue\r\n\r\n")) return -1;
-      if (!fill(length)) return -1;
-      req.body = buffer_.substr(0, length);
-      buffer_.erase(0, length);
-    }
-    return 0;
-  }
-
   static std::string statusLine(int status) {
     return "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
   }
@@ -482,7 +324,6 @@ class Connection : public Responder, public ResponseStream {
   SSL* ssl_;
   std::string remote_;
   const ServerConfig& config_;
-  std::string buffer_;
   bool responded_ = false;
   bool streaming_ = false;
   bool streamFailed_ = false;

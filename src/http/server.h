@@ -92,7 +92,9 @@ struct ServerConfig {
   std::string bindAddress = "127.0.0.1";
   uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
   std::optional<TlsConfig> tls;
+  // Bounds on each request; see request_reader.h.
   size_t maxHeaderBytes = 64 * 1024;
+  size_t maxHeaderFields = 256;
   size_t maxBodyBytes = 3 * 1024 * 1024;  // the API server's default limit
   size_t maxConnections = 1024;
   // A connection idle this long between requests is closed; a request that

@@ -96,6 +96,17 @@ TEST_F(HttpServerTest, ReadsChunkedRequestBodies) {
   EXPECT_NE(c.readUntil("body=abcde").find("body=abcde"), std::string::npos);
 }
 
+// Regression: "-1" passed std::stoul and the body limit.
+TEST_F(HttpServerTest, RefusesANegativeChunkSizeWith400AndCloses) {
+  startServer();
+  RawClient c(server_->port());
+  c.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n");
+  std::string r = c.readUntil("never");
+  EXPECT_NE(r.find("HTTP/1.1 400 Bad Request"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  EXPECT_EQ(requests_.load(), 0);
+}
+
 TEST_F(HttpServerTest, StreamsChunkedResponsesAndTerminatesThem) {
   startServer();
   RawClient c(server_->port());
