@@ -73,15 +73,17 @@ std::string quote(const std::string& value) {
 Result<formats::GoRegexp> compileAnchoredRegex(const std::string& pattern) {
   auto re = formats::GoRegexp::compile("^(?:" + pattern + ")$");
   if (!re.ok()) {
-    return Error{nlohmann::json(pattern).dump() +
-                 " is not a valid regular expression: " + re.error().message};
+    return Error{
+        nlohmann::json(pattern).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        " is not a valid regular expression: " + re.error().message};
   }
   return std::move(re).value();
 }
 
 Result<Matcher> Matcher::parse(std::string_view text) {
   auto invalid = [&](const std::string& why) {
-    return Error{nlohmann::json(std::string(text)).dump() +
+    return Error{nlohmann::json(std::string(text))
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                  " is not a matcher like env=\"prod\" or " +
                  "namespace=~\"shop|shop-staging\": " + why};
   };

@@ -54,7 +54,10 @@ std::string Reference::str() const {
     } else if (isPlainSegment(path[i])) {
       out += "." + path[i];
     } else {
-      out += "[" + nlohmann::json(path[i]).dump() + "]";
+      out +=
+          "[" +
+          nlohmann::json(path[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "]";
     }
   }
   return out;

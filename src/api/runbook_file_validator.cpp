@@ -61,10 +61,10 @@ std::vector<ValidationError> validateObject(const json& object) {
   } else if (kindName == "Approval") {
     found = validateApproval(object);
   } else {
-    found.push_back(
-        {"kind",
-         json(kindName).dump() + " is not a remedy.dev kind; use Runbook, Incident or Approval",
-         "/kind"});
+    found.push_back({"kind",
+                     json(kindName).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                         " is not a remedy.dev kind; use Runbook, Incident or Approval",
+                     "/kind"});
   }
   errors.insert(errors.end(), found.begin(), found.end());
   // A wrong apiVersion is reported once, by whichever check saw it first.

@@ -41,7 +41,9 @@ std::optional<int64_t> getInt(const json& object, const char* key) {
   return v->get<int64_t>();
 }
 
-std::string jsonQuoted(const std::string& s) { return json(s).dump(); }
+std::string jsonQuoted(const std::string& s) {
+  return json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string joined(const std::vector<std::string>& items, const std::string& sep = ", ") {
   std::string out;

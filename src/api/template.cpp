@@ -102,7 +102,9 @@ Result<Template::Expression> Template::parseExpression(std::string_view text, si
   } else if (scan.startsNumber()) {
     expr.literal = scan.readNumberText().value();
     if (!isNumberLiteral(expr.literal)) {
-      return fail(nlohmann::json(expr.literal).dump() + " is not a number");
+      return fail(nlohmann::json(expr.literal)
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                  " is not a number");
     }
   } else if (scan.startsReference()) {
     Result<Reference> ref = scan.readReference();
@@ -154,7 +156,9 @@ Result<Template::Expression> Template::parseExpression(std::string_view text, si
       } else if (scan.startsNumber()) {
         filter.argument = scan.readNumberText().value();
         if (!isNumberLiteral(filter.argument)) {
-          return fail(nlohmann::json(filter.argument).dump() + " is not a number");
+          return fail(nlohmann::json(filter.argument)
+                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                      " is not a number");
         }
       } else {
         return fail("default takes a quoted string or a number, as in default(\"api\")");

@@ -415,7 +415,10 @@ std::optional<std::string> targetKindRefusal(const std::string& action,
   }
   bool known =
       std::any_of(kinds.begin(), kinds.end(), [&](const auto& k) { return k.second == kind; });
-  return json(kind).dump() + (known ? " of API group " + json(group).dump() : "") +
+  return json(kind).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         (known ? " of API group " +
+                      json(group).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                : "") +
          " is not supported here; use " + joinKinds(kinds);
 }
 

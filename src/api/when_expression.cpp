@@ -275,7 +275,10 @@ const std::vector<std::string>* enumeratedValues(const Reference& ref, std::stri
 std::string describe(const Node& n) {
   if (n.kind == Node::Kind::kReference) return n.reference.str();
   if (n.kind == Node::Kind::kLiteral) {
-    return n.type == Node::Type::kString ? nlohmann::json(n.text).dump() : n.text;
+    return n.type == Node::Type::kString
+               ? nlohmann::json(n.text).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+               : n.text;
   }
   return "the condition";
 }
@@ -339,8 +342,9 @@ class Checker {
       std::string hint;
       if (auto close = closestName(literal.text, *values))
         hint = " (did you mean \"" + *close + "\"?)";
-      errors.push_back(nlohmann::json(literal.text).dump() + " is not " + what + hint +
-                       "; the values are " + joinedValues(*values));
+      errors.push_back(nlohmann::json(literal.text)
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                       " is not " + what + hint + "; the values are " + joinedValues(*values));
     }
   }
 
@@ -467,7 +471,7 @@ class Evaluator {
     } else if (found->is_number()) {
       v.type = Node::Type::kNumber;
       v.number = found->get<double>();
-      v.text = found->dump();
+      v.text = found->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else if (found->is_boolean()) {
       v.type = Node::Type::kBool;
       v.boolean = found->get<bool>();
@@ -475,7 +479,7 @@ class Evaluator {
     } else if (found->is_string()) {
       v.text = found->get<std::string>();
     } else {
-      v.text = found->dump();
+      v.text = found->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     seen[n.reference.str()] = v.text;
     return v;

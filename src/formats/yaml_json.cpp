@@ -16,6 +16,53 @@
 namespace remedy::formats {
 namespace {
 
+// go-yaml's reader (reader.go, yaml_parser_update_buffer) refuses a stream
+// that is not UTF-8 before it parses anything; yaml-cpp does not, and a
+// string that is not UTF-8 cannot be written as JSON (nlohmann::json::dump
+// throws). The first problem, with its 1-based line, in go-yaml's words;
+// nullopt for valid UTF-8 (no overlong forms, surrogates or code points
+// beyond U+10FFFF, as RFC 3629).
+std::optional<YamlError> utf8Problem(const std::string& text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  size_t n = text.size();
+  int line = 1;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      if (c == '\n') ++line;
+      ++i;
+      continue;
+    }
+    size_t width = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      width = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      width = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      width = 4;
+      cp = c & 0x07;
+    } else {
+      return YamlError{line, "invalid leading UTF-8 octet"};
+    }
+    if (i + width > n) return YamlError{line, "incomplete UTF-8 octet sequence"};
+    for (size_t k = 1; k < width; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return YamlError{line, "invalid trailing UTF-8 octet"};
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((width == 2 && cp < 0x80) || (width == 3 && cp < 0x800) || (width == 4 && cp < 0x10000)) {
+      return YamlError{line, "invalid length of a UTF-8 sequence"};
+    }
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return YamlError{line, "invalid Unicode character"};
+    }
+    i += width;
+  }
+  return std::nullopt;
+}
+
 // A scalar as go-yaml v2's resolve() leaves it.
 struct Null {};
 using Scalar = std::variant<Null, bool, int64_t, uint64_t, double, std::string>;
@@ -308,6 +355,7 @@ int YamlDocument::lineOf(const std::string& pointer) const {
 }
 
 Result<std::vector<YamlDocument>, YamlError> parseYamlDocuments(const std::string& text) {
+  if (auto problem = utf8Problem(text)) return *problem;
   std::vector<YAML::Node> nodes;
   try {
     nodes = YAML::LoadAll(text);
@@ -326,6 +374,7 @@ Result<std::vector<YamlDocument>, YamlError> parseYamlDocuments(const std::strin
 }
 
 Result<YamlDocument, YamlError> parseYamlDocument(const std::string& text) {
+  if (auto problem = utf8Problem(text)) return *problem;
   YAML::Node node;
   try {
     node = YAML::Load(text);

@@ -175,5 +175,22 @@ TEST(YamlToJson, SyntaxErrorsCarryTheirLine) {
   EXPECT_FALSE(doc.error().message.empty());
 }
 
+// Found by fuzz/runbook_manifest: yaml-cpp took bytes that are not UTF-8,
+// and the JSON made of them could not be written (nlohmann::json::dump
+// threw from the validator's messages). go-yaml refuses such a stream.
+TEST(YamlToJson, RefusesTextThatIsNotUtf8WithGoYamlsWordsAndTheLine) {
+  auto bad = parseYamlDocuments("a: 1\nname: bad-\xba\xba\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().line, 2);
+  EXPECT_EQ(bad.error().message, "invalid leading UTF-8 octet");
+  EXPECT_EQ(parseYamlDocument("a: \xc3(").error().message, "invalid trailing UTF-8 octet");
+  EXPECT_EQ(parseYamlDocument("a: \xe2\x82").error().message, "incomplete UTF-8 octet sequence");
+  EXPECT_EQ(parseYamlDocument("a: \xc0\xaf").error().message, "invalid length of a UTF-8 sequence");
+  EXPECT_EQ(parseYamlDocument("a: \xed\xa0\x80").error().message, "invalid Unicode character");
+  auto good = parseYamlDocument("a: h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good->json["a"], "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
 }  // namespace
 }  // namespace remedy::formats

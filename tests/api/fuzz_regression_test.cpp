@@ -1,0 +1,72 @@
+// Inputs the fuzz targets (fuzz/) found, kept as the rules they broke.
+#include "api/matcher.h"
+#include "api/runbook_file_validator.h"
+#include "api/template.h"
+#include "api/when_expression.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace remedy::api {
+namespace {
+
+// nlohmann::json::dump throws on a string that is not UTF-8; the messages
+// that quote what was written must not, whatever bytes it holds.
+
+TEST(FuzzRegression, AMatcherThatIsNotUtf8IsAnErrorNotAThrow) {
+  // fuzz/matcher: the error message quoted the matcher with dump().
+  Result<Matcher> m = Matcher::parse(
+      "msg=\" \x9e"
+      "a\\s}\"hi\\\";\"");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("msg="), std::string::npos) << m.error();
+}
+
+TEST(FuzzRegression, AReferenceThatIsNotUtf8PrintsWithoutThrowing) {
+  // fuzz/template: Reference::str() quoted a bracketed segment with dump().
+  Result<Template> t = Template::parse("{{ alels[\"names\xfe\xff\xff\xef\"] }}");
+  if (t.ok()) {
+    for (const TemplateReference& r : t->references()) {
+      EXPECT_NO_THROW((void)r.reference.str());
+    }
+  } else {
+    EXPECT_FALSE(t.error().empty());
+  }
+  Reference ref{{"alert", "labels",
+                 "a\xff"
+                 "b"}};
+  EXPECT_EQ(ref.str(),
+            "alert.labels[\"a\xef\xbf\xbd"
+            "b\"]");
+}
+
+TEST(FuzzRegression, AWhenLiteralThatIsNotUtf8IsCheckedWithoutThrowing) {
+  // fuzz/when_expression: the check quoted the literal with dump().
+  Result<WhenExpression> w = WhenExpression::parse(
+      "a.b == 1 and (steps.x.phase in [\"Faile\xaf"
+      "d\"] or not c.d < 2)");
+  ASSERT_TRUE(w.ok()) << w.error();
+  ReferenceScope scope;
+  scope.earlierSteps = {{"x", "scale"}};
+  scope.allSteps = scope.earlierSteps;
+  std::vector<std::string> errors;
+  ASSERT_NO_THROW(errors = w->check(scope));
+  EXPECT_FALSE(errors.empty());
+}
+
+TEST(FuzzRegression, AManifestThatIsNotUtf8IsOneErrorWithItsLine) {
+  // fuzz/runbook_manifest: the validator's message quoted the name.
+  std::string text =
+      "apiVersion: remedy.dev/v1alpha1\nkind: Runbook\nmetadata:\n  name: bad-\xba\xba\n"
+      "  namespace: shop\nspec:\n  steps: []\n";
+  std::vector<FileError> errors;
+  ASSERT_NO_THROW(errors = validateManifestText(text, "bad.yaml"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 4);
+  EXPECT_NE(errors[0].message.find("UTF-8"), std::string::npos) << errors[0].str();
+}
+
+}  // namespace
+}  // namespace remedy::api
