@@ -55,8 +55,14 @@ std::string quote(const std::string& value) {
       case '"':
         out += "\\\"";
         break;
+      case '\\':
+        out += "\\\\";
+        break;
       case '\n':
         out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
         break;
       case '\t':
         out += "\\t";

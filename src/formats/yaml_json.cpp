@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -220,15 +221,36 @@ std::string goKind(const Scalar& s) {
   }
 }
 
+// yaml-cpp expands an alias wherever it is used, so a few lines of anchors
+// can stand for billions of nodes ("billion laughs"), and an anchor used
+// inside itself for a cycle. go-yaml v2 refuses a document whose aliases
+// make up most of a large decode ("document contains excessive aliasing",
+// decode.go allowedAliasRatio); here a document may decode to at most
+// max(400000, 10 x its bytes) nodes, which a document without aliases never
+// reaches, nested at most as deep as yaml-cpp parses (2000).
+constexpr size_t kMinNodeBudget = 400000;
+constexpr size_t kNodesPerByte = 10;
+constexpr int kMaxDepth = 2000;
+
 class Converter {
  public:
-  explicit Converter(YamlDocument& doc) : doc_(doc) {}
+  Converter(YamlDocument& doc, size_t textBytes)
+      : doc_(doc), nodeBudget_(std::max(kMinNodeBudget, kNodesPerByte * textBytes)) {}
 
   std::optional<YamlError> error;
 
-  nlohmann::json convert(const YAML::Node& node, const std::string& pointer, int line) {
-    doc_.lines[pointer] = line;
+  nlohmann::json convert(const YAML::Node& node, const std::string& pointer, int line,
+                         int depth = 0) {
     if (error) return nullptr;
+    if (++nodes_ > nodeBudget_) {
+      fail(line, "document contains excessive aliasing");
+      return nullptr;
+    }
+    if (depth > kMaxDepth) {
+      fail(line, "document nested too deep (an anchor used inside itself?)");
+      return nullptr;
+    }
+    doc_.lines[pointer] = line;
     switch (node.Type()) {
       case YAML::NodeType::Null:
       case YAML::NodeType::Undefined:
@@ -240,7 +262,7 @@ class Converter {
         size_t i = 0;
         for (const YAML::Node& item : node) {
           std::string childPointer = pointer + "/" + std::to_string(i++);
-          out.push_back(convert(item, childPointer, item.Mark().line + 1));
+          out.push_back(convert(item, childPointer, item.Mark().line + 1, depth + 1));
         }
         return out;
       }
@@ -258,7 +280,7 @@ class Converter {
             firstLine[*key] = keyLine;
           }
           // The last definition wins, as in YAMLToJSON.
-          out[*key] = convert(entry.second, childPointer, keyLine);
+          out[*key] = convert(entry.second, childPointer, keyLine, depth + 1);
         }
         return out;
       }
@@ -331,11 +353,13 @@ class Converter {
   }
 
   YamlDocument& doc_;
+  size_t nodeBudget_;
+  size_t nodes_ = 0;
 };
 
-Result<YamlDocument, YamlError> convertDocument(const YAML::Node& node) {
+Result<YamlDocument, YamlError> convertDocument(const YAML::Node& node, size_t textBytes) {
   YamlDocument doc;
-  Converter converter(doc);
+  Converter converter(doc, textBytes);
   int line = node.Mark().line + 1;
   doc.json = converter.convert(node, "", line > 0 ? line : 1);
   if (converter.error) return *converter.error;
@@ -366,7 +390,7 @@ Result<std::vector<YamlDocument>, YamlError> parseYamlDocuments(const std::strin
   std::vector<YamlDocument> docs;
   for (const YAML::Node& node : nodes) {
     if (!node || node.IsNull()) continue;
-    Result<YamlDocument, YamlError> doc = convertDocument(node);
+    Result<YamlDocument, YamlError> doc = convertDocument(node, text.size());
     if (!doc.ok()) return doc.error();
     docs.push_back(std::move(doc).value());
   }
@@ -386,7 +410,7 @@ Result<YamlDocument, YamlError> parseYamlDocument(const std::string& text) {
     doc.json = nullptr;
     return doc;
   }
-  return convertDocument(node);
+  return convertDocument(node, text.size());
 }
 
 }  // namespace remedy::formats

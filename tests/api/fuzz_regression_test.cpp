@@ -68,5 +68,19 @@ TEST(FuzzRegression, AManifestThatIsNotUtf8IsOneErrorWithItsLine) {
   EXPECT_NE(errors[0].message.find("UTF-8"), std::string::npos) << errors[0].str();
 }
 
+// fuzz/matcher: str() wrote a backslash as it was, so the canonical form of
+// `v!=papi\a\ \\d` read back as another value. It escapes it now, as
+// Alertmanager's %q does.
+TEST(FuzzRegression, AMatchersCanonicalFormReadsBackAsTheSameMatcher) {
+  for (const char* text : {"v!=papi\\a\\ \\\\d", "a=~\"api\\.example\"", "m=\"x\\ry\""}) {
+    Result<Matcher> m = Matcher::parse(text);
+    ASSERT_TRUE(m.ok()) << text << ": " << m.error();
+    Result<Matcher> again = Matcher::parse(m->str());
+    ASSERT_TRUE(again.ok()) << m->str() << ": " << again.error();
+    EXPECT_EQ(again->value(), m->value()) << text << " -> " << m->str();
+  }
+  EXPECT_EQ(Matcher::parse("v!=a\\b").value().str(), "v!=\"a\\\\b\"");
+}
+
 }  // namespace
 }  // namespace remedy::api

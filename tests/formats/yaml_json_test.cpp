@@ -192,5 +192,31 @@ TEST(YamlToJson, RefusesTextThatIsNotUtf8WithGoYamlsWordsAndTheLine) {
   EXPECT_EQ(good->json["a"], "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
+// Found by fuzz/runbook_manifest: yaml-cpp expands every alias, so eight
+// lines of anchors stood for 9^8 nodes and the conversion ran out of memory.
+TEST(YamlToJson, RefusesAliasesThatExpandBeyondTheNodeBudget) {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+  std::string previous = "a";
+  for (std::string name : {"b", "c", "d", "e", "f", "g", "h"}) {
+    text += name + ": &" + name + " [";
+    for (int i = 0; i < 9; ++i) text += (i ? ", *" : "*") + previous;
+    text += "]\n";
+    previous = name;
+  }
+  auto bombed = parseYamlDocuments(text);
+  ASSERT_FALSE(bombed.ok());
+  EXPECT_EQ(bombed.error().message, "document contains excessive aliasing");
+  auto reused = parseYamlDocument("a: &a {x: 1, y: [1, 2]}\nb: *a\nc: *a\n");
+  ASSERT_TRUE(reused.ok()) << reused.error().message;
+  EXPECT_EQ(reused->json["c"], reused->json["a"]);
+}
+
+TEST(YamlToJson, RefusesAnAnchorUsedInsideItself) {
+  for (const char* text : {"a: &a [1, *a]\n", "a: &a {b: *a}\n"}) {
+    auto doc = parseYamlDocument(text);
+    EXPECT_FALSE(doc.ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace remedy::formats
