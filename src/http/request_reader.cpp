@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -223,12 +224,11 @@ RequestReader::Outcome RequestReader::read(Request& req, const ContinueWriter& w
   // Every line up to the end of the header section counts against
   // maxHeaderBytes, the blank lines a client may send between requests too.
   size_t headerBytes = 0;
-  auto budget = [&] {
-    return limits_.maxHeaderBytes > headerBytes ? limits_.maxHeaderBytes - headerBytes : 0;
-  };
   std::string line;
-  do {
-    switch (readLine(line, budget())) {
+  // The next line of the header section into `line`, or why there is none.
+  auto headerLine = [&]() -> std::optional<Outcome> {
+    size_t budget = limits_.maxHeaderBytes > headerBytes ? limits_.maxHeaderBytes - headerBytes : 0;
+    switch (readLine(line, budget)) {
       case LineResult::kEnded:
         return ended;
       case LineResult::kTooLong:
@@ -238,6 +238,10 @@ RequestReader::Outcome RequestReader::read(Request& req, const ContinueWriter& w
     }
     headerBytes += line.size() + 2;
     if (headerBytes > limits_.maxHeaderBytes) return refuse(431);
+    return std::nullopt;
+  };
+  do {
+    if (auto stop = headerLine()) return *stop;
   } while (line.empty());
 
   // method SP request-target SP HTTP-version
@@ -260,16 +264,7 @@ RequestReader::Outcome RequestReader::read(Request& req, const ContinueWriter& w
 
   size_t fields = 0;
   while (true) {
-    switch (readLine(line, budget())) {
-      case LineResult::kEnded:
-        return ended;
-      case LineResult::kTooLong:
-        return refuse(431);
-      case LineResult::kLine:
-        break;
-    }
-    headerBytes += line.size() + 2;
-    if (headerBytes > limits_.maxHeaderBytes) return refuse(431);
+    if (auto stop = headerLine()) return *stop;
     if (line.empty()) break;
     if (++fields > limits_.maxHeaderFields) return refuse(431);
     size_t colon = line.find(':');

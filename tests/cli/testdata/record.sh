@@ -188,7 +188,7 @@ spec:
       - url: http://127.0.0.1:$hook_port/page/payments
         message: '{{ alert.name }}: payments did not recover'
 YAML
-sleep 1
+sleep 1 # spaces the recorded events so the golden timeline has distinct seconds (record.sh is run by hand, not by ctest)
 alert() {  # alert firing|resolved NAME LABELS FP STARTS ENDS
   cat <<JSON
 {"version":"4","receiver":"remedy","status":"$1","groupKey":"{}:{alertname=\"$2\"}",
@@ -212,7 +212,7 @@ alert firing RedisHighMemory '{"alertname":"RedisHighMemory","service":"redis","
 alert firing BackendServiceDown '{"alertname":"BackendServiceDown","service":"payments","namespace":"payments","severity":"critical"}' 9f8e7d6c5b4a3921 "$s2" $Z "payments answers no request" | post
 wait_for 30 sh -c "kubectl --kubeconfig '$work/kubeconfig' --cache-dir '$work/cache' -n shop get incidents -o jsonpath='{.items[*].status.currentStep}' | grep -q scale-checkout"
 inc=$(k -n shop get incidents -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.currentStep}{"\n"}{end}' | awk '$2=="scale-checkout"{print $1}')
-sleep 1.5
+sleep 1.5 # spaces the recorded events so the golden timeline has distinct seconds (record.sh is run by hand, not by ctest)
 k -n shop apply -f - <<YAML
 apiVersion: remedy.dev/v1alpha1
 kind: Approval
@@ -226,7 +226,7 @@ spec:
 YAML
 # wait for the latency incident to succeed, then resolve its alert
 wait_for 60 sh -c "kubectl --kubeconfig '$work/kubeconfig' --cache-dir '$work/cache' -n shop get incidents -o jsonpath='{.items[*].status.phase}' | grep -q Succeeded"
-sleep 1
+sleep 1 # spaces the recorded events so the golden timeline has distinct seconds (record.sh is run by hand, not by ctest)
 alert resolved HighLatency '{"alertname":"HighLatency","service":"api","namespace":"shop","severity":"warning"}' 5e3b2a1c9d8f7e6a "$s1" "$(now)" "p95 latency of api above 2s" | post
 # a second latency alert: refused by the cooldown
 alert firing HighLatency '{"alertname":"HighLatency","service":"api","namespace":"shop","severity":"warning","instance":"b"}' 5e3b2a1c9d8f7e6b "$(now)" $Z "p95 latency of api above 2s" | post
