@@ -619,6 +619,36 @@ std::string pidsOutput(const std::vector<std::string>& pids) {
   return out;
 }
 
+// What earlier attempts of this step did before they failed: the engine
+// keeps a failed attempt's outputs and hands them back in the baseline.
+struct EarlierEffects {
+  long long affected = 0;
+  std::vector<std::string> pids;
+};
+
+EarlierEffects earlierEffects(const Outputs& baseline) {
+  EarlierEffects e;
+  auto affected = baseline.find("affected");
+  if (affected != baseline.end() && !affected->second.empty() && affected->second.size() < 10 &&
+      std::all_of(affected->second.begin(), affected->second.end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    e.affected = std::stoll(affected->second);
+  }
+  auto pids = baseline.find("pids");
+  if (e.affected > 0 && pids != baseline.end()) {
+    size_t start = 0;
+    const std::string& text = pids->second;
+    while (start < text.size()) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      std::string pid = text.substr(start, comma - start);
+      if (pid != "...") e.pids.push_back(pid);
+      start = comma + 1;
+    }
+  }
+  return e;
+}
+
 // "pids 123, 456" with at most kMessagePids named.
 std::string pidsPhrase(const std::vector<std::string>& pids) {
   std::string out = pids.size() == 1 ? "pid " : "pids ";
@@ -685,6 +715,14 @@ class PostgresAction : public Action {
         {"report", reportTable(listing)}};
     std::string oldest = listing.oldest ? "oldest " + seconds(*listing.oldest) : "";
     std::string dryRun = context.dryRun ? "dry run: " : "";
+    // A retry after an attempt that signalled some backends and then failed
+    // reports those too: `affected` and `pids` are the whole step's.
+    EarlierEffects earlier;
+    if (request.op != Operation::kReport && !context.dryRun) {
+      earlier = earlierEffects(context.baseline);
+      outputs["affected"] = std::to_string(earlier.affected);
+      outputs["pids"] = pidsOutput(earlier.pids);
+    }
 
     if (request.op == Operation::kReport) {
       outputs["pids"] = pidsOutput(listed);
@@ -702,10 +740,13 @@ class PostgresAction : public Action {
       return outcome;
     }
     if (listed.empty()) {
-      return ActionOutcome::succeeded(dryRun + "no backends match (of " +
-                                          std::to_string(listing.total) + " client backends); " +
-                                          op.done + " none",
-                                      outputs);
+      std::string message = dryRun + "no backends match (of " + std::to_string(listing.total) +
+                            " client backends); " + op.done + " none";
+      if (earlier.affected > 0) {
+        message +=
+            "; an earlier attempt " + std::string(op.done) + " " + backends(earlier.affected);
+      }
+      return ActionOutcome::succeeded(message, outputs);
     }
     if (context.dryRun) {
       outputs["pids"] = pidsOutput(listed);
@@ -714,7 +755,7 @@ class PostgresAction : public Action {
                                           pidsPhrase(listed) + "; " + oldest + ")",
                                       outputs);
     }
-    return signalBackends(*session, request, listing, std::move(outputs), oldest);
+    return signalBackends(*session, request, listing, std::move(outputs), oldest, earlier);
   }
 
  private:
@@ -727,7 +768,8 @@ class PostgresAction : public Action {
   // is still the backend and query that was listed and still matches. Stops
   // at the first error and reports what was done until then.
   ActionOutcome signalBackends(Session& session, const Request& request, const Listing& listing,
-                               Outputs outputs, const std::string& oldest) {
+                               Outputs outputs, const std::string& oldest,
+                               const EarlierEffects& earlier) {
     const OperationInfo& op = info(request.op);
     std::string sql = signalStatement(op.function);
     std::vector<std::string> acted;
@@ -753,13 +795,18 @@ class PostgresAction : public Action {
         ++gone;
       }
     }
-    outputs["affected"] = std::to_string(acted.size());
-    outputs["pids"] = pidsOutput(acted);
+    outputs["affected"] = std::to_string(earlier.affected + static_cast<long long>(acted.size()));
+    std::vector<std::string> all = earlier.pids;
+    all.insert(all.end(), acted.begin(), acted.end());
+    outputs["pids"] = pidsOutput(all);
     std::string summary =
         std::string(op.done) + " " + backends(static_cast<long long>(acted.size()));
     if (!acted.empty()) summary += " (" + pidsPhrase(acted) + "; " + oldest + ")";
     if (gone > 0) {
       summary += "; " + std::to_string(gone) + " had ended or no longer matched";
+    }
+    if (earlier.affected > 0) {
+      summary += "; an earlier attempt " + std::string(op.done) + " " + backends(earlier.affected);
     }
     if (error) {
       Failure failure = *error;

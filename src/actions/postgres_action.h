@@ -19,7 +19,10 @@
 // `affected` 0), and a cancelled query is no longer the one that matched.
 // Between the listing and the signal each backend is checked again by pid,
 // backend start and query start, so a reused pid or a session that has moved
-// on to a new query is left alone.
+// on to a new query is left alone. An attempt that signalled some backends
+// and then failed returns what it did in its outputs (`affected`, `pids`);
+// the engine keeps them, and a retry adds its own, so the step's outputs
+// count every backend the step signalled, whichever attempt did it.
 //
 // Every value from the step reaches the server as a statement parameter
 // (lists as text[]), never inside the SQL text. Remedy's session is named

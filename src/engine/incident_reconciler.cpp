@@ -67,6 +67,18 @@ kube::Duration retryBackoff(const api::Step& step, int failedAttempt) {
   return std::min(delay, cap);
 }
 
+// A failed attempt may have had effects before it failed (a
+// terminateBackends that terminated two backends, then failed on a third):
+// what its outputs say joins the step's outputs, so the status, the
+// escalation message and later steps' `when` see what was done, and a retry
+// gets it in its baseline.
+void keepFailedOutputs(api::StepStatus& st, const actions::ActionOutcome& outcome) {
+  if (outcome.outputs.empty()) return;
+  actions::Outputs kept = st.outputs.value_or(actions::Outputs{});
+  for (const auto& [k, v] : outcome.outputs) kept[k] = v;
+  st.outputs = std::move(kept);
+}
+
 std::string orderOf(const json& object) {
   return object["metadata"].value("creationTimestamp", "") + "/" + kube::nameOf(object);
 }
@@ -1047,6 +1059,7 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       return ReconcileResult::after(wait);
     }
     case actions::OutcomeKind::kRetriableFailure: {
+      keepFailedOutputs(st, outcome);
       int attempts = st.attempts.value_or(1);
       int limit = step && step->retries && step->retries->limit ? *step->retries->limit : 0;
       if (attempts <= limit) {
@@ -1067,6 +1080,7 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       return failStep(w, index, message);
     }
     case actions::OutcomeKind::kPermanentFailure:
+      keepFailedOutputs(st, outcome);
       logStep(w, index, "Failed", elapsed);
       return failStep(w, index, message);
   }

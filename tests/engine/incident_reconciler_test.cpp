@@ -286,6 +286,108 @@ steps:
   EXPECT_EQ(stepOf("i1", "never").value("phase", ""), "Skipped");
 }
 
+// Stands in for an action with external effects (the postgres action): it
+// answers the scripted outcomes in turn and records the baseline each
+// attempt got.
+class ScriptedAction : public actions::Action {
+ public:
+  ScriptedAction(std::string field, std::vector<actions::ActionOutcome> outcomes,
+                 std::vector<actions::Outputs>* baselines)
+      : field_(std::move(field)), outcomes_(std::move(outcomes)), baselines_(baselines) {}
+  std::string field() const override { return field_; }
+  actions::ActionOutcome run(const json&, const actions::ActionContext& c) override {
+    baselines_->push_back(c.baseline);
+    size_t i = std::min(baselines_->size(), outcomes_.size()) - 1;
+    return outcomes_[i];
+  }
+
+ private:
+  std::string field_;
+  std::vector<actions::ActionOutcome> outcomes_;
+  std::vector<actions::Outputs>* baselines_;
+};
+
+constexpr const char* kKillThenScaleSpec = R"(
+triggers: [{alertName: PoolExhausted}]
+steps:
+  - name: kill
+    postgres:
+      connection: {secretKeyRef: {name: pg, key: uri}}
+      terminateBackends: {olderThan: 5m}
+    onFailure: Continue
+    retries: {limit: RETRIES, backoff: 5s}
+  - name: grow
+    when: steps.kill.outputs.affected > 0
+    scale: {target: {name: web}, replicas: 3}
+)";
+
+std::string killThenScaleSpec(int retries) {
+  std::string spec = kKillThenScaleSpec;
+  return spec.replace(spec.find("RETRIES"), 7, std::to_string(retries));
+}
+
+actions::ActionOutcome terminatedTwoThenFailed(bool retriable) {
+  std::string message =
+      "postgres.terminateBackends: terminated 2 backends (pids 11, 12); then "
+      "terminate pid 13 failed: must be a superuser to terminate superuser process";
+  auto outcome = retriable ? actions::ActionOutcome::retriable(message)
+                           : actions::ActionOutcome::permanent(message);
+  outcome.outputs = {{"matched", "3"}, {"affected", "2"}, {"pids", "11,12"}};
+  return outcome;
+}
+
+TEST_F(IncidentReconcilerTest, AFailedStepKeepsWhatItDidBeforeItFailed) {
+  createDeployment("web", 1);
+  std::vector<actions::Outputs> baselines;
+  registry_->add(std::make_unique<ScriptedAction>(
+      "postgres", std::vector<actions::ActionOutcome>{terminatedTwoThenFailed(false)}, &baselines));
+  createRunbook("pool", killThenScaleSpec(0));
+  createIncident("i1", "PoolExhausted", {});
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded")) << incident("i1").dump(2);
+
+  json kill = stepOf("i1", "kill");
+  EXPECT_EQ(kill.value("phase", ""), "Failed");
+  EXPECT_EQ(kill["outputs"].value("affected", ""), "2") << kill.dump(2);
+  EXPECT_EQ(kill["outputs"].value("pids", ""), "11,12");
+  EXPECT_NE(kill.value("message", "").find("terminated 2 backends"), std::string::npos)
+      << kill.value("message", "");
+  // A later step branches on what the failed step did.
+  EXPECT_EQ(stepOf("i1", "grow").value("phase", ""), "Succeeded");
+  EXPECT_EQ(getDeployment("web")["spec"].value("replicas", 0), 3);
+}
+
+TEST_F(IncidentReconcilerTest, ARetryGetsTheEffectsOfTheAttemptThatFailed) {
+  createDeployment("web", 1);
+  std::vector<actions::Outputs> baselines;
+  auto second = actions::ActionOutcome::succeeded("terminated 1 backend",
+                                                  {{"affected", "3"}, {"pids", "11,12,14"}});
+  registry_->add(std::make_unique<ScriptedAction>(
+      "postgres", std::vector<actions::ActionOutcome>{terminatedTwoThenFailed(true), second},
+      &baselines));
+  createRunbook("pool", killThenScaleSpec(1));
+  createIncident("i1", "PoolExhausted", {});
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded")) << incident("i1").dump(2);
+
+  ASSERT_EQ(baselines.size(), 2u);
+  EXPECT_TRUE(baselines[0].empty());
+  EXPECT_EQ(baselines[1]["affected"], "2");
+  EXPECT_EQ(baselines[1]["pids"], "11,12");
+  json kill = stepOf("i1", "kill");
+  EXPECT_EQ(kill.value("phase", ""), "Succeeded");
+  EXPECT_EQ(kill.value("attempts", 0), 2);
+  EXPECT_EQ(kill["outputs"].value("affected", ""), "3");
+  // The failed attempt's record stays on the timeline.
+  bool retryNoted = false;
+  json timeline = incident("i1")["status"]["timeline"];
+  for (const auto& entry : timeline) {
+    if (entry.value("type", "") == "StepRetry" &&
+        entry.value("message", "").find("terminated 2 backends") != std::string::npos) {
+      retryNoted = true;
+    }
+  }
+  EXPECT_TRUE(retryNoted) << timeline.dump(2);
+}
+
 TEST_F(IncidentReconcilerTest, OnFailureContinueRunsTheNextStepAndEscalateEscalates) {
   createDeployment("web", 1);
   createRunbook("cont", R"(

@@ -254,6 +254,40 @@ TEST_F(PostgresActionTest, AllowSuperusersTerminatesTheirSessionsToo) {
   expectOnlyGone({superuser, plain}, {});
 }
 
+TEST_F(PostgresActionTest, AFailureAfterSomeTerminationsReportsThemAndARetryAddsItsOwn) {
+  // Signalled oldest first: the two plain sessions, then the superuser's,
+  // which the operator's role (not a superuser) may not terminate.
+  int first = sleeper(app("batch"));
+  int second = sleeper(app("batch"));
+  int superuser = sleeper(as(PostgresServer::kSuperuser, "batch"));
+  json p = params("terminateBackends", {{"applicationNames", {"batch"}},
+                                        {"allowSuperusers", true},
+                                        {"whenMoreMatch", "OldestFirst"}});
+
+  auto failed = run(p);
+
+  ASSERT_EQ(failed.kind, OutcomeKind::kPermanentFailure) << failed.message;
+  EXPECT_THAT(failed.message, HasSubstr("terminated 2 backends"));
+  EXPECT_THAT(failed.message, HasSubstr("pid " + std::to_string(superuser) + " failed"));
+  EXPECT_EQ(failed.outputs["affected"], "2");
+  EXPECT_EQ(failed.outputs["pids"], pids({first, second}));
+  expectOnlyGone({first, second}, {superuser});
+
+  // The engine hands a retry what the failed attempt did; the retry's own
+  // terminations join it.
+  int third = sleeper(app("batch"));
+  auto action = makePostgresAction();
+  auto c = context();
+  c.baseline = failed.outputs;
+  auto retried = action->run(params("terminateBackends", {{"applicationNames", {"batch"}}}), c);
+
+  ASSERT_EQ(retried.kind, OutcomeKind::kSucceeded) << retried.message;
+  EXPECT_EQ(retried.outputs["affected"], "3");
+  EXPECT_EQ(retried.outputs["pids"], pids({first, second, third}));
+  EXPECT_THAT(retried.message, HasSubstr("an earlier attempt terminated 2 backends"));
+  expectOnlyGone({third}, {superuser});
+}
+
 TEST_F(PostgresActionTest, NeverTerminatesItsOwnSession) {
   // Its own session is the only one named "remedy" (and, had it been signalled,
   // the step would have failed with its connection).
