@@ -15,6 +15,7 @@
 #include "engine/approval_gate.h"
 #include "engine/conditions.h"
 #include "engine/resources.h"
+#include "engine/target_lease.h"
 #include "kube/retry.h"
 #include "kube/time_format.h"
 
@@ -201,7 +202,8 @@ IncidentReconciler::IncidentReconciler(kube::Client& client, EngineCaches& cache
       clock_(clock),
       events_(events),
       options_(std::move(options)),
-      guardrails_(client) {}
+      guardrails_(client),
+      leases_(client, options_.pauseNamespace, clock) {}
 
 std::string IncidentReconciler::now() const { return kube::formatRfc3339(clock_.wallNow()); }
 
@@ -900,6 +902,14 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
       caches_.claim(self, std::move(claim));
     }
   }
+  // Exact whatever the caches say: the Leases of the targets, before the
+  // first effect. Drills change nothing and hold nothing.
+  if (verdict.allowed() && request.firstAction && !w.drill()) {
+    if (auto held = holdTargets(w, request.incidentTargets)) {
+      caches_.dropClaim(self);
+      verdict = *held;
+    }
+  }
   int64_t generation = s.observedGeneration.value_or(1);
   if (verdict.kind != GuardrailVerdict::Kind::kAllow && options_.metrics) {
     options_.metrics->guardrailRefusal(verdict.guardrail);
@@ -944,9 +954,15 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
 
   // The reservation (Runbook status.history), then the checkpoint: both
   // recorded before the first effect. Drills count for nothing.
+  // Held from here; let go again if the reservation or the checkpoint fails.
+  auto letGo = [&] {
+    caches_.dropClaim(self);
+    if (!request.firstAction || w.drill()) return;
+    for (const auto& t : request.incidentTargets) leases_.release(t, leaseHolder(w));
+  };
   if (request.firstAction && !w.drill() && runbookObject &&
       !reserveExecution(w, *runbookObject, &result)) {
-    caches_.dropClaim(self);
+    letGo();
     return result;
   }
   // The checkpoint: the step is recorded as started before its effect.
@@ -963,7 +979,7 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
       field + " attempt " + std::to_string(attempt) + (context.dryRun ? " (dry run)" : "");
   note(w, "StepStarted", *st.name, started);
   if (!write(w, &result)) {
-    caches_.dropClaim(self);
+    letGo();
     return result;
   }
   event(w, "Normal", "StepStarted", *st.name + ": " + started);
@@ -1222,6 +1238,12 @@ ReconcileResult IncidentReconciler::garbageCollect(Work& w) {
 bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
   json object = w.object;
   object["status"] = api::toJson(*w.incident.status);
+  auto finalPhase = [](const json& o) {
+    auto phase = api::parseEnum<IncidentPhase>(
+        o.value("status", json::object()).value("phase", std::string()));
+    return phase && api::isFinal(*phase);
+  };
+  bool ends = finalPhase(object) && !finalPhase(w.object);
   if (w.object.contains("status") && w.object["status"] == object["status"]) {
     // Never an unchanged status: the write would cost a request and wake
     // every watcher for nothing.
@@ -1246,8 +1268,68 @@ bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
   }
   w.object = std::move(updated.value());
   caches_.assumeIncident(w.object);
+  bool acted =
+      w.status().steps && std::any_of(w.status().steps->begin(), w.status().steps->end(),
+                                      [](const auto& st) { return st.attempts.value_or(0) > 0; });
+  // Its targets are free once the end is recorded; a release that fails is
+  // taken over by the next Incident (the holder has ended).
+  if (ends && acted && !w.drill()) releaseTargets(w);
   *result = ReconcileResult::done();
   return true;
+}
+
+std::string IncidentReconciler::leaseHolder(const Work& w) const {
+  return kube::objectKey(w.object) + "/" + kube::uidOf(w.object);
+}
+
+std::optional<GuardrailVerdict> IncidentReconciler::holdTargets(
+    Work& w, const std::set<std::string>& targets) {
+  // Whether the Incident holding a Lease has not ended: one fresh read.
+  auto holderActive = [this](const std::string& holder) -> kube::Result<bool> {
+    auto slash = holder.rfind('/');
+    if (slash == std::string::npos) return false;
+    auto [ns, name] = kube::splitObjectKey(holder.substr(0, slash));
+    auto got = client_.get(incidents(), ns, name);
+    if (!got.ok()) {
+      if (kube::isNotFound(got.status())) return false;
+      return got.status();
+    }
+    if (kube::uidOf(*got) != holder.substr(slash + 1)) return false;
+    auto phase = api::parseEnum<IncidentPhase>(
+        got->value("status", json::object()).value("phase", std::string()));
+    return !(phase && api::isFinal(*phase));
+  };
+  std::string holder = leaseHolder(w);
+  std::vector<std::string> held;
+  for (const auto& target : targets) {
+    auto outcome = leases_.acquire(target, holder, holderActive);
+    if (outcome.kind == TargetLeases::Outcome::Kind::kHeld) {
+      held.push_back(target);
+      continue;
+    }
+    // All or none: a partial hold could deadlock with another Incident
+    // holding the rest.
+    for (const auto& t : held) leases_.release(t, holder);
+    if (outcome.kind == TargetLeases::Outcome::Kind::kHeldByOther) {
+      std::string other = outcome.holder.substr(0, outcome.holder.rfind('/'));
+      return GuardrailVerdict{
+          GuardrailVerdict::Kind::kWait, "oneRemediationPerTarget",
+          target + " is being remediated by incident " + kube::splitObjectKey(other).second,
+          GuardrailCheck::kWaitInterval};
+    }
+    spdlog::warn("incident={} lease of {} unreadable, holding the step: {}", w.key, target,
+                 outcome.status.toString());
+    return GuardrailVerdict{GuardrailVerdict::Kind::kWait, "oneRemediationPerTarget",
+                            "cannot hold the lease of " + target + " in namespace " +
+                                options_.pauseNamespace + ": " + outcome.status.toString(),
+                            GuardrailCheck::kWaitInterval};
+  }
+  return std::nullopt;
+}
+
+void IncidentReconciler::releaseTargets(Work& w) {
+  std::string holder = leaseHolder(w);
+  for (const auto& t : incidentTargets(w.incident, w.spec)) leases_.release(t.key(), holder);
 }
 
 kube::Result<std::optional<json>> IncidentReconciler::readRunbook(const std::string& ns,

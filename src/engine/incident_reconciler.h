@@ -46,6 +46,7 @@
 #include "engine/engine_caches.h"
 #include "engine/guardrail_check.h"
 #include "engine/metrics.h"
+#include "engine/target_lease.h"
 #include "kube/client.h"
 #include "kube/clock.h"
 #include "kube/controller.h"
@@ -67,7 +68,8 @@ struct IncidentReconcilerOptions {
   std::string fieldManager = "remedy-operator";
   // Finished Incidents are deleted this long after they finish.
   kube::Duration retention = std::chrono::hours(24 * 7);
-  // The global pause: a ConfigMap whose data.paused is "true".
+  // The global pause: a ConfigMap whose data.paused is "true". Its
+  // namespace, the operator's own, also holds the targets' Leases.
   std::string pauseNamespace = "remedy-system";
   std::string pauseName = "remedy-pause";
   // Drills send their escalation messages only when this is set (or the
@@ -179,6 +181,11 @@ class IncidentReconciler {
   kube::Result<std::optional<nlohmann::json>> readRunbook(const std::string& ns,
                                                           const std::string& name);
   bool paused();
+  // Holds the Lease of every target (TargetLeases); a Wait when another
+  // Incident holds one or a Lease cannot be read or written.
+  std::optional<GuardrailVerdict> holdTargets(Work& w, const std::set<std::string>& targets);
+  void releaseTargets(Work& w);
+  std::string leaseHolder(const Work& w) const;
   void recordRunbookExecution(Work& w);
   void note(Work& w, const std::string& type, const std::string& step, const std::string& message);
   void event(Work& w, const std::string& type, const std::string& reason,
@@ -201,6 +208,7 @@ class IncidentReconciler {
   // mayApprove's answers: (ns, runbook, user, groups) to (allowed, when).
   std::mutex approveChecksMu_;
   std::map<std::string, std::pair<bool, kube::WallTime>> approveChecks_;
+  TargetLeases leases_;
 };
 
 // The targets of every step of a started Incident (rendered with its

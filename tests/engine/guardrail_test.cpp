@@ -281,6 +281,102 @@ TEST_F(GuardrailTest, ConcurrentWorkersNeverRunTwoIncidentsOnOneTarget) {
   EXPECT_EQ(replicas("web"), 2);
 }
 
+// Caches synced now and never updated again: what an operator whose watch
+// fell behind (or another operator process) would read.
+std::unique_ptr<EngineCaches> frozenCaches(kube::Client& client, EngineCachesOptions options) {
+  auto caches = std::make_unique<EngineCaches>(client, std::move(options));
+  caches->start();
+  EXPECT_TRUE(caches->waitForSync(std::chrono::seconds(30)));
+  caches->stop();
+  return caches;
+}
+
+TEST_F(GuardrailTest, TwoIncidentsRacingForOneTargetUnderStaleCachesNeverBothAct) {
+  createDeployment("web", 1);
+  holdingRunbook("hold", "{}");
+  // A second Runbook for the same target, so the two Incidents reserve on
+  // different Runbooks' histories: only the target's Lease is shared.
+  createRunbook("hold-too", R"(
+triggers: [{alertName: HoldToo}]
+steps:
+  - name: scale-up
+    scale: {target: {name: '{{ alert.labels.deployment }}'}, replicas: "+1"}
+  - name: hold
+    waitFor:
+      target: {name: '{{ alert.labels.deployment }}'}
+      field: {path: .metadata.labels.done, value: "yes"}
+      pollInterval: 1s
+    timeout: 1h
+)");
+  // Each Incident's reconciler reads caches taken before either Incident
+  // existed: neither ever sees the other.
+  auto staleA = frozenCaches(*client_, cachesOptions());
+  auto staleB = frozenCaches(*client_, cachesOptions());
+  createIncident("a", "Hold", {{"deployment", "web"}});
+  createIncident("b", "HoldToo", {{"deployment", "web"}});
+  auto ra = newReconciler({}, staleA.get());
+  auto rb = newReconciler({}, staleB.get());
+  ASSERT_TRUE(drive(
+      namespace_ + "/a", [&] { return stepOf("a", "hold").value("phase", "") == "Running"; },
+      ra.get()));
+  ASSERT_TRUE(drive(
+      namespace_ + "/b",
+      [&] { return conditionReason("b", "Waiting") == "oneRemediationPerTarget"; }, rb.get()));
+  for (int i = 0; i < 3; ++i) rb->reconcile(namespace_ + "/b");
+  // b's cache shows nothing on the target: the Lease alone held it back.
+  auto seen =
+      staleB->incidentViews(namespace_, "b", "hold-too", {"Deployment/" + namespace_ + "/web"});
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_TRUE(seen->empty());
+  EXPECT_EQ(stepOf("b", "scale-up").value("attempts", -1), 0);
+  EXPECT_TRUE(timelineMentions("b", "being remediated by incident a"));
+  EXPECT_EQ(replicas("web"), 2);
+  // Once a has ended its Lease is free, and b goes on.
+  release("web");
+  ASSERT_TRUE(driveToPhase("a", "Succeeded", ra.get()));
+  ASSERT_TRUE(driveToPhase("b", "Succeeded", rb.get()));
+  EXPECT_EQ(replicas("web"), 3);
+}
+
+class RestartTest : public GuardrailTest {
+ protected:
+  // "first" runs; "second", within `guardrails`, is reconciled after a
+  // restart with a warm but stale cache (taken before "first" ran), then
+  // with a cold one: it never acts, and ends Skipped for `guardrail`.
+  void holdsAcrossARestart(const std::string& guardrails, const std::string& guardrail) {
+    createDeployment("web", 1);
+    scaleRunbook("rb", "A", guardrails);
+    auto warm = frozenCaches(*client_, cachesOptions());
+    createIncident("first", "A", {{"deployment", "web"}});
+    ASSERT_TRUE(driveToPhase("first", "Succeeded"));
+    clock_.step(std::chrono::minutes(1));
+    createIncident("second", "A", {{"deployment", "web"}});
+    auto restarted = newReconciler({}, warm.get());
+    for (int i = 0; i < 6; ++i) {
+      auto result = restarted->reconcile(namespace_ + "/second");
+      if (result.requeueAfter > kube::Duration(0)) clock_.step(result.requeueAfter);
+    }
+    EXPECT_EQ(stepOf("second", "scale-up").value("attempts", -1), 0);
+    EXPECT_EQ(replicas("web"), 2);
+    // A cold start: caches listed afresh.
+    EngineCaches cold(*client_, cachesOptions());
+    cold.start();
+    ASSERT_TRUE(cold.waitForSync(std::chrono::seconds(30)));
+    auto again = newReconciler({}, &cold);
+    ASSERT_TRUE(driveToPhase("second", "Skipped", again.get()));
+    EXPECT_EQ(conditionReason("second", "GuardrailRefused"), guardrail);
+    EXPECT_EQ(replicas("web"), 2);
+  }
+};
+
+TEST_F(RestartTest, CooldownHoldsWithWarmAndColdCaches) {
+  holdsAcrossARestart("{cooldown: 1h}", "cooldown");
+}
+
+TEST_F(RestartTest, MaxExecutionsHoldsWithWarmAndColdCaches) {
+  holdsAcrossARestart("{maxExecutions: {count: 1, per: 1h}}", "maxExecutions");
+}
+
 // Guardrails fail closed: a read a guardrail needs that fails makes the
 // step wait (recorded with the reason), and it proceeds once the read works.
 class FailClosedTest : public GuardrailTest {

@@ -1,0 +1,95 @@
+#include "engine/target_lease.h"
+
+#include "kube/time_format.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace remedy::engine {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kTargetAnnotation = "remedy.dev/target";
+
+// FNV-1a, 64 bits: stable across builds and platforms, unlike std::hash.
+uint64_t fnv1a(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+TargetLeases::TargetLeases(kube::Client& client, std::string ns, const kube::Clock& clock)
+    : client_(client), ns_(std::move(ns)), clock_(clock) {}
+
+std::string TargetLeases::leaseName(const std::string& targetKey) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(targetKey)));
+  return std::string("remedy-target-") + hex;
+}
+
+TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const std::string& holder,
+                                            const HolderActive& holderActive) {
+  using Kind = Outcome::Kind;
+  std::string name = leaseName(targetKey);
+  std::string now = kube::formatRfc3339Micro(clock_.wallNow());
+  json lease = {{"apiVersion", "coordination.k8s.io/v1"},
+                {"kind", "Lease"},
+                {"metadata",
+                 {{"name", name},
+                  {"namespace", ns_},
+                  {"labels", {{"app.kubernetes.io/managed-by", "remedy"}}},
+                  {"annotations", {{kTargetAnnotation, targetKey}}}}},
+                {"spec", {{"holderIdentity", holder}, {"acquireTime", now}}}};
+  auto created = client_.create(kube::resources::leases(), ns_, lease);
+  if (created.ok()) return {};
+  if (!kube::isAlreadyExists(created.status())) return {Kind::kUnread, "", created.status()};
+  auto current = client_.get(kube::resources::leases(), ns_, name);
+  if (!current.ok()) return {Kind::kUnread, "", current.status()};
+  std::string other = current->value("spec", json::object()).value("holderIdentity", "");
+  if (other == holder) return {};
+  if (!other.empty()) {
+    auto active = holderActive(other);
+    if (!active.ok()) return {Kind::kUnread, "", active.status()};
+    if (*active) return {Kind::kHeldByOther, other, kube::Status()};
+  }
+  // Released, or its holder ended: take it over, conditional on the version
+  // just read, so of two that saw it free only one gets it.
+  json taken = *current;
+  taken["spec"]["holderIdentity"] = holder;
+  taken["spec"]["acquireTime"] = now;
+  taken["metadata"]["annotations"][kTargetAnnotation] = targetKey;
+  auto updated = client_.update(kube::resources::leases(), ns_, taken);
+  if (updated.ok()) return {};
+  if (kube::isConflict(updated.status())) return {Kind::kHeldByOther, other, kube::Status()};
+  return {Kind::kUnread, "", updated.status()};
+}
+
+void TargetLeases::release(const std::string& targetKey, const std::string& holder) {
+  std::string name = leaseName(targetKey);
+  auto current = client_.get(kube::resources::leases(), ns_, name);
+  if (!current.ok()) {
+    if (!kube::isNotFound(current.status())) {
+      spdlog::warn("lease {}/{} for {} not released: {}", ns_, name, targetKey,
+                   current.status().toString());
+    }
+    return;
+  }
+  if (current->value("spec", json::object()).value("holderIdentity", "") != holder) return;
+  json released = *current;
+  released["spec"]["holderIdentity"] = "";
+  auto updated = client_.update(kube::resources::leases(), ns_, released);
+  if (!updated.ok() && !kube::isConflict(updated.status())) {
+    spdlog::warn("lease {}/{} for {} not released: {}", ns_, name, targetKey,
+                 updated.status().toString());
+  }
+}
+
+}  // namespace remedy::engine
