@@ -874,8 +874,10 @@ class ValuesChangeTheManifestsTest(unittest.TestCase):
         self.assertEqual(release.of_kind("PodDisruptionBudget"), [])
         self.assertEqual(release.args["leader-elect"], "false")
         self.assertNotIn("leader-election-name", release.args)
+        # The Leases rule stays: the engine holds a Lease per target.
         self.assertEqual(permissions(release.one("Role", name="remedy-release-namespace")["rules"]),
-                         {("", "configmaps"): {"list", "watch"}})
+                         {("coordination.k8s.io", "leases"): {"get", "create", "update"},
+                          ("", "configmaps"): {"list", "watch"}})
 
     def test_two_replicas_without_leader_election_are_refused(self):
         with self.assertRaisesRegex(HelmFail, "leaderElection.enabled is false with replicaCount > 1"):

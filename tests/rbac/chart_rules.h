@@ -55,7 +55,6 @@ struct ChartValues {
   // watchNamespaces: empty grants the operator rules with a ClusterRole,
   // otherwise with one Role per namespace.
   std::vector<std::string> watchNamespaces;
-  bool leaderElection = true;  // leaderElection.enabled
   // admission.enabled with admission.certificate.mode "secret": the operator
   // keeps the webhooks' certificate in a Secret of the release namespace and
   // writes its CA into the two webhook configurations, so the chart grants
@@ -252,10 +251,9 @@ inline GrantedRules chartRules(const ChartValues& values,
   for (const auto& rule : fileRules(kTenantRulesFile)) {
     if (ruleEnabled(rule, values)) g.tenantRules.push_back(rule);
   }
-  if (values.leaderElection) {
-    for (const auto& rule : fileRules(kLeaderElectionRulesFile)) {
-      g.releaseNamespaceRules.push_back(rule);
-    }
+  // With or without leader election: the targets' Leases need the same rule.
+  for (const auto& rule : fileRules(kLeaderElectionRulesFile)) {
+    g.releaseNamespaceRules.push_back(rule);
   }
   for (const auto& rule : fileRules(kPauseRulesFile)) g.releaseNamespaceRules.push_back(rule);
   for (json rule : fileRules(kApprovalRulesFile)) {

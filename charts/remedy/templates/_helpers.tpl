@@ -306,10 +306,9 @@ impersonate gets them as resourceNames).
 
 {{/* The rules in the release namespace only: the Lease and the pause switch. */}}
 {{- define "remedy.releaseNamespaceRules" -}}
-{{- $rules := fromYamlArray (.Files.Get "files/pause-rules.yaml") -}}
-{{- if .Values.leaderElection.enabled -}}
-{{- $rules = concat (fromYamlArray (.Files.Get "files/leader-election-rules.yaml")) $rules -}}
-{{- end -}}
+{{- /* The Leases rule is granted with or without leader election: the
+Incident controller holds a Lease per target (files/leader-election-rules.yaml). */ -}}
+{{- $rules := concat (fromYamlArray (.Files.Get "files/leader-election-rules.yaml")) (fromYamlArray (.Files.Get "files/pause-rules.yaml")) -}}
 {{- toYaml $rules -}}
 {{- end -}}
 
