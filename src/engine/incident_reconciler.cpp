@@ -1317,6 +1317,20 @@ std::optional<GuardrailVerdict> IncidentReconciler::holdTargets(
           target + " is being remediated by incident " + kube::splitObjectKey(other).second,
           GuardrailCheck::kWaitInterval};
     }
+    if (outcome.kind == TargetLeases::Outcome::Kind::kNoNamespace) {
+      // A misconfigured operator, not a crash: every first action waits,
+      // saying why, until the namespace exists.
+      spdlog::warn(
+          "incident={} namespace {} of the targets' Leases does not exist, holding the "
+          "step",
+          w.key, options_.pauseNamespace);
+      return GuardrailVerdict{GuardrailVerdict::Kind::kWait, "oneRemediationPerTarget",
+                              "cannot hold the lease of " + target + ": namespace " +
+                                  options_.pauseNamespace +
+                                  ", where the operator holds the targets' Leases (its own, "
+                                  "the pause switch's), does not exist",
+                              GuardrailCheck::kWaitInterval};
+    }
     spdlog::warn("incident={} lease of {} unreadable, holding the step: {}", w.key, target,
                  outcome.status.toString());
     return GuardrailVerdict{GuardrailVerdict::Kind::kWait, "oneRemediationPerTarget",

@@ -50,6 +50,7 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
                 {"spec", {{"holderIdentity", holder}, {"acquireTime", now}}}};
   auto created = client_.create(kube::resources::leases(), ns_, lease);
   if (created.ok()) return {};
+  if (kube::isNotFound(created.status())) return {Kind::kNoNamespace, "", created.status()};
   if (!kube::isAlreadyExists(created.status())) return {Kind::kUnread, "", created.status()};
   auto current = client_.get(kube::resources::leases(), ns_, name);
   if (!current.ok()) return {Kind::kUnread, "", current.status()};

@@ -25,10 +25,12 @@ class TargetLeases {
   TargetLeases(kube::Client& client, std::string ns, const kube::Clock& clock);
 
   struct Outcome {
-    enum class Kind { kHeld, kHeldByOther, kUnread };
+    // kNoNamespace: the create was answered 404, which for a namespaced
+    // object means its namespace does not exist.
+    enum class Kind { kHeld, kHeldByOther, kUnread, kNoNamespace };
     Kind kind = Kind::kHeld;
     std::string holder;   // the other holder, for kHeldByOther
-    kube::Status status;  // why, for kUnread
+    kube::Status status;  // why, for kUnread and kNoNamespace
   };
   // Whether the Incident `holder` names ("namespace/name/uid") has not
   // ended: a fresh read; an error when it cannot be told.

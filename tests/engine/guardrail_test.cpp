@@ -338,6 +338,44 @@ steps:
   EXPECT_EQ(replicas("web"), 3);
 }
 
+TEST_F(GuardrailTest, AMissingLeaseNamespaceMakesTheFirstActionWaitSayingWhy) {
+  createDeployment("web", 1);
+  scaleRunbook("rb", "A", "{}");
+  std::string key = createIncident("i1", "A", {{"deployment", "web"}});
+  // The operator's namespace (where the Leases live) was never created.
+  IncidentReconcilerOptions options;
+  options.pauseNamespace = namespace_ + "-operator";
+  options.sealer = &sealer_;
+  IncidentReconciler reconciler(*client_, caches(), *serviceAccounts_, *registry_, clock_, nullptr,
+                                options);
+  ASSERT_TRUE(drive(
+      key, [&] { return conditionReason("i1", "Waiting") == "oneRemediationPerTarget"; },
+      &reconciler));
+  // A requeue after the wait interval, not an error the queue backs off on.
+  for (int i = 0; i < 3; ++i) {
+    auto result = reconciler.reconcile(key);
+    EXPECT_TRUE(result.error.ok()) << result.error.toString();
+    EXPECT_EQ(result.requeueAfter, GuardrailCheck::kWaitInterval);
+    clock_.step(result.requeueAfter);
+  }
+  EXPECT_TRUE(timelineMentions("i1", "namespace " + options.pauseNamespace +
+                                         ", where the operator holds the targets' Leases"))
+      << incident("i1")["status"].dump();
+  EXPECT_EQ(stepOf("i1", "scale-up").value("attempts", -1), 0);
+  EXPECT_EQ(replicas("web"), 1);
+  // Once it exists, the step runs, and the Lease is released at the end.
+  json ns = {{"apiVersion", "v1"},
+             {"kind", "Namespace"},
+             {"metadata", {{"name", options.pauseNamespace}}}};
+  ASSERT_TRUE(client_->create(kube::resources::namespaces(), "", ns).ok());
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded", &reconciler));
+  EXPECT_EQ(replicas("web"), 2);
+  auto lease = client_->get(kube::resources::leases(), options.pauseNamespace,
+                            TargetLeases::leaseName("Deployment/" + namespace_ + "/web"));
+  ASSERT_TRUE(lease.ok()) << lease.status().toString();
+  EXPECT_EQ((*lease)["spec"].value("holderIdentity", "?"), "");
+}
+
 class RestartTest : public GuardrailTest {
  protected:
   // "first" runs; "second", within `guardrails`, is reconciled after a
