@@ -55,6 +55,9 @@ struct ChartValues {
   // watchNamespaces: empty grants the operator rules with a ClusterRole,
   // otherwise with one Role per namespace.
   std::vector<std::string> watchNamespaces;
+  // leaderElection.enabled: decides the operator's flags only; the Leases
+  // rule is granted either way (the engine holds a Lease per target).
+  bool leaderElection = true;
   // admission.enabled with admission.certificate.mode "secret": the operator
   // keeps the webhooks' certificate in a Secret of the release namespace and
   // writes its CA into the two webhook configurations, so the chart grants

@@ -69,5 +69,26 @@ INSTANTIATE_TEST_SUITE_P(WatchNamespaces, PermissionRemovedFromRolesTest,
                            return info.param.id();
                          });
 
+// Without leader election the chart grants the Leases rule all the same:
+// the engine holds a Lease per target in the release namespace. Each of its
+// permissions, taken away, fails the scenario, on the sandbox (cluster-wide
+// mode) and on kube-apiserver (watchNamespaces mode, so the cases run in
+// parallel with other tests).
+class LeasePermissionRemovedTest : public PermissionRemovedCase {};
+
+TEST_P(LeasePermissionRemovedTest, WithoutLeaderElectionMakesTheScenarioFail) {
+  ChartValues values;
+  values.leaderElection = false;
+  if (onRealApiServer()) values.watchNamespaces = {namespace_, sharedNamespace()};
+  expectTheScenarioFails(values);
+}
+
+INSTANTIATE_TEST_SUITE_P(TargetLeases, LeasePermissionRemovedTest,
+                         ::testing::ValuesIn(permissionsIn(kLeaderElectionRulesFile,
+                                                           readRuleFile(kLeaderElectionRulesFile))),
+                         [](const ::testing::TestParamInfo<Permission>& info) {
+                           return info.param.id();
+                         });
+
 }  // namespace
 }  // namespace remedy::testing

@@ -208,5 +208,22 @@ TEST_F(WatchNamespacesTest, ChartRolesRunTheWholeScenarioWithoutARefusal) {
   EXPECT_EQ(forbiddenAnswers(op.metrics()), 0) << op.metrics();
 }
 
+// leaderElection.enabled false (one replica): the same Roles, the Leases
+// rule included, which the engine's Lease per target needs.
+TEST_F(WatchNamespacesTest, WithoutLeaderElectionChartRolesRunTheWholeScenario) {
+  prepareScenario();
+  ChartValues values = watchValues(true);
+  values.leaderElection = false;
+  OperatorProcess& op = startChartOperator(values);
+  ScenarioReport report = runCombinedScenario(op, false);
+  EXPECT_TRUE(report.ok()) << "with exactly the chart's Roles, without leader election:\n"
+                           << report.text() << "operator log:\n"
+                           << tail(op.log(), 40);
+  EXPECT_EQ(forbiddenAnswers(op.metrics()), 0) << op.metrics();
+  // No leader Lease: the Leases in the release namespace are the targets'.
+  EXPECT_TRUE(kube::isNotFound(
+      client_->get(kube::resources::leases(), releaseNamespace(), fullname()).status()));
+}
+
 }  // namespace
 }  // namespace remedy::testing
