@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;
 
 int runSandbox(const Args& args);
 int runValidate(const Args& args);
+int runTest(const Args& args);
 int runPause(const Args& args);
 int runResume(const Args& args);
 int runDrill(const Args& args);

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 namespace remedy::sandbox {
 
@@ -68,10 +69,35 @@ void checkQualifiedName(const std::string& key, const std::string& field,
 
 }  // namespace
 
+namespace {
+
+std::mutex& wallClockMu() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::function<std::chrono::system_clock::time_point()>& wallClockSource() {
+  static std::function<std::chrono::system_clock::time_point()> source;
+  return source;
+}
+
+}  // namespace
+
+void setWallClock(std::function<std::chrono::system_clock::time_point()> source) {
+  std::lock_guard<std::mutex> lock(wallClockMu());
+  wallClockSource() = std::move(source);
+}
+
+std::chrono::system_clock::time_point wallNow() {
+  std::lock_guard<std::mutex> lock(wallClockMu());
+  const auto& source = wallClockSource();
+  return source ? source() : std::chrono::system_clock::now();
+}
+
 std::string nowRfc3339() { return rfc3339After(0); }
 
 std::string rfc3339After(int64_t seconds) {
-  return formats::formatRfc3339(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return formats::formatRfc3339(wallNow() + std::chrono::seconds(seconds));
 }
 
 std::string newUid() {

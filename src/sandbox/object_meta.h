@@ -4,7 +4,9 @@
 
 #include "sandbox/api_error.h"
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +14,12 @@
 
 namespace remedy::sandbox {
 
+// The calendar time every timestamp the sandbox writes is taken from: the
+// system clock, unless a process that drives time itself (`remedyctl test`,
+// on a fake clock) sets a source before starting a sandbox. Process-wide;
+// an empty function restores the system clock.
+void setWallClock(std::function<std::chrono::system_clock::time_point()> source);
+std::chrono::system_clock::time_point wallNow();
 // RFC 3339 time in UTC with second precision, as metav1.Time serializes.
 std::string nowRfc3339();
 // RFC 3339 time `seconds` from now.

@@ -140,6 +140,7 @@ std::string Sandbox::kubeconfig(const std::string& token, const std::string& nam
 
 Faults& Sandbox::faults() { return impl_->faults; }
 Objects& Sandbox::objects() { return impl_->objects; }
+bool Sandbox::workloadsSettled() const { return !impl_->simulator || impl_->simulator->settled(); }
 Store& Sandbox::store() { return impl_->store; }
 
 void Sandbox::closeAllWatches() { impl_->store.closeAllWatches(); }

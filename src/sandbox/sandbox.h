@@ -63,6 +63,9 @@ class Sandbox {
   Faults& faults();
   Objects& objects();
   Store& store();
+  // The workload simulator has nothing left to do now (see
+  // WorkloadSimulator::settled); true when stopped.
+  bool workloadsSettled() const;
 
   // Fault injection: end every open watch.
   void closeAllWatches();

@@ -582,6 +582,7 @@ struct WorkloadSimulator::Queue {
   std::multimap<SteadyClock::time_point, std::string> delayed;
   std::map<std::string, SteadyClock::time_point> due;  // each key's entry in `delayed`
   bool stopped = true;
+  bool working = false;  // the worker is reconciling a key it took from `ready`
 
   void add(const std::string& k) {
     std::lock_guard<std::mutex> lock(mu);
@@ -739,6 +740,7 @@ void WorkloadSimulator::run() {
       next = q.ready.front();
       q.ready.pop_front();
       q.queued.erase(next);
+      q.working = true;
     }
     bool ok = false;
     try {
@@ -755,7 +757,16 @@ void WorkloadSimulator::run() {
       Ms delay = std::min(kMaxBackoff, Ms(100) * (1 << std::min(n, 7)));
       q.addAfter(next, delay);
     }
+    std::lock_guard<std::mutex> lock(q.mu);
+    q.working = false;
   }
+}
+
+bool WorkloadSimulator::settled() const {
+  std::lock_guard<std::mutex> lock(queue_->mu);
+  if (queue_->stopped) return true;
+  if (queue_->working || !queue_->ready.empty()) return false;
+  return queue_->delayed.empty() || queue_->delayed.begin()->first > SteadyClock::now();
 }
 
 void WorkloadSimulator::requeueAfter(const std::string& k, Ms delay) { queue_->addAfter(k, delay); }
@@ -1651,7 +1662,7 @@ bool WorkloadSimulator::syncDisruptionBudgets(const std::string& ns) {
   std::vector<json> pods;
   for (const auto& p : store_.list(pods_->storageKey(), ns).items) pods.push_back(*p);
   ScaleLookup scales = storeScaleLookup(store_);
-  auto now = std::chrono::system_clock::now();
+  auto now = wallNow();
   bool ok = true;
   for (const auto& pdb : budgets) {
     if (terminating(*pdb)) continue;

@@ -52,6 +52,11 @@ class WorkloadSimulator {
   void start();
   // Stops and joins the worker. Store events after this are ignored.
   void stop();
+  // Nothing to do now: no key is queued or being reconciled, and no delayed
+  // one is due. What a write asks of the simulator is queued before the
+  // write returns, so a caller that writes and then waits for this sees
+  // its effects (pods created, status updated) when it holds.
+  bool settled() const;
 
  private:
   // The pending work, shared with the store observer (which may outlive this

@@ -1,0 +1,210 @@
+// `remedyctl test` as a process: a passing file exits 0, a failing
+// expectation is printed with the file, the line, the test's name, the
+// expected and the actual value and exits 1, a malformed file exits 2
+// naming the field and its line; a 30-minute escalation ladder runs on the
+// fake clock in far less than a real minute.
+#include "../support/child_process.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace remedy::testing {
+namespace {
+
+constexpr const char* kRunbook = R"(apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: scale-web
+  namespace: shop
+spec:
+  triggers:
+    - alertName: WebSlow
+  steps:
+    - name: scale
+      scale:
+        target: {apiVersion: apps/v1, kind: Deployment, name: web}
+        replicas: "+2"
+    - name: verify
+      prometheusCheck:
+        url: http://prometheus.shop.svc:9090
+        query: 'max(latency_seconds{app="web"})'
+        operator: LessThan
+        threshold: 1
+        pollInterval: 1m
+      timeout: 40m
+      onFailure: Escalate
+  escalation:
+    tiers:
+      - name: team
+        after: 5m
+        notify: [{url: 'https://chat.example.com/hooks/team'}]
+      - name: lead
+        after: 15m
+        notify: [{url: 'https://chat.example.com/hooks/lead'}]
+      - name: director
+        after: 30m
+        notify: [{url: 'https://chat.example.com/hooks/director'}]
+)";
+
+// The test file's head: the Runbook and a Deployment of 2 replicas.
+constexpr const char* kHead = R"(runbooks: [scale-web.yaml]
+tests:
+  - name: web scaled
+    objects:
+      - apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec: {replicas: 2}
+    alerts:
+      - name: WebSlow
+)";
+
+class RunbookTestCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::make_unique<TempDir>("remedyctl-test-command");
+    std::ofstream(dir_->path() + "/scale-web.yaml") << kRunbook;
+  }
+
+  // Writes `text` as a test file and runs `remedyctl test` on it: the exit
+  // code (-1 when it did not exit in time) and the output.
+  std::pair<int, std::string> run(const std::string& text) {
+    std::string file = dir_->path() + "/scale-web.test.yaml";
+    std::ofstream(file) << text;
+    ProcessOptions p;
+    p.argv = {std::string(REMEDY_BINARY_DIR) + "/src/cli/remedyctl", "test", file};
+    p.logPath = dir_->path() + "/out-" + std::to_string(++runs_);
+    ChildProcess cli(p);
+    bool exited = waitUntil([&] { return !cli.running(); }, std::chrono::seconds(120));
+    int status = cli.exitStatus();
+    std::ifstream in(p.logPath);
+    std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return {exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  }
+
+  std::string file() const { return dir_->path() + "/scale-web.test.yaml"; }
+
+  std::unique_ptr<TempDir> dir_;
+  int runs_ = 0;
+};
+
+constexpr const char* kRecovers = R"(    prometheus:
+      - query: 'max(latency_seconds{app="web"})'
+        values:
+          - {at: 0s, value: 2.5}
+          - {at: 3m, value: 0.4}
+)";
+
+TEST_F(RunbookTestCommandTest, PassingExpectationsExitZero) {
+  auto [code, out] = run(std::string(kHead) + kRecovers + R"(    expect:
+      phase: Succeeded
+      stepsRun: [scale, verify]
+      steps:
+        - {name: scale, phase: Succeeded, outputs: {replicas: "4"}}
+        - {name: verify, phase: Succeeded, outputs: {value: "0.4"}}
+      escalations: []
+      objects:
+        - {kind: Deployment, name: web, replicas: 4}
+)");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("ok   " + file() + ": web scaled"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 test, 0 failed"), std::string::npos) << out;
+}
+
+TEST_F(RunbookTestCommandTest, FailingExpectationPrintsExpectedAndActualAndExitsOne) {
+  auto [code, out] = run(std::string(kHead) + kRecovers + R"(    expect:
+      phase: Succeeded
+      steps:
+        - {name: scale, outputs: {replicas: "7"}}
+      objects:
+        - {kind: Deployment, name: web, replicas: 7}
+)");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("FAIL " + file() + ":3: web scaled"), std::string::npos) << out;
+  EXPECT_NE(out.find(file() + ":19: step scale: outputs.replicas\n"
+                              "    expected: \"7\"\n"
+                              "    actual:   \"4\"\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(file() + ":21: Deployment web: replicas\n"
+                              "    expected: 7\n"
+                              "    actual:   4\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("1 test, 1 failed"), std::string::npos) << out;
+}
+
+TEST_F(RunbookTestCommandTest, EscalationLadderRunsOnTheFakeClock) {
+  // Latency never recovers: the check times out after 40m and the three
+  // tiers fire at 5m, 15m and 30m of Runbook time.
+  auto started = std::chrono::steady_clock::now();
+  auto [code, out] = run(std::string(kHead) + R"(    prometheus:
+      - query: 'max(latency_seconds{app="web"})'
+        values: [{at: 0s, value: 2.5}]
+    http:
+      - {url: 'https://chat.example.com/hooks/team', status: 200}
+      - {url: 'https://chat.example.com/hooks/lead', status: 200}
+    expect:
+      phase: Escalated
+      steps:
+        - {name: verify, phase: Failed}
+      escalations:
+        - {name: team, at: 5m, state: Notified}
+        - {name: lead, at: 15m, state: Notified}
+        - {name: director, at: 20m, state: Notified}
+)");
+  auto took = std::chrono::steady_clock::now() - started;
+  // The director's hook has no recorded answer, and it fired at 30m.
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("escalations\n"
+                     "    expected: [team at 5m Notified, lead at 15m Notified, director at 20m "
+                     "Notified]\n"
+                     "    actual:   [team at 5m Notified, lead at 15m Notified, director at 30m "
+                     "Failed]\n"),
+            std::string::npos)
+      << out;
+  EXPECT_LT(took, std::chrono::seconds(60)) << out;
+}
+
+TEST_F(RunbookTestCommandTest, MalformedFileExitsTwoNamingTheFieldAndLine) {
+  auto [code, out] = run(std::string(kHead) + R"(        at: soon
+    expect:
+      phase: Succeeded
+)");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find(file() + ":11: tests[0].alerts[0].at: \"soon\" is not a duration"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(RunbookTestCommandTest, UnknownFieldExitsTwo) {
+  auto [code, out] = run(std::string(kHead) + R"(    expect:
+      phase: Succeeded
+      step:
+        - {name: scale}
+)");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find(file() + ":13: tests[0].expect.step: unknown field \"step\""),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(RunbookTestCommandTest, InvalidRunbookExitsTwoWithValidatesMessage) {
+  std::ofstream(dir_->path() + "/scale-web.yaml") << std::string(kRunbook).replace(
+      std::string(kRunbook).find("pollInterval: 1m"), 16, "pollInterval: 1 minute");
+  auto [code, out] = run(std::string(kHead) + R"(    expect:
+      phase: Succeeded
+)");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find(file() + ":1: runbooks[0]: Runbook file scale-web.yaml: "), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("pollInterval"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace remedy::testing
