@@ -245,7 +245,8 @@ void readAlerts(Reader& r, const Node& test, TestCase& tc) {
 size_t alertIndex(Reader& r, const Node& n, const TestCase& tc) {
   auto c = r.child(n, "alert");
   if (!c) return 0;
-  if (!(*c)->is_number_unsigned() || (*c)->get<size_t>() >= tc.alerts.size()) {
+  if (!(*c)->is_number_integer() || (*c)->get<int64_t>() < 0 ||
+      (*c)->get<size_t>() >= tc.alerts.size()) {
     r.error(*c, "must be the index of one of the test's alerts (0 to " +
                     std::to_string(tc.alerts.empty() ? 0 : tc.alerts.size() - 1) + ")");
     return 0;
@@ -455,7 +456,7 @@ void readRequestExpectations(Reader& r, const Node& n, TestCase& tc) {
     x.url = r.string(q, "url", true).value_or("");
     x.bodyContains = r.string(q, "bodyContains", false);
     if (auto c = r.child(q, "count")) {
-      if ((*c)->is_number_unsigned()) {
+      if ((*c)->is_number_integer() && (*c)->get<int64_t>() >= 0) {
         x.count = (*c)->get<int>();
       } else {
         r.error(*c, "must be a number of requests (0 or more)");
