@@ -96,7 +96,7 @@ class Reader {
   std::optional<std::string> string(const Node& n, const std::string& key, bool required) {
     auto c = child(n, key);
     if (!c) {
-      if (required) error(n, (n.path.empty() ? "" : "") + missing(key));
+      if (required) error(n, missing(key));
       return std::nullopt;
     }
     if ((*c)->is_string()) return (*c)->get<std::string>();
