@@ -44,7 +44,7 @@ run() { # run NAME UID PATH: the script's exit code; its calls in $work/NAME.cal
 rc=$(run root 0 "$nosudo")
 [[ $rc == 0 ]] || fail "as root: exit $rc: $(cat "$work/root.out")"
 grep -qx 'uid=0 apt-get update' "$work/root.calls" || fail "as root: no apt-get update: $(cat "$work/root.calls")"
-grep -q '^uid=0 apt-get install -y --no-install-recommends build-essential .*libre2-dev ca-certificates .*prometheus-alertmanager$' "$work/root.calls" ||
+grep -q '^uid=0 apt-get install -y --no-install-recommends build-essential .*libre2-dev ca-certificates .*prometheus-alertmanager clang libclang-rt-14-dev$' "$work/root.calls" ||
   fail "as root: the packages were not installed: $(cat "$work/root.calls")"
 grep -qx 'uid=0 apt-get install -y --no-install-recommends kubernetes-client' "$work/root.calls" ||
   fail "as root without kubectl: no kubernetes-client: $(cat "$work/root.calls")"

@@ -21,6 +21,9 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   ca-certificates curl openssl python3 python3-yaml python3-jsonschema python3-kubernetes clang-format clang-tidy
   postgresql redis-server prometheus prometheus-alertmanager
+  # The libFuzzer targets (fuzz/, label `fuzz`): clang and its runtimes
+  # (libFuzzer, ASan, UBSan).
+  clang libclang-rt-14-dev
 )
 
 apt-get update
