@@ -87,23 +87,54 @@ if [[ -z ${ASAN_SYMBOLIZER_PATH:-} ]]; then
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-status=0
-for t in $run_targets; do
-  binary=$build_dir/fuzz/fuzz_$t
+# fuzz_command TARGET: the command line that fuzzes TARGET, in `command`.
+fuzz_command() {
+  local t=$1
+  local binary=$build_dir/fuzz/fuzz_$t
   if [[ ! -x $binary ]]; then
     echo "fuzz.sh: $binary is missing (build it: scripts/fuzz.sh --build-dir $build_dir $t 0)" >&2
     exit 1
   fi
-  corpus=$build_dir/corpus/$t
-  artifacts=$build_dir/artifacts/$t
+  local corpus=$build_dir/corpus/$t
+  local artifacts=$build_dir/artifacts/$t
   mkdir -p "$corpus" "$artifacts"
-  args=(-timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -print_funcs=0 "-artifact_prefix=$artifacts/")
-  if [[ -n $seconds && $seconds != 0 ]]; then args+=("-max_total_time=$seconds"); fi
-  if [[ -n $seed ]]; then args+=("-seed=$seed"); fi
-  if [[ -n $seconds && $seconds == 0 ]]; then args+=(-runs=0); fi
+  command=(nice -n 10 "$binary" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -print_funcs=0
+    "-artifact_prefix=$artifacts/")
+  if [[ -n $seconds && $seconds != 0 ]]; then command+=("-max_total_time=$seconds"); fi
+  if [[ -n $seed ]]; then command+=("-seed=$seed"); fi
+  if [[ -n $seconds && $seconds == 0 ]]; then command+=(-runs=0); fi
+  command+=("$corpus" "$root/fuzz/corpus/$t")
   echo "=== fuzz_$t ${seconds:+${seconds}s} (seeds: fuzz/corpus/$t, corpus: $corpus)"
-  if ! nice -n 10 "$binary" "${args[@]}" "$corpus" "$root/fuzz/corpus/$t"; then
-    echo "fuzz.sh: fuzz_$t failed; the input is in $artifacts/" >&2
+}
+
+if [[ $run_targets != *" "* ]]; then
+  # One target (ctest runs one per test): the fuzzer replaces this script, so
+  # a signal to the script (ctest's timeout, ^C, kill) reaches the fuzzer,
+  # and its exit status is the script's. A crashing input is in the
+  # artifacts directory libFuzzer names.
+  fuzz_command "$run_targets"
+  exec "${command[@]}"
+fi
+
+# Several targets in turn: each fuzzer runs in the background so that a
+# signal to this script is passed on to it instead of leaving it running.
+child=
+forward() { # forward SIGNAL: to the running fuzzer, then end with it
+  trap - "$1"
+  if [[ -n $child ]]; then kill -s "$1" "$child" 2>/dev/null || true; wait "$child" || true; fi
+  kill -s "$1" $$
+}
+for s in TERM INT HUP; do trap "forward $s" "$s"; done
+status=0
+for t in $run_targets; do
+  fuzz_command "$t"
+  "${command[@]}" &
+  child=$!
+  rc=0
+  wait "$child" || rc=$?
+  child=
+  if [[ $rc != 0 ]]; then
+    echo "fuzz.sh: fuzz_$t failed (exit $rc); the input is in $build_dir/artifacts/$t/" >&2
     status=1
   fi
 done
