@@ -4,6 +4,7 @@
 #include "formats/go_regexp.h"
 #include "formats/json_pointer.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <variant>
 
 namespace remedy::formats {
@@ -60,6 +62,59 @@ std::optional<YamlError> utf8Problem(const std::string& text) {
       return YamlError{line, "invalid Unicode character"};
     }
     i += width;
+  }
+  return std::nullopt;
+}
+
+// yaml-cpp's LoadAll never returns on some streams (a "," where a node
+// should start, alone or after a document): its parser reports an empty
+// document without consuming the token, again and again, and LoadAll
+// collects them until memory runs out. go-yaml stops there with "did not
+// find expected node content". This first pass counts the documents the
+// parser reports, through its events and without building nodes: a stream
+// holds at most one document more than it has lines starting with a
+// document marker ("---" or "..."), so a parser past that is stuck.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { last = mark; }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { last = mark; }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    last = mark;
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    last = mark;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    last = mark;
+  }
+  void OnMapEnd() override {}
+  YAML::Mark last;
+};
+
+// nullopt when yaml-cpp's parser comes to the end of `text`; the error where
+// it stopped making progress otherwise. Throws YAML::Exception as the
+// parser does.
+std::optional<YamlError> parserStuck(const std::string& text) {
+  size_t markers = 0;
+  for (size_t start = 0; start < text.size();) {
+    if (text.compare(start, 3, "---") == 0 || text.compare(start, 3, "...") == 0) ++markers;
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  for (size_t documents = 0; parser.HandleNextDocument(counter);) {
+    if (++documents > markers + 1) {
+      return YamlError{counter.last.line + 1, "did not find expected node content"};
+    }
   }
   return std::nullopt;
 }
@@ -382,6 +437,7 @@ Result<std::vector<YamlDocument>, YamlError> parseYamlDocuments(const std::strin
   if (auto problem = utf8Problem(text)) return *problem;
   std::vector<YAML::Node> nodes;
   try {
+    if (auto stuck = parserStuck(text)) return *stuck;
     nodes = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp's only error channel is exceptions; they become a value here.

@@ -192,6 +192,23 @@ TEST(YamlToJson, RefusesTextThatIsNotUtf8WithGoYamlsWordsAndTheLine) {
   EXPECT_EQ(good->json["a"], "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
+// Found by fuzz/runbook_manifest: yaml-cpp's LoadAll collected empty
+// documents without end on a "," where a node should start (its parser
+// reported one without consuming the token), until memory ran out.
+TEST(YamlToJson, AStreamTheParserCannotGetPastIsRefusedWithItsLine) {
+  for (const char* text : {",", ", a", "a: 1\n---\n,\n", "kind: Runbook\n...\n, x"}) {
+    auto docs = parseYamlDocuments(text);
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_EQ(docs.error().message, "did not find expected node content") << text;
+  }
+  EXPECT_EQ(parseYamlDocuments("a: 1\n---\n,\n").error().line, 3);
+  // Streams of several documents, empty ones too, still read.
+  auto several = parseYamlDocuments("---\na: 1\n---\n---\nb: 2\n...\n---\nc: [1, 2]\n");
+  ASSERT_TRUE(several.ok()) << several.error().message;
+  ASSERT_EQ(several->size(), 3u);
+  EXPECT_EQ((*several)[2].json["c"][1], 2);
+}
+
 // Found by fuzz/runbook_manifest: yaml-cpp expands every alias, so eight
 // lines of anchors stood for 9^8 nodes and the conversion ran out of memory.
 TEST(YamlToJson, RefusesAliasesThatExpandBeyondTheNodeBudget) {
