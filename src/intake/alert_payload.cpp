@@ -257,6 +257,13 @@ ParsedPayload parseWebhookPayload(std::string_view body, const PayloadLimits& li
     if (close != std::string::npos) what = what.substr(close + 2);
     return fail(PayloadError::kMalformedJson,
                 "malformed JSON at byte " + std::to_string(e.byte) + ": " + what);
+  } catch (const json::exception& e) {
+    // A number too large for a double ("1e999") is out_of_range, not a
+    // parse_error, and has no position.
+    std::string what = e.what();
+    auto close = what.find("] ");
+    if (close != std::string::npos) what = what.substr(close + 2);
+    return fail(PayloadError::kMalformedJson, "malformed JSON: " + what);
   }
   if (!doc.is_object()) {
     return fail(
