@@ -216,8 +216,18 @@ Result<Config> resolve(const Merged& merged, const std::string& contextOverride)
       return Status::configError(eWhere + ".apiVersion: \"" + e.apiVersion +
                                  "\" is not supported; use client.authentication.k8s.io/v1");
     }
-    if (YAML::Node args = exec["args"]; args && args.IsSequence()) {
-      for (const auto& a : args) e.args.push_back(a.as<std::string>());
+    // Found by fuzz/kubeconfig: an item that is not a string made
+    // as<std::string>() throw out of the parser. client-go refuses both.
+    if (YAML::Node args = exec["args"]; args && !args.IsNull()) {
+      if (!args.IsSequence())
+        return Status::configError(eWhere + ".args: expected a list of strings");
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (!args[i].IsScalar()) {
+          return Status::configError(eWhere + ".args[" + std::to_string(i) +
+                                     "]: expected a string");
+        }
+        e.args.push_back(args[i].as<std::string>());
+      }
     }
     if (YAML::Node env = exec["env"]; env && env.IsSequence()) {
       for (size_t i = 0; i < env.size(); ++i) {

@@ -206,6 +206,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "users[u1].user.tokenFile: cannot read /nonexistent/token"},
         BadCase{"ExecWithoutApiVersion", config("", "    exec:\n      command: x\n"),
                 "users[u1].user.exec.apiVersion: required"},
+        // Found by fuzz/kubeconfig: a map among the arguments threw
+        // YAML::TypedBadConversion out of the parser.
+        BadCase{"ExecArgumentThatIsNotAString",
+                config("",
+                       "    exec:\n      command: x\n"
+                       "      apiVersion: client.authentication.k8s.io/v1\n"
+                       "      args:\n      - --flag\n      - name: A\n        value: b\n"),
+                "users[u1].user.exec.args[1]: expected a string"},
+        BadCase{"ExecArgumentsThatAreNotAList",
+                config("",
+                       "    exec:\n      command: x\n"
+                       "      apiVersion: client.authentication.k8s.io/v1\n"
+                       "      args: {a: b}\n"),
+                "users[u1].user.exec.args: expected a list of strings"},
         BadCase{"ExecOldApiVersion",
                 config("",
                        "    exec:\n      command: x\n"
