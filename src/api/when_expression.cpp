@@ -485,6 +485,15 @@ class Evaluator {
     return v;
   }
 
+  // A number of seconds as a Duration; nullopt beyond what int64
+  // milliseconds hold (converting such a double is undefined behaviour;
+  // found by fuzz/when_expression) and for NaN.
+  static std::optional<Duration> secondsToDuration(double seconds) {
+    double ms = seconds * 1000;
+    if (!(ms > -9.2e18 && ms < 9.2e18)) return std::nullopt;
+    return Duration(static_cast<int64_t>(ms));
+  }
+
   // Converts `v` to `type`; nullopt when it cannot be.
   static std::optional<Value> convert(const Value& v, Node::Type type) {
     if (v.type == type) return v;
@@ -500,12 +509,16 @@ class Evaluator {
       }
       case Node::Type::kDuration: {
         if (v.type == Node::Type::kNumber) {
-          out.duration = Duration(static_cast<int64_t>(v.number * 1000));
+          std::optional<Duration> d = secondsToDuration(v.number);
+          if (!d) return std::nullopt;
+          out.duration = *d;
           return out;
         }
         if (v.type != Node::Type::kString) return std::nullopt;
         if (std::optional<double> n = parseNumber(v.text)) {
-          out.duration = Duration(static_cast<int64_t>(*n * 1000));
+          std::optional<Duration> d = secondsToDuration(*n);
+          if (!d) return std::nullopt;
+          out.duration = *d;
           return out;
         }
         Result<Duration> d = parseDuration(v.text);

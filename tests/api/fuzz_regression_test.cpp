@@ -56,6 +56,20 @@ TEST(FuzzRegression, AWhenLiteralThatIsNotUtf8IsCheckedWithoutThrowing) {
   EXPECT_FALSE(errors.empty());
 }
 
+TEST(FuzzRegression, ANumberBeyondADurationsRangeIsNotADuration) {
+  // fuzz/when_expression: 3.7e18 seconds converted to int64 milliseconds
+  // with undefined behaviour.
+  Result<WhenExpression> w = WhenExpression::parse("5m > 3777777777777777700");
+  ASSERT_TRUE(w.ok()) << w.error();
+  auto result = w->evaluate(nlohmann::json::object());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().find("not a duration"), std::string::npos) << result.error();
+  Result<WhenExpression> fits = WhenExpression::parse("5m > 60");
+  ASSERT_TRUE(fits.ok()) << fits.error();
+  ASSERT_TRUE(fits->evaluate(nlohmann::json::object()).ok());
+  EXPECT_TRUE(fits->evaluate(nlohmann::json::object()).value().value);
+}
+
 TEST(FuzzRegression, AManifestThatIsNotUtf8IsOneErrorWithItsLine) {
   // fuzz/runbook_manifest: the validator's message quoted the name.
   std::string text =
