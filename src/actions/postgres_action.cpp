@@ -29,6 +29,16 @@ constexpr size_t kPidsBytes = 1024;
 constexpr size_t kErrorBytes = 400;
 constexpr size_t kMessagePids = 10;
 
+// postgres.query: the statement, its parameters, the rows kept and each
+// value shown; outputs stay under 4 KiB together.
+constexpr size_t kMaxQueryBytes = 8192;
+constexpr size_t kMaxQueryParams = 16;
+constexpr size_t kMaxQueryParamBytes = 1024;
+constexpr int kMaxQueryRows = 100;
+constexpr size_t kMaxQueryColumns = 32;
+constexpr size_t kQueryValueBytes = 256;
+constexpr size_t kQueryTableBytes = 2560;
+
 constexpr size_t kMaxStates = 6;
 constexpr size_t kMaxNames = 16;
 constexpr size_t kMaxNameBytes = 63;
@@ -85,10 +95,19 @@ struct BackendFilter {
   }
 };
 
+// A read-only diagnosis query (postgres.query).
+struct QueryRequest {
+  std::string sql;
+  std::vector<std::string> params;
+  int maxRows = 20;
+};
+
 struct Request {
   Operation op = Operation::kReport;
   json secretKeyRef;
   BackendFilter filter;
+  // Set for postgres.query (then `op` and `filter` are unused).
+  std::optional<QueryRequest> query;
 };
 
 const std::vector<std::string>& knownStates() {
@@ -208,10 +227,47 @@ std::string readFilter(const json& body, Operation op, BackendFilter* filter) {
   return "";
 }
 
+std::string readQuery(const json& body, QueryRequest* query) {
+  const std::string path = std::string(kField) + ".query";
+  if (!body.is_object()) return path + ": expected an object";
+  for (const auto& [key, value] : body.items()) {
+    if (key != "sql" && key != "params" && key != "maxRows")
+      return path + "." + key + ": unknown field";
+  }
+  auto sql = body.find("sql");
+  if (sql == body.end() || !sql->is_string() || sql->get<std::string>().empty()) {
+    return path + ".sql: required (one SQL statement)";
+  }
+  query->sql = sql->get<std::string>();
+  if (query->sql.size() > kMaxQueryBytes) {
+    return path + ".sql: longer than " + std::to_string(kMaxQueryBytes) + " bytes";
+  }
+  if (query->sql.find('\0') != std::string::npos) return path + ".sql: contains a NUL character";
+  if (auto params = body.find("params"); params != body.end()) {
+    NameList values;
+    if (std::string error = readNames(*params, path + ".params", kMaxQueryParams,
+                                      kMaxQueryParamBytes, nullptr, &values);
+        !error.empty()) {
+      return error;
+    }
+    if (values) query->params = std::move(*values);
+  }
+  if (auto rows = body.find("maxRows"); rows != body.end()) {
+    if (!rows->is_number_integer()) return path + ".maxRows: expected an integer";
+    auto value = rows->get<int64_t>();
+    if (value < 1 || value > kMaxQueryRows) {
+      return path + ".maxRows: " + std::to_string(value) + " is not between 1 and " +
+             std::to_string(kMaxQueryRows);
+    }
+    query->maxRows = static_cast<int>(value);
+  }
+  return "";
+}
+
 std::string readRequest(const json& params, Request* request) {
   if (!params.is_object()) return std::string(kField) + ": expected an object";
   static const std::set<std::string> known = {"connection", "activityReport", "cancelBackends",
-                                              "terminateBackends"};
+                                              "terminateBackends", "query"};
   for (const auto& [key, value] : params.items()) {
     if (known.count(key) == 0) return std::string(kField) + "." + key + ": unknown field";
   }
@@ -225,9 +281,13 @@ std::string readRequest(const json& params, Request* request) {
   for (Operation op : {Operation::kReport, Operation::kCancel, Operation::kTerminate}) {
     if (params.contains(info(op).field)) ops.push_back(op);
   }
-  if (ops.size() != 1) {
+  if (ops.size() + (params.contains("query") ? 1 : 0) != 1) {
     return std::string(kField) +
-           ": set exactly one of activityReport, cancelBackends or terminateBackends";
+           ": set exactly one of activityReport, cancelBackends, terminateBackends or query";
+  }
+  if (params.contains("query")) {
+    request->query.emplace();
+    return readQuery(params["query"], &*request->query);
   }
   request->op = ops.front();
   return readFilter(params[info(request->op).field], request->op, &request->filter);
@@ -315,6 +375,16 @@ bool retriableSqlState(const std::string& sqlstate) {
   return sqlstate.size() == 5 && classes.count(sqlstate.substr(0, 2)) > 0;
 }
 
+// The rows of a diagnosis query, as kept.
+struct QueryRows {
+  std::vector<std::string> columns;  // at most kMaxQueryColumns
+  size_t columnCount = 0;            // all the statement returned
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  bool truncated = false;
+  // The statement returned no rows at all (not a query: SET, SHOW is one).
+  bool command = false;
+};
+
 class Session {
  public:
   Session(Connection connection, std::vector<std::string> secrets)
@@ -334,12 +404,75 @@ class Session {
       *out = std::move(result);
       return std::nullopt;
     }
+    return failureOf(result.get());
+  }
+
+  // Runs one statement (the extended protocol refuses more than one) in
+  // single-row mode and keeps at most `maxRows` rows, each value on one line
+  // and cut to kQueryValueBytes. A row beyond them sets `truncated`, and the
+  // statement is cancelled instead of read to its end.
+  std::optional<Failure> rows(const std::string& sql,
+                              const std::vector<std::optional<std::string>>& params, int maxRows,
+                              QueryRows* out) {
+    PGconn* c = connection_.get();
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    if (PQsendQueryParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                          nullptr, nullptr, 0) == 0) {
+      return failureOf(nullptr);
+    }
+    PQsetSingleRowMode(c);
+    std::optional<Failure> failure;
+    bool cancelled = false;
+    while (PGresult* raw = PQgetResult(c)) {
+      QueryResult result(raw);
+      ExecStatusType status = PQresultStatus(raw);
+      if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
+        if (out->columns.empty()) {
+          out->columnCount = static_cast<size_t>(PQnfields(raw));
+          for (int i = 0; i < PQnfields(raw) && out->columns.size() < kMaxQueryColumns; ++i) {
+            out->columns.push_back(cutUtf8(oneLine(PQfname(raw, i)), kMaxNameBytes));
+          }
+        }
+        if (status == PGRES_TUPLES_OK || cancelled) continue;
+        if (out->rows.size() >= static_cast<size_t>(maxRows)) {
+          out->truncated = true;
+          cancelled = true;
+          if (PGcancel* cancel = PQgetCancel(c)) {
+            char error[256];
+            PQcancel(cancel, error, sizeof error);
+            PQfreeCancel(cancel);
+          }
+          continue;
+        }
+        std::vector<std::optional<std::string>> row;
+        for (size_t i = 0; i < out->columns.size(); ++i) {
+          int column = static_cast<int>(i);
+          if (PQgetisnull(raw, 0, column)) {
+            row.emplace_back(std::nullopt);
+          } else {
+            row.emplace_back(cutUtf8(oneLine(PQgetvalue(raw, 0, column)), kQueryValueBytes));
+          }
+        }
+        out->rows.push_back(std::move(row));
+      } else if (status == PGRES_COMMAND_OK) {
+        out->command = true;
+      } else if (!failure && !cancelled) {
+        // The error of a statement cancelled for having more rows is ours.
+        failure = failureOf(raw);
+      }
+    }
+    return failure;
+  }
+
+ private:
+  Failure failureOf(const PGresult* result) const {
     Failure failure;
     std::string sqlstate;
     std::string text;
     if (result) {
-      const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-      const char* primary = PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+      const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+      const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
       if (state != nullptr) sqlstate = state;
       if (primary != nullptr) text = primary;
     }
@@ -351,7 +484,6 @@ class Session {
     return failure;
   }
 
- private:
   Connection connection_;
   std::vector<std::string> secrets_;
 };
@@ -660,6 +792,53 @@ std::string pidsPhrase(const std::vector<std::string>& pids) {
   return out;
 }
 
+// The role Remedy's session runs as, and why it may not run a diagnosis
+// query (NULL when it may).
+constexpr const char* kRoleCheck = R"SQL(
+SELECT r.rolname::text,
+       CASE WHEN r.rolsuper THEN 'is a superuser'
+            WHEN pg_catalog.pg_has_role(r.oid, 'pg_signal_backend', 'MEMBER')
+              THEN 'is a member of pg_signal_backend'
+            WHEN pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER')
+              THEN 'is a member of pg_execute_server_program'
+            WHEN pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER')
+              THEN 'is a member of pg_write_server_files'
+       END
+FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
+)SQL";
+
+std::string queryColumns(const QueryRows& rows) {
+  std::string out;
+  for (const auto& c : rows.columns) out += (out.empty() ? "" : ",") + c;
+  if (rows.columnCount > rows.columns.size()) out += ",...";
+  return out;
+}
+
+// The rows as text: a header, then a line per row, values separated by
+// " | " and NULL written as NULL; cut to kQueryTableBytes with a line that
+// counts the rows left out.
+std::string queryTable(const QueryRows& rows) {
+  auto line = [](const std::vector<std::string>& values) {
+    std::string out;
+    for (const auto& v : values) out += (out.empty() ? "" : " | ") + v;
+    return out + "\n";
+  };
+  std::string out = line(rows.columns);
+  size_t shown = 0;
+  for (const auto& row : rows.rows) {
+    std::vector<std::string> values;
+    for (const auto& v : row) values.push_back(v ? *v : "NULL");
+    std::string next = line(values);
+    if (out.size() + next.size() > kQueryTableBytes - 40) break;
+    out += next;
+    ++shown;
+  }
+  if (shown < rows.rows.size()) {
+    out += "... and " + std::to_string(rows.rows.size() - shown) + " more rows\n";
+  }
+  return out;
+}
+
 std::string backends(long long n) {
   return std::to_string(n) + (n == 1 ? " backend" : " backends");
 }
@@ -694,6 +873,8 @@ class PostgresAction : public Action {
     Failure failure;
     auto session = connect(secret.value, where, options_, context, &failure);
     if (!session) return fail(failure);
+    // Read-only, so it runs in a dry run too.
+    if (request.query) return runQuery(*session, *request.query, where);
 
     const OperationInfo& op = info(request.op);
     Listing listing;
@@ -762,6 +943,68 @@ class PostgresAction : public Action {
   static ActionOutcome fail(const Failure& failure) {
     return failure.retriable ? ActionOutcome::retriable(failure.message)
                              : ActionOutcome::permanent(failure.message);
+  }
+
+  // postgres.query: refuses a role that could do harm from a read-only
+  // transaction, then runs the statement inside BEGIN READ ONLY and always
+  // rolls back.
+  static ActionOutcome runQuery(Session& session, const QueryRequest& query,
+                                const std::string& where) {
+    QueryResult result;
+    // READ ONLY stops writes to tables, not pg_terminate_backend (a SELECT),
+    // COPY TO PROGRAM or a SET ROLE to a role that can: the role must be
+    // neither a superuser nor a member of the roles that grant those.
+    if (auto error = session.exec(kRoleCheck, {}, &result)) {
+      return fail(
+          {error->retriable, "postgres.query: reading the role's rights: " + error->message});
+    }
+    if (PQntuples(result.get()) == 1 && !PQgetisnull(result.get(), 0, 1)) {
+      std::string role = PQgetvalue(result.get(), 0, 0);
+      std::string why = PQgetvalue(result.get(), 0, 1);
+      return ActionOutcome::permanent(
+          "postgres.query: the role " + textQuoted(role) + " of " + where + " " + why +
+          "; a diagnosis query runs as a role with pg_monitor and no more, since a read-only "
+          "transaction does not stop pg_terminate_backend");
+    }
+    for (const char* statement :
+         {"SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false)",
+          "BEGIN READ ONLY"}) {
+      if (auto error = session.exec(statement, {}, &result)) {
+        return fail({error->retriable,
+                     "postgres.query: starting a read-only transaction: " + error->message});
+      }
+    }
+    std::vector<std::optional<std::string>> params(query.params.begin(), query.params.end());
+    QueryRows rows;
+    auto error = session.rows(query.sql, params, query.maxRows, &rows);
+    if (error) {
+      return fail({error->retriable, "postgres.query: " + error->message});
+    }
+    if (rows.command) {
+      return ActionOutcome::permanent(
+          "postgres.query: the statement returned no rows (it is not a query); write a SELECT");
+    }
+    Outputs outputs = {{"rows", std::to_string(rows.rows.size())},
+                       {"columns", queryColumns(rows)},
+                       {"value", ""},
+                       {"table", queryTable(rows)},
+                       {"truncated", rows.truncated ? "true" : "false"}};
+    if (!rows.rows.empty() && !rows.rows.front().empty() && rows.rows.front().front()) {
+      outputs["value"] = *rows.rows.front().front();
+    }
+    std::string message = "query returned " + std::to_string(rows.rows.size()) +
+                          (rows.rows.size() == 1 ? " row" : " rows");
+    if (rows.truncated) {
+      message +=
+          " (more than maxRows " + std::to_string(query.maxRows) + "; the rest were not read)";
+    }
+    if (!rows.rows.empty() && !rows.columns.empty()) {
+      message +=
+          "; " + rows.columns.front() + " = " +
+          (outputs["value"].empty() && !rows.rows.front().front() ? std::string("NULL")
+                                                                  : textQuoted(outputs["value"]));
+    }
+    return ActionOutcome::succeeded(message, outputs);
   }
 
   // Signals the listed backends one at a time, oldest first, each only if it

@@ -1,6 +1,8 @@
 // The `postgres` action: reports, cancels or terminates PostgreSQL client
 // backends (pg_stat_activity, pg_cancel_backend, pg_terminate_backend)
-// through libpq. The step names a Secret key holding a libpq connection
+// through libpq, or runs one read-only diagnosis query (`query`: inside
+// BEGIN READ ONLY, in single-row mode up to maxRows, as a role that is
+// neither a superuser nor able to signal backends; README.md). The step names a Secret key holding a libpq connection
 // string (URI or key=value); the string and its password never appear in a
 // message or an output.
 //

@@ -14,8 +14,10 @@ const std::vector<ActionInfo>& actionCatalog() {
       {"deletePods", {"matched", "deleted", "pods"}, false, false},
       {"waitFor", {"value"}, false, false},
       {"runJob", {"jobName", "logTail"}, false, false},
+      // The backend operations' outputs, then a query's.
       {"postgres",
-       {"total", "matched", "affected", "oldestSeconds", "pids", "report"},
+       {"total", "matched", "affected", "oldestSeconds", "pids", "report", "rows", "columns",
+        "value", "table", "truncated"},
        false,
        false},
       // INFO reports every field of a section; configSet and deleteKeys add theirs.

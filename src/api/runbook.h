@@ -320,11 +320,27 @@ struct BackendFilter {
   }
 };
 
+// A read-only diagnosis query: one statement, its values as parameters.
+struct PostgresQuery {
+  std::optional<std::string> sql;
+  std::optional<std::vector<std::string>> params;
+  std::optional<int32_t> maxRows;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("sql", s.sql);
+    v("params", s.params);
+    v("maxRows", s.maxRows);
+  }
+};
+
 struct PostgresAction {
   std::optional<SecretSource> connection;
   std::optional<BackendFilter> activityReport;
   std::optional<BackendFilter> cancelBackends;
   std::optional<BackendFilter> terminateBackends;
+  std::optional<PostgresQuery> query;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -333,6 +349,7 @@ struct PostgresAction {
     v("activityReport", s.activityReport);
     v("cancelBackends", s.cancelBackends);
     v("terminateBackends", s.terminateBackends);
+    v("query", s.query);
   }
 };
 

@@ -771,16 +771,16 @@ class RunbookChecker {
 
   void checkPostgres(const json& body, const StepContext& ctx) {
     std::vector<std::string> ops;
-    for (const char* f : {"activityReport", "cancelBackends", "terminateBackends"}) {
+    for (const char* f : {"activityReport", "cancelBackends", "terminateBackends", "query"}) {
       if (get(body, f) != nullptr) ops.push_back(f);
     }
-    if (ops.size() != 1) {
-      error(ctx.path, ops.empty()
-                          ? "set one of activityReport, cancelBackends or terminateBackends"
-                          : "set one of activityReport, cancelBackends or terminateBackends, not " +
-                                joined(ops, " and "));
+    const std::string one = "set one of activityReport, cancelBackends, terminateBackends or query";
+    if (ops.size() != 1) error(ctx.path, ops.empty() ? one : one + ", not " + joined(ops, " and "));
+    if (const json* query = get(body, "query"); query != nullptr && query->is_object()) {
+      checkPostgresQuery(*query, ctx.path.child("query"));
     }
     for (const std::string& op : ops) {
+      if (op == "query") continue;
       const json& filter = body[op];
       FieldPath fp = ctx.path.child(op);
       if (!filter.is_object()) continue;
@@ -803,6 +803,37 @@ class RunbookChecker {
                       std::string("applicationNames or queryPattern); without one it would ") +
                       (op == "cancelBackends" ? "cancel" : "terminate") + " every backend");
       }
+    }
+  }
+
+  void checkPostgresQuery(const json& query, const FieldPath& fp) {
+    std::optional<std::string> sql = getString(query, "sql");
+    if (!sql) return;
+    if (hasTemplate(*sql)) {
+      // A value rendered into SQL text is an injection; a parameter never is.
+      error(fp.child("sql"),
+            "must not contain templates; put each value in params and write $1, $2, ... in the "
+            "SQL");
+    }
+    size_t given = 0;
+    if (const json* params = get(query, "params"); params != nullptr && params->is_array()) {
+      given = params->size();
+    }
+    // The highest $N the statement names (PostgreSQL would refuse it at run time).
+    size_t highest = 0;
+    for (size_t i = 0; i + 1 < sql->size(); ++i) {
+      if ((*sql)[i] != '$' || !std::isdigit(static_cast<unsigned char>((*sql)[i + 1]))) continue;
+      size_t n = 0;
+      size_t j = i + 1;
+      while (j < sql->size() && std::isdigit(static_cast<unsigned char>((*sql)[j])) && n < 1000) {
+        n = n * 10 + static_cast<size_t>((*sql)[j] - '0');
+        ++j;
+      }
+      highest = std::max(highest, n);
+    }
+    if (highest > given) {
+      error(fp.child("params"), "the SQL uses $" + std::to_string(highest) + " but params has " +
+                                    std::to_string(given) + (given == 1 ? " value" : " values"));
     }
   }
 

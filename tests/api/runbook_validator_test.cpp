@@ -389,8 +389,34 @@ TEST(ValidateRunbook, PostgresFiltersAndPatterns) {
                 "would cancel every backend"});
   step["postgres"]["activityReport"] = json::object();
   EXPECT_EQ(stepErrors({step})[0],
-            "spec.steps[0].postgres: set one of activityReport, cancelBackends or "
-            "terminateBackends, not activityReport and cancelBackends");
+            "spec.steps[0].postgres: set one of activityReport, cancelBackends, "
+            "terminateBackends or query, not activityReport and cancelBackends");
+}
+
+TEST(ValidateRunbook, PostgresQueryTakesValuesOnlyAsParameters) {
+  json conn = {{"secretKeyRef", {{"name", "pg"}, {"key", "uri"}}}};
+  json step = {{"name", "lag"},
+               {"postgres",
+                {{"connection", conn},
+                 {"query",
+                  {{"sql", "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"},
+                   {"params", {"{{ alert.labels.datname }}"}}}}}}};
+  EXPECT_EQ(stepErrors({step}), std::vector<std::string>{});
+  step["postgres"]["query"]["sql"] =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = '{{ alert.labels.datname }}'";
+  step["postgres"]["query"].erase("params");
+  EXPECT_EQ(stepErrors({step}), std::vector<std::string>{
+                                    "spec.steps[0].postgres.query.sql: must not contain templates; "
+                                    "put each value in params and write $1, $2, ... in the SQL"});
+  step["postgres"]["query"]["sql"] = "SELECT $1::text, $2::int";
+  step["postgres"]["query"]["params"] = {"a"};
+  EXPECT_EQ(stepErrors({step}),
+            std::vector<std::string>{
+                "spec.steps[0].postgres.query.params: the SQL uses $2 but params has 1 value"});
+  step["postgres"]["query"] = {{"sql", "SELECT 1"}, {"maxRows", 101}};
+  std::vector<std::string> errors = stepErrors({step});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("spec.steps[0].postgres.query.maxRows"), std::string::npos) << errors[0];
 }
 
 TEST(ValidateRunbook, HttpAndNotifyUrls) {

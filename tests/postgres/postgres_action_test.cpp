@@ -46,6 +46,7 @@ class PostgresActionTest : public SandboxTest {
     ASSERT_EQ(*startError_, "");
     SandboxTest::SetUp();
     putSecret("pg", {{"url", pg().uri(PostgresServer::kOperatorUser)},
+                     {"monitor", pg().uri(PostgresServer::kMonitorUser)},
                      {"keyvalue", pg().connectionString(PostgresServer::kOperatorUser)},
                      {"superuser", pg().uri(PostgresServer::kSuperuser)}});
   }
@@ -605,6 +606,131 @@ TEST(PostgresActionParameters, BadParametersArePermanentAndNameTheField) {
     EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure) << k.params.dump();
     EXPECT_THAT(outcome.message, HasSubstr(k.expected)) << k.params.dump();
   }
+}
+
+}  // namespace
+}  // namespace remedy::actions
+
+namespace remedy::actions {
+namespace {
+
+// ---- query: read-only diagnosis ----
+
+json queryParams(const std::string& sql, std::vector<std::string> values = {}, int maxRows = 0,
+                 const std::string& key = "monitor") {
+  json q = {{"sql", sql}};
+  if (!values.empty()) q["params"] = values;
+  if (maxRows > 0) q["maxRows"] = maxRows;
+  return {{"connection", {{"secretKeyRef", {{"name", "pg"}, {"key", key}}}}}, {"query", q}};
+}
+
+TEST_F(PostgresActionTest, AQueryMakesItsRowsOutputs) {
+  int a = sleeper(app("checkout"));
+  int b = sleeper(app("checkout"));
+  sleeper(app("search"));
+
+  auto outcome = run(queryParams(
+      "SELECT count(*) AS sessions, string_agg(pid::text, ',' ORDER BY pid) AS pids, NULL AS "
+      "nothing FROM pg_stat_activity WHERE application_name = $1",
+      {"checkout"}));
+
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["rows"], "1");
+  EXPECT_EQ(outcome.outputs["columns"], "sessions,pids,nothing");
+  EXPECT_EQ(outcome.outputs["value"], "2");
+  EXPECT_EQ(outcome.outputs["truncated"], "false");
+  EXPECT_EQ(outcome.outputs["table"], "sessions | pids | nothing\n2 | " +
+                                          pids({std::min(a, b), std::max(a, b)}) + " | NULL\n");
+  EXPECT_THAT(outcome.message, HasSubstr("query returned 1 row; sessions = \"2\""));
+}
+
+TEST_F(PostgresActionTest, AQueryKeepsMaxRowsAndCancelsTheRest) {
+  auto outcome = run(queryParams("SELECT generate_series(1, 100000000) AS g", {}, 3));
+
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["rows"], "3");
+  EXPECT_EQ(outcome.outputs["truncated"], "true");
+  EXPECT_EQ(outcome.outputs["table"], "g\n1\n2\n3\n");
+  EXPECT_THAT(outcome.message, HasSubstr("more than maxRows 3"));
+}
+
+TEST_F(PostgresActionTest, AnEmptyResultHasNoValue) {
+  auto outcome = run(queryParams("SELECT pid FROM pg_stat_activity WHERE false"));
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["rows"], "0");
+  EXPECT_EQ(outcome.outputs["value"], "");
+  EXPECT_EQ(outcome.outputs["columns"], "pid");
+}
+
+TEST_F(PostgresActionTest, AQueryCannotWrite) {
+  auto created = run(queryParams("CREATE TABLE remedy_wrote (a int)"));
+  ASSERT_EQ(created.kind, OutcomeKind::kPermanentFailure) << created.message;
+  EXPECT_THAT(created.message, HasSubstr("read-only transaction"));
+  // Nothing was created: the superuser finds no such table.
+  EXPECT_EQ(pg().query("SELECT count(*) FROM pg_class WHERE relname = 'remedy_wrote'")[0][0],
+            std::optional<std::string>("0"));
+
+  // One statement only: a second one would run outside what was checked.
+  auto two = run(queryParams("SELECT 1; SELECT 2"));
+  ASSERT_EQ(two.kind, OutcomeKind::kPermanentFailure) << two.message;
+  EXPECT_THAT(two.message, HasSubstr("multiple commands"));
+}
+
+TEST_F(PostgresActionTest, AQueryCannotTerminateBackends) {
+  int victim = sleeper(app("victim"));
+  auto outcome = run(queryParams("SELECT pg_terminate_backend($1::int)", {std::to_string(victim)}));
+  ASSERT_EQ(outcome.kind, OutcomeKind::kPermanentFailure) << outcome.message;
+  expectOnlyGone({}, {victim});
+}
+
+TEST_F(PostgresActionTest, AQueryRefusesARoleThatCouldSignalBackends) {
+  int victim = sleeper(app("victim"));
+  std::string sql = "SELECT pg_terminate_backend(" + std::to_string(victim) + ")";
+  for (const auto& [key, why] : std::vector<std::pair<std::string, std::string>>{
+           {"url", "is a member of pg_signal_backend"}, {"superuser", "is a superuser"}}) {
+    SCOPED_TRACE(key);
+    auto outcome = run(queryParams(sql, {}, 0, key));
+    ASSERT_EQ(outcome.kind, OutcomeKind::kPermanentFailure) << outcome.message;
+    EXPECT_THAT(outcome.message, HasSubstr(why));
+    EXPECT_THAT(outcome.message, HasSubstr("pg_monitor"));
+    EXPECT_THAT(outcome.message,
+                Not(HasSubstr(PostgresServer::passwordOf(
+                    key == "url" ? PostgresServer::kOperatorUser : PostgresServer::kSuperuser))));
+  }
+  expectOnlyGone({}, {victim});
+}
+
+TEST_F(PostgresActionTest, AQueryIsBoundedByTheStatementTimeout) {
+  PostgresActionOptions options;
+  options.statementTimeout = std::chrono::milliseconds(1000);
+  auto action = makePostgresAction(options);
+  auto started = std::chrono::steady_clock::now();
+  auto outcome = action->run(queryParams("SELECT pg_sleep(60)"), context());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  ASSERT_EQ(outcome.kind, OutcomeKind::kRetriableFailure) << outcome.message;
+  EXPECT_THAT(outcome.message, HasSubstr("statement timeout"));
+}
+
+TEST(PostgresQueryParameters, BadParametersArePermanentAndNameTheField) {
+  auto action = makePostgresAction();
+  ActionContext c;
+  auto connection = json{{"secretKeyRef", {{"name", "pg"}, {"key", "monitor"}}}};
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"sql", ""}}, "postgres.query.sql: required"},
+      {{{"sql", "SELECT 1"}, {"maxRows", 0}}, "postgres.query.maxRows: 0 is not between 1 and 100"},
+      {{{"sql", "SELECT 1"}, {"params", {1}}}, "postgres.query.params[0]: expected a string"},
+      {{{"sql", "SELECT 1"}, {"limit", 3}}, "postgres.query.limit: unknown field"},
+  };
+  for (const auto& [query, message] : cases) {
+    auto outcome = action->run({{"connection", connection}, {"query", query}}, c);
+    EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure) << query.dump();
+    EXPECT_THAT(outcome.message, HasSubstr(message)) << query.dump();
+  }
+  auto both = action->run({{"connection", connection},
+                           {"query", {{"sql", "SELECT 1"}}},
+                           {"activityReport", json::object()}},
+                          c);
+  EXPECT_THAT(both.message, HasSubstr("set exactly one of"));
 }
 
 }  // namespace

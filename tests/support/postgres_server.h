@@ -13,6 +13,8 @@
 // - the bootstrap superuser `postgres` (kSuperuser);
 // - `remedy_op` (kOperatorUser): a plain role in pg_read_all_stats and
 //   pg_signal_backend, what an operator would give Remedy;
+// - `remedy_monitor` (kMonitorUser): a plain role in pg_monitor only, what a
+//   diagnosis query (postgres.query) runs as;
 // - `app` and `other` (kAppUser, kOtherUser): plain roles for workload sessions;
 // - `replicator` (kReplicationUser): a plain role with REPLICATION, for
 //   walsender sessions;
@@ -144,6 +146,7 @@ class PostgresServer {
  public:
   static constexpr const char* kSuperuser = "postgres";
   static constexpr const char* kOperatorUser = "remedy_op";
+  static constexpr const char* kMonitorUser = "remedy_monitor";
   static constexpr const char* kAppUser = "app";
   static constexpr const char* kOtherUser = "other";
   static constexpr const char* kReplicationUser = "replicator";
@@ -205,11 +208,13 @@ class PostgresServer {
       return std::string("admin connection: ") + PQerrorMessage(admin_);
     }
     try {
-      for (const char* role : {kOperatorUser, kAppUser, kOtherUser, kReplicationUser}) {
+      for (const char* role :
+           {kOperatorUser, kMonitorUser, kAppUser, kOtherUser, kReplicationUser}) {
         exec("CREATE ROLE " + std::string(role) + " LOGIN PASSWORD '" + passwordOf(role) + "'");
       }
       exec("ALTER ROLE " + std::string(kReplicationUser) + " REPLICATION");
       exec("GRANT pg_read_all_stats, pg_signal_backend TO " + std::string(kOperatorUser));
+      exec("GRANT pg_monitor TO " + std::string(kMonitorUser));
       exec("CREATE DATABASE " + std::string(kOtherDatabase));
     } catch (const std::exception& e) {
       return e.what();
