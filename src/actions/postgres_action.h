@@ -2,8 +2,8 @@
 // backends (pg_stat_activity, pg_cancel_backend, pg_terminate_backend)
 // through libpq, or runs one read-only diagnosis query (`query`: inside
 // BEGIN READ ONLY, in single-row mode up to maxRows, as a role that is
-// neither a superuser nor able to signal backends; README.md). The step names a Secret key holding a libpq connection
-// string (URI or key=value); the string and its password never appear in a
+// neither a superuser nor able to signal backends; README.md). The step names a Secret key holding
+// a libpq connection string (URI or key=value); the string and its password never appear in a
 // message or an output.
 //
 // What it never touches: its own backend (pg_backend_pid()) and backends that
