@@ -81,6 +81,26 @@ class Parser {
 
   Result<NodePtr> parseOr() { return parseBinary(Node::Kind::kOr, "or"); }
 
+  // Parentheses and "not" nest by recursion: deeper than this is refused
+  // instead of running the parser (and later the evaluation) off the stack.
+  static constexpr int kMaxNesting = 100;
+
+  // Counts one level of nesting for as long as it lives.
+  class Nested {
+   public:
+    explicit Nested(int& depth) : depth_(depth) { ++depth_; }
+    ~Nested() { --depth_; }
+    Nested(const Nested&) = delete;
+    Nested& operator=(const Nested&) = delete;
+
+   private:
+    int& depth_;
+  };
+  Error tooDeep() const {
+    return fail("nested deeper than " + std::to_string(kMaxNesting) +
+                " levels of parentheses and \"not\"");
+  }
+
   Result<NodePtr> parseBinary(Node::Kind kind, std::string_view keyword) {
     Result<NodePtr> left =
         kind == Node::Kind::kOr ? parseBinary(Node::Kind::kAnd, "and") : parseNot();
@@ -103,6 +123,8 @@ class Parser {
   Result<NodePtr> parseNot() {
     scan_.skipSpace();
     if (scan_.consumeKeyword("not")) {
+      Nested level(depth_);
+      if (depth_ > kMaxNesting) return tooDeep();
       Result<NodePtr> operand = parseNot();
       if (!operand.ok()) return operand;
       auto node = std::make_shared<Node>();
@@ -167,6 +189,8 @@ class Parser {
   Result<NodePtr> parseOperand() {
     scan_.skipSpace();
     if (scan_.consume("(")) {
+      Nested level(depth_);
+      if (depth_ > kMaxNesting) return tooDeep();
       Result<NodePtr> inner = parseOr();
       if (!inner.ok()) return inner;
       scan_.skipSpace();
@@ -240,6 +264,8 @@ class Parser {
 
   std::string_view text_;
   ExpressionScanner scan_;
+  // Levels of parentheses and "not" open at the scan position.
+  int depth_ = 0;
 };
 
 // ---- static checks ----

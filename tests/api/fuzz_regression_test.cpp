@@ -70,6 +70,26 @@ TEST(FuzzRegression, ANumberBeyondADurationsRangeIsNotADuration) {
   EXPECT_TRUE(fits->evaluate(nlohmann::json::object()).value().value);
 }
 
+TEST(FuzzRegression, DeepNestingIsRefusedInsteadOfOverflowingTheStack) {
+  // fuzz/when_expression: about 2,500 "(" ran the recursive parser off the
+  // stack (under ASan); a Runbook could crash the operator that way.
+  for (const std::string& open : {std::string("("), std::string("not ")}) {
+    SCOPED_TRACE(open);
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += open;
+    deep += "a.b == 1";
+    Result<WhenExpression> w = WhenExpression::parse(deep);
+    ASSERT_FALSE(w.ok());
+    EXPECT_NE(w.error().find("nested deeper than 100 levels"), std::string::npos) << w.error();
+  }
+  // A hundred levels are fine.
+  std::string fine = std::string(100, '(') + "a.b == 1" + std::string(100, ')');
+  ASSERT_TRUE(WhenExpression::parse(fine).ok());
+  std::string nots;
+  for (int i = 0; i < 100; ++i) nots += "not ";
+  ASSERT_TRUE(WhenExpression::parse(nots + "a.b == 1").ok());
+}
+
 TEST(FuzzRegression, AManifestThatIsNotUtf8IsOneErrorWithItsLine) {
   // fuzz/runbook_manifest: the validator's message quoted the name.
   std::string text =
