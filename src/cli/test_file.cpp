@@ -1,6 +1,7 @@
 #include "cli/test_file.h"
 
 #include "api/yaml_json.h"
+#include "formats/json_pointer.h"
 
 #include <algorithm>
 #include <fstream>
@@ -9,20 +10,6 @@
 
 namespace remedy::cli {
 namespace {
-
-std::string escapePointer(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string typeName(const json& v) {
   if (v.is_string()) return "a string";
@@ -59,7 +46,7 @@ class Reader {
 
   std::optional<Node> child(const Node& n, const std::string& key) const {
     if (!n->is_object() || !n->contains(key)) return std::nullopt;
-    return Node{&(*n.value)[key], n.pointer + "/" + escapePointer(key),
+    return Node{&(*n.value)[key], n.pointer + "/" + formats::escapeJsonPointerToken(key),
                 n.path.empty() ? key : n.path + "." + key};
   }
 
