@@ -187,6 +187,12 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   intake::AlertIntakeServerOptions serverOptions;
   serverOptions.bindAddress = o.webhookBindAddress;
   serverOptions.port = static_cast<uint16_t>(o.webhookPort);
+  serverOptions.maxConnections = static_cast<size_t>(o.webhookMaxConnections);
+  serverOptions.reservedConnections = static_cast<size_t>(o.webhookReservedConnections);
+  serverOptions.headerTimeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(o.webhookHeaderTimeout);
+  serverOptions.requestTimeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(o.webhookRequestTimeout);
   if (!o.webhookTlsCertFile.empty()) {
     http::TlsConfig tls;
     for (auto [path, out] : {std::pair{o.webhookTlsCertFile, &tls.certificatePem},

@@ -164,6 +164,17 @@ const std::vector<Flag>& flags() {
        text(&Options::webhookTlsKeyFile)},
       {"webhook-client-ca-file", "require client certificates signed by this CA (PEM)",
        text(&Options::webhookClientCaFile)},
+      {"webhook-max-connections", "connections the alert webhook holds open at once (default 64)",
+       integer(&Options::webhookMaxConnections, 1, 100000)},
+      {"webhook-reserved-connections",
+       "of those, connections kept for clients that sent the bearer token (default 16)",
+       integer(&Options::webhookReservedConnections, 0, 100000)},
+      {"webhook-header-timeout",
+       "time a webhook request may take to send its header fields (default 10s)",
+       duration(&Options::webhookHeaderTimeout, milliseconds(100))},
+      {"webhook-request-timeout",
+       "time a webhook request may take to arrive, body included (default 30s)",
+       duration(&Options::webhookRequestTimeout, milliseconds(100))},
       {"alert-rate", "alerts accepted per second, sustained (default 50)",
        number(&Options::alertRate, 0.001)},
       {"alert-burst", "alerts accepted in a burst (default 100)",
@@ -268,6 +279,16 @@ std::string finish(Options& o, const EnvLookup& env) {
   if (o.webhookTokenFile.empty() && o.webhookClientCaFile.empty()) {
     return "--webhook-token-file: required (or --webhook-client-ca-file): the alert webhook "
            "never runs unauthenticated";
+  }
+  if (o.webhookReservedConnections >= o.webhookMaxConnections) {
+    return "--webhook-reserved-connections: must be fewer than --webhook-max-connections (" +
+           std::to_string(o.webhookMaxConnections) +
+           "), or no client could connect before it "
+           "authenticates";
+  }
+  if (o.webhookRequestTimeout < o.webhookHeaderTimeout) {
+    return "--webhook-request-timeout: must be at least --webhook-header-timeout (the header "
+           "fields are part of the request)";
   }
   if (o.webhookTlsCertFile.empty() != o.webhookTlsKeyFile.empty()) {
     return "--webhook-tls-cert-file and --webhook-tls-key-file: give both or neither";

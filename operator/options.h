@@ -45,6 +45,10 @@ struct Options {
   std::string webhookTlsCertFile;
   std::string webhookTlsKeyFile;
   std::string webhookClientCaFile;
+  int webhookMaxConnections = 64;
+  int webhookReservedConnections = 16;  // for authenticated clients
+  kube::Duration webhookHeaderTimeout = std::chrono::seconds(10);
+  kube::Duration webhookRequestTimeout = std::chrono::seconds(30);
   double alertRate = 50;
   int alertBurst = 100;
   int maxActiveIncidents = 500;

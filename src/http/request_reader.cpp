@@ -216,7 +216,8 @@ RequestReader::LineResult RequestReader::readLine(std::string& line, size_t limi
   }
 }
 
-RequestReader::Outcome RequestReader::read(Request& req, const ContinueWriter& writeContinue) {
+RequestReader::Outcome RequestReader::read(Request& req, const ContinueWriter& writeContinue,
+                                           const HeadersCheck& checkHeaders) {
   using Kind = Outcome::Kind;
   auto refuse = [](int status) { return Outcome{Kind::kRefused, status, true}; };
   const Outcome ended{Kind::kEnded, 0, true};
@@ -301,6 +302,10 @@ RequestReader::Outcome RequestReader::read(Request& req, const ContinueWriter& w
       start = amp + 1;
     }
   }
+
+  // Before anything of the body is read or answered (not even its framing
+  // or a 100 Continue): a client refused here never gets to send it.
+  if (checkHeaders && !checkHeaders(req)) return Outcome{Kind::kStopped, 0, true};
 
   Outcome outcome{Kind::kRequest, 0, false};
   outcome.closeAfter = version == "HTTP/1.0" || hasToken(req.header("connection"), "close");

@@ -41,12 +41,17 @@ class RequestReader {
   // Writes "100 Continue" for a client that sent `Expect: 100-continue`,
   // just before its body is read. False when the connection is gone.
   using ContinueWriter = std::function<bool()>;
+  // Called once a request's header section is read (method, target, path,
+  // query, headers), before its body is: false stops there, and read()
+  // returns kStopped.
+  using HeadersCheck = std::function<bool(const Request&)>;
 
   struct Outcome {
     enum class Kind {
       kRequest,  // a whole request was read
       kEnded,    // the connection ended before a whole request arrived
       kRefused,  // the request is malformed or too large: answer `status`, close
+      kStopped,  // the HeadersCheck stopped it before its body: answer it, close
     };
     Kind kind = Kind::kEnded;
     int status = 0;
@@ -59,7 +64,8 @@ class RequestReader {
 
   // Reads the next request of the connection into `request` (its method,
   // target, path, query, headers and body).
-  Outcome read(Request& request, const ContinueWriter& writeContinue);
+  Outcome read(Request& request, const ContinueWriter& writeContinue,
+               const HeadersCheck& checkHeaders = nullptr);
 
  private:
   enum class LineResult { kLine, kEnded, kTooLong };

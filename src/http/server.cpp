@@ -134,11 +134,23 @@ Response Response::text(int status, std::string body) {
 
 namespace {
 
-// One accepted connection; all I/O on it happens on its own thread.
+using Clock = std::chrono::steady_clock;
+
+// One accepted connection; all I/O on it happens on its own thread. The
+// socket is non-blocking: every wait is a poll() bounded by the deadline of
+// the request being read (or by idleTimeout between requests and for
+// writes), so no sequence of reads, however slow each byte, outlasts it.
 class Connection : public Responder, public ResponseStream {
  public:
-  Connection(int fd, SSL* ssl, std::string remote, const ServerConfig& config)
-      : fd_(fd), ssl_(ssl), remote_(std::move(remote)), config_(config) {}
+  // `onAdmitted` is called (once) when a request of the connection is
+  // admitted.
+  Connection(int fd, SSL* ssl, std::string remote, const ServerConfig& config,
+             std::function<void()> onAdmitted)
+      : fd_(fd),
+        ssl_(ssl),
+        remote_(std::move(remote)),
+        config_(config),
+        onAdmitted_(std::move(onAdmitted)) {}
   ~Connection() override {
     if (ssl_) SSL_free(ssl_);
     if (fd_ >= 0) ::close(fd_);
@@ -147,25 +159,51 @@ class Connection : public Responder, public ResponseStream {
   void shutdownSocket() { ::shutdown(fd_, SHUT_RDWR); }
 
   void serve(const Handler& handler) {
+    // The first request's deadlines count from the accept: a client that
+    // connects and sends nothing, or drips its TLS handshake, is held no
+    // longer than one that drips its header fields.
+    startRequest(Clock::now());
     if (ssl_ && !handshake()) return;
     RequestReader reader(
         [this](char* buffer, size_t size) { return readSome(buffer, size); },
         RequestLimits{config_.maxHeaderBytes, config_.maxHeaderFields, config_.maxBodyBytes});
     auto writeContinue = [this] { return writeAll("HTTP/1.1 100 Continue\r\n\r\n"); };
+    std::optional<Response> refusal;
+    auto checkHeaders = [this, &refusal](const Request& request) {
+      phase_ = Phase::kBody;
+      if (config_.admit) {
+        refusal = config_.admit(request);
+        if (refusal) return false;
+      }
+      if (!admitted_) {
+        admitted_ = true;
+        if (onAdmitted_) onAdmitted_();
+      }
+      return true;
+    };
+    bool first = true;
     while (true) {
+      if (!first) {
+        phase_ = Phase::kIdle;
+        idleSince_ = Clock::now();
+      }
+      first = false;
       Request request;
-      RequestReader::Outcome outcome = reader.read(request, writeContinue);
+      request.peer = peer;
+      request.remoteAddress = remote_;
+      refusal.reset();
+      RequestReader::Outcome outcome = reader.read(request, writeContinue, checkHeaders);
       if (outcome.kind == RequestReader::Outcome::Kind::kEnded) return;  // closed or timed out
-      if (outcome.kind == RequestReader::Outcome::Kind::kRefused) {
-        Response r =
-            Response::text(outcome.status, std::string(reasonPhrase(outcome.status)) + "\n");
+      if (outcome.kind == RequestReader::Outcome::Kind::kRefused ||
+          outcome.kind == RequestReader::Outcome::Kind::kStopped) {
+        Response r = refusal ? std::move(*refusal)
+                             : Response::text(outcome.status,
+                                              std::string(reasonPhrase(outcome.status)) + "\n");
         closeAfter_ = true;
         isHead_ = false;
         writeResponse(r, false);
         return;
       }
-      request.peer = peer;
-      request.remoteAddress = remote_;
       responded_ = false;
       streaming_ = false;
       streamFailed_ = false;
@@ -236,10 +274,48 @@ class Connection : public Responder, public ResponseStream {
   std::optional<PeerCertificate> peer;
 
  private:
+  enum class Phase { kIdle, kHeaders, kBody };
+
+  void startRequest(Clock::time_point start) {
+    phase_ = Phase::kHeaders;
+    headersDeadline_ = start + std::min(config_.headerTimeout, config_.requestTimeout);
+    requestDeadline_ = start + config_.requestTimeout;
+  }
+
+  // The moment the current wait for bytes must end.
+  Clock::time_point readDeadline() const {
+    switch (phase_) {
+      case Phase::kIdle:
+        return idleSince_ + config_.idleTimeout;
+      case Phase::kHeaders:
+        return headersDeadline_;
+      case Phase::kBody:
+        break;
+    }
+    return requestDeadline_;
+  }
+
+  // Waits until the socket is ready for `events` or `deadline` passes.
+  bool waitFor(short events, Clock::time_point deadline) {
+    while (true) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{fd_, events, 0};
+      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60 * 60 * 1000)));
+      if (n > 0) return true;
+      if (n < 0 && errno != EINTR) return false;
+    }
+  }
+
   bool handshake() {
     SSL_set_fd(ssl_, fd_);
-    if (SSL_accept(ssl_) != 1) {
+    while (true) {
+      int r = SSL_accept(ssl_);
+      if (r == 1) break;
+      int error = SSL_get_error(ssl_, r);
       ERR_clear_error();
+      if (error == SSL_ERROR_WANT_READ && waitFor(POLLIN, readDeadline())) continue;
+      if (error == SSL_ERROR_WANT_WRITE && waitFor(POLLOUT, readDeadline())) continue;
       return false;
     }
     X509* cert = SSL_get1_peer_certificate(ssl_);
@@ -264,38 +340,62 @@ class Connection : public Responder, public ResponseStream {
     return true;
   }
 
+  // Some bytes of the request, or -1 when the connection ended or the
+  // current deadline passed.
   ssize_t readSome(char* buf, size_t n) {
-    if (ssl_) {
-      int r = SSL_read(ssl_, buf, static_cast<int>(n));
-      if (r <= 0) {
-        ERR_clear_error();
-        return -1;
-      }
-      return r;
-    }
-    ssize_t r;
-    do {
-      r = ::recv(fd_, buf, n, 0);
-    } while (r < 0 && errno == EINTR);
-    return r <= 0 ? -1 : r;
+    ssize_t got = readBeforeDeadline(buf, n);
+    if (got > 0 && phase_ == Phase::kIdle) startRequest(Clock::now());
+    return got;
   }
 
+  ssize_t readBeforeDeadline(char* buf, size_t n) {
+    while (true) {
+      Clock::time_point deadline = readDeadline();
+      if (Clock::now() >= deadline) return -1;
+      if (ssl_) {
+        int r = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(n, INT32_MAX)));
+        if (r > 0) return r;
+        int error = SSL_get_error(ssl_, r);
+        ERR_clear_error();
+        if (error == SSL_ERROR_WANT_READ && waitFor(POLLIN, deadline)) continue;
+        if (error == SSL_ERROR_WANT_WRITE && waitFor(POLLOUT, deadline)) continue;
+        return -1;
+      }
+      ssize_t r = ::recv(fd_, buf, n, 0);
+      if (r > 0) return r;
+      if (r == 0) return -1;
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && waitFor(POLLIN, deadline)) continue;
+      return -1;
+    }
+  }
+
+  // Writes everything; each wait for the peer to take bytes is bounded by
+  // idleTimeout.
   bool writeAll(std::string_view data) {
     if (broken_) return false;
     while (!data.empty()) {
       ssize_t w;
       if (ssl_) {
-        int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+        int r = SSL_write(ssl_, data.data(),
+                          static_cast<int>(std::min<size_t>(data.size(), INT32_MAX)));
         if (r <= 0) {
+          int error = SSL_get_error(ssl_, r);
           ERR_clear_error();
+          auto deadline = Clock::now() + config_.idleTimeout;
+          if (error == SSL_ERROR_WANT_WRITE && waitFor(POLLOUT, deadline)) continue;
+          if (error == SSL_ERROR_WANT_READ && waitFor(POLLIN, deadline)) continue;
           broken_ = true;
           return false;
         }
         w = r;
       } else {
-        do {
-          w = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-        } while (w < 0 && errno == EINTR);
+        w = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+            waitFor(POLLOUT, Clock::now() + config_.idleTimeout)) {
+          continue;
+        }
         if (w <= 0) {
           broken_ = true;
           return false;
@@ -324,6 +424,12 @@ class Connection : public Responder, public ResponseStream {
   SSL* ssl_;
   std::string remote_;
   const ServerConfig& config_;
+  std::function<void()> onAdmitted_;
+  bool admitted_ = false;
+  Phase phase_ = Phase::kHeaders;
+  Clock::time_point idleSince_;
+  Clock::time_point headersDeadline_;
+  Clock::time_point requestDeadline_;
   bool responded_ = false;
   bool streaming_ = false;
   bool streamFailed_ = false;
@@ -345,13 +451,17 @@ struct HttpServer::Impl {
   std::thread acceptThread;
   std::atomic<bool> stopping{false};
 
+  // A connection's place in the count of maxConnections.
+  enum class SlotState { kPending, kAdmitted, kEvicted };
   struct Slot {
     std::shared_ptr<Connection> connection;
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
+    SlotState state = SlotState::kPending;  // guarded by mu
   };
-  std::mutex mu;  // guards slots
-  std::list<Slot> slots;
+  mutable std::mutex mu;  // guards slots and their state, closedForRoom
+  std::list<Slot> slots;  // in the order of their accept
+  size_t closedForRoom = 0;
 
   std::optional<std::string> setupTls(const TlsConfig& t) {
     std::unique_ptr<SSL_CTX, SslCtxDeleter> fresh(SSL_CTX_new(TLS_server_method()));
@@ -411,6 +521,33 @@ struct HttpServer::Impl {
     }
   }
 
+  // Whether a new (pending) connection may take a slot, closing the oldest
+  // pending connection to make one when pending connections hold all they
+  // may (ServerConfig::maxConnections).
+  bool makeRoom() {
+    std::lock_guard<std::mutex> lock(mu);
+    size_t pending = 0;
+    size_t open = 0;
+    Slot* oldestPending = nullptr;
+    for (auto& slot : slots) {
+      if (slot.done->load() || slot.state == SlotState::kEvicted) continue;
+      ++open;
+      if (slot.state == SlotState::kPending) {
+        ++pending;
+        if (!oldestPending) oldestPending = &slot;
+      }
+    }
+    size_t reserved = std::min(config.reservedConnections, config.maxConnections);
+    size_t maxPending = config.maxConnections - reserved;
+    if (open < config.maxConnections && pending < maxPending) return true;
+    if (!oldestPending || maxPending == 0) return false;
+    // Its thread sees the connection end and lets the slot go.
+    oldestPending->state = SlotState::kEvicted;
+    ++closedForRoom;
+    oldestPending->connection->shutdownSocket();
+    return true;
+  }
+
   void acceptLoop() {
     setThreadName(config.name + "-accept");
     while (!stopping) {
@@ -423,22 +560,13 @@ struct HttpServer::Impl {
       socklen_t len = sizeof addr;
       int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
       if (fd < 0) continue;
-      size_t active;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        active = slots.size();
-      }
-      if (active >= config.maxConnections) {
+      if (!makeRoom()) {
         ::close(fd);
         continue;
       }
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      timeval tv{};
-      tv.tv_sec = config.idleTimeout.count() / 1000;
-      tv.tv_usec = (config.idleTimeout.count() % 1000) * 1000;
-      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
       char host[NI_MAXHOST] = "";
       char port[NI_MAXSERV] = "";
       getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, port, sizeof port,
@@ -449,11 +577,15 @@ struct HttpServer::Impl {
         std::lock_guard<std::mutex> ctxLock(ctxMu);
         if (ctx) ssl = SSL_new(ctx.get());
       }
-      auto connection =
-          std::make_shared<Connection>(fd, ssl, std::string(host) + ":" + port, config);
-      auto done = std::make_shared<std::atomic<bool>>(false);
       std::lock_guard<std::mutex> lock(mu);
       Slot& slot = slots.emplace_back();
+      auto it = std::prev(slots.end());
+      auto connection =
+          std::make_shared<Connection>(fd, ssl, std::string(host) + ":" + port, config, [this, it] {
+            std::lock_guard<std::mutex> admittedLock(mu);
+            if (it->state == SlotState::kPending) it->state = SlotState::kAdmitted;
+          });
+      auto done = std::make_shared<std::atomic<bool>>(false);
       slot.connection = connection;
       slot.done = done;
       slot.thread = std::thread([this, connection, done] {
@@ -533,6 +665,18 @@ void HttpServer::stop() {
 uint16_t HttpServer::port() const { return impl_->boundPort; }
 
 bool HttpServer::tls() const { return impl_->config.tls.has_value(); }
+
+HttpServer::ConnectionCounts HttpServer::connections() const {
+  ConnectionCounts counts;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (const auto& slot : impl_->slots) {
+    if (slot.done->load()) continue;
+    if (slot.state == Impl::SlotState::kPending) ++counts.pending;
+    if (slot.state == Impl::SlotState::kAdmitted) ++counts.admitted;
+  }
+  counts.closedForRoom = impl_->closedForRoom;
+  return counts;
+}
 
 std::optional<std::string> HttpServer::reloadTls(const TlsConfig& tls) {
   if (!impl_->config.tls) return "the server was started without TLS";

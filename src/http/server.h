@@ -88,6 +88,12 @@ struct TlsConfig {
   bool requireClientCertificate = false;
 };
 
+// Decides, from a request's line and header fields (and the peer's
+// certificate), before its body is read, whether the client may go on:
+// std::nullopt admits it, a Response refuses it (sent at once, the body
+// left unread, the connection closed).
+using Admission = std::function<std::optional<Response>(const Request&)>;
+
 struct ServerConfig {
   std::string bindAddress = "127.0.0.1";
   uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
@@ -96,10 +102,29 @@ struct ServerConfig {
   size_t maxHeaderBytes = 64 * 1024;
   size_t maxHeaderFields = 256;
   size_t maxBodyBytes = 3 * 1024 * 1024;  // the API server's default limit
+  // Connections open at once. A connection is "pending" from its accept
+  // until a request of it is admitted (by `admit`, or by its header section
+  // having been read when there is no `admit`), and "admitted" from then on.
+  // Pending connections hold at most maxConnections - reservedConnections
+  // slots, so the reserved ones stay for admitted clients. A new connection
+  // that finds no slot for a pending one closes the oldest pending
+  // connection (one that has not sent an admissible header section in all
+  // that time: a slow or idle client) to take its place; when every slot is
+  // admitted, the new connection is closed.
   size_t maxConnections = 1024;
-  // A connection idle this long between requests is closed; a request that
-  // takes longer than this to arrive is dropped.
+  size_t reservedConnections = 0;
+  Admission admit;
+  // A connection idle this long between requests is closed, and so is one
+  // whose write makes no progress for this long.
   std::chrono::milliseconds idleTimeout{std::chrono::seconds(60)};
+  // Deadlines for each request, however its bytes are spread out: its header
+  // section must be read within headerTimeout, and the whole request, body
+  // included, within requestTimeout, both counted from the request's first
+  // byte (for a connection's first request, from the accept, so the TLS
+  // handshake counts too). A request past either is dropped with the
+  // connection, unanswered.
+  std::chrono::milliseconds headerTimeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds requestTimeout{std::chrono::seconds(60)};
   std::string name = "http";  // for thread names
 };
 
@@ -117,6 +142,13 @@ class HttpServer {
   void stop();
   uint16_t port() const;
   bool tls() const;
+  // Connections open now, by their state (see ServerConfig::maxConnections).
+  struct ConnectionCounts {
+    size_t pending = 0;
+    size_t admitted = 0;
+    size_t closedForRoom = 0;  // since start(): pending ones closed for a new one
+  };
+  ConnectionCounts connections() const;
   // Serves new connections with another certificate and key (a renewed
   // certificate); connections already open keep theirs. Only for a server
   // started with TLS; returns an error message and keeps the old one when

@@ -154,6 +154,8 @@ struct AlertIntake::Impl {
   }
 
   http::Response handle(const http::Request& request);
+  std::optional<http::Response> admit(const http::Request& request);
+  std::optional<http::Response> checkHeaders(const http::Request& request);
   http::Response process(const http::Request& request);
   http::Response refuseRequest(const http::Request& request, int code, const std::string& reason,
                                const std::string& message);
@@ -205,6 +207,22 @@ http::Response AlertIntake::Impl::handle(const http::Request& request) {
   return response;
 }
 
+std::optional<http::Response> AlertIntake::Impl::admit(const http::Request& request) {
+  auto started = clock.now();
+  std::optional<http::Response> refusal;
+  try {
+    refusal = checkHeaders(request);
+  } catch (const std::exception& e) {
+    spdlog::error("intake: internal error remote={}: {}", request.remoteAddress, e.what());
+    refusal = errorAnswer(500, std::string("internal error: ") + e.what());
+  }
+  if (refusal) {
+    requests.Add({{"code", std::to_string(refusal->status)}}).Increment();
+    duration.Observe(std::chrono::duration<double>(clock.now() - started).count());
+  }
+  return refusal;
+}
+
 http::Response AlertIntake::Impl::refuseRequest(const http::Request& request, int code,
                                                 const std::string& reason,
                                                 const std::string& message) {
@@ -214,7 +232,7 @@ http::Response AlertIntake::Impl::refuseRequest(const http::Request& request, in
   return errorAnswer(code, message);
 }
 
-http::Response AlertIntake::Impl::process(const http::Request& request) {
+std::optional<http::Response> AlertIntake::Impl::checkHeaders(const http::Request& request) {
   if (request.path != kPath) {
     return refuseRequest(request, 404, "not_found",
                          "not found: the Alertmanager webhook is POST " + std::string(kPath));
@@ -238,6 +256,11 @@ http::Response AlertIntake::Impl::process(const http::Request& request) {
       return r;
     }
   }
+  return std::nullopt;
+}
+
+http::Response AlertIntake::Impl::process(const http::Request& request) {
+  if (auto refusal = checkHeaders(request)) return *refusal;
   std::string type = mediaType(request.header("content-type"));
   if (type != "application/json") {
     return refuseRequest(request, 415, "unsupported_media_type",
@@ -590,6 +613,10 @@ bool AlertIntake::waitUntilReady(kube::Duration timeout) const {
 }
 
 http::Response AlertIntake::handle(const http::Request& request) { return impl_->handle(request); }
+
+std::optional<http::Response> AlertIntake::admit(const http::Request& request) {
+  return impl_->admit(request);
+}
 
 const AlertIntakeOptions& AlertIntake::options() const { return impl_->options; }
 

@@ -108,6 +108,13 @@ class AlertIntake {
 
   // One HTTP request, any method and path; never throws.
   http::Response handle(const http::Request& request);
+  // The checks handle() makes before it looks at the body (path, method,
+  // bearer token), for the HTTP server to make as soon as the header fields
+  // are read: std::nullopt, or the refusal handle() would answer (counted
+  // the same way). An unauthenticated client is thus refused without its
+  // body being read, and never holds a connection slot kept for
+  // authenticated ones (http::ServerConfig::reservedConnections).
+  std::optional<http::Response> admit(const http::Request& request);
 
   const AlertIntakeOptions& options() const;
 

@@ -21,6 +21,10 @@ std::optional<std::string> AlertIntakeServer::start() {
   if (options_.tls && options_.tls->requireClientCertificate && options_.tls->clientCaPem.empty()) {
     return "alert webhook: client certificates are required but no client CA is given";
   }
+  if (options_.reservedConnections >= options_.maxConnections) {
+    return "alert webhook: reservedConnections (" + std::to_string(options_.reservedConnections) +
+           ") must be fewer than maxConnections (" + std::to_string(options_.maxConnections) + ")";
+  }
   if (auto error = intake_.start()) return "alert webhook: " + *error;
   http::ServerConfig config;
   config.bindAddress = options_.bindAddress;
@@ -30,7 +34,13 @@ std::optional<std::string> AlertIntakeServer::start() {
   // The server answers 413 itself, before reading a larger body.
   config.maxBodyBytes = intake_.options().maxBodyBytes;
   config.maxConnections = options_.maxConnections;
+  config.reservedConnections = options_.reservedConnections;
   config.idleTimeout = options_.idleTimeout;
+  config.headerTimeout = options_.headerTimeout;
+  config.requestTimeout = options_.requestTimeout;
+  // The path, method and bearer token are checked as soon as the header
+  // fields are read, before the body.
+  config.admit = [this](const http::Request& request) { return intake_.admit(request); };
   config.name = "intake";
   server_ = std::make_unique<http::HttpServer>(
       config, [this](const http::Request& request, http::Responder& responder) {
@@ -59,5 +69,9 @@ void AlertIntakeServer::stop() {
 }
 
 uint16_t AlertIntakeServer::port() const { return server_ ? server_->port() : 0; }
+
+http::HttpServer::ConnectionCounts AlertIntakeServer::connections() const {
+  return server_ ? server_->connections() : http::HttpServer::ConnectionCounts{};
+}
 
 }  // namespace remedy::intake

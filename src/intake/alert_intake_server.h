@@ -19,10 +19,26 @@ struct AlertIntakeServerOptions {
   // HTTPS. With clientCaPem and requireClientCertificate, a client without
   // a certificate signed by that CA never completes the handshake.
   std::optional<http::TlsConfig> tls;
+  // Connections open at once, of which reservedConnections are kept for
+  // authenticated clients: a client is authenticated once the header fields
+  // of its request carry the bearer token (or, with required client
+  // certificates, once its TLS handshake is done and it sent a request
+  // line and header fields). Clients not yet authenticated share the other
+  // slots; when they hold them all, a new connection closes the oldest of
+  // them (see http::ServerConfig). Alertmanager, which sends its header
+  // fields at once, thus gets in past any number of slow or idle
+  // connections. No cap per client address: Alertmanager may sit behind a
+  // sidecar or NAT, with every other client on the same address.
   size_t maxConnections = 64;
+  size_t reservedConnections = 16;
   size_t maxHeaderBytes = 16 * 1024;
-  // A connection idle this long, or a request this slow to arrive, is closed.
+  // A connection idle this long between requests is closed.
   std::chrono::milliseconds idleTimeout{std::chrono::seconds(30)};
+  // A request's header fields must arrive within headerTimeout, and the
+  // whole request within requestTimeout, from its first byte (the TLS
+  // handshake included), however slowly its bytes trickle in.
+  std::chrono::milliseconds headerTimeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds requestTimeout{std::chrono::seconds(30)};
 };
 
 class AlertIntakeServer {
@@ -40,6 +56,8 @@ class AlertIntakeServer {
   // Stops listening (joining every connection thread), then the intake.
   void stop();
   uint16_t port() const;
+  // The webhook's open connections (zero before start()).
+  http::HttpServer::ConnectionCounts connections() const;
   AlertIntake& intake() { return intake_; }
 
  private:

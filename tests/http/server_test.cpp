@@ -7,8 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
+#include <thread>
 
 namespace remedy::http {
 namespace {
@@ -32,6 +38,26 @@ class RawClient {
   void send(const std::string& s) {
     ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), ssize_t(s.size()));
   }
+  // False once the server has closed the connection.
+  bool trySend(const std::string& s) {
+    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+  }
+  // Whether the server closes the connection within `limit` (what it
+  // sends before is read and dropped).
+  bool closedWithin(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    char buf[4096];
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return true;
+    }
+  }
   // Reads until `needle` appears or the peer closes.
   std::string readUntil(const std::string& needle) {
     char buf[4096];
@@ -50,6 +76,37 @@ class RawClient {
   int fd_;
   bool connected_ = false;
   std::string buffer_;
+};
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// Whether `done` comes to hold within `limit`.
+bool eventually(const std::function<bool()>& done, milliseconds limit = milliseconds(10000)) {
+  auto deadline = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+// Sends `byte` on `client` every 50 ms, each read of the server far within
+// any per-read timeout, until stopped or the server closes the connection.
+class Dripper {
+ public:
+  Dripper(RawClient& client, std::string byte)
+      : thread_([this, &client, byte] {
+          while (!stop_ && client.trySend(byte)) std::this_thread::sleep_for(milliseconds(50));
+        }) {}
+  ~Dripper() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 class HttpServerTest : public ::testing::Test {
@@ -145,5 +202,152 @@ TEST_F(HttpServerTest, StopEndsOpenConnections) {
   EXPECT_EQ(c.readUntil("never"), "");
 }
 
+TEST_F(HttpServerTest, HeaderTimeoutEndsAConnectionThatDripsItsHeaderFields) {
+  ServerConfig config;
+  config.headerTimeout = milliseconds(500);
+  startServer(config);  // idleTimeout and requestTimeout: 60 s
+  auto start = Clock::now();
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.connected());
+  c.send("GET / HTTP/1.1\r\nHost: t\r\n");
+  Dripper drip(c, "x");  // a header field that never ends
+  EXPECT_TRUE(c.closedWithin(milliseconds(10000)));
+  auto took = Clock::now() - start;
+  EXPECT_GE(took, milliseconds(500));
+  EXPECT_LT(took, milliseconds(5000));
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, HeaderTimeoutEndsAConnectionThatSendsNothing) {
+  ServerConfig config;
+  config.headerTimeout = milliseconds(300);
+  startServer(config);
+  auto start = Clock::now();
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_TRUE(c.closedWithin(milliseconds(10000)));
+  EXPECT_GE(Clock::now() - start, milliseconds(300));
+  EXPECT_LT(Clock::now() - start, milliseconds(5000));
+}
+
+TEST_F(HttpServerTest, RequestTimeoutEndsARequestThatDripsItsBody) {
+  ServerConfig config;
+  config.requestTimeout = milliseconds(600);
+  startServer(config);  // headerTimeout 10 s
+  auto start = Clock::now();
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.connected());
+  c.send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+  Dripper drip(c, "b");  // 1000 bytes would take 50 s
+  EXPECT_TRUE(c.closedWithin(milliseconds(10000)));
+  auto took = Clock::now() - start;
+  EXPECT_GE(took, milliseconds(600));
+  EXPECT_LT(took, milliseconds(5000));
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, DeadlinesOfALaterRequestCountFromItsFirstByte) {
+  ServerConfig config;
+  config.headerTimeout = milliseconds(400);
+  startServer(config);
+  RawClient c(server_->port());
+  c.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_NE(c.readUntil("body=").find("GET /one"), std::string::npos);
+  // Idle for longer than the header timeout: only idleTimeout (60 s) holds
+  // between requests.
+  auto idleUntil = Clock::now() + milliseconds(800);
+  EXPECT_FALSE(c.closedWithin(milliseconds(800)));
+  EXPECT_GE(Clock::now(), idleUntil);
+  c.send("GET /two HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_NE(c.readUntil("body=").find("GET /two"), std::string::npos);
+  auto start = Clock::now();
+  c.send("GET /three HTTP/1.1\r\n");
+  Dripper drip(c, "x");
+  EXPECT_TRUE(c.closedWithin(milliseconds(10000)));
+  EXPECT_GE(Clock::now() - start, milliseconds(400));
+  EXPECT_EQ(requests_.load(), 2);
+}
+
+ServerConfig admittingWithToken() {
+  ServerConfig config;
+  config.admit = [](const Request& request) -> std::optional<Response> {
+    if (request.header("authorization") == "Bearer t0ken") return std::nullopt;
+    Response r = Response::text(401, "a token is required\n");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  };
+  return config;
+}
+
+TEST_F(HttpServerTest, AdmissionRefusesAClientBeforeItsBodyIsRead) {
+  startServer(admittingWithToken());
+  RawClient c(server_->port());
+  // The body never comes: the answer must not wait for it, and no 100
+  // Continue invites it.
+  c.send(
+      "POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\nExpect: "
+      "100-continue\r\n\r\n");
+  std::string r = c.readUntil("a token is required\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 401 Unauthorized\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("WWW-Authenticate: Bearer\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+  EXPECT_TRUE(c.closedWithin(milliseconds(5000)));
+  EXPECT_EQ(requests_.load(), 0);
+
+  RawClient ok(server_->port());
+  ok.send(
+      "POST /p HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t0ken\r\nContent-Length: "
+      "2\r\n\r\nhi");
+  EXPECT_NE(ok.readUntil("body=hi").find("200 OK"), std::string::npos);
+  EXPECT_EQ(server_->connections().admitted, 1u);
+}
+
+TEST_F(HttpServerTest, ANewConnectionClosesTheOldestPendingOneWhenPendingOnesHoldTheirShare) {
+  ServerConfig config = admittingWithToken();
+  config.maxConnections = 3;
+  config.reservedConnections = 1;  // pending connections: at most 2
+  startServer(config);
+  RawClient oldest(server_->port());
+  ASSERT_TRUE(eventually([&] { return server_->connections().pending == 1; }));
+  RawClient second(server_->port());
+  second.send("GET / HTTP/1.1\r\n");  // and nothing more for now
+  ASSERT_TRUE(eventually([&] { return server_->connections().pending == 2; }));
+
+  auto start = Clock::now();
+  RawClient fresh(server_->port());
+  fresh.send("GET /fresh HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t0ken\r\n\r\n");
+  EXPECT_NE(fresh.readUntil("body=").find("GET /fresh"), std::string::npos);
+  EXPECT_LT(Clock::now() - start, milliseconds(5000));
+  EXPECT_TRUE(oldest.closedWithin(milliseconds(5000)));
+  EXPECT_EQ(server_->connections().closedForRoom, 1u);
+  // The second one was left alone and may still finish.
+  second.send("Host: t\r\nAuthorization: Bearer t0ken\r\n\r\n");
+  EXPECT_NE(second.readUntil("body=").find("GET /"), std::string::npos);
+  EXPECT_EQ(server_->connections().admitted, 2u);
+}
+
+TEST_F(HttpServerTest, AdmittedConnectionsKeepTheirSlots) {
+  ServerConfig config = admittingWithToken();
+  config.maxConnections = 2;
+  config.reservedConnections = 1;  // pending connections: at most 1
+  startServer(config);
+  RawClient admitted(server_->port());
+  admitted.send("GET /a HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t0ken\r\n\r\n");
+  EXPECT_NE(admitted.readUntil("body=").find("GET /a"), std::string::npos);
+  RawClient pending(server_->port());
+  ASSERT_TRUE(eventually([&] { return server_->connections().pending == 1; }));
+  // A third connection takes the pending one's slot, not the admitted one's.
+  RawClient third(server_->port());
+  EXPECT_TRUE(pending.closedWithin(milliseconds(5000)));
+  third.send("GET /c HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t0ken\r\n\r\n");
+  EXPECT_NE(third.readUntil("body=").find("GET /c"), std::string::npos);
+  admitted.send("GET /a2 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t0ken\r\n\r\n");
+  EXPECT_NE(admitted.readUntil("body=").find("GET /a2"), std::string::npos);
+  // Every slot admitted: a new connection is closed at once.
+  ASSERT_TRUE(eventually([&] { return server_->connections().admitted == 2; }));
+  RawClient turnedAway(server_->port());
+  EXPECT_TRUE(turnedAway.closedWithin(milliseconds(5000)));
+  EXPECT_EQ(server_->connections().admitted, 2u);
+}
 }  // namespace
 }  // namespace remedy::http
