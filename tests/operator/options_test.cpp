@@ -247,6 +247,34 @@ TEST(OperatorOptions, RenewDeadlineMustBeShorterThanLeaseDuration) {
   EXPECT_EQ(r.error, "");
 }
 
+TEST(OperatorOptions, WebhookConnectionLimitsAndDeadlines) {
+  ParseResult r = parse(withToken());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.webhookMaxConnections, 64);
+  EXPECT_EQ(r.options.webhookReservedConnections, 16);
+  EXPECT_EQ(r.options.webhookHeaderTimeout, seconds(10));
+  EXPECT_EQ(r.options.webhookRequestTimeout, seconds(30));
+  r = parse(withToken({"--webhook-max-connections", "200", "--webhook-reserved-connections", "50",
+                       "--webhook-header-timeout", "2s", "--webhook-request-timeout", "1m"}));
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.webhookMaxConnections, 200);
+  EXPECT_EQ(r.options.webhookReservedConnections, 50);
+  EXPECT_EQ(r.options.webhookHeaderTimeout, seconds(2));
+  EXPECT_EQ(r.options.webhookRequestTimeout, seconds(60));
+  r = parse(withToken({"--webhook-max-connections", "16"}));
+  EXPECT_EQ(r.error.rfind("--webhook-reserved-connections: must be fewer than "
+                          "--webhook-max-connections (16)",
+                          0),
+            0u)
+      << r.error;
+  r = parse(withToken({"--webhook-header-timeout", "40s"}));
+  EXPECT_EQ(
+      r.error.rfind("--webhook-request-timeout: must be at least --webhook-header-timeout", 0), 0u)
+      << r.error;
+  r = parse(withToken({"--webhook-header-timeout", "10ms"}));
+  EXPECT_EQ(r.error.rfind("--webhook-header-timeout: ", 0), 0u) << r.error;
+}
+
 // The Lease stores leaseDurationSeconds as an integer, and leader election
 // refuses anything else when it starts: the flag must be refused here, by
 // name, not later as "leader election: leaseDuration must be a whole
