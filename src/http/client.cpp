@@ -174,6 +174,7 @@ class Channel {
     while (sent < data.size()) {
       int n;
       if (ssl_) {
+        ERR_clear_error();  // SSL_get_error reads the thread's whole queue
         n = SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent));
         if (n <= 0 && !retry(SSL_get_error(ssl_, n), deadline, error)) return false;
       } else {
@@ -199,6 +200,7 @@ class Channel {
     while (true) {
       int n;
       if (ssl_) {
+        ERR_clear_error();
         n = SSL_read(ssl_, buf, sizeof buf);
         if (n > 0) {
           out.append(buf, static_cast<size_t>(n));
@@ -283,6 +285,12 @@ ClientResult sendRequest(const ClientRequest& request) {
   if (!url) return result;
   int fd = connectTo(*url, deadline, &result.error);
   if (fd < 0) return result;
+  // The caller's thread gets its OpenSSL error queue back empty, whatever
+  // failed here (a refused certificate leaves its reasons queued), so its
+  // own TLS connections' SSL_get_error is not misled. Destroyed last.
+  struct ErrorQueueCleaner {
+    ~ErrorQueueCleaner() { ERR_clear_error(); }
+  } cleaner;
   std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx(nullptr, SSL_CTX_free);
   std::unique_ptr<SSL, void (*)(SSL*)> ssl(nullptr, SSL_free);
   struct Closer {
@@ -323,6 +331,7 @@ ClientResult sendRequest(const ClientRequest& request) {
       SSL_set_tlsext_host_name(ssl.get(), url->host.c_str());
     }
     while (true) {
+      ERR_clear_error();
       int rc = SSL_connect(ssl.get());
       if (rc == 1) break;
       int code = SSL_get_error(ssl.get(), rc);

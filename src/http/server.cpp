@@ -310,6 +310,7 @@ class Connection : public Responder, public ResponseStream {
   bool handshake() {
     SSL_set_fd(ssl_, fd_);
     while (true) {
+      ERR_clear_error();  // SSL_get_error reads the thread's queue: see readBeforeDeadline
       int r = SSL_accept(ssl_);
       if (r == 1) break;
       int error = SSL_get_error(ssl_, r);
@@ -353,6 +354,12 @@ class Connection : public Responder, public ResponseStream {
       Clock::time_point deadline = readDeadline();
       if (Clock::now() >= deadline) return -1;
       if (ssl_) {
+        // SSL_get_error reports any error already queued on this thread as
+        // this call's: a handler that used OpenSSL on this thread (the
+        // sandbox calling a webhook whose certificate it refused) would
+        // otherwise make a mere "no bytes yet" look fatal and close a
+        // kept-alive connection under its client.
+        ERR_clear_error();
         int r = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(n, INT32_MAX)));
         if (r > 0) return r;
         int error = SSL_get_error(ssl_, r);
@@ -377,6 +384,7 @@ class Connection : public Responder, public ResponseStream {
     while (!data.empty()) {
       ssize_t w;
       if (ssl_) {
+        ERR_clear_error();  // see readBeforeDeadline
         int r = SSL_write(ssl_, data.data(),
                           static_cast<int>(std::min<size_t>(data.size(), INT32_MAX)));
         if (r <= 0) {

@@ -4,6 +4,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +14,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -30,6 +34,64 @@ uint16_t unusedPort() {
   return ntohs(addr.sin_port);
 }
 
+// One kept-alive TLS connection, as a Kubernetes client keeps to its API
+// server (the server's certificate is not checked: not what is tested).
+class KeptAliveTlsClient {
+ public:
+  explicit KeptAliveTlsClient(uint16_t port) : ctx_(SSL_CTX_new(TLS_client_method())) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    connected_ = connected_ && SSL_connect(ssl_) == 1;
+  }
+  ~KeptAliveTlsClient() {
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
+    ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+
+  // The status line of the answer to a GET of `path`, "" when the
+  // connection ended first.
+  std::string get(const std::string& path) {
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (SSL_write(ssl_, request.data(), static_cast<int>(request.size())) <= 0) return "";
+    std::string in;
+    char buf[4096];
+    size_t headerEnd = std::string::npos;
+    size_t length = 0;
+    while (headerEnd == std::string::npos || in.size() < headerEnd + 4 + length) {
+      int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n <= 0) return "";
+      in.append(buf, static_cast<size_t>(n));
+      if (headerEnd == std::string::npos &&
+          (headerEnd = in.find("\r\n\r\n")) != std::string::npos) {
+        size_t at = in.find("Content-Length: ");
+        if (at != std::string::npos && at < headerEnd) length = std::stoul(in.substr(at + 16));
+      }
+    }
+    return in.substr(0, in.find("\r\n"));
+  }
+
+  // Whether the server ends the connection (or sends anything unasked)
+  // within `wait`.
+  bool endedWithin(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
+  }
+
+ private:
+  SSL_CTX* ctx_;
+  SSL* ssl_ = nullptr;
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
 class HttpClientTest : public ::testing::Test {
  protected:
   void start(std::optional<TlsConfig> tls = std::nullopt) {
@@ -45,6 +107,11 @@ class HttpClientTest : public ::testing::Test {
         stream.write("one,");
         stream.write("two");
         return;
+      }
+      if (req.path == "/stale-openssl-error") {
+        // A handler that used OpenSSL and left the reason of a failure on
+        // its thread's error queue, as a refused certificate does.
+        ERR_raise(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED);
       }
       if (req.path == "/big") {
         resp.send(Response::text(200, std::string(100000, 'x')));
@@ -154,6 +221,37 @@ TEST_F(HttpClientTest, VerifiesTheServerAgainstTheGivenCaAndItsAddress) {
   EXPECT_FALSE(untrusted.response);
   EXPECT_EQ(untrusted.error,
             "tls: failed to verify certificate: x509: certificate signed by unknown authority");
+}
+
+TEST_F(HttpClientTest, ARefusedCertificateLeavesTheCallersOpenSslErrorQueueEmpty) {
+  CertificateAuthority ca("test-ca");
+  KeyPair serving = ca.issueServer("webhook", {}, {"127.0.0.1"});
+  start(TlsConfig{serving.certificatePem, serving.privateKeyPem, "", false});
+  CertificateAuthority other("other-ca");
+  ClientRequest request;
+  request.url = url("/ok");
+  request.caPem = other.ca().certificatePem;
+  ASSERT_FALSE(sendRequest(request).response);
+  // The sandbox calls webhooks on the thread that serves its own TLS
+  // clients; a reason left queued there would be taken for theirs.
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+// The sandbox's handlers call webhooks over TLS on the thread that serves
+// the client's connection; what OpenSSL left queued on that thread must not
+// end the client's kept-alive connection while the server waits for its
+// next request.
+TEST_F(HttpClientTest, AnOpenSslErrorLeftByAHandlerDoesNotEndAKeptAliveConnection) {
+  CertificateAuthority ca("test-ca");
+  KeyPair serving = ca.issueServer("api", {}, {"127.0.0.1"});
+  start(TlsConfig{serving.certificatePem, serving.privateKeyPem, "", false});
+  KeptAliveTlsClient client(server_->port());
+  ASSERT_TRUE(client.connected());
+  EXPECT_EQ(client.get("/stale-openssl-error"), "HTTP/1.1 201 Created");
+  // The server now waits for the next request on an empty socket: where it
+  // took the stale reason for a failed read, it closed at once.
+  EXPECT_FALSE(client.endedWithin(std::chrono::milliseconds(300)));
+  EXPECT_EQ(client.get("/ok"), "HTTP/1.1 201 Created");
 }
 
 TEST_F(HttpClientTest, RefusesACertificateForAnotherAddress) {
