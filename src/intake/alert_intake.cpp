@@ -115,6 +115,12 @@ struct AlertIntake::Impl {
                           "rate_limited, too_many_active, api_unavailable, "
                           "rejected_by_api_server.")
                     .Register(registry)),
+        truncated(prometheus::BuildCounter()
+                      .Name("remedy_alerts_truncated_total")
+                      .Help("Alerts whose Incident keeps only a part of their labels or "
+                            "annotations (values cut with a marker, annotations dropped), to "
+                            "bound the Incident's size.")
+                      .Register(registry)),
         requests(prometheus::BuildCounter()
                      .Name("remedy_intake_requests_total")
                      .Help("Webhook requests, by HTTP status code answered.")
@@ -187,6 +193,7 @@ struct AlertIntake::Impl {
   prometheus::Family<prometheus::Counter>& received;
   prometheus::Family<prometheus::Counter>& handled;
   prometheus::Family<prometheus::Counter>& refused;
+  prometheus::Family<prometheus::Counter>& truncated;
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Counter>& requestsRefused;
   prometheus::Histogram& duration;
@@ -427,13 +434,36 @@ AlertIntake::Impl::Created AlertIntake::Impl::create(const WebhookAlert& alert,
   if (!t.payload->receiver.empty()) {
     annotations["remedy.dev/alertmanager-receiver"] = t.payload->receiver;
   }
+  // The alert's identity (fingerprint, name) came from the whole alert;
+  // the Incident keeps a bounded part of it.
+  LabelSet labels = alert.labels;
+  LabelSet alertAnnotations = alert.annotations;
+  std::vector<std::string> cut =
+      fitAlertToIncident(labels, alertAnnotations, options.incidentAlert);
+  if (!cut.empty()) {
+    std::string fields;  // at most about 1 KiB, however many were cut
+    for (size_t i = 0; i < cut.size(); ++i) {
+      if (fields.size() > 1024) {
+        fields += " and " + std::to_string(cut.size() - i) + " more";
+        break;
+      }
+      fields += (fields.empty() ? "" : ", ") + cut[i];
+    }
+    annotations[std::string(kAlertTruncatedAnnotation)] = fields;
+    truncated.Add({}).Increment();
+    spdlog::warn(
+        "intake: Incident {}/{} keeps part of alert {} (fingerprint {}): {} cut to bound its "
+        "size to {} bytes of labels and annotations",
+        ns, name, alert.alertName(), alert.fingerprint, fields,
+        options.incidentAlert.maxAlertBytes);
+  }
   if (!annotations.empty()) meta.annotations = annotations;
   incident.metadata = meta;
   api::Alert a;
   a.name = alert.alertName();
   a.status = api::AlertStatus::kFiring;
-  a.labels = alert.labels;
-  if (!alert.annotations.empty()) a.annotations = alert.annotations;
+  a.labels = std::move(labels);
+  if (!alertAnnotations.empty()) a.annotations = std::move(alertAnnotations);
   a.fingerprint = alert.fingerprint;
   a.startsAt = alert.startsAt;
   if (!alert.generatorURL.empty()) a.generatorURL = alert.generatorURL;

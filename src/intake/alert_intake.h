@@ -18,6 +18,7 @@
 
 #include "http/server.h"
 #include "intake/alert_payload.h"
+#include "intake/incident_alert.h"
 #include "kube/client.h"
 #include "kube/clock.h"
 #include "kube/informer.h"
@@ -47,6 +48,8 @@ struct AlertIntakeOptions {
   size_t maxBodyBytes = 1024 * 1024;
   // Alerts per request (413 beyond), label and annotation bounds (400).
   PayloadLimits limits;
+  // What of an alert its Incident keeps (values cut with a marker beyond).
+  IncidentAlertLimits incidentAlert;
 
   // Incidents go to the alert's `namespace` label when Remedy manages that
   // namespace, else (or when that namespace does not exist) here.

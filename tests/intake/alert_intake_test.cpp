@@ -292,6 +292,36 @@ TEST_F(IntakeTest, MissingFingerprintIsComputedLikeAlertmanager) {
   EXPECT_EQ(incidents().size(), 1u);
 }
 
+TEST_F(IntakeTest, AnOversizedAlertIsKeptInPartAndItsIncidentSaysWhatWasCut) {
+  startIntake();
+  json a = alert("NodeDiskFull", {{"instance", "node-3"}});
+  std::string description = "Disk / on node-3 is full. " + std::string(60000, 'x');
+  a["annotations"]["description"] = description;
+  auto answer = post(payload({a}));
+  ASSERT_EQ(answer.code, 200) << answer.body;
+  EXPECT_EQ(answer.bodyJson()["created"], 1);
+  auto all = incidents();
+  ASSERT_EQ(all.size(), 1u);
+  const json& spec = all[0]["spec"]["alert"];
+  std::string kept = spec["annotations"]["description"];
+  EXPECT_EQ(kept.size(), 4096u);
+  EXPECT_EQ(kept.substr(0, 26), "Disk / on node-3 is full. ");
+  std::string marker = truncationMarker(description.size());
+  EXPECT_EQ(kept.substr(kept.size() - marker.size()), marker);
+  EXPECT_EQ(spec["annotations"]["summary"], "NodeDiskFull is firing");
+  EXPECT_EQ(spec["labels"]["instance"], "node-3");
+  EXPECT_EQ(spec["fingerprint"], a["fingerprint"]);
+  EXPECT_EQ(all[0]["metadata"]["annotations"]["remedy.dev/alert-truncated"],
+            "annotations.description");
+  EXPECT_EQ(metric("remedy_alerts_truncated_total"), 1);
+  // The whole alert is its identity: sent again, it is the same Incident,
+  // and its resolution reaches it.
+  EXPECT_EQ(post(payload({a})).bodyJson()["existing"], 1);
+  EXPECT_EQ(post(payload({resolved(a)})).bodyJson()["resolved"], 1);
+  EXPECT_EQ(incidents()[0]["spec"]["alert"]["status"], "resolved");
+  EXPECT_EQ(metric("remedy_alerts_truncated_total"), 1);
+}
+
 TEST_F(IntakeTest, ResolvedAlertMarksItsIncidentResolved) {
   startIntake();
   json a = alert("HighLatency", {{"service", "api"}});
