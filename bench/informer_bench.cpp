@@ -5,41 +5,25 @@
 //
 // usage: informer_bench PATH/TO/remedyctl [--objects N] [--events N]
 #include "kube/informer.h"
-#include "kube/kubeconfig.h"
 #include "kube/rest_client.h"
-
-#include <malloc.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "process_memory.h"
+#include "sandbox_process.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace remedy;
+using bench::heapInUse;
+using bench::rssKiB;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 namespace {
-
-// Bytes the allocator has handed out and not taken back: live memory.
-size_t heapInUse() { return mallinfo2().uordblks; }
-
-long rssKiB() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
 
 json configMap(const std::string& name, int i) {
   // About 1 KiB of JSON once the server adds its metadata.
@@ -63,27 +47,9 @@ int main(int argc, char** argv) {
     if (f == "--objects") objects = std::atoi(argv[i + 1]);
     if (f == "--events") events = std::atoi(argv[i + 1]);
   }
-  char dir[] = "/tmp/informer-bench.XXXXXX";
-  if (!mkdtemp(dir)) return 1;
-  std::string kubeconfig = std::string(dir) + "/kubeconfig";
-  pid_t child = fork();
-  if (child == 0) {
-    execl(argv[1], argv[1], "sandbox", "--port", "0", "--tls", "--kubeconfig-out",
-          kubeconfig.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  struct stat st {};
-  auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (stat(kubeconfig.c_str(), &st) != 0 && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  auto config = kube::loadKubeconfig({kubeconfig, "", ""});
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", config.status().toString().c_str());
-    kill(child, SIGTERM);
-    return 1;
-  }
-  config->qps = 0;  // unthrottled: measure the client, not its limiter
+  bench::SandboxProcess sandbox(argv[1]);
+  if (!sandbox.config()) return 1;
+  const kube::Config* config = &*sandbox.config();
   auto client = kube::RestClient::fromConfig(*config);
   auto writer = kube::RestClient::fromConfig(*config);
   if (!client.ok() || !writer.ok()) return 1;
@@ -163,7 +129,7 @@ int main(int argc, char** argv) {
   double writeSecs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("WRITES %d merge patches from 4 clients in %.2f s (%.0f/s), %d failed %s\n", events,
               writeSecs, events / writeSecs, failedWrites.load(), firstError.c_str());
-  deadline = Clock::now() + std::chrono::seconds(60);
+  auto deadline = Clock::now() + std::chrono::seconds(60);
   while (received.load() - base < events && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -179,9 +145,5 @@ int main(int argc, char** argv) {
                 informer.reflector().lastError().toString().c_str());
   }
   informer.stop();
-  kill(child, SIGTERM);
-  waitpid(child, nullptr, 0);
-  unlink(kubeconfig.c_str());
-  rmdir(dir);
   return 0;
 }
