@@ -2,6 +2,7 @@
 
 #include "actions/http_action.h"
 #include "api/duration.h"
+#include "formats/json_depth.h"
 #include "kube/time_format.h"
 
 #include <cctype>
@@ -189,7 +190,9 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
         report(where + ": the answer is larger than " + std::to_string(options_.maxResponseBytes) +
                " bytes; aggregate the query (sum, max, topk) so it returns fewer series"));
   }
-  json answer = json::parse(response.body, nullptr, false);
+  json answer = formats::jsonDepthProblem(response.body).empty()
+                    ? json::parse(response.body, nullptr, false)
+                    : json(json::value_t::discarded);
   if (answer.is_discarded() || !answer.is_object()) {
     // What else answered stays off the status.
     std::string message = report(where + ": status " + std::to_string(response.status) +

@@ -1,5 +1,6 @@
 #include "admission/admission_review.h"
 
+#include "formats/json_depth.h"
 #include "kube/base64.h"
 
 namespace remedy::admission {
@@ -19,6 +20,10 @@ std::string stringField(const json& object, const char* key) {
 }  // namespace
 
 kube::Result<AdmissionRequest> parseAdmissionReview(const std::string& body) {
+  // The body is read before its sender is known: measured before it is parsed.
+  if (std::string problem = formats::jsonDepthProblem(body); !problem.empty()) {
+    return badRequest("the body is not an AdmissionReview: " + problem);
+  }
   json review = json::parse(body, nullptr, false);
   if (review.is_discarded() || !review.is_object()) {
     return badRequest("the body is not a JSON object");

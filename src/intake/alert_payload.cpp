@@ -1,5 +1,7 @@
 #include "intake/alert_payload.h"
 
+#include "formats/json_depth.h"
+
 #include <nlohmann/json.hpp>
 
 namespace remedy::intake {
@@ -39,33 +41,6 @@ std::string typeName(const json& j) {
 
 std::string tooLong(size_t size, size_t limit) {
   return std::to_string(size) + " bytes, more than the limit of " + std::to_string(limit);
-}
-
-// The deepest nesting of arrays and objects, scanning the text (strings
-// skipped), so a hostile payload is refused before the parser recurses.
-size_t nestingDepth(std::string_view body, size_t stopAbove) {
-  size_t depth = 0, deepest = 0;
-  bool inString = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (inString) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        inString = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > stopAbove) return deepest;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 // Reads an optional string member into `out`; a problem when it is not a
@@ -241,7 +216,7 @@ ParsedPayload parseWebhookPayload(std::string_view body, const PayloadLimits& li
     out.message = std::move(message);
     return out;
   };
-  if (size_t depth = nestingDepth(body, limits.maxNestingDepth); depth > limits.maxNestingDepth) {
+  if (formats::jsonNestingDepth(body, limits.maxNestingDepth) > limits.maxNestingDepth) {
     return fail(PayloadError::kMalformedJson,
                 "malformed JSON: arrays and objects nested more than " +
                     std::to_string(limits.maxNestingDepth) + " levels deep");

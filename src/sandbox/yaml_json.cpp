@@ -1,5 +1,6 @@
 #include "sandbox/yaml_json.h"
 
+#include "formats/json_depth.h"
 #include "formats/yaml_json.h"
 
 #include <cmath>
@@ -35,6 +36,12 @@ void asYamlToJsonReadsIt(json& value) {
 }  // namespace
 
 Result<json> parseBody(const std::string& body, bool allowYaml) {
+  // kube-apiserver (Go's encoding/json) refuses past 10,000 levels; the
+  // sandbox, whose code over the body recurses, past formats::kMaxJsonDepth.
+  if (std::string problem = formats::jsonDepthProblem(body); !problem.empty()) {
+    return ApiError::badRequest("error decoding " + std::string(allowYaml ? "YAML" : "JSON") +
+                                ": " + problem);
+  }
   try {
     json parsed = json::parse(body);
     if (allowYaml) asYamlToJsonReadsIt(parsed);
