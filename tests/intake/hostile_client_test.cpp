@@ -19,26 +19,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-int connectTo(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Connections that send a request line and then one byte of a header field
 // every 100 ms, never ending it, each byte far within any per-read timeout.
 class SlowDrip {
  public:
   SlowDrip(uint16_t port, int connections) {
     for (int i = 0; i < connections; ++i) {
-      int fd = connectTo(port);
+      int fd = connectLoopback(port);
       if (fd < 0) continue;
       std::string start = "POST /api/v1/alerts HTTP/1.1\r\nHost: remedy\r\nX-Drip: ";
       if (::send(fd, start.data(), start.size(), MSG_NOSIGNAL) == ssize_t(start.size())) {

@@ -69,12 +69,8 @@ inline HttpAnswer parseHttpAnswer(const std::string& raw) {
   return a;
 }
 
-// One request on a new connection ("Connection: close"), read to the end.
-// With sendBody false only the headers go out (for a body the server
-// refuses by its Content-Length).
-inline HttpAnswer httpRequest(uint16_t port, const std::string& method, const std::string& path,
-                              const std::vector<std::pair<std::string, std::string>>& headers,
-                              const std::string& body, bool sendBody = true) {
+// A connected socket to 127.0.0.1:port, or -1.
+inline int connectLoopback(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -82,8 +78,19 @@ inline HttpAnswer httpRequest(uint16_t port, const std::string& method, const st
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return {};
+    return -1;
   }
+  return fd;
+}
+
+// One request on a new connection ("Connection: close"), read to the end.
+// With sendBody false only the headers go out (for a body the server
+// refuses by its Content-Length).
+inline HttpAnswer httpRequest(uint16_t port, const std::string& method, const std::string& path,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              const std::string& body, bool sendBody = true) {
+  int fd = connectLoopback(port);
+  if (fd < 0) return {};
   timeval tv{30, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
