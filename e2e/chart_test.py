@@ -128,6 +128,8 @@ OPERATOR_FLAGS = {
     "approval-seal-key-file", "approval-seal-previous-key-files", "admission-bind-address",
     "admission-port", "admission-tls-cert-file", "admission-tls-key-file", "admission-cert-secret",
     "admission-cert-dns-names", "admission-cert-ip-addresses", "admission-webhook-configurations",
+    # Issue #17: a client budget per part of the operator.
+    "intake-qps", "intake-burst", "followups-qps", "followups-burst", "events-qps", "events-burst",
 }
 
 
@@ -587,7 +589,9 @@ class DefaultRenderTest(unittest.TestCase):
         expected = {
             "webhook-bind-address": "0.0.0.0", "webhook-port": "9443", "metrics-port": "8080",
             "health-port": "8081", "log-level": "info", "log-format": "json", "kube-api-qps": "20",
-            "kube-api-burst": "30", "workers": "4", "dry-run": "false",
+            "kube-api-burst": "30", "intake-qps": "10", "intake-burst": "50", "followups-qps": "5",
+            "followups-burst": "10", "events-qps": "5", "events-burst": "25", "workers": "4",
+            "dry-run": "false",
             "patch-allowed-kinds": "Deployment,StatefulSet,ConfigMap",
             "apply-allowed-kinds": "NetworkPolicy,ConfigMap", "incident-retention": "168h",
             "max-finished-incidents": "1000", "alert-rate": "50", "alert-burst": "100",

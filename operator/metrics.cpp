@@ -29,7 +29,8 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
     : registry_(std::move(registry)),
       apiRequests_(prometheus::BuildCounter()
                        .Name("remedy_kube_client_requests_total")
-                       .Help("API server requests by HTTP method and status code (0: no answer)")
+                       .Help("API server requests by client budget (intake, engine, followups, "
+                             "events), HTTP method and status code (0: no answer)")
                        .Register(*registry_)),
       apiLatency_(prometheus::BuildHistogram()
                       .Name("remedy_kube_client_request_duration_seconds")
@@ -86,8 +87,9 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
                   .Add({})),
       rateLimiterWait_(prometheus::BuildHistogram()
                            .Name("remedy_kube_client_rate_limiter_duration_seconds")
-                           .Help("How long API requests waited for the client's rate limiter "
-                                 "(--kube-api-qps, --kube-api-burst), by verb")
+                           .Help("How long API requests waited for their budget's rate limiter "
+                                 "(--intake-qps, --kube-api-qps, --followups-qps, --events-qps "
+                                 "and their bursts), by budget and verb")
                            .Register(*registry_)),
       approvalsWaiting_(prometheus::BuildGauge()
                             .Name("remedy_approvals_waiting")
@@ -105,8 +107,10 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
                              "timeouts allow, by namespace and runbook")
                        .Register(*registry_)) {}
 
-void OperatorMetrics::rateLimiterWait(const std::string& verb, kube::Duration waited) {
-  rateLimiterWait_.Add({{"verb", verb}}, latencyBuckets()).Observe(seconds(waited));
+void OperatorMetrics::rateLimiterWait(const std::string& budget, const std::string& verb,
+                                      kube::Duration waited) {
+  rateLimiterWait_.Add({{"budget", budget}, {"verb", verb}}, latencyBuckets())
+      .Observe(seconds(waited));
 }
 
 void OperatorMetrics::setRunbookGauges(std::function<RunbookGaugeMap()> gauges) {
@@ -114,8 +118,10 @@ void OperatorMetrics::setRunbookGauges(std::function<RunbookGaugeMap()> gauges) 
   runbookGauges_ = std::move(gauges);
 }
 
-void OperatorMetrics::apiRequest(const std::string& verb, int code, kube::Duration latency) {
-  apiRequests_.Add({{"verb", verb}, {"code", std::to_string(code)}}).Increment();
+void OperatorMetrics::apiRequest(const std::string& budget, const std::string& verb, int code,
+                                 kube::Duration latency) {
+  apiRequests_.Add({{"budget", budget}, {"verb", verb}, {"code", std::to_string(code)}})
+      .Increment();
   apiLatency_.Add({{"verb", verb}}, latencyBuckets()).Observe(seconds(latency));
 }
 

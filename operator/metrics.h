@@ -28,11 +28,13 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   explicit OperatorMetrics(std::shared_ptr<prometheus::Registry> registry);
 
   // kube::MetricsSink
-  void apiRequest(const std::string& verb, int code, kube::Duration latency) override;
+  void apiRequest(const std::string& budget, const std::string& verb, int code,
+                  kube::Duration latency) override;
   void queueDepth(const std::string& queue, size_t depth) override;
   void queueLatency(const std::string& queue, kube::Duration waited) override;
   void reconcile(const std::string& controller, kube::Duration took, bool failed) override;
-  void rateLimiterWait(const std::string& verb, kube::Duration waited) override;
+  void rateLimiterWait(const std::string& budget, const std::string& verb,
+                       kube::Duration waited) override;
 
   // engine::EngineMetrics
   void stepAttempt(const std::string& action, const std::string& outcome,

@@ -107,37 +107,38 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     spdlog::error("no API server configuration: {}", config.status().message());
     return 2;
   }
-  config->qps = o.kubeApiQps;
-  config->burst = o.kubeApiBurst;
   config->timeout = std::chrono::seconds(30);
   config->userAgent = "remedy-operator/0.1";
-  auto client = kube::RestClient::fromConfig(*config);
-  if (!client.ok()) {
-    spdlog::error("API client for {}: {}", config->origin, client.status().message());
-    return 2;
-  }
-  kube::Client& api = **client;
+  // A client, and so a token bucket, per part of the operator (the
+  // budgets of operator/README.md): a storm of Events or reverts never
+  // starves the intake or the engine, nor they each other.
+  auto budgetClient = [&](const std::string& budget, double qps, int burst, kube::Duration timeout,
+                          int maxRetries) -> std::unique_ptr<kube::RestClient> {
+    kube::Config c = *config;
+    c.budget = budget;
+    c.qps = qps;
+    c.burst = burst;
+    c.timeout = timeout;
+    c.maxRetries = maxRetries;
+    auto made = kube::RestClient::fromConfig(c);
+    if (!made.ok()) {
+      spdlog::error("API client ({}) for {}: {}", budget, config->origin, made.status().message());
+      return nullptr;
+    }
+    return std::move(made.value());
+  };
+  auto client =
+      budgetClient("engine", o.kubeApiQps, o.kubeApiBurst, config->timeout, config->maxRetries);
   // The webhook answers Alertmanager within its deadline: its client does
   // not sit out repeated Retry-Afters (a 503 makes Alertmanager retry).
-  kube::Config intakeConfig = *config;
-  intakeConfig.maxRetries = 1;
-  intakeConfig.timeout = std::chrono::seconds(10);
-  auto intakeClient = kube::RestClient::fromConfig(intakeConfig);
-  if (!intakeClient.ok()) {
-    spdlog::error("API client for {}: {}", config->origin, intakeClient.status().message());
-    return 2;
-  }
-  // Events have a budget of their own (--events-qps, --events-burst): a
-  // separate client and rate limiter, so neither side waits for the other.
-  kube::Config eventsConfig = *config;
-  eventsConfig.qps = o.eventsQps;
-  eventsConfig.burst = o.eventsBurst;
-  eventsConfig.timeout = std::chrono::seconds(10);
-  auto eventsClient = kube::RestClient::fromConfig(eventsConfig);
-  if (!eventsClient.ok()) {
-    spdlog::error("API client for {}: {}", config->origin, eventsClient.status().message());
-    return 2;
-  }
+  auto intakeClient =
+      budgetClient("intake", o.intakeQps, o.intakeBurst, std::chrono::seconds(10), 1);
+  auto followupsClient = budgetClient("followups", o.followupsQps, o.followupsBurst,
+                                      config->timeout, config->maxRetries);
+  auto eventsClient = budgetClient("events", o.eventsQps, o.eventsBurst, std::chrono::seconds(10),
+                                   config->maxRetries);
+  if (!client || !intakeClient || !followupsClient || !eventsClient) return 2;
+  kube::Client& api = *client;
   std::string identity = o.identity.empty() ? defaultIdentity() : o.identity;
   spdlog::info("event=starting identity={} server={} namespaces={} leaderElect={} dryRun={}",
                identity, config->server,
@@ -211,7 +212,7 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
     }
     serverOptions.tls = tls;
   }
-  intake::AlertIntakeServer webhook(**intakeClient, *registry, intakeOptions, serverOptions);
+  intake::AlertIntakeServer webhook(*intakeClient, *registry, intakeOptions, serverOptions);
 
   auto notReady = [&]() -> std::string {
     if (stop.stopRequested()) return "shutting down";
@@ -321,12 +322,13 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   kube::EventRecorderOptions eventOptions;
   eventOptions.component = "remedy-operator";
   eventOptions.host = identity;
-  kube::EventRecorder events(**eventsClient, eventOptions);
+  kube::EventRecorder events(*eventsClient, eventOptions);
   events.start();
   auto egress = egressRules(o, apiServerAddresses(*config));
   auto registryOfActions = buildActionRegistry(o, egress);
   // Every action runs as a ServiceAccount of its Runbook's namespace.
-  kube::ImpersonatingClients serviceAccounts(**client);
+  kube::ImpersonatingClients serviceAccounts(*client);
+  kube::ImpersonatingClients followupServiceAccounts(*followupsClient);
 
   engine::EngineOptions engineOptions;
   engineOptions.incidentWorkers = o.workers;
@@ -342,6 +344,9 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   engineOptions.incident.defaultServiceAccount = o.defaultServiceAccount;
   engineOptions.incident.serviceAccountNames = o.serviceAccounts;
   engineOptions.incident.sealer = sealer.get();
+  engineOptions.incident.followupClient = followupsClient.get();
+  engineOptions.incident.followupServiceAccounts = &followupServiceAccounts;
+  engineOptions.sweeperClient = followupsClient.get();
 
   // Leads: runs the engine until `leadingSignal` stops.
   std::atomic<bool> engineFailed{false};
@@ -414,7 +419,7 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   webhook.stop();
   // Queued Events are dropped at shutdown; one waiting for its budget
   // must not hold the process.
-  (*eventsClient)->shutdown();
+  eventsClient->shutdown();
   events.stop();
   if (metricsServer) metricsServer->stop();
   health.stop();

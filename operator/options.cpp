@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -53,12 +55,21 @@ Setter integer(int Options::*field, int min, int max) {
 
 Setter port(int Options::*field) { return integer(field, 0, 65535); }
 
-Setter number(double Options::*field, double min) {
+std::string shortNumber(double n) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%g", n);
+  return out;
+}
+
+// A requests-per-second figure: finite (strtod reads "nan" and "inf"), at
+// least `min` and at most `max`.
+Setter number(double Options::*field, double min, double max = 1e6) {
   return [=](Options& o, const std::string& v) -> std::string {
     char* end = nullptr;
     double n = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != '\0') return "\"" + v + "\" is not a number";
-    if (n < min) return v + " is below the minimum " + std::to_string(min);
+    if (v.empty() || *end != '\0' || !std::isfinite(n)) return "\"" + v + "\" is not a number";
+    if (n < min) return v + " is below the minimum " + shortNumber(min);
+    if (n > max) return v + " is above the maximum " + shortNumber(max);
     o.*field = n;
     return "";
   };
@@ -125,10 +136,26 @@ const std::vector<Flag>& flags() {
   static const std::vector<Flag> f = {
       {"kubeconfig", "kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)",
        text(&Options::kubeconfig)},
-      {"kube-api-qps", "API requests per second, sustained (default 20)",
+      {"kube-api-qps",
+       "the engine's API requests per second, sustained: reconciles, their effects, leader "
+       "election (default 20; 0: unlimited)",
        number(&Options::kubeApiQps, 0)},
-      {"kube-api-burst", "API requests in a burst (default 30)",
+      {"kube-api-burst", "the engine's API requests in a burst (default 30)",
        integer(&Options::kubeApiBurst, 1, 10000)},
+      {"intake-qps",
+       "the alert webhook's API requests per second, sustained: creating Incidents (default 10; "
+       "0: unlimited)",
+       number(&Options::intakeQps, 0)},
+      {"intake-burst", "the alert webhook's API requests in a burst (default 50)",
+       integer(&Options::intakeBurst, 1, 10000)},
+      {"followups-qps",
+       "API requests per second of reverts, escalations and the sweeper, sustained (default 5; "
+       "0: unlimited)",
+       number(&Options::followupsQps, 0)},
+      {"followups-burst",
+       "API requests of reverts, escalations and the sweeper in a burst "
+       "(default 10)",
+       integer(&Options::followupsBurst, 1, 10000)},
       {"events-qps", "Events written per second, sustained, on a client of their own (default 5)",
        number(&Options::eventsQps, 0.001)},
       {"events-burst", "Events written in a burst (default 25)",

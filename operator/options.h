@@ -17,10 +17,22 @@ namespace remedy::op {
 struct Options {
   // The API server.
   std::string kubeconfig;  // empty: KUBECONFIG, in-cluster, ~/.kube/config
+  // Client budgets: each part of the operator has a client and token bucket
+  // of its own (qps sustained, burst saved up), so a storm in one never
+  // starves another. The defaults sum to 40 requests per second; the
+  // numbers are argued in operator/README.md ("API budgets").
+  // The engine: Incident and Runbook reconciles, their effects (as the
+  // Runbooks' ServiceAccounts), leader election, admission reads.
   double kubeApiQps = 20;
   int kubeApiBurst = 30;
-  // Events go through a client of their own, with this budget, so Events
-  // never wait behind the engine's requests nor the engine behind Events.
+  // The alert webhook: creating Incidents, and its Incident cache.
+  double intakeQps = 10;
+  int intakeBurst = 50;
+  // Follow-ups: reverts, escalations, the sweeper of finished Incidents.
+  double followupsQps = 5;
+  int followupsBurst = 10;
+  // Events, apart from the rest, so Events never wait behind the engine's
+  // requests nor the engine behind Events.
   double eventsQps = 5;
   int eventsBurst = 25;
 

@@ -187,8 +187,9 @@ int Engine::sweepFinishedIncidents() {
     kube::DeleteOptions options;
     options.preconditionUid = kube::uidOf(incident);
     options.propagationPolicy = "Background";
+    kube::Client& client = options_.sweeperClient ? *options_.sweeperClient : client_;
     auto removed =
-        client_.remove(incidents(), kube::namespaceOf(incident), kube::nameOf(incident), options);
+        client.remove(incidents(), kube::namespaceOf(incident), kube::nameOf(incident), options);
     if (removed.ok() || kube::isNotFound(removed.status())) {
       ++deleted;
       --excess;

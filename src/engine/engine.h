@@ -35,6 +35,9 @@ struct EngineOptions {
   // never one with a pending revert or message); 0: no bound.
   size_t maxFinishedIncidents = 1000;
   kube::Duration sweepInterval = std::chrono::seconds(60);
+  // The sweeper's deletes go through this client (the follow-ups' budget,
+  // as do incident.followupClient's); null: the engine's.
+  kube::Client* sweeperClient = nullptr;
   kube::Duration cacheSyncTimeout = std::chrono::seconds(60);
 };
 

@@ -91,8 +91,8 @@ std::optional<kube::WallTime> tierDue(const api::IncidentStatus& s, const api::E
 actions::ActionContext IncidentReconciler::followupContext(Work& w, const std::string& key) {
   actions::ActionContext context;
   // Reverts and escalation messages (their urlFrom Secrets) act as the
-  // Runbook's ServiceAccount, as its steps do.
-  context.client = w.tenant;
+  // Runbook's ServiceAccount, as its steps do, on the follow-ups' budget.
+  context.client = w.followupTenant ? w.followupTenant : w.tenant;
   std::string uid = kube::uidOf(w.object);
   context.stepKey = uid + "/" + key;
   context.idempotencyKey = context.stepKey;
@@ -206,8 +206,9 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
     json patch = {{"metadata", {{"annotations", {{kRevertRequested, nullptr}}}}}};
     kube::PatchOptions options;
     options.fieldManager = options_.fieldManager;
-    auto patched = client_.patch(incidents(), kube::namespaceOf(w.object), kube::nameOf(w.object),
-                                 patch.dump(), options);
+    kube::Client& client = options_.followupClient ? *options_.followupClient : client_;
+    auto patched = client.patch(incidents(), kube::namespaceOf(w.object), kube::nameOf(w.object),
+                                patch.dump(), options);
     if (patched.ok()) w.object = std::move(patched.value());
   }
   return false;

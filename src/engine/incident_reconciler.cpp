@@ -242,6 +242,9 @@ ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
     std::string account =
         w.status().runbook->serviceAccountName.value_or(options_.defaultServiceAccount);
     w.tenant = &serviceAccounts_.serviceAccount(ns, account);
+    w.followupTenant = options_.followupServiceAccounts
+                           ? &options_.followupServiceAccounts->serviceAccount(ns, account)
+                           : w.tenant;
     if (auto done = runFollowups(w)) return *done;
   }
   settleLateApprovals(w);

@@ -90,6 +90,11 @@ struct IncidentReconcilerOptions {
   // The Approvals of a namespace from the engine's informer; null: listed
   // from the API server.
   std::function<std::vector<nlohmann::json>(const std::string& ns)> approvalsIn;
+  // The clients of follow-ups (reverts, escalation messages): a budget of
+  // their own, so a storm of reverts never starves the steps of new
+  // Incidents. Not owned; null: the reconciler's own clients.
+  kube::Client* followupClient = nullptr;
+  kube::ServiceAccountClients* followupServiceAccounts = nullptr;
 };
 
 class IncidentReconciler {

@@ -25,6 +25,8 @@ struct IncidentReconciler::Work {
   kube::WallTime now;
   // The client of the ServiceAccount the actions run as, once started.
   kube::Client* tenant = nullptr;
+  // The same ServiceAccount on the follow-ups' budget (reverts, escalations).
+  kube::Client* followupTenant = nullptr;
 
   // The alert's status is read live: its resolving is news.
   bool resolved() const {

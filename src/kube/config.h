@@ -50,6 +50,9 @@ struct Config {
   // Client-side throttling: rest.Config defaults (DefaultQPS, DefaultBurst).
   double qps = 5.0;
   int burst = 10;
+  // The name of this budget (qps, burst) in metrics and logs: a process
+  // that gives each of its parts a client of its own tells them apart.
+  std::string budget = "default";
   // Per-request timeout; 0 means none beyond the transport's idle limit.
   Duration timeout{0};
   // How often a 429 or 5xx answer with Retry-After is retried within one

@@ -14,17 +14,20 @@ namespace remedy::kube {
 class MetricsSink {
  public:
   virtual ~MetricsSink() = default;
-  // One API request answered (code 0: no answer, such as a connection failure).
-  virtual void apiRequest(const std::string& verb, int code, Duration latency) {}
+  // One API request answered (code 0: no answer, such as a connection
+  // failure), by the budget (RestClientOptions::budget) it drew on.
+  virtual void apiRequest(const std::string& budget, const std::string& verb, int code,
+                          Duration latency) {}
   // A work queue's ready items, after each add or get.
   virtual void queueDepth(const std::string& queue, size_t depth) {}
   // How long an item waited in the queue before a worker took it.
   virtual void queueLatency(const std::string& queue, Duration waited) {}
   // One reconcile.
   virtual void reconcile(const std::string& controller, Duration took, bool failed) {}
-  // How long a request waited for the client's rate limiter (qps, burst)
+  // How long a request waited for its budget's rate limiter (qps, burst)
   // before it was sent (client-go: rest_client_rate_limiter_duration_seconds).
-  virtual void rateLimiterWait(const std::string& verb, Duration waited) {}
+  virtual void rateLimiterWait(const std::string& budget, const std::string& verb,
+                               Duration waited) {}
 };
 
 // Not owned; must outlive every client and controller. nullptr: discard.

@@ -137,10 +137,15 @@ std::string writeQuery(const std::string& fieldManager, bool dryRun) {
 
 RestClient::RestClient(std::shared_ptr<Transport> transport, RestClientOptions options,
                        const Clock& clock)
+    : RestClient(std::move(transport), options,
+                 std::make_shared<TokenBucket>(options.qps, options.burst, clock), clock) {}
+
+RestClient::RestClient(std::shared_ptr<Transport> transport, RestClientOptions options,
+                       std::shared_ptr<TokenBucket> throttle, const Clock& clock)
     : transport_(std::move(transport)),
-      options_(options),
+      options_(std::move(options)),
       clock_(clock),
-      throttle_(options.qps, options.burst, clock),
+      throttle_(std::move(throttle)),
       discovery_([this](const std::string& path) { return getPath(path); }) {}
 
 RestClient::~RestClient() { shutdown(); }
@@ -154,6 +159,7 @@ Result<std::unique_ptr<RestClient>> RestClient::fromConfig(const Config& config,
   RestClientOptions options;
   options.qps = config.qps;
   options.burst = config.burst;
+  options.budget = config.budget;
   options.timeout = config.timeout;
   options.maxRetries = config.maxRetries;
   return std::make_unique<RestClient>(transport, options, clock);
@@ -161,7 +167,7 @@ Result<std::unique_ptr<RestClient>> RestClient::fromConfig(const Config& config,
 
 std::unique_ptr<RestClient> RestClient::impersonating(const Impersonation& as) const {
   return std::make_unique<RestClient>(std::make_shared<ImpersonatingTransport>(transport_, as),
-                                      options_, clock_);
+                                      options_, throttle_, clock_);
 }
 
 void RestClient::shutdown() {
@@ -172,16 +178,16 @@ void RestClient::shutdown() {
 Response RestClient::execute(Request request) {
   for (int attempt = 0;; ++attempt) {
     TimePoint queued = clock_.now();
-    if (!throttle_.wait(&shutdown_)) {
+    if (!throttle_->wait(&shutdown_)) {
       Response cancelled;
       cancelled.cancelled = true;
       cancelled.error = "client is shut down";
       return cancelled;
     }
     TimePoint sent = clock_.now();
-    metricsSink().rateLimiterWait(request.method, sent - queued);
+    metricsSink().rateLimiterWait(options_.budget, request.method, sent - queued);
     Response response = transport_->send(request);
-    metricsSink().apiRequest(request.method, response.status, clock_.now() - sent);
+    metricsSink().apiRequest(options_.budget, request.method, response.status, clock_.now() - sent);
     // with_retry.go checkWait: only 429 and 5xx answers with Retry-After are
     // retried, for any verb (the server promises it did nothing).
     bool retriable = response.status == 429 || response.status >= 500;
@@ -290,10 +296,10 @@ Result<std::unique_ptr<WatchStream>> RestClient::watch(const Resource& resource,
                         ? Duration(std::chrono::seconds(options.timeoutSeconds + 30))
                         : Duration(std::chrono::minutes(15));
   TimePoint queued = clock_.now();
-  if (!throttle_.wait(&shutdown_)) {
+  if (!throttle_->wait(&shutdown_)) {
     return Status::error(0, reason::kCancelled, "client is shut down");
   }
-  metricsSink().rateLimiterWait("WATCH", clock_.now() - queued);
+  metricsSink().rateLimiterWait(options_.budget, "WATCH", clock_.now() - queued);
   auto stream = transport_->open(request);
   const Response& head = stream->head();
   if (head.status < 200 || head.status > 299) return statusOf(head);

@@ -21,6 +21,7 @@ namespace remedy::kube {
 struct RestClientOptions {
   double qps = 5.0;  // <= 0: unlimited
   int burst = 10;
+  std::string budget = "default";  // names qps and burst in metrics and logs
   int maxRetries = 10;
   Duration timeout{0};  // per request; 0: the transport's default
   // Longest Retry-After honoured, so a misbehaving server cannot park a
@@ -32,6 +33,9 @@ class RestClient : public Client {
  public:
   RestClient(std::shared_ptr<Transport> transport, RestClientOptions options = {},
              const Clock& clock = Clock::real());
+  // Over `transport`, drawing on `throttle` (shared with other clients).
+  RestClient(std::shared_ptr<Transport> transport, RestClientOptions options,
+             std::shared_ptr<TokenBucket> throttle, const Clock& clock = Clock::real());
   ~RestClient() override;
 
   // Credentials, HTTPS transport and client, from a Config.
@@ -62,8 +66,10 @@ class RestClient : public Client {
                     Duration timeout = Duration(0));
 
   // A client acting as `as` (client-go's rest.Config.Impersonate) over this
-  // client's transport, credentials and options, with its own throttle and
-  // discovery cache. It may outlive neither this client nor its transport.
+  // client's transport, credentials, options and throttle (the requests of
+  // every identity a part of the process acts as count against that part's
+  // budget), with its own discovery cache. It may outlive neither this
+  // client nor its transport.
   std::unique_ptr<RestClient> impersonating(const Impersonation& as) const;
 
   // Ends requests in flight and refuses new ones.
@@ -77,7 +83,7 @@ class RestClient : public Client {
   std::shared_ptr<Transport> transport_;
   const RestClientOptions options_;
   const Clock& clock_;
-  TokenBucket throttle_;
+  std::shared_ptr<TokenBucket> throttle_;
   StopSignal shutdown_;
   Discovery discovery_;
 };

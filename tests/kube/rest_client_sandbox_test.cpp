@@ -9,6 +9,11 @@
 
 #include <gmock/gmock.h>
 
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <thread>
+
 namespace remedy::kube {
 namespace {
 
@@ -199,6 +204,82 @@ TEST_F(RestClientTest, ClientSideRateLimit) {
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(slow->get(resources::namespaces(), "", namespace_).ok());
   // 1 from the burst, then 5 at 10 per second.
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(450));
+}
+
+// Parks `request` on a thread until it is done; done() says whether it is.
+class InFlight {
+ public:
+  explicit InFlight(std::function<void()> request)
+      : thread_([this, request = std::move(request)] {
+          request();
+          done_ = true;
+        }) {}
+  ~InFlight() { join(); }
+  bool done() const { return done_; }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+bool waitFor(const std::function<bool()>& condition) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+TEST_F(RestClientTest, EachBudgetHasTokensOfItsOwn) {
+  FakeClock clock;
+  Config events = adminConfig();
+  events.budget = "events";
+  events.qps = 1;
+  events.burst = 1;
+  Config engine = events;
+  engine.budget = "engine";
+  auto eventsClient = RestClient::fromConfig(events, clock);
+  auto engineClient = RestClient::fromConfig(engine, clock);
+  ASSERT_TRUE(eventsClient.ok() && engineClient.ok());
+  ASSERT_TRUE((*eventsClient)->get(resources::namespaces(), "", namespace_).ok());
+  // The events budget is spent: its next request waits for the (fake) clock.
+  std::optional<Result<json>> late;
+  InFlight waiting([&] { late = (*eventsClient)->get(resources::namespaces(), "", namespace_); });
+  ASSERT_TRUE(waitFor([&] { return clock.waiters() == 1 || waiting.done(); }));
+  EXPECT_FALSE(waiting.done()) << "the events budget had a second token";
+  // The engine's budget is untouched by it.
+  auto served = (*engineClient)->get(resources::namespaces(), "", namespace_);
+  EXPECT_TRUE(served.ok()) << served.status().toString();
+  EXPECT_FALSE(waiting.done());
+  clock.step(std::chrono::seconds(1));
+  waiting.join();
+  ASSERT_TRUE(late.has_value());
+  EXPECT_TRUE(late->ok()) << late->status().toString();
+}
+
+TEST_F(RestClientTest, AnImpersonatingClientDrawsOnTheBudgetOfItsBase) {
+  FakeClock clock;
+  Config engine = adminConfig();
+  engine.budget = "engine";
+  engine.qps = 1;
+  engine.burst = 1;
+  auto base = RestClient::fromConfig(engine, clock);
+  ASSERT_TRUE(base.ok());
+  auto tenant = (*base)->impersonating({serviceAccountUser(namespace_, "runner"), {}});
+  ASSERT_TRUE((*base)->get(resources::namespaces(), "", namespace_).ok());
+  std::optional<Result<json>> answered;
+  InFlight waiting([&] { answered = tenant->get(resources::configMaps(), namespace_, "x"); });
+  ASSERT_TRUE(waitFor([&] { return clock.waiters() == 1 || waiting.done(); }));
+  EXPECT_FALSE(waiting.done()) << "the impersonating client had a token of its own";
+  clock.step(std::chrono::seconds(1));
+  waiting.join();
+  // Answered by the server (whatever the runner may do), not by the client.
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_NE(answered->status().code(), 0) << answered->status().toString();
 }
 
 TEST_F(RestClientTest, RefusesAServerItCannotVerify) {

@@ -118,6 +118,23 @@ TEST_F(OperatorE2ETest, AlertBecomesAnIncidentThatScalesAndRestartsTheDeployment
       << metrics;
   EXPECT_EQ(metricValue(metrics, "remedy_leader").value_or(-1), 1.0) << metrics;
   EXPECT_GT(metricSum(metrics, "remedy_kube_client_requests_total").value_or(0), 0.0) << metrics;
+  // Each part drew on its own budget: the webhook created the Incident, the
+  // engine ran it, Events went out on theirs.
+  EXPECT_GE(metricValue(metrics, "remedy_kube_client_requests_total",
+                        {{"budget", "intake"}, {"verb", "POST"}, {"code", "201"}})
+                .value_or(0),
+            1.0)
+      << metrics;
+  EXPECT_GE(metricValue(metrics, "remedy_kube_client_requests_total",
+                        {{"budget", "engine"}, {"verb", "PUT"}, {"code", "200"}})
+                .value_or(0),
+            1.0)
+      << metrics;
+  EXPECT_GE(metricValue(metrics, "remedy_kube_client_requests_total",
+                        {{"budget", "events"}, {"verb", "POST"}, {"code", "201"}})
+                .value_or(0),
+            1.0)
+      << metrics;
   EXPECT_TRUE(metricValue(metrics, "remedy_workqueue_depth").has_value()) << metrics;
   EXPECT_EQ(metrics.find(webhookToken()), std::string::npos);
 

@@ -34,14 +34,29 @@ TEST(OperatorMetrics, RunbookGaugesFollowTheEngineAndDisappearWithTheirRunbook) 
   EXPECT_THAT(text, HasSubstr("runbook=\"restart\""));
 }
 
-TEST(OperatorMetrics, RateLimiterWaitIsAHistogramByVerb) {
+TEST(OperatorMetrics, RateLimiterWaitIsAHistogramByBudgetAndVerb) {
   OperatorMetrics metrics(std::make_shared<prometheus::Registry>());
-  metrics.rateLimiterWait("GET", std::chrono::milliseconds(250));
+  metrics.rateLimiterWait("engine", "GET", std::chrono::milliseconds(250));
+  metrics.rateLimiterWait("events", "POST", std::chrono::milliseconds(500));
   std::string text = metrics.scrape();
-  EXPECT_THAT(text,
-              HasSubstr("remedy_kube_client_rate_limiter_duration_seconds_count{verb=\"GET\"} 1"));
-  EXPECT_THAT(text,
-              HasSubstr("remedy_kube_client_rate_limiter_duration_seconds_sum{verb=\"GET\"} 0.25"));
+  EXPECT_THAT(text, HasSubstr("remedy_kube_client_rate_limiter_duration_seconds_count{budget="
+                              "\"engine\",verb=\"GET\"} 1"));
+  EXPECT_THAT(text, HasSubstr("remedy_kube_client_rate_limiter_duration_seconds_sum{budget="
+                              "\"engine\",verb=\"GET\"} 0.25"));
+  EXPECT_THAT(text, HasSubstr("remedy_kube_client_rate_limiter_duration_seconds_sum{budget="
+                              "\"events\",verb=\"POST\"} 0.5"));
+}
+
+TEST(OperatorMetrics, ApiRequestsAreCountedByBudget) {
+  OperatorMetrics metrics(std::make_shared<prometheus::Registry>());
+  metrics.apiRequest("intake", "POST", 201, std::chrono::milliseconds(5));
+  metrics.apiRequest("engine", "GET", 200, std::chrono::milliseconds(5));
+  metrics.apiRequest("engine", "GET", 200, std::chrono::milliseconds(5));
+  std::string text = metrics.scrape();
+  EXPECT_THAT(text, HasSubstr("remedy_kube_client_requests_total{budget=\"intake\",code=\"201\","
+                              "verb=\"POST\"} 1"));
+  EXPECT_THAT(text, HasSubstr("remedy_kube_client_requests_total{budget=\"engine\",code=\"200\","
+                              "verb=\"GET\"} 2"));
 }
 
 }  // namespace

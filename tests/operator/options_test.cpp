@@ -58,9 +58,17 @@ TEST(OperatorOptions, DefaultsNeedOnlyTheWebhookToken) {
   EXPECT_FALSE(o.dryRun);
   EXPECT_TRUE(o.watchNamespaces.empty());
   EXPECT_EQ(o.shutdownTimeout, seconds(30));
-  // Events have their own budget, apart from the engine's 20/30.
+  // Each part has a budget of its own; sustained, they sum to 40 requests
+  // per second (operator/README.md, "API budgets").
+  EXPECT_DOUBLE_EQ(o.kubeApiQps, 20);
+  EXPECT_EQ(o.kubeApiBurst, 30);
+  EXPECT_DOUBLE_EQ(o.intakeQps, 10);
+  EXPECT_EQ(o.intakeBurst, 50);
+  EXPECT_DOUBLE_EQ(o.followupsQps, 5);
+  EXPECT_EQ(o.followupsBurst, 10);
   EXPECT_DOUBLE_EQ(o.eventsQps, 5);
   EXPECT_EQ(o.eventsBurst, 25);
+  EXPECT_DOUBLE_EQ(o.kubeApiQps + o.intakeQps + o.followupsQps + o.eventsQps, 40);
 }
 
 TEST(OperatorOptions, FlagsSetEveryKindOfValue) {
@@ -72,6 +80,12 @@ TEST(OperatorOptions, FlagsSetEveryKindOfValue) {
                                    "--events-qps=0.5",
                                    "--events-burst",
                                    "3",
+                                   "--intake-qps=2.5",
+                                   "--intake-burst",
+                                   "7",
+                                   "--followups-qps",
+                                   "0",
+                                   "--followups-burst=4",
                                    "--watch-namespaces",
                                    " shop, db ,shop,",
                                    "--incident-namespace",
@@ -103,6 +117,10 @@ TEST(OperatorOptions, FlagsSetEveryKindOfValue) {
   EXPECT_EQ(o.kubeApiBurst, 12);
   EXPECT_DOUBLE_EQ(o.eventsQps, 0.5);
   EXPECT_EQ(o.eventsBurst, 3);
+  EXPECT_DOUBLE_EQ(o.intakeQps, 2.5);
+  EXPECT_EQ(o.intakeBurst, 7);
+  EXPECT_DOUBLE_EQ(o.followupsQps, 0);  // unlimited
+  EXPECT_EQ(o.followupsBurst, 4);
   // Trimmed, empty items dropped, duplicates kept once, in order.
   EXPECT_EQ(o.watchNamespaces, (std::vector<std::string>{"shop", "db"}));
   EXPECT_EQ(o.incidentNamespace, "shop");
@@ -181,6 +199,14 @@ TEST(OperatorOptions, BadValuesNameTheFlag) {
       {{"--workers", "4x"}, "--workers: ", "not an integer"},
       {{"--kube-api-qps", "fast"}, "--kube-api-qps: ", "\"fast\" is not a number"},
       {{"--kube-api-qps", "-1"}, "--kube-api-qps: ", "below the minimum"},
+      // strtod reads these; a budget of them would be no budget.
+      {{"--kube-api-qps", "nan"}, "--kube-api-qps: ", "\"nan\" is not a number"},
+      {{"--intake-qps", "inf"}, "--intake-qps: ", "\"inf\" is not a number"},
+      {{"--intake-qps", "-0.5"}, "--intake-qps: ", "-0.5 is below the minimum 0"},
+      {{"--intake-qps", "2e9"}, "--intake-qps: ", "2e9 is above the maximum 1e+06"},
+      {{"--intake-burst", "0"}, "--intake-burst: ", "out of range [1, 10000]"},
+      {{"--followups-qps", "slow"}, "--followups-qps: ", "\"slow\" is not a number"},
+      {{"--followups-burst", "10001"}, "--followups-burst: ", "out of range [1, 10000]"},
       // Events cannot be unlimited: they would compete with nothing but the
       // API server's own fairness.
       {{"--events-qps", "0"}, "--events-qps: ", "below the minimum"},

@@ -246,7 +246,8 @@ class OperatorTest : public ApiServerTest {
               "--leader-election-namespace", systemNamespace_, "--pause-namespace",
               systemNamespace_, "--leader-election-id", op->identity, "--incident-namespace",
               namespace_, "--approval-seal-key-file", sealKeyPath_, "--log-format", "text",
-              "--kube-api-qps", "200", "--kube-api-burst", "400",
+              "--kube-api-qps", "200", "--kube-api-burst", "400", "--intake-qps", "200",
+              "--intake-burst", "400", "--followups-qps", "200", "--followups-burst", "400",
               // The tests' webhooks, Prometheus and Alertmanager listen on
               // loopback, which the egress policy denies unless opened.
               "--egress-allow", "127.0.0.1/32"};
