@@ -91,6 +91,17 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
                                  "(--intake-qps, --kube-api-qps, --followups-qps, --events-qps "
                                  "and their bursts), by budget and verb")
                            .Register(*registry_)),
+      throttled_(prometheus::BuildCounter()
+                     .Name("remedy_kube_client_throttled_total")
+                     .Help("Answers of the API server that asked a client to slow down (429, or "
+                           "5xx with Retry-After), by budget and reason (TooManyRequests, "
+                           "ServiceUnavailable, ServerError)")
+                     .Register(*registry_)),
+      retryAfterWaits_(prometheus::BuildCounter()
+                           .Name("remedy_kube_client_retry_after_seconds_total")
+                           .Help("Seconds that requests waited, as the API server's Retry-After "
+                                 "asked, before they were sent again, by budget")
+                           .Register(*registry_)),
       approvalsWaiting_(prometheus::BuildGauge()
                             .Name("remedy_approvals_waiting")
                             .Help("Incidents waiting for an approval, by namespace and runbook "
@@ -111,6 +122,12 @@ void OperatorMetrics::rateLimiterWait(const std::string& budget, const std::stri
                                       kube::Duration waited) {
   rateLimiterWait_.Add({{"budget", budget}, {"verb", verb}}, latencyBuckets())
       .Observe(seconds(waited));
+}
+
+void OperatorMetrics::throttled(const std::string& budget, const std::string& reason,
+                                kube::Duration waited) {
+  throttled_.Add({{"budget", budget}, {"reason", reason}}).Increment();
+  retryAfterWaits_.Add({{"budget", budget}}).Increment(seconds(waited));
 }
 
 void OperatorMetrics::setRunbookGauges(std::function<RunbookGaugeMap()> gauges) {

@@ -35,6 +35,8 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   void reconcile(const std::string& controller, kube::Duration took, bool failed) override;
   void rateLimiterWait(const std::string& budget, const std::string& verb,
                        kube::Duration waited) override;
+  void throttled(const std::string& budget, const std::string& reason,
+                 kube::Duration waited) override;
 
   // engine::EngineMetrics
   void stepAttempt(const std::string& action, const std::string& outcome,
@@ -81,6 +83,8 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   prometheus::Family<prometheus::Gauge>& incidents_;
   prometheus::Gauge& leader_;
   prometheus::Family<prometheus::Histogram>& rateLimiterWait_;
+  prometheus::Family<prometheus::Counter>& throttled_;
+  prometheus::Family<prometheus::Counter>& retryAfterWaits_;
   prometheus::Family<prometheus::Gauge>& approvalsWaiting_;
   prometheus::Family<prometheus::Gauge>& oldestApprovalWait_;
   prometheus::Family<prometheus::Gauge>& pastTimeout_;

@@ -28,6 +28,11 @@ class MetricsSink {
   // before it was sent (client-go: rest_client_rate_limiter_duration_seconds).
   virtual void rateLimiterWait(const std::string& budget, const std::string& verb,
                                Duration waited) {}
+  // The API server answered a request of `budget` 429, or 5xx with
+  // Retry-After (reason: TooManyRequests, ServiceUnavailable, ServerError);
+  // the client waits `waited` (the Retry-After it honours) before sending
+  // it again, 0 when it does not send it again.
+  virtual void throttled(const std::string& budget, const std::string& reason, Duration waited) {}
 };
 
 // Not owned; must outlive every client and controller. nullptr: discard.

@@ -7,7 +7,14 @@
 #include "kube/http_transport.h"
 #include "kube/json_frames.h"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 
 namespace remedy::kube {
@@ -126,6 +133,123 @@ class RestWatchStream : public WatchStream {
   Status status_;
 };
 
+// rest/request.go retryAfterSeconds: the Retry-After header as whole
+// seconds (strconv.Atoi); an HTTP date or anything else is none.
+std::optional<int> retryAfterSeconds(const Response& r) {
+  std::string h = headerValue(r.headers, "Retry-After");
+  if (h.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  long n = std::strtol(h.c_str(), &end, 10);
+  if (*end != '\0' || errno != 0 || n < INT_MIN || n > INT_MAX) return std::nullopt;
+  return static_cast<int>(n);
+}
+
+// What a throttled answer is called in metrics and logs.
+std::string throttleReason(int code) {
+  if (code == 429) return reason::kTooManyRequests;
+  if (code == 503) return reason::kServiceUnavailable;
+  return "ServerError";
+}
+
+// Whether a request answered `code` may be sent again: 429 is API Priority
+// and Fairness's (or max-in-flight's) refusal before the request is served,
+// so any verb; after a 5xx a write may have been done, so reads only.
+bool safeToRepeat(const std::string& method, int code) {
+  return code == 429 || method == "GET" || method == "HEAD";
+}
+
+std::string formatSeconds(Duration d) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%.1fs", std::chrono::duration<double>(d).count());
+  return out;
+}
+
+// The answer of a request whose Retry-After would outlast its deadline: the
+// server's code, reason and details, with a message that says why it was not
+// retried.
+Response beyondDeadline(const Response& r, const std::string& budget, int retryAfter, Duration left,
+                        Duration timeout) {
+  json status = json::parse(r.body, nullptr, false);
+  if (status.is_discarded() || !status.is_object() || status.value("kind", "") != "Status") {
+    status = {{"kind", "Status"},
+              {"apiVersion", "v1"},
+              {"status", "Failure"},
+              {"code", r.status},
+              {"reason", throttleReason(r.status)},
+              {"message", r.body.substr(0, 200)}};
+  }
+  std::string server = status.value("message", "");
+  status["message"] = "the API server asked the " + budget + " client to retry after " +
+                      std::to_string(retryAfter) +
+                      "s (Retry-After), beyond this request's deadline (" + formatSeconds(left) +
+                      " left of " + formatSeconds(timeout) + "); not retried" +
+                      (server.empty() ? "" : ": " + server);
+  status["details"]["retryAfterSeconds"] = retryAfter;
+  Response out = r;
+  out.body = status.dump();
+  return out;
+}
+
+// Each budget's bursts of throttled answers, so a burst is logged when it
+// starts and when it is over, not once per answer. By budget name: the
+// clients impersonating() makes share their base's.
+class ThrottleBursts {
+ public:
+  // A burst is over when no throttled answer has come for this long.
+  static constexpr Duration kQuiet = std::chrono::seconds(10);
+
+  void throttled(const std::string& budget, const Response& response, const std::string& reason,
+                 int retryAfter, TimePoint now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Burst& b = bursts_[budget];
+    if (b.answers > 0 && now - b.last >= kQuiet) ended(budget, b);
+    b.last = now;
+    if (b.answers++ > 0) return;
+    b.since = now;
+    any_ = true;
+    // API Priority and Fairness names the FlowSchema and the priority level
+    // that refused a request (request.go getRetryReason).
+    spdlog::warn(
+        "event=api-throttled budget={} code={} reason={} retryAfterSeconds={} flowSchemaUid={} "
+        "priorityLevelUid={}: the API server asks this client to slow down; its requests wait as "
+        "Retry-After says and are sent again, and the throttled answers that follow are only "
+        "counted (remedy_kube_client_throttled_total) until none has come for {}s",
+        budget, response.status, reason, retryAfter,
+        headerValue(response.headers, "X-Kubernetes-PF-FlowSchema-UID"),
+        headerValue(response.headers, "X-Kubernetes-PF-PriorityLevel-UID"),
+        std::chrono::duration_cast<std::chrono::seconds>(kQuiet).count());
+  }
+
+  void served(const std::string& budget, TimePoint now) {
+    if (!any_.load(std::memory_order_relaxed)) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = bursts_.find(budget);
+    if (it == bursts_.end() || it->second.answers == 0 || now - it->second.last < kQuiet) return;
+    ended(budget, it->second);
+  }
+
+ private:
+  struct Burst {
+    int answers = 0;  // throttled answers in the burst
+    TimePoint since;  // its first
+    TimePoint last;   // its latest
+  };
+  static void ended(const std::string& budget, Burst& b) {
+    spdlog::info("event=api-throttle-ended budget={} throttled={} overMs={}", budget, b.answers,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(b.last - b.since).count());
+    b.answers = 0;
+  }
+  std::atomic<bool> any_{false};  // a burst was ever seen (a fast path)
+  std::mutex mu_;                 // guards bursts_
+  std::map<std::string, Burst> bursts_;
+};
+
+ThrottleBursts& bursts() {
+  static ThrottleBursts b;
+  return b;
+}
+
 std::string writeQuery(const std::string& fieldManager, bool dryRun) {
   Query q;
   q.add("fieldManager", fieldManager);
@@ -176,6 +300,10 @@ void RestClient::shutdown() {
 }
 
 Response RestClient::execute(Request request) {
+  // The request's deadline, as a context's in client-go: its timeout from
+  // the first attempt, which the Retry-After waits and later attempts share.
+  const Duration timeout = request.timeout;
+  std::optional<TimePoint> deadline;
   for (int attempt = 0;; ++attempt) {
     TimePoint queued = clock_.now();
     if (!throttle_->wait(&shutdown_)) {
@@ -186,15 +314,32 @@ Response RestClient::execute(Request request) {
     }
     TimePoint sent = clock_.now();
     metricsSink().rateLimiterWait(options_.budget, request.method, sent - queued);
+    if (timeout.count() > 0) {
+      if (!deadline) deadline = sent + timeout;
+      request.timeout = std::max(Duration(std::chrono::milliseconds(1)), *deadline - sent);
+    }
     Response response = transport_->send(request);
     metricsSink().apiRequest(options_.budget, request.method, response.status, clock_.now() - sent);
-    // with_retry.go checkWait: only 429 and 5xx answers with Retry-After are
-    // retried, for any verb (the server promises it did nothing).
-    bool retriable = response.status == 429 || response.status >= 500;
-    std::string retryAfter = headerValue(response.headers, "Retry-After");
-    if (!retriable || retryAfter.empty() || attempt >= options_.maxRetries) return response;
-    Duration wait = std::chrono::seconds(std::max(0, std::atoi(retryAfter.c_str())));
-    if (wait > options_.maxRetryAfter) wait = options_.maxRetryAfter;
+    // request.go checkWait: 429 and 5xx answers with Retry-After.
+    std::optional<int> retryAfter = retryAfterSeconds(response);
+    if (!retryAfter || (response.status != 429 && response.status < 500)) {
+      bursts().served(options_.budget, clock_.now());
+      return response;
+    }
+    std::string reason = throttleReason(response.status);
+    bursts().throttled(options_.budget, response, reason, *retryAfter, clock_.now());
+    if (!safeToRepeat(request.method, response.status) || attempt >= options_.maxRetries) {
+      metricsSink().throttled(options_.budget, reason, Duration(0));
+      return response;
+    }
+    Duration wait =
+        std::min<Duration>(std::chrono::seconds(std::max(0, *retryAfter)), options_.maxRetryAfter);
+    TimePoint now = clock_.now();
+    if (deadline && now + wait >= *deadline) {
+      metricsSink().throttled(options_.budget, reason, Duration(0));
+      return beyondDeadline(response, options_.budget, *retryAfter, *deadline - now, timeout);
+    }
+    metricsSink().throttled(options_.budget, reason, wait);
     if (shutdown_.waitFor(clock_, wait)) return response;
   }
 }

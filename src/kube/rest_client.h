@@ -1,8 +1,8 @@
-// Client over HTTP, with client-go's request rules (rest/request.go,
-// rest/with_retry.go): every attempt waits for the client-side token bucket
-// (QPS, burst); a 429 or 5xx answer carrying Retry-After is retried after
-// that many seconds, up to maxRetries times; errors are decoded from
-// metav1.Status.
+// Client over HTTP, with client-go's rules (rest/request.go, with_retry.go):
+// each attempt waits for the budget's token bucket (QPS, burst); a 429, or a
+// 5xx to a GET, with Retry-After in whole seconds is sent again after them,
+// up to maxRetries times, within the request's deadline (a 5xx write may
+// have been done); errors are decoded from metav1.Status.
 #pragma once
 
 #include "kube/client.h"
@@ -23,7 +23,7 @@ struct RestClientOptions {
   int burst = 10;
   std::string budget = "default";  // names qps and burst in metrics and logs
   int maxRetries = 10;
-  Duration timeout{0};  // per request; 0: the transport's default
+  Duration timeout{0};  // a request's deadline, Retry-After waits included; 0: none
   // Longest Retry-After honoured, so a misbehaving server cannot park a
   // caller for minutes.
   Duration maxRetryAfter{std::chrono::seconds(30)};

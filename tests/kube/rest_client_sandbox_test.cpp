@@ -4,6 +4,7 @@
 #include "kube/rest_client.h"
 
 #include "kube/kubeconfig.h"
+#include "kube/metrics.h"
 #include "sandbox_fixture.h"
 #include "test_files.h"
 
@@ -22,6 +23,34 @@ using testing::SandboxTest;
 using testing::TempDir;
 
 class RestClientTest : public SandboxTest {};
+
+// Parks `request` on a thread until it is done; done() says whether it is.
+class InFlight {
+ public:
+  explicit InFlight(std::function<void()> request)
+      : thread_([this, request = std::move(request)] {
+          request();
+          done_ = true;
+        }) {}
+  ~InFlight() { join(); }
+  bool done() const { return done_; }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+bool waitFor(const std::function<bool()>& condition) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
 
 TEST_F(RestClientTest, CreateGetUpdateDelete) {
   auto created = client_->create(resources::configMaps(), namespace_, configMap("a", {{"k", "1"}}));
@@ -189,6 +218,110 @@ TEST_F(RestClientTest, RetriesA503WithRetryAfter) {
   EXPECT_TRUE(got.ok()) << got.status().toString();
 }
 
+// Records, on the test's clock, when each request of a budget was sent and
+// which answers were throttled.
+class RecordingSink : public MetricsSink {
+ public:
+  explicit RecordingSink(const Clock& clock) : clock_(clock) { setMetricsSink(this); }
+  ~RecordingSink() override { setMetricsSink(nullptr); }
+  void apiRequest(const std::string& budget, const std::string& verb, int code,
+                  Duration latency) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sent_.push_back({verb, code, clock_.now()});
+  }
+  void throttled(const std::string& budget, const std::string& reason, Duration waited) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    throttled_.push_back(
+        budget + "/" + reason + "/" +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(waited).count()) + "s");
+  }
+  struct Sent {
+    std::string verb;
+    int code;
+    TimePoint at;
+  };
+  std::vector<Sent> sent() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_;
+  }
+  std::vector<std::string> throttled() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return throttled_;
+  }
+
+ private:
+  const Clock& clock_;
+  std::mutex mu_;  // guards sent_ and throttled_
+  std::vector<Sent> sent_;
+  std::vector<std::string> throttled_;
+};
+
+TEST_F(RestClientTest, A429IsRetriedForAWriteAfterItsRetryAfter) {
+  FakeClock clock;
+  RecordingSink sink(clock);
+  Config c = adminConfig();
+  c.budget = "engine";
+  auto client = RestClient::fromConfig(c, clock);
+  ASSERT_TRUE(client.ok());
+  sandbox_->faults().failNext(2, 429, "/configmaps", 2);
+  std::optional<Result<json>> created;
+  InFlight writing(
+      [&] { created = (*client)->create(resources::configMaps(), namespace_, configMap("w")); });
+  // Each Retry-After parks the request on the clock until 2 s have passed.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(waitFor([&] { return clock.waiters() == 1 || writing.done(); }));
+    ASSERT_FALSE(writing.done()) << "answer " << i << " was not waited out";
+    clock.step(std::chrono::seconds(2));
+    // Sent again once the clock has moved.
+    ASSERT_TRUE(waitFor([&] { return sink.sent().size() == static_cast<size_t>(i) + 2; }));
+  }
+  writing.join();
+  ASSERT_TRUE(created.has_value());
+  EXPECT_TRUE(created->ok()) << created->status().toString();
+  auto sent = sink.sent();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].code, 429);
+  EXPECT_EQ(sent[1].code, 429);
+  EXPECT_EQ(sent[2].code, 201);
+  EXPECT_EQ(sent[1].at - sent[0].at, std::chrono::seconds(2));
+  EXPECT_EQ(sent[2].at - sent[1].at, std::chrono::seconds(2));
+  EXPECT_EQ(sink.throttled(),
+            (std::vector<std::string>{"engine/TooManyRequests/2s", "engine/TooManyRequests/2s"}));
+}
+
+TEST_F(RestClientTest, A503WithRetryAfterIsNotRetriedForAWrite) {
+  RecordingSink sink(Clock::real());
+  sandbox_->faults().failNext(1, 503, "/configmaps", 1);
+  // After a 5xx the write may have been done: the caller decides.
+  auto created = client_->create(resources::configMaps(), namespace_, configMap("u"));
+  EXPECT_TRUE(isServiceUnavailable(created.status())) << created.status().toString();
+  EXPECT_EQ(sink.sent().size(), 1u);
+  EXPECT_EQ(sink.throttled(), (std::vector<std::string>{"default/ServiceUnavailable/0s"}));
+}
+
+TEST_F(RestClientTest, ARetryAfterBeyondTheDeadlineFailsAtOnceSayingSo) {
+  FakeClock clock;
+  auto client = RestClient::fromConfig(adminConfig(), clock);
+  ASSERT_TRUE(client.ok());
+  sandbox_->faults().failNext(1, 429, "/configmaps", 20);
+  GetOptions options;
+  options.timeout = std::chrono::seconds(5);
+  std::optional<Result<json>> got;
+  InFlight reading(
+      [&] { got = (*client)->get(resources::configMaps(), namespace_, "d", options); });
+  ASSERT_TRUE(waitFor([&] { return reading.done() || clock.waiters() > 0; }));
+  ASSERT_TRUE(reading.done()) << "the request waits for a Retry-After beyond its deadline";
+  reading.join();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(isTooManyRequests(got->status())) << got->status().toString();
+  EXPECT_EQ(got->status().retryAfterSeconds(), 20);
+  EXPECT_THAT(
+      got->status().message(),
+      HasSubstr(
+          "the API server asked the default client to retry after 20s (Retry-After), beyond this "
+          "request's deadline (5.0s left of 5.0s); not retried"));
+}
+
 TEST_F(RestClientTest, A500WithoutRetryAfterIsReturned) {
   sandbox_->faults().failNext(1, 500, "/configmaps");
   auto got = client_->get(resources::configMaps(), namespace_, "x");
@@ -204,34 +337,6 @@ TEST_F(RestClientTest, ClientSideRateLimit) {
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(slow->get(resources::namespaces(), "", namespace_).ok());
   // 1 from the burst, then 5 at 10 per second.
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(450));
-}
-
-// Parks `request` on a thread until it is done; done() says whether it is.
-class InFlight {
- public:
-  explicit InFlight(std::function<void()> request)
-      : thread_([this, request = std::move(request)] {
-          request();
-          done_ = true;
-        }) {}
-  ~InFlight() { join(); }
-  bool done() const { return done_; }
-  void join() {
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
-bool waitFor(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
 }
 
 TEST_F(RestClientTest, EachBudgetHasTokensOfItsOwn) {
