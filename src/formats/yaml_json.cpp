@@ -2,6 +2,7 @@
 
 #include "formats/go_format.h"
 #include "formats/go_regexp.h"
+#include "formats/json_depth.h"
 #include "formats/json_pointer.h"
 
 #include <yaml-cpp/eventhandler.h>
@@ -282,10 +283,12 @@ std::string goKind(const Scalar& s) {
 // make up most of a large decode ("document contains excessive aliasing",
 // decode.go allowedAliasRatio); here a document may decode to at most
 // max(400000, 10 x its bytes) nodes, which a document without aliases never
-// reaches, nested at most as deep as yaml-cpp parses (2000).
+// reaches, nested at most kMaxJsonDepth (1,000) deep: the conversion
+// recurses once per level, and its frames (larger still under
+// AddressSanitizer) must stay far within a thread's stack.
 constexpr size_t kMinNodeBudget = 400000;
 constexpr size_t kNodesPerByte = 10;
-constexpr int kMaxDepth = 2000;
+constexpr int kMaxDepth = static_cast<int>(kMaxJsonDepth);
 
 class Converter {
  public:

@@ -5,6 +5,8 @@
 // encoding/json's number text read back by the unstructured decoder).
 #include "formats/yaml_json.h"
 
+#include "formats/json_depth.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -226,6 +228,24 @@ TEST(YamlToJson, RefusesAliasesThatExpandBeyondTheNodeBudget) {
   auto reused = parseYamlDocument("a: &a {x: 1, y: [1, 2]}\nb: *a\nc: *a\n");
   ASSERT_TRUE(reused.ok()) << reused.error().message;
   EXPECT_EQ(reused->json["c"], reused->json["a"]);
+}
+
+// yaml-cpp itself refuses nesting past about 500 levels; only aliases nest
+// deeper, and the conversion, which recurses per level, stops them at
+// kMaxJsonDepth (before an AddressSanitizer build's larger frames overflow
+// the stack).
+TEST(YamlToJson, NestingIsBounded) {
+  auto nested = [](size_t levels) {
+    return "a: " + std::string(levels, '[') + "1" + std::string(levels, ']') + "\n";
+  };
+  EXPECT_TRUE(parseYamlDocument(nested(400)).ok());
+  EXPECT_FALSE(parseYamlDocument(nested(kMaxJsonDepth + 1)).ok());
+  for (const char* text : {"a: &a [1, *a]\n", "a: &a {b: *a}\n"}) {
+    auto cycle = parseYamlDocument(text);
+    ASSERT_FALSE(cycle.ok()) << text;
+    EXPECT_EQ(cycle.error().message, "document nested too deep (an anchor used inside itself?)")
+        << text;
+  }
 }
 
 TEST(YamlToJson, RefusesAnAnchorUsedInsideItself) {
