@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   scope.allSteps = {{"scale-up", "scale"}, {"diagnose", "postgres"}, {"verify", "prometheusCheck"}};
   scope.currentStep = "verify";
   (void)parsed->check(scope);
+  (void)parsed->warnings();
   (void)parsed->evaluate(remedy::fuzz::incidentContext());
   return 0;
 }

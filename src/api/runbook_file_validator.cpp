@@ -22,6 +22,24 @@ void prefix(std::vector<ValidationError>& errors, const FieldPath& at) {
   }
 }
 
+// The warnings of every Runbook in `object` (a Runbook or a List of them).
+std::vector<ValidationError> warningsOf(const json& object) {
+  if (!object.is_object()) return {};
+  std::string kind =
+      object.value("kind", json()).is_string() ? object["kind"].get<std::string>() : "";
+  if (kind == "Runbook") return runbookWarnings(object);
+  std::vector<ValidationError> out;
+  if (kind == "List" && object.contains("items") && object["items"].is_array()) {
+    const json& items = object["items"];
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::vector<ValidationError> found = warningsOf(items[i]);
+      prefix(found, FieldPath().child("items").index(i));
+      out.insert(out.end(), found.begin(), found.end());
+    }
+  }
+  return out;
+}
+
 std::vector<ValidationError> validateObject(const json& object) {
   FieldPath root;
   if (!object.is_object())
@@ -83,7 +101,7 @@ std::vector<ValidationError> validateObject(const json& object) {
 std::string FileError::str() const {
   std::string out = file + ":";
   if (line > 0) out += std::to_string(line) + ":";
-  out += " ";
+  out += warning ? " warning: " : " ";
   if (!path.empty()) out += path + ": ";
   return out + message;
 }
@@ -109,6 +127,9 @@ std::vector<FileError> validateManifestText(const std::string& text, const std::
     }
     for (const ValidationError& e : validateObject(doc.json)) {
       out.push_back({file, doc.lineOf(e.pointer), e.path, e.message});
+    }
+    for (const ValidationError& e : warningsOf(doc.json)) {
+      out.push_back({file, doc.lineOf(e.pointer), e.path, e.message, true});
     }
   }
   std::stable_sort(out.begin(), out.end(),

@@ -16,12 +16,16 @@ struct FileError {
   int line = 0;  // 1-based; 0 when the error concerns the whole file
   std::string path;
   std::string message;
+  // A warning (valid, but probably not meant) rather than an error.
+  bool warning = false;
 
-  // "file:line: path: message", as compilers print errors.
+  // "file:line: path: message" ("file:line: warning: path: message"), as
+  // compilers print them.
   std::string str() const;
 };
 
-// Validates YAML text; `file` is only used in the errors.
+// Validates YAML text; `file` is only used in the errors. Warnings come
+// with the errors, marked as such.
 std::vector<FileError> validateManifestText(const std::string& text, const std::string& file);
 
 // Reads and validates a file; an unreadable file is one error.

@@ -140,6 +140,9 @@ class RunbookChecker {
     return errors_;
   }
 
+  // What run() found that is valid but probably not meant.
+  const std::vector<ValidationError>& warnings() const { return warnings_; }
+
  private:
   void error(const FieldPath& path, const std::string& message) {
     errors_.push_back({path.str(), message, path.pointer()});
@@ -445,6 +448,10 @@ class RunbookChecker {
         error(at.child("when"), expr.error());
       } else {
         for (const std::string& why : expr->check(scope)) error(at.child("when"), why);
+        for (const std::string& why : expr->warnings()) {
+          FieldPath wp = at.child("when");
+          warnings_.push_back({wp.str(), why, wp.pointer()});
+        }
       }
     }
     std::optional<Duration> timeout = duration(step, "timeout", at, false);
@@ -1017,6 +1024,7 @@ class RunbookChecker {
   const json& runbook_;
   const json* spec_ = nullptr;
   std::vector<ValidationError> errors_;
+  std::vector<ValidationError> warnings_;
   std::optional<std::string> ownNamespace_;
   std::set<std::string> allParams_;
   std::vector<std::pair<std::string, std::string>> allSteps_;
@@ -1063,6 +1071,13 @@ std::vector<ValidationError> schemaErrors(const std::string& kind, const json& o
 std::vector<ValidationError> validateRunbookSemantics(const json& runbook) {
   if (!runbook.is_object()) return {{"", "a Runbook must be an object", ""}};
   return RunbookChecker(runbook).run();
+}
+
+std::vector<ValidationError> runbookWarnings(const json& runbook) {
+  if (!runbook.is_object()) return {};
+  RunbookChecker checker(runbook);
+  checker.run();
+  return checker.warnings();
 }
 
 std::vector<ValidationError> validateRunbook(const json& runbook) {

@@ -25,6 +25,11 @@ std::vector<ValidationError> validateRunbook(const nlohmann::json& runbook);
 // left to the schema.
 std::vector<ValidationError> validateRunbookSemantics(const nlohmann::json& runbook);
 
+// What is valid but probably not meant, such as a `when` comparison that
+// can only be false; reported by `remedyctl validate` and on the Runbook's
+// Ready condition, never refused.
+std::vector<ValidationError> runbookWarnings(const nlohmann::json& runbook);
+
 // Schema plus semantic checks for the other kinds.
 std::vector<ValidationError> validateIncident(const nlohmann::json& incident);
 std::vector<ValidationError> validateApproval(const nlohmann::json& approval);

@@ -12,11 +12,14 @@
 namespace remedy::api {
 
 struct WhenExpression::Node {
-  enum class Kind { kOr, kAnd, kNot, kCompare, kIn, kLiteral, kReference };
+  enum class Kind { kOr, kAnd, kNot, kCompare, kIn, kHas, kLiteral, kReference };
   enum class Type { kString, kNumber, kDuration, kBool };
 
   Kind kind = Kind::kLiteral;
   std::string op;  // for kCompare: "==", ...; for kIn: "in" or "not in"
+  // kCompare and kIn: the comparison as written (for warnings).
+  std::string source;
+  // kHas: the one reference.
   std::vector<std::shared_ptr<const Node>> children;
   // kIn: the list.
   std::vector<std::shared_ptr<const Node>> list;
@@ -42,6 +45,8 @@ struct Value {
   double number = 0;
   Duration duration{0};
   bool boolean = false;
+  // The reference has no value; every comparison with it is false.
+  bool missing = false;
 };
 
 std::optional<double> parseNumber(const std::string& s) {
@@ -137,6 +142,9 @@ class Parser {
   }
 
   Result<NodePtr> parseComparison() {
+    scan_.skipSpace();
+    size_t start = scan_.pos();
+    auto written = [&] { return std::string(text_.substr(start, scan_.pos() - start)); };
     Result<NodePtr> left = parseOperand();
     if (!left.ok()) return left;
     scan_.skipSpace();
@@ -169,6 +177,7 @@ class Parser {
           if (!scan_.consume(",")) return unexpected("\",\" or \"]\"");
         }
       }
+      node->source = written();
       return NodePtr(node);
     }
     static const char* const kOps[] = {"==", "!=", "<=", ">=", "<", ">"};
@@ -180,6 +189,7 @@ class Parser {
       node->kind = Node::Kind::kCompare;
       node->op = op;
       node->children = {left.value(), right.value()};
+      node->source = written();
       return NodePtr(node);
     }
     if (scan_.peek() == '=') return fail("write \"==\" to compare");
@@ -197,6 +207,7 @@ class Parser {
       if (!scan_.consume(")")) return unexpected("\")\"");
       return inner;
     }
+    if (std::optional<Result<NodePtr>> has = parseHas()) return *has;
     if (scan_.startsReference() && !startsBoolLiteral()) {
       size_t start = scan_.pos();
       Result<Reference> ref = scan_.readReference();
@@ -212,6 +223,48 @@ class Parser {
       return NodePtr(node);
     }
     return parseLiteral();
+  }
+
+  // has(REFERENCE); nullopt when the text does not start with "has(".
+  std::optional<Result<NodePtr>> parseHas() {
+    auto refuse = [this](const std::string& why) {
+      return std::optional<Result<NodePtr>>(Result<NodePtr>(fail(why)));
+    };
+    size_t start = scan_.pos();
+    if (!scan_.consumeKeyword("has")) return std::nullopt;
+    scan_.skipSpace();
+    if (!scan_.consume("(")) {
+      scan_.setPos(start);
+      return std::nullopt;
+    }
+    scan_.skipSpace();
+    if (scan_.peek() == ')')
+      return refuse("has() takes a reference, such as has(alert.labels.lag)");
+    if (!scan_.startsReference() || startsBoolLiteral()) {
+      return refuse(
+          "has() takes a reference, such as has(alert.labels.lag), not a literal or a "
+          "condition");
+    }
+    size_t at = scan_.pos();
+    Result<Reference> ref = scan_.readReference();
+    if (!ref.ok()) return Result<NodePtr>(Error{ref.error()});
+    const std::string& root = ref->path[0];
+    if (root == "and" || root == "or" || root == "in" || root == "not" || root == "has") {
+      scan_.setPos(at);
+      return refuse("has() takes a reference, such as has(alert.labels.lag), not a condition");
+    }
+    scan_.skipSpace();
+    if (!scan_.consume(")")) {
+      if (scan_.atEnd()) return refuse("unexpected end; expected \")\" to close has(");
+      return refuse("has() takes one reference and nothing else; expected \")\"");
+    }
+    auto refNode = std::make_shared<Node>();
+    refNode->kind = Node::Kind::kReference;
+    refNode->reference = ref.value();
+    auto node = std::make_shared<Node>();
+    node->kind = Node::Kind::kHas;
+    node->children.push_back(refNode);
+    return Result<NodePtr>(NodePtr(node));
   }
 
   bool startsBoolLiteral() {
@@ -332,6 +385,9 @@ class Checker {
       case Node::Kind::kIn:
         checkIn(n);
         return;
+      case Node::Kind::kHas:
+        checkOperand(*n.children[0]);
+        return;
       case Node::Kind::kLiteral:
         if (n.type != Node::Type::kBool) {
           errors.push_back(describe(n) + " is " + typeName(n.type) + ", not a condition");
@@ -451,6 +507,7 @@ class Evaluator {
       case Node::Kind::kIn: {
         Result<Value> left = value(*n.children[0]);
         if (!left.ok()) return Error{left.error()};
+        if (left->missing) return false;
         bool found = false;
         for (const auto& item : n.list) {
           Result<Value> right = value(*item);
@@ -459,12 +516,18 @@ class Evaluator {
         }
         return n.op == "in" ? found : !found;
       }
+      case Node::Kind::kHas: {
+        Result<Value> v = value(*n.children[0]);
+        if (!v.ok()) return Error{v.error()};
+        return !v->missing;
+      }
       case Node::Kind::kLiteral:
         if (n.type == Node::Type::kBool) return n.boolean;
         return Error{describe(n) + " is not a condition"};
       case Node::Kind::kReference: {
         Result<Value> v = value(n);
         if (!v.ok()) return Error{v.error()};
+        if (v->missing) return false;
         if (v->text == "true") return true;
         if (v->text == "false") return false;
         return Error{n.reference.str() + " is \"" + v->text + "\", not true or false"};
@@ -474,6 +537,7 @@ class Evaluator {
   }
 
   std::map<std::string, std::string> seen;
+  std::vector<std::string> missing;
 
  private:
   Result<Value> value(const Node& n) {
@@ -489,12 +553,18 @@ class Evaluator {
     if (n.kind != Node::Kind::kReference) return Error{"a condition is not a value"};
     const nlohmann::json* found = lookupReference(n.reference, context_);
     const auto& p = n.reference.path;
-    if (found == nullptr) {
-      bool labelLike =
-          p.size() == 3 && p[0] == "alert" && (p[1] == "labels" || p[1] == "annotations");
-      if (!labelLike) return Error{n.reference.str() + " is not set"};
-      v.text = "";
-    } else if (found->is_number()) {
+    // Prometheus has no empty labels: an empty one is a missing one.
+    bool emptyLabel = found != nullptr && p.size() == 3 && p[0] == "alert" && p[1] == "labels" &&
+                      found->is_string() && found->get_ref<const std::string&>().empty();
+    if (found == nullptr || found->is_null() || emptyLabel) {
+      v.missing = true;
+      std::string name = n.reference.str();
+      if (std::find(missing.begin(), missing.end(), name) == missing.end()) {
+        missing.push_back(name);
+      }
+      return v;
+    }
+    if (found->is_number()) {
       v.type = Node::Type::kNumber;
       v.number = found->get<double>();
       v.text = found->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -595,6 +665,7 @@ class Evaluator {
     if (!a.ok()) return Error{a.error()};
     Result<Value> b = value(*n.children[1]);
     if (!b.ok()) return Error{b.error()};
+    if (a->missing || b->missing) return false;
     if (n.op == "==" || n.op == "!=") {
       Result<bool> eq = equal(a.value(), b.value());
       return n.op == "==" ? eq.value() : !eq.value();
@@ -621,6 +692,91 @@ class Evaluator {
   const nlohmann::json& context_;
 };
 
+// ---- warnings: comparisons that can only be false ----
+
+bool isAlertLabel(const Node& n) {
+  const auto& p = n.reference.path;
+  return n.kind == Node::Kind::kReference && p.size() == 3 && p[0] == "alert" && p[1] == "labels";
+}
+
+bool isEmptyString(const Node& n) {
+  return n.kind == Node::Kind::kLiteral && n.type == Node::Type::kString && n.text.empty();
+}
+
+// The references a comparison reads.
+std::vector<std::string> comparedReferences(const Node& n) {
+  std::vector<std::string> out;
+  for (const auto& child : n.children) {
+    if (child->kind == Node::Kind::kReference) out.push_back(child->reference.str());
+  }
+  return out;
+}
+
+// The operands of an `and`, with nested `and`s flattened.
+void conjuncts(const Node& n, std::vector<const Node*>* out) {
+  if (n.kind != Node::Kind::kAnd) {
+    out->push_back(&n);
+    return;
+  }
+  for (const auto& child : n.children) conjuncts(*child, out);
+}
+
+void collectWarnings(const Node& n, std::vector<std::string>* out) {
+  const std::string falseAlways = " can only be false: ";
+  if (n.kind == Node::Kind::kCompare) {
+    const Node& a = *n.children[0];
+    const Node& b = *n.children[1];
+    if (n.op == "==" &&
+        ((isAlertLabel(a) && isEmptyString(b)) || (isAlertLabel(b) && isEmptyString(a)))) {
+      const Node& label = isAlertLabel(a) ? a : b;
+      out->push_back(n.source + falseAlways +
+                     "an empty alert label is a missing one, and a comparison with a missing "
+                     "value is false; write not has(" +
+                     label.reference.str() + ")");
+    }
+    if (a.kind == Node::Kind::kLiteral && b.kind == Node::Kind::kLiteral) {
+      Evaluator evaluator(nlohmann::json::object());
+      Result<bool> v = evaluator.condition(n);
+      if (v.ok() && !v.value()) out->push_back(n.source + falseAlways + "it compares two literals");
+    }
+    return;
+  }
+  if (n.kind == Node::Kind::kIn) {
+    const Node& left = *n.children[0];
+    bool allEmpty = std::all_of(n.list.begin(), n.list.end(),
+                                [](const NodePtr& item) { return isEmptyString(*item); });
+    if (n.op == "in" && n.list.empty()) {
+      out->push_back(n.source + falseAlways + "the list is empty");
+    } else if (n.op == "in" && isAlertLabel(left) && allEmpty) {
+      out->push_back(n.source + falseAlways +
+                     "an empty alert label is a missing one, and a comparison with a missing "
+                     "value is false; write not has(" +
+                     left.reference.str() + ")");
+    }
+    return;
+  }
+  if (n.kind == Node::Kind::kAnd) {
+    std::vector<const Node*> parts;
+    conjuncts(n, &parts);
+    std::vector<std::string> absent;
+    for (const Node* part : parts) {
+      if (part->kind == Node::Kind::kNot && part->children[0]->kind == Node::Kind::kHas) {
+        absent.push_back(part->children[0]->children[0]->reference.str());
+      }
+    }
+    for (const Node* part : parts) {
+      if (part->kind != Node::Kind::kCompare && part->kind != Node::Kind::kIn) continue;
+      for (const std::string& ref : comparedReferences(*part)) {
+        if (std::count(absent.begin(), absent.end(), ref)) {
+          out->push_back(part->source + falseAlways + "it reads " + ref + ", which not has(" + ref +
+                         ") requires to be missing");
+        }
+      }
+    }
+  }
+  for (const auto& child : n.children) collectWarnings(*child, out);
+}
+
 }  // namespace
 
 Result<WhenExpression> WhenExpression::parse(std::string_view text) {
@@ -645,11 +801,21 @@ std::vector<std::string> WhenExpression::check(const ReferenceScope& scope) cons
   return checker.errors;
 }
 
+std::vector<std::string> WhenExpression::warnings() const {
+  std::vector<std::string> found;
+  collectWarnings(*root_, &found);
+  std::vector<std::string> out;
+  for (std::string& w : found) {
+    if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(std::move(w));
+  }
+  return out;
+}
+
 Result<WhenResult> WhenExpression::evaluate(const nlohmann::json& context) const {
   Evaluator evaluator(context);
   Result<bool> value = evaluator.condition(*root_);
   if (!value.ok()) return Error{value.error()};
-  return WhenResult{value.value(), std::move(evaluator.seen)};
+  return WhenResult{value.value(), std::move(evaluator.seen), std::move(evaluator.missing)};
 }
 
 }  // namespace remedy::api

@@ -540,6 +540,9 @@ TestFileResult readTestFile(const std::string& path) {
       std::string rel = item->get<std::string>();
       std::string full = rel.empty() || rel[0] == '/' ? rel : directoryOf(path) + "/" + rel;
       auto problems = api::validateManifestFile(full);
+      problems.erase(std::remove_if(problems.begin(), problems.end(),
+                                    [](const api::FileError& p) { return p.warning; }),
+                     problems.end());
       if (!problems.empty()) {
         for (const auto& p : problems) {
           result.errors.push_back(

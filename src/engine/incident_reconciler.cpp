@@ -500,6 +500,11 @@ ReconcileResult IncidentReconciler::beginStep(Work& w, size_t index) {
     if (!value->value) {
       st.phase = StepPhase::kSkipped;
       st.message = "when \"" + *step->when + "\" is false";
+      if (!value->missing.empty()) {
+        std::string names;
+        for (const std::string& m : value->missing) names += (names.empty() ? "" : ", ") + m;
+        *st.message += " (not set: " + names + ")";
+      }
       st.finishedAt = now();
       note(w, "StepSkipped", *st.name, *st.message);
       finishIfDone(w);

@@ -63,8 +63,15 @@ kube::ReconcileResult RunbookReconciler::reconcile(const std::string& key) {
   api::RunbookStatus status = decoded.ok() ? decoded.value() : api::RunbookStatus{};
   std::string now = kube::formatRfc3339(clock_.wallNow());
   if (errors.empty()) {
-    setCondition(status.conditions, "Ready", api::ConditionStatus::kTrue, "Valid",
-                 "the spec passed validation", generation, now);
+    // Warnings (a `when` comparison that can only be false) do not make the
+    // Runbook unready; they are said in the condition's message.
+    std::vector<api::ValidationError> warnings = api::runbookWarnings(written);
+    std::string message = "the spec passed validation";
+    if (!warnings.empty()) {
+      message += "; warnings: " + truncateMessage(api::formatErrors(warnings), 1024);
+    }
+    setCondition(status.conditions, "Ready", api::ConditionStatus::kTrue, "Valid", message,
+                 generation, now);
   } else {
     setCondition(status.conditions, "Ready", api::ConditionStatus::kFalse, "InvalidSpec",
                  api::formatErrors(errors), generation, now);

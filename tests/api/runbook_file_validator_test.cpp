@@ -40,6 +40,27 @@ TEST(ValidateManifest, PrintsFileLinePathAndMessage) {
                                      "duration such as \"30s\", \"5m\" or \"1h30m\""});
 }
 
+TEST(ValidateManifest, WarnsOfAWhenThatCanOnlyBeFalseWithoutRefusingIt) {
+  std::string text = kValid;
+  text += "      when: alert.labels.team == \"\" or alert.labels.env in []\n";
+  std::vector<FileError> found = validateManifestText(text, "rb.yaml");
+  ASSERT_EQ(found.size(), 2u);
+  for (const FileError& e : found) EXPECT_TRUE(e.warning) << e.str();
+  EXPECT_EQ(found[0].str(),
+            "rb.yaml:12: warning: spec.steps[0].when: alert.labels.team == \"\" can only be "
+            "false: an empty alert label is a missing one, and a comparison with a missing value "
+            "is false; write not has(alert.labels.team)");
+  EXPECT_EQ(found[1].str(),
+            "rb.yaml:12: warning: spec.steps[0].when: alert.labels.env in [] can only be false: "
+            "the list is empty");
+  // has() validates like any reference.
+  text = kValid;
+  text += "      when: has(alert.labels.team) and not has(params.x)\n";
+  EXPECT_EQ(validate(text),
+            std::vector<std::string>{
+                "rb.yaml:12: spec.steps[0].when: params.x refers to unknown parameter \"x\""});
+}
+
 TEST(ValidateManifest, ChecksEveryDocumentAndSkipsOtherApiGroups) {
   std::string text = std::string(R"(apiVersion: v1
 kind: Namespace

@@ -102,13 +102,149 @@ TEST(WhenExpression, InAndNotIn) {
   EXPECT_FALSE(eval("alert.labels.env in []"));
 }
 
-TEST(WhenExpression, AMissingLabelReadsAsEmpty) {
-  EXPECT_TRUE(eval("alert.labels.team == \"\""));
-  EXPECT_TRUE(eval("alert.annotations.summary != \"x\""));
+TEST(WhenExpression, AComparisonWithAMissingLabelIsFalseWhateverTheOperator) {
+  for (const char* text :
+       {"alert.labels.depth > 5000", "alert.labels.depth <= 5000", "alert.labels.team == \"\"",
+        "alert.labels.team == \"x\"", "alert.labels.team != \"x\"",
+        "alert.annotations.summary != \"x\"", "alert.labels.team in [\"a\", \"\"]",
+        "alert.labels.team not in [\"a\"]", "params.missing == alert.labels.team",
+        "alert.labels.team == alert.labels.other", "alert.labels.team != alert.labels.other"}) {
+    EXPECT_FALSE(eval(text)) << text;
+  }
 }
 
-TEST(WhenExpression, AMissingOutputIsAnErrorNamingIt) {
-  EXPECT_EQ(evalError("steps.kill.outputs.affected > 0"), "steps.kill.outputs.affected is not set");
+TEST(WhenExpression, AnEmptyAlertLabelIsAMissingOne) {
+  json context = kContext;
+  context["alert"]["labels"]["team"] = "";
+  Result<WhenExpression> e = WhenExpression::parse("alert.labels.team == \"\"");
+  ASSERT_TRUE(e.ok());
+  Result<WhenResult> r = e->evaluate(context);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_FALSE(r->value);
+  EXPECT_EQ(r->missing, std::vector<std::string>{"alert.labels.team"});
+  e = WhenExpression::parse("has(alert.labels.team)");
+  ASSERT_TRUE(e.ok());
+  EXPECT_FALSE(e->evaluate(context)->value);
+  // An empty annotation is a value: annotations are not series labels.
+  context["alert"]["annotations"]["summary"] = "";
+  e = WhenExpression::parse("alert.annotations.summary == \"\"");
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->evaluate(context)->value);
+}
+
+TEST(WhenExpression, AComparisonWithAMissingOutputOrParameterIsFalseNotAnError) {
+  EXPECT_FALSE(eval("steps.kill.outputs.affected > 0"));
+  EXPECT_FALSE(eval("steps.kill.outputs.affected == 0"));
+  EXPECT_FALSE(eval("steps.nothere.phase != \"Succeeded\""));
+  EXPECT_FALSE(eval("params.missing != \"x\""));
+}
+
+TEST(WhenExpression, MissingIsAPlainFalseThatNotAndOrCombine) {
+  // not turns the false of a missing value into true...
+  EXPECT_TRUE(eval("not (alert.labels.lag2 > 1)"));
+  EXPECT_TRUE(eval("not alert.labels.team in [\"a\"]"));
+  EXPECT_TRUE(eval("alert.labels.lag2 > 1 or alert.labels.env == \"prod\""));
+  EXPECT_FALSE(eval("alert.labels.lag2 > 1 and alert.labels.env == \"prod\""));
+  // ...so "present and at most 1" is written with has().
+  EXPECT_FALSE(eval("has(alert.labels.lag2) and not (alert.labels.lag2 > 1)"));
+  EXPECT_TRUE(eval("has(alert.labels.lag) and not (alert.labels.lag > 10000)"));
+}
+
+TEST(WhenExpression, HasTestsPresence) {
+  EXPECT_TRUE(eval("has(alert.labels.lag)"));
+  EXPECT_FALSE(eval("has(alert.labels.team)"));
+  EXPECT_TRUE(eval("not has(alert.labels.team)"));
+  EXPECT_TRUE(eval("has( steps.activity.outputs.matched )"));
+  EXPECT_FALSE(eval("has(steps.kill.outputs.affected)"));
+  EXPECT_TRUE(eval("has(params.threshold) and params.threshold == 5000"));
+  EXPECT_FALSE(eval("has(params.missing)"));
+  EXPECT_TRUE(
+      eval("has(alert.labels.lag) and alert.labels.lag > 5000 or "
+           "alert.labels.severity == \"critical\""));
+}
+
+TEST(WhenExpression, RecordsTheValuesItMissed) {
+  Result<WhenExpression> e = WhenExpression::parse(
+      "alert.labels.team == \"x\" or has(steps.kill.outputs.affected) or "
+      "alert.labels.team != \"y\" or alert.labels.env == \"dev\"");
+  ASSERT_TRUE(e.ok());
+  Result<WhenResult> r = e->evaluate(kContext);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->value);
+  EXPECT_EQ(r->missing,
+            (std::vector<std::string>{"alert.labels.team", "steps.kill.outputs.affected"}));
+  EXPECT_EQ(r->values.count("alert.labels.team"), 0u);
+  EXPECT_EQ(r->values.at("alert.labels.env"), "prod");
+}
+
+TEST(WhenExpression, HasTakesOneReference) {
+  EXPECT_EQ(parseError("has()"),
+            "column 5: has() takes a reference, such as has(alert.labels.lag)");
+  EXPECT_EQ(parseError("has(\"lag\")"),
+            "column 5: has() takes a reference, such as has(alert.labels.lag), not a literal or "
+            "a condition");
+  EXPECT_EQ(parseError("has(5m)"),
+            "column 5: has() takes a reference, such as has(alert.labels.lag), not a literal or "
+            "a condition");
+  EXPECT_EQ(parseError("has(true)"),
+            "column 5: has() takes a reference, such as has(alert.labels.lag), not a literal or "
+            "a condition");
+  EXPECT_EQ(parseError("has(not alert.labels.lag)"),
+            "column 5: has() takes a reference, such as has(alert.labels.lag), not a condition");
+  EXPECT_EQ(parseError("has(alert.labels.lag > 1)"),
+            "column 22: has() takes one reference and nothing else; expected \")\"");
+  EXPECT_EQ(parseError("has(alert.labels.a, alert.labels.b)"),
+            "column 19: has() takes one reference and nothing else; expected \")\"");
+  EXPECT_EQ(parseError("has(alert.labels.lag"),
+            "column 21: unexpected end; expected \")\" to close has(");
+}
+
+TEST(WhenExpression, HasIsCheckedAsAReferenceAndIsACondition) {
+  EXPECT_TRUE(check("has(alert.labels.lag) and not has(steps.activity.outputs.matched)").empty());
+  EXPECT_EQ(check("has(params.treshold)"),
+            std::vector<std::string>{
+                "params.treshold refers to unknown parameter \"treshold\" (did you mean "
+                "\"threshold\"?)"});
+  EXPECT_EQ(check("has(alert.labels.lag) == true"),
+            std::vector<std::string>{"a condition cannot be compared; compare values"});
+  // A label, parameter or step named "has" is still a reference.
+  EXPECT_TRUE(eval("has(alert.labels.has) or alert.labels.has != \"x\" or true"));
+}
+
+std::vector<std::string> warnings(const std::string& text) {
+  Result<WhenExpression> e = WhenExpression::parse(text);
+  EXPECT_TRUE(e.ok()) << text << ": " << (e.ok() ? "" : e.error());
+  return e.ok() ? e->warnings() : std::vector<std::string>{"parse error"};
+}
+
+TEST(WhenExpression, WarnsOfComparisonsThatCanOnlyBeFalse) {
+  EXPECT_EQ(warnings("alert.labels.team == \"\""),
+            std::vector<std::string>{
+                "alert.labels.team == \"\" can only be false: an empty alert label is a missing "
+                "one, and a comparison with a missing value is false; write not "
+                "has(alert.labels.team)"});
+  EXPECT_EQ(warnings("alert.labels.team in [\"\"] or true"),
+            std::vector<std::string>{
+                "alert.labels.team in [\"\"] can only be false: an empty alert label is a "
+                "missing one, and a comparison with a missing value is false; write not "
+                "has(alert.labels.team)"});
+  EXPECT_EQ(
+      warnings("alert.labels.env in []"),
+      std::vector<std::string>{"alert.labels.env in [] can only be false: the list is empty"});
+  EXPECT_EQ(warnings("1 > 2 or alert.status == \"firing\""),
+            std::vector<std::string>{"1 > 2 can only be false: it compares two literals"});
+  EXPECT_EQ(warnings("not has(alert.labels.lag) and (alert.labels.env == \"prod\" and "
+                     "alert.labels.lag > 5000)"),
+            std::vector<std::string>{
+                "alert.labels.lag > 5000 can only be false: it reads alert.labels.lag, which not "
+                "has(alert.labels.lag) requires to be missing"});
+  for (const char* fine :
+       {"alert.labels.team != \"\"", "alert.labels.team not in [\"\"]", "2 > 1",
+        "has(alert.labels.lag) and alert.labels.lag > 5000",
+        "not has(alert.labels.lag) or alert.labels.lag > 5000",
+        "steps.activity.outputs.matched == \"\"", "alert.annotations.summary == \"\""}) {
+    EXPECT_TRUE(warnings(fine).empty()) << fine;
+  }
 }
 
 TEST(WhenExpression, AndShortCircuitsSoSkippedStepsCanBeGuarded) {

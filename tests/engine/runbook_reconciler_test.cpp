@@ -34,6 +34,18 @@ steps:
       replicas: "+2"
 )";
 
+// Valid, with a `when` that can only be false.
+constexpr const char* kWarningSpec = R"(
+triggers:
+  - alertName: HighLatency
+steps:
+  - name: scale-up
+    when: alert.labels.team == ""
+    scale:
+      target: {name: api}
+      replicas: "+2"
+)";
+
 class RunbookReconcilerTest : public EngineTest {};
 
 json readyCondition(const json& runbook) {
@@ -70,6 +82,21 @@ TEST_F(RunbookReconcilerTest, InvalidRunbookIsMarkedInvalidSpecWithThePreciseMes
   EXPECT_NE(ready.value("message", "").find("spec.steps[0].scale.target.name"), std::string::npos)
       << ready.dump();
   EXPECT_NE(ready.value("message", "").find("nope"), std::string::npos) << ready.dump();
+}
+
+TEST_F(RunbookReconcilerTest, WarningsLeaveTheRunbookReadyAndAreInTheMessage) {
+  createRunbook("warned", kWarningSpec);
+  RunbookReconciler reconciler(*client_, clock_);
+  reconciler.reconcile(namespace_ + "/warned");
+  auto rb = client_->get(runbooks(), namespace_, "warned");
+  ASSERT_TRUE(rb.ok());
+  json ready = readyCondition(*rb);
+  EXPECT_EQ(ready.value("status", ""), "True");
+  EXPECT_EQ(ready.value("reason", ""), "Valid");
+  EXPECT_EQ(ready.value("message", ""),
+            "the spec passed validation; warnings: spec.steps[0].when: alert.labels.team == \"\" "
+            "can only be false: an empty alert label is a missing one, and a comparison with a "
+            "missing value is false; write not has(alert.labels.team)");
 }
 
 TEST_F(RunbookReconcilerTest, UnchangedRunbookIsNotWrittenAgain) {
