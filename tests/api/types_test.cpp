@@ -196,14 +196,16 @@ TEST(RunbookType, ChangedFieldsOverlayTheOriginal) {
   ready.lastTransitionTime = "2024-05-01T00:00:00Z";
   rb.status->conditions = std::vector<Condition>{ready};
   rb.spec->description.reset();
-  rb.spec->steps->at(0).scale->replicas = IntOrString(int64_t{3});
+  // Step 1 is scale-consumers.
+  ASSERT_TRUE(rb.spec->steps->at(1).scale.has_value());
+  rb.spec->steps->at(1).scale->replicas = IntOrString(int64_t{3});
 
   json out = rb.toJson();
   EXPECT_EQ(out["spec"]["futureField"], "kept");
   EXPECT_FALSE(out["spec"].contains("description"));
-  EXPECT_EQ(out["spec"]["steps"][0]["scale"]["replicas"], 3);
+  EXPECT_EQ(out["spec"]["steps"][1]["scale"]["replicas"], 3);
   EXPECT_EQ(out["status"]["conditions"][0]["status"], "True");
-  EXPECT_EQ(out["status"]["stepCount"], 4);
+  EXPECT_EQ(out["status"]["stepCount"], 9);
   EXPECT_EQ(out["spec"]["steps"][2], original["spec"]["steps"][2]);
   EXPECT_EQ(findCondition(rb.status->conditions, "Ready")->reason, "Valid");
   EXPECT_EQ(findCondition(rb.status->conditions, "Other"), nullptr);
