@@ -98,9 +98,14 @@ TEST_F(OperatorE2ETest, AlertBecomesAnIncidentThatScalesAndRestartsTheDeployment
 
   // /metrics.
   std::string metrics;
+  // Events go out from their own queue, after the step that made them: wait
+  // for the first one as well as for the gauge.
   bool counted = waitUntil([&] {
     metrics = op.metrics();
-    return metricValue(metrics, "remedy_incidents", {{"phase", "Succeeded"}}) == 1.0;
+    return metricValue(metrics, "remedy_incidents", {{"phase", "Succeeded"}}) == 1.0 &&
+           metricValue(metrics, "remedy_kube_client_requests_total",
+                       {{"budget", "events"}, {"verb", "POST"}, {"code", "201"}})
+                   .value_or(0) >= 1.0;
   });
   EXPECT_TRUE(counted) << metrics;
   EXPECT_GE(
