@@ -72,7 +72,8 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
                                           options_.incident.pauseName}),
       runbookReconciler_(
           client, clock, events,
-          {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames}),
+          {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames},
+          &caches_),
       incidentReconciler_(client, caches_, serviceAccounts, registry, clock, events,
                           incidentOptions()) {
   approvalInformers_ = informersFor(approvals());

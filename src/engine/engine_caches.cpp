@@ -217,7 +217,34 @@ std::optional<std::vector<IncidentView>> EngineCaches::incidentViews(
   return out;
 }
 
-void EngineCaches::assumeIncident(const json& written) { upsertIncident(written, true); }
+EngineCaches::IncidentRead EngineCaches::incident(const std::string& ns,
+                                                  const std::string& name) const {
+  IncidentRead read;
+  std::string key = kube::objectKey(ns, name);
+  for (const auto& informer : incidentInformers_) {
+    if (!informer->hasSynced()) return read;
+  }
+  read.synced = true;
+  for (const auto& informer : incidentInformers_) {
+    if (auto found = informer->get(key)) read.object = std::move(found);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto written = incidentWrites_.find(key);
+  if (written != incidentWrites_.end() &&
+      (!read.object || revision(written->second) > revision(*read.object))) {
+    read.object = written->second;
+  }
+  return read;
+}
+
+void EngineCaches::assumeIncident(const json& written) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& slot = incidentWrites_[kube::objectKey(written)];
+    if (slot.is_null() || revision(written) >= revision(slot)) slot = written;
+  }
+  upsertIncident(written, true);
+}
 
 void EngineCaches::claim(const std::string& key, IncidentView view) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -263,6 +290,13 @@ void EngineCaches::upsertIncident(const json& object, bool own) {
   std::optional<IncidentView> view = incidentViewOf(object);
   int64_t rv = revision(object);
   std::lock_guard<std::mutex> lock(mu_);
+  if (!own) {
+    // The informer has caught up with a write of this process.
+    auto written = incidentWrites_.find(key);
+    if (written != incidentWrites_.end() && rv > 0 && rv >= revision(written->second)) {
+      incidentWrites_.erase(written);
+    }
+  }
   auto it = incidents_.find(key);
   if (!own && it != incidents_.end() && rv > 0 && rv < it->second.resourceVersion) {
     return;  // older than a write of this process
@@ -287,6 +321,7 @@ void EngineCaches::upsertIncident(const json& object, bool own) {
 void EngineCaches::eraseIncident(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   beforeClaims_.erase(key);
+  incidentWrites_.erase(key);
   auto it = incidents_.find(key);
   if (it == incidents_.end()) return;
   unindexLocked(key, it->second);

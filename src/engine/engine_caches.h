@@ -85,6 +85,13 @@ class EngineCaches {
   std::optional<std::vector<IncidentView>> incidentViews(
       const std::string& ns, const std::string& self, const std::string& runbook,
       const std::set<std::string>& targets) const;
+  // The Incident as last written here or seen by the informer, whichever
+  // is newer; synced false until the Incident informers have synced.
+  struct IncidentRead {
+    bool synced = false;
+    std::optional<nlohmann::json> object;  // none: not in the cache
+  };
+  IncidentRead incident(const std::string& ns, const std::string& name) const;
   // An Incident this process has just written.
   void assumeIncident(const nlohmann::json& written);
   // Records Incident `key` as acting (on its view's targets, for its
@@ -118,6 +125,9 @@ class EngineCaches {
   // What a claimed key held before its claim, to restore on dropClaim.
   std::map<std::string, std::optional<Entry>> beforeClaims_;
   std::map<std::string, nlohmann::json> runbookWrites_;  // ns/name
+  // Incidents written here that the informer has not shown yet (ns/name);
+  // dropped once it shows that version or a newer one.
+  std::map<std::string, nlohmann::json> incidentWrites_;
 
   // Last, so they stop (and their handlers end) before the state above goes.
   std::vector<std::unique_ptr<kube::Informer>> runbooks_;

@@ -207,14 +207,38 @@ IncidentReconciler::IncidentReconciler(kube::Client& client, EngineCaches& cache
 
 std::string IncidentReconciler::now() const { return kube::formatRfc3339(clock_.wallNow()); }
 
+kube::Result<std::optional<json>> IncidentReconciler::readIncident(const std::string& key) {
+  auto [ns, name] = kube::splitObjectKey(key);
+  bool fresh = false;
+  {
+    std::lock_guard<std::mutex> lock(freshReadsMu_);
+    fresh = freshReads_.erase(key) > 0;
+  }
+  if (!fresh) {
+    auto cached = caches_.incident(ns, name);
+    if (cached.synced && cached.object) return std::move(cached.object);
+  }
+  // A fresh read: the cache has not synced, does not show the Incident
+  // (deleted, or created an instant ago: confirmed before it is taken for
+  // gone), or the last write of this Incident conflicted, so the cache may
+  // still hold the version it lost to.
+  auto got = client_.get(incidents(), ns, name);
+  if (got.ok()) return std::optional<json>(std::move(got.value()));
+  if (kube::isNotFound(got.status())) return std::optional<json>();
+  return got.status();
+}
+
 ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
   auto [ns, name] = kube::splitObjectKey(key);
-  auto got = client_.get(incidents(), ns, name);
-  if (!got.ok()) {
-    if (kube::isNotFound(got.status())) return ReconcileResult::done();
-    return ReconcileResult::failed(got.status());
-  }
-  auto decoded = api::Incident::fromJson(*got);
+  // From the cache (or this process's last write, whichever is newer), not
+  // one GET per reconcile. A stale copy can cost a write, never an effect:
+  // every status write carries the resourceVersion read, so the checkpoint
+  // before an effect fails with 409 on a stale copy, and the next read is
+  // then fresh.
+  auto got = readIncident(key);
+  if (!got.ok()) return ReconcileResult::failed(got.status());
+  if (!*got) return ReconcileResult::done();
+  auto decoded = api::Incident::fromJson(**got);
   if (!decoded.ok()) {
     // The schema admitted something we cannot read: record nothing we are
     // unsure of, and never stop the operator over one object.
@@ -223,7 +247,7 @@ ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
   }
   Work w;
   w.key = key;
-  w.object = std::move(got.value());
+  w.object = std::move(**got);
   w.incident = std::move(decoded.value());
   if (!w.incident.status) w.incident.status.emplace();
   w.now = clock_.wallNow();
@@ -425,11 +449,28 @@ ReconcileResult IncidentReconciler::start(Work& w) {
   setCondition(s.conditions, "Matched", api::ConditionStatus::kTrue, "RunbookMatched", reason,
                *s.observedGeneration, now());
   note(w, "Matched", "", reason);
-  if (!write(w, &result)) return result;
+  // The match is recorded with what the first step records (its checkpoint
+  // before its effect, a wait, an approval gate): one write, not one for
+  // the match and one for the step. Alone when the step records nothing
+  // this time (a wait already recorded, a read to retry).
+  int writes = w.writes;
+  ReconcileResult next = ReconcileResult::done();
+  // What reconcile sets up for a started Incident, from the snapshot.
+  if (auto snapshot = api::fromJson<api::RunbookSpec>(*executed.spec); snapshot.ok()) {
+    w.spec = std::move(snapshot.value());
+    w.runbook = runbookName;
+    w.tenant = &serviceAccounts_.serviceAccount(ns, account);
+    w.followupTenant = options_.followupServiceAccounts
+                           ? &options_.followupServiceAccounts->serviceAccount(ns, account)
+                           : w.tenant;
+    next = advance(w);
+  }
+  if (w.writes == writes && !write(w, &result)) return result;
+  if (!w.object.value("status", json::object()).contains("runbook")) return next;  // not recorded
   event(w, "Normal", "Matched", reason);
   spdlog::info("incident={} runbook={} generation={} event=matched reason=\"{}\"", w.key,
                runbookName, *executed.generation, reason);
-  return ReconcileResult::done();
+  return next;
 }
 
 // ---- the step machine ----
@@ -963,9 +1004,13 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   // The reservation (Runbook status.history), then the checkpoint: both
   // recorded before the first effect. Drills count for nothing.
   // Held from here; let go again if the reservation or the checkpoint fails.
+  // A conflict (another reservation on the Runbook's history, a newer
+  // Incident) is retried at once: the Leases stay held for that retry, and
+  // are let go when the Incident ends if it never acts.
   auto letGo = [&] {
     caches_.dropClaim(self);
     if (!request.firstAction || w.drill()) return;
+    if (result.requeue && result.error.ok()) return;
     for (const auto& t : request.incidentTargets) leases_.release(t, leaseHolder(w));
   };
   if (request.firstAction && !w.drill() && runbookObject &&
@@ -1258,13 +1303,19 @@ bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
     *result = ReconcileResult::done();
     return true;
   }
+  ++w.writes;
   kube::WriteOptions options;
   options.subresource = "status";
   options.fieldManager = options_.fieldManager;
   auto updated = client_.update(incidents(), kube::namespaceOf(w.object), object, options);
   if (!updated.ok()) {
     if (kube::isConflict(updated.status())) {
-      // Someone else wrote first: start over from their version.
+      // Someone else wrote first: start over from their version, read
+      // fresh (the cache may not show it yet).
+      {
+        std::lock_guard<std::mutex> lock(freshReadsMu_);
+        freshReads_.insert(w.key);
+      }
       *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
     } else if (kube::isNotFound(updated.status())) {
       *result = ReconcileResult::done();
@@ -1281,7 +1332,7 @@ bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
                                       [](const auto& st) { return st.attempts.value_or(0) > 0; });
   // Its targets are free once the end is recorded; a release that fails is
   // taken over by the next Incident (the holder has ended).
-  if (ends && acted && !w.drill()) releaseTargets(w);
+  if (ends && !w.drill()) releaseTargets(w, acted);
   *result = ReconcileResult::done();
   return true;
 }
@@ -1349,9 +1400,13 @@ std::optional<GuardrailVerdict> IncidentReconciler::holdTargets(
   return std::nullopt;
 }
 
-void IncidentReconciler::releaseTargets(Work& w) {
+void IncidentReconciler::releaseTargets(Work& w, bool acted) {
   std::string holder = leaseHolder(w);
-  for (const auto& t : incidentTargets(w.incident, w.spec)) leases_.release(t.key(), holder);
+  for (const auto& t : incidentTargets(w.incident, w.spec)) {
+    // One that acted held them (perhaps before a restart); one that did
+    // not holds only what this process took for a retry it never made.
+    if (acted || leases_.holds(t.key(), holder)) leases_.release(t.key(), holder);
+  }
 }
 
 kube::Result<std::optional<json>> IncidentReconciler::readRunbook(const std::string& ns,
@@ -1406,6 +1461,21 @@ void IncidentReconciler::recordRunbookExecution(Work& w) {
 
 bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult* result) {
   std::string incident = kube::nameOf(w.object);
+  std::string ns = kube::namespaceOf(w.object);
+  std::lock_guard<std::mutex> lock(reservationMutex(ns + "/" + w.runbook));
+  if (auto newer = caches_.runbook(ns, w.runbook);
+      newer && kube::resourceVersionOf(*newer) != kube::resourceVersionOf(runbook)) {
+    // Another worker reserved since the guardrails read it. Judge again
+    // when a guardrail read the history; otherwise nothing judged changed,
+    // and the reservation goes onto the newer history (a burst of Incidents
+    // of one Runbook does not start over once per other reservation).
+    const api::Guardrails* g = w.spec.guardrails ? &*w.spec.guardrails : nullptr;
+    if (g && (g->cooldown || g->maxExecutions)) {
+      *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
+      return false;
+    }
+    runbook = std::move(*newer);
+  }
   json status = runbook.value("status", json::object());
   json history = status.value("history", json::array());
   if (!history.is_array()) history = json::array();
@@ -1423,17 +1493,10 @@ bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult
   kube::WriteOptions options;
   options.subresource = "status";
   options.fieldManager = options_.fieldManager;
-  // The resourceVersion read with the history the guardrails judged: a
-  // write in between (another Incident's reservation), or a stale cache,
-  // fails with 409 and the reconcile starts over from the newer history.
-  std::string ns = kube::namespaceOf(w.object);
-  std::lock_guard<std::mutex> lock(reservationMutex(ns + "/" + w.runbook));
-  if (auto newer = caches_.runbook(ns, w.runbook);
-      newer && kube::resourceVersionOf(*newer) != kube::resourceVersionOf(runbook)) {
-    // Another worker reserved since the guardrails read it: judge again.
-    *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
-    return false;
-  }
+  // With the resourceVersion of the history the guardrails judged (or, when
+  // none read it, of the newest this process knows): a write in between
+  // (another process, or a stale cache) fails with 409 and the reconcile
+  // starts over from the newer history.
   auto written = client_.update(runbooks(), ns, runbook, options);
   if (written.ok()) caches_.assumeRunbook(*written);
   if (written.ok() || kube::isNotFound(written.status())) return true;

@@ -8,7 +8,9 @@
 //   Failed (onFailure: Abort, Continue, Escalate)
 //
 // Rules kept (DESIGN.md "Rules the engine keeps"):
-// - Every reconcile reads the Incident from the API server (one GET) and
+// - Every reconcile reads the Incident from EngineCaches (the informer's
+//   copy or this process's last write, whichever is newer; one GET only
+//   when the caches have not synced or its last write conflicted) and
 //   moves it one step; waits return requeueAfter, nothing blocks. Runbooks
 //   (matching, the snapshot, the history), the pause switch and the other
 //   Incidents the guardrails ask about are read from EngineCaches, never
@@ -59,6 +61,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -186,10 +189,13 @@ class IncidentReconciler {
   kube::Result<std::optional<nlohmann::json>> readRunbook(const std::string& ns,
                                                           const std::string& name);
   bool paused();
+  // The Incident from the caches, or one GET when they have not synced or
+  // its last write conflicted; none when it does not exist.
+  kube::Result<std::optional<nlohmann::json>> readIncident(const std::string& key);
   // Holds the Lease of every target (TargetLeases); a Wait when another
   // Incident holds one or a Lease cannot be read or written.
   std::optional<GuardrailVerdict> holdTargets(Work& w, const std::set<std::string>& targets);
-  void releaseTargets(Work& w);
+  void releaseTargets(Work& w, bool acted);
   std::string leaseHolder(const Work& w) const;
   void recordRunbookExecution(Work& w);
   void note(Work& w, const std::string& type, const std::string& step, const std::string& message);
@@ -214,6 +220,9 @@ class IncidentReconciler {
   std::mutex approveChecksMu_;
   std::map<std::string, std::pair<bool, kube::WallTime>> approveChecks_;
   TargetLeases leases_;
+  // Incidents whose next read must be fresh (their last write conflicted).
+  std::mutex freshReadsMu_;
+  std::set<std::string> freshReads_;
 };
 
 // The targets of every step of a started Incident (rendered with its

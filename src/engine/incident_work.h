@@ -27,6 +27,8 @@ struct IncidentReconciler::Work {
   kube::Client* tenant = nullptr;
   // The same ServiceAccount on the follow-ups' budget (reverts, escalations).
   kube::Client* followupTenant = nullptr;
+  // Status writes sent in this reconcile (unchanged ones are not sent).
+  int writes = 0;
 
   // The alert's status is read live: its resolving is news.
   bool resolved() const {

@@ -7,11 +7,14 @@
 // stops, whatever the object holds.
 #pragma once
 
+#include "engine/engine_caches.h"
 #include "kube/client.h"
 #include "kube/clock.h"
 #include "kube/controller.h"
 #include "kube/event_recorder.h"
 
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,8 +30,11 @@ struct RunbookReconcilerOptions {
 class RunbookReconciler {
  public:
   // `events` may be null (no Events written).
+  // With `caches`, Runbooks are read from them (one GET when they do not
+  // show it, or after a conflict) and its writes are assumed there.
   RunbookReconciler(kube::Client& client, const kube::Clock& clock,
-                    kube::EventRecorder* events = nullptr, RunbookReconcilerOptions options = {});
+                    kube::EventRecorder* events = nullptr, RunbookReconcilerOptions options = {},
+                    EngineCaches* caches = nullptr);
 
   kube::ReconcileResult reconcile(const std::string& key);
 
@@ -37,6 +43,9 @@ class RunbookReconciler {
   const kube::Clock& clock_;
   kube::EventRecorder* events_;
   const RunbookReconcilerOptions options_;
+  EngineCaches* caches_;
+  std::mutex freshReadsMu_;
+  std::set<std::string> freshReads_;  // keys whose last write conflicted
 };
 
 }  // namespace remedy::engine

@@ -39,6 +39,7 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
                                             const HolderActive& holderActive) {
   using Kind = Outcome::Kind;
   std::string name = leaseName(targetKey);
+  if (holds(targetKey, holder)) return {};
   std::string now = kube::formatRfc3339Micro(clock_.wallNow());
   json lease = {{"apiVersion", "coordination.k8s.io/v1"},
                 {"kind", "Lease"},
@@ -49,13 +50,19 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
                   {"annotations", {{kTargetAnnotation, targetKey}}}}},
                 {"spec", {{"holderIdentity", holder}, {"acquireTime", now}}}};
   auto created = client_.create(kube::resources::leases(), ns_, lease);
-  if (created.ok()) return {};
+  if (created.ok()) {
+    remember(name, holder);
+    return {};
+  }
   if (kube::isNotFound(created.status())) return {Kind::kNoNamespace, "", created.status()};
   if (!kube::isAlreadyExists(created.status())) return {Kind::kUnread, "", created.status()};
   auto current = client_.get(kube::resources::leases(), ns_, name);
   if (!current.ok()) return {Kind::kUnread, "", current.status()};
   std::string other = current->value("spec", json::object()).value("holderIdentity", "");
-  if (other == holder) return {};
+  if (other == holder) {
+    remember(name, holder);
+    return {};
+  }
   if (!other.empty()) {
     auto active = holderActive(other);
     if (!active.ok()) return {Kind::kUnread, "", active.status()};
@@ -68,13 +75,32 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
   taken["spec"]["acquireTime"] = now;
   taken["metadata"]["annotations"][kTargetAnnotation] = targetKey;
   auto updated = client_.update(kube::resources::leases(), ns_, taken);
-  if (updated.ok()) return {};
+  if (updated.ok()) {
+    remember(name, holder);
+    return {};
+  }
   if (kube::isConflict(updated.status())) return {Kind::kHeldByOther, other, kube::Status()};
   return {Kind::kUnread, "", updated.status()};
 }
 
+void TargetLeases::remember(const std::string& name, const std::string& holder) {
+  std::lock_guard<std::mutex> lock(mu_);
+  held_[name] = holder;
+}
+
+bool TargetLeases::holds(const std::string& targetKey, const std::string& holder) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = held_.find(leaseName(targetKey));
+  return it != held_.end() && it->second == holder;
+}
+
 void TargetLeases::release(const std::string& targetKey, const std::string& holder) {
   std::string name = leaseName(targetKey);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = held_.find(name);
+    if (it != held_.end() && it->second == holder) held_.erase(it);
+  }
   auto current = client_.get(kube::resources::leases(), ns_, name);
   if (!current.ok()) {
     if (!kube::isNotFound(current.status())) {

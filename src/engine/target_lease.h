@@ -15,6 +15,8 @@
 #include "kube/clock.h"
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
 namespace remedy::engine {
@@ -36,20 +38,28 @@ class TargetLeases {
   // ended: a fresh read; an error when it cannot be told.
   using HolderActive = std::function<kube::Result<bool>(const std::string& holder)>;
 
-  // Holds `targetKey` for `holder`; holding it already is kHeld.
+  // Holds `targetKey` for `holder`; holding it already is kHeld, with no
+  // request when this process took it for `holder` and has not let it go
+  // (nobody takes over a Lease whose holder has not ended).
   Outcome acquire(const std::string& targetKey, const std::string& holder,
                   const HolderActive& holderActive);
   // Lets `targetKey` go if `holder` holds it; failures are logged (the
   // next acquirer sees the holder ended and takes over).
   void release(const std::string& targetKey, const std::string& holder);
+  // Whether this process took `targetKey` for `holder` and has not let it go.
+  bool holds(const std::string& targetKey, const std::string& holder);
 
   // "remedy-target-" and a hash of the key: a valid name of bounded length.
   static std::string leaseName(const std::string& targetKey);
 
  private:
+  void remember(const std::string& name, const std::string& holder);
+
   kube::Client& client_;
   const std::string ns_;
   const kube::Clock& clock_;
+  std::mutex mu_;                            // guards held_
+  std::map<std::string, std::string> held_;  // Lease name -> holder, as taken here
 };
 
 }  // namespace remedy::engine

@@ -428,7 +428,11 @@ class FailClosedTest : public GuardrailTest {
     createDeployment("web", 1);
     scaleRunbook("rb", "A", "{cooldown: 1h}");
     std::string key = createIncident("i1", "A", {{"deployment", "web"}});
-    ASSERT_TRUE(drive(key, [&] { return incident("i1")["status"].contains("runbook"); }));
+    // Matched under the pause, which holds its first step (the match is
+    // recorded with the step's first record), then resumed.
+    setPaused(true);
+    ASSERT_TRUE(drive(key, [&] { return conditionReason("i1", "Waiting") == "pause"; }));
+    setPaused(false);
     inject();
     EngineCaches cold(*client_, cachesOptions());
     cold.start();
