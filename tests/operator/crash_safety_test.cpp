@@ -225,13 +225,15 @@ class CrashSafetyTest : public OperatorE2ETest {
 };
 
 // A kill after every status change the operator writes: each step boundary
-// (the Matched record, each checkpoint, each result) is a crash point.
+// (each checkpoint, the first one with the match, each result) is a crash
+// point.
 TEST_F(CrashSafetyTest, KilledAtEveryCheckpointEachEffectHappensOnce) {
-  // Matched, then for each of the 4 steps its start and its result.
-  // And once the Runbook's statistics were written, before the Incident's
-  // final write. On kube-apiserver a process may write twice before it dies.
+  // For each of the 4 steps its start (the first recorded with the match)
+  // and its result. And once the Runbook's execution was reserved, before
+  // the first checkpoint. On kube-apiserver a process may write twice before
+  // it dies.
   runWithCrashes([](const StoreEvent& e) { return isStatusWrite(e) || isExecutionRecorded(e); },
-                 onRealApiServer() ? 5 : 10);
+                 onRealApiServer() ? 5 : 9);
 }
 
 // A kill in the middle of each step: right after its Running checkpoint
