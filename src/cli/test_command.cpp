@@ -335,7 +335,15 @@ std::optional<std::string> TestRun::setUp() {
   for (const auto& o : test_.objects) {
     if (auto error = createObject(o)) return error;
   }
-  engine::RunbookReconciler runbooks(*client_, clock_);
+  engine::EngineCachesOptions cachesOptions;
+  cachesOptions.namespaces = {namespaces.begin(), namespaces.end()};
+  cachesOptions.pauseNamespace = test_.namespace_;
+  caches_ = std::make_unique<engine::EngineCaches>(*client_, cachesOptions);
+  caches_->start();
+  if (!caches_->waitForSync(std::chrono::seconds(30))) return "the engine's caches did not sync";
+  // The Runbook controller reads from the caches: each Runbook is
+  // reconciled once they show it, as its watch event would have them.
+  engine::RunbookReconciler runbooks(*client_, *caches_, clock_);
   for (json rb : file_.runbooks) {
     std::string ns = rb["metadata"].value("namespace", test_.namespace_);
     rb["metadata"]["namespace"] = ns;
@@ -343,24 +351,14 @@ std::optional<std::string> TestRun::setUp() {
     if (!created.ok()) {
       return "Runbook " + rb["metadata"].value("name", "") + ": " + created.status().toString();
     }
-    runbooks.reconcile(ns + "/" + kube::nameOf(*created));
-  }
-  if (!eventually([&] { return sandbox_->workloadsSettled(); })) {
-    return "the sandbox's workloads did not settle";
-  }
-
-  engine::EngineCachesOptions cachesOptions;
-  cachesOptions.namespaces = {namespaces.begin(), namespaces.end()};
-  cachesOptions.pauseNamespace = test_.namespace_;
-  caches_ = std::make_unique<engine::EngineCaches>(*client_, cachesOptions);
-  caches_->start();
-  if (!caches_->waitForSync(std::chrono::seconds(30))) return "the engine's caches did not sync";
-  for (const auto& rb : file_.runbooks) {
-    std::string ns = rb["metadata"].value("namespace", test_.namespace_);
-    std::string name = rb["metadata"].value("name", "");
+    std::string name = kube::nameOf(*created);
     if (!eventually([&] { return caches_->runbook(ns, name).has_value(); })) {
       return "the engine did not see Runbook " + ns + "/" + name;
     }
+    runbooks.reconcile(ns + "/" + name);
+  }
+  if (!eventually([&] { return sandbox_->workloadsSettled(); })) {
+    return "the sandbox's workloads did not settle";
   }
 
   start_ = clock_.now();
@@ -530,6 +528,17 @@ std::optional<std::string> TestRun::run() {
         return "the sandbox's workloads did not settle at " + formatOffset(now - start_);
       }
       auto before = incident(*next);
+      // The engine reads the Incident from its cache: reconciled once the
+      // cache shows it as the API server holds it now, as its watch event
+      // has it in the operator before the controller runs.
+      if (before && !eventually([&] {
+            auto cached = caches_->incident(test_.namespace_, incidentName(*next));
+            return cached.object &&
+                   kube::resourceVersionOf(*cached.object) == kube::resourceVersionOf(*before);
+          })) {
+        return "the engine's cache did not show Incident " + incidentName(*next) + " at " +
+               formatOffset(now - start_);
+      }
       std::string key = test_.namespace_ + "/" + incidentName(*next);
       kube::ReconcileResult result = reconciler_->reconcile(key);
       auto after = incident(*next);

@@ -71,9 +71,8 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
       caches_(client, EngineCachesOptions{options_.namespaces, options_.incident.pauseNamespace,
                                           options_.incident.pauseName}),
       runbookReconciler_(
-          client, clock, events,
-          {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames},
-          &caches_),
+          client, caches_, clock, events,
+          {options_.incident.defaultServiceAccount, options_.incident.serviceAccountNames}),
       incidentReconciler_(client, caches_, serviceAccounts, registry, clock, events,
                           incidentOptions()) {
   approvalInformers_ = informersFor(approvals());

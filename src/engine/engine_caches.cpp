@@ -6,6 +6,7 @@
 #include "engine/incident_work.h"
 #include "engine/resources.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace remedy::engine {
@@ -129,6 +130,11 @@ bool EngineCaches::synced() const {
   return pause_->hasSynced();
 }
 
+bool EngineCaches::runbooksSynced() const {
+  return std::all_of(runbooks_.begin(), runbooks_.end(),
+                     [](const auto& informer) { return informer->hasSynced(); });
+}
+
 bool EngineCaches::waitForSync(kube::Duration timeout) const {
   auto deadline = kube::Clock::real().now() + timeout;
   for (const auto* group : {&runbooks_, &incidentInformers_}) {
@@ -228,13 +234,37 @@ EngineCaches::IncidentRead EngineCaches::incident(const std::string& ns,
   for (const auto& informer : incidentInformers_) {
     if (auto found = informer->get(key)) read.object = std::move(found);
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  auto written = incidentWrites_.find(key);
-  if (written != incidentWrites_.end() &&
-      (!read.object || revision(written->second) > revision(*read.object))) {
-    read.object = written->second;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto written = incidentWrites_.find(key);
+    if (written != incidentWrites_.end() &&
+        (!read.object || revision(written->second) > revision(*read.object))) {
+      read.object = written->second;
+    }
   }
+  read.stale = read.object && stale(incidents(), *read.object);
   return read;
+}
+
+namespace {
+std::string conflictKey(const kube::Resource& resource, const json& object) {
+  return resource.resource + "/" + kube::objectKey(object);
+}
+}  // namespace
+
+void EngineCaches::conflicted(const kube::Resource& resource, const json& sent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t& rv = conflicts_[conflictKey(resource, sent)];
+  rv = std::max(rv, revision(sent));
+}
+
+bool EngineCaches::stale(const kube::Resource& resource, const json& copy) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conflicts_.find(conflictKey(resource, copy));
+  if (it == conflicts_.end()) return false;
+  if (revision(copy) <= it->second) return true;
+  conflicts_.erase(it);  // a newer version is here
+  return false;
 }
 
 void EngineCaches::assumeIncident(const json& written) {
@@ -322,6 +352,7 @@ void EngineCaches::eraseIncident(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   beforeClaims_.erase(key);
   incidentWrites_.erase(key);
+  conflicts_.erase(incidents().resource + "/" + key);
   auto it = incidents_.find(key);
   if (it == incidents_.end()) return;
   unindexLocked(key, it->second);

@@ -17,8 +17,14 @@
 //   Incident as acting on its targets before its checkpoint is written, so
 //   two workers of this process never both pass a guardrail only one may
 //   pass; a claim whose write failed is dropped.
+// - A write that conflicted (409) marks the version it was made from stale:
+//   until the cache shows a newer one, the caller requeues (with the work
+//   queue's backoff) instead of writing from it again or reading the API
+//   server (controller-runtime's rule: reads come from the cache, the queue
+//   owns the retries).
 // - resourceVersions are compared only to tell an event older than a write
-//   of this process (kube-apiserver's are etcd revisions, the sandbox's too).
+//   of this process or than a conflict (kube-apiserver's are etcd
+//   revisions, the sandbox's too).
 #pragma once
 
 #include "engine/guardrail_check.h"
@@ -59,6 +65,7 @@ class EngineCaches {
   void start();
   void stop();
   bool synced() const;
+  bool runbooksSynced() const;
   bool waitForSync(kube::Duration timeout) const;
 
   // The informers, for controllers to watch.
@@ -90,6 +97,8 @@ class EngineCaches {
   struct IncidentRead {
     bool synced = false;
     std::optional<nlohmann::json> object;  // none: not in the cache
+    // `object` is no newer than a version whose write conflicted.
+    bool stale = false;
   };
   IncidentRead incident(const std::string& ns, const std::string& name) const;
   // An Incident this process has just written.
@@ -99,6 +108,13 @@ class EngineCaches {
   // write fails. A later assumeIncident or informer event replaces it.
   void claim(const std::string& key, IncidentView view);
   void dropClaim(const std::string& key);
+
+  // A status write of `sent` (an Incident or a Runbook, with the
+  // resourceVersion it was read at) got 409: that version and older ones are
+  // stale until the cache shows a newer one.
+  void conflicted(const kube::Resource& resource, const nlohmann::json& sent);
+  // Whether `copy` is no newer than a version of it whose write conflicted.
+  bool stale(const kube::Resource& resource, const nlohmann::json& copy) const;
 
   // Incidents in the index (for tests and benchmarks).
   size_t incidentCount() const;
@@ -128,6 +144,9 @@ class EngineCaches {
   // Incidents written here that the informer has not shown yet (ns/name);
   // dropped once it shows that version or a newer one.
   std::map<std::string, nlohmann::json> incidentWrites_;
+  // "resource/ns/name" -> the resourceVersion of a write that conflicted;
+  // dropped once a newer version is read.
+  mutable std::map<std::string, int64_t> conflicts_;
 
   // Last, so they stop (and their handlers end) before the state above goes.
   std::vector<std::unique_ptr<kube::Informer>> runbooks_;

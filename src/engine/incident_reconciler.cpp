@@ -34,6 +34,13 @@ using kube::ReconcileResult;
 
 namespace {
 
+// How long a Runbook named by spec.runbookRef that the cache does not show
+// is waited for before the Incident is Skipped (RunbookNotFound): a watch
+// event arrives well within it, and an alert for a Runbook being deleted
+// costs one short wait. Checked again every kRunbookNotSeenRetry.
+constexpr kube::Duration kRunbookNotSeenGrace = std::chrono::seconds(10);
+constexpr kube::Duration kRunbookNotSeenRetry = std::chrono::seconds(1);
+
 // Serializes "check the guardrails in memory, then claim" across the
 // workers of this process (see the header); held over no API request.
 std::mutex& checkpointMutex() {
@@ -207,38 +214,23 @@ IncidentReconciler::IncidentReconciler(kube::Client& client, EngineCaches& cache
 
 std::string IncidentReconciler::now() const { return kube::formatRfc3339(clock_.wallNow()); }
 
-kube::Result<std::optional<json>> IncidentReconciler::readIncident(const std::string& key) {
-  auto [ns, name] = kube::splitObjectKey(key);
-  bool fresh = false;
-  {
-    std::lock_guard<std::mutex> lock(freshReadsMu_);
-    fresh = freshReads_.erase(key) > 0;
-  }
-  if (!fresh) {
-    auto cached = caches_.incident(ns, name);
-    if (cached.synced && cached.object) return std::move(cached.object);
-  }
-  // A fresh read: the cache has not synced, does not show the Incident
-  // (deleted, or created an instant ago: confirmed before it is taken for
-  // gone), or the last write of this Incident conflicted, so the cache may
-  // still hold the version it lost to.
-  auto got = client_.get(incidents(), ns, name);
-  if (got.ok()) return std::optional<json>(std::move(got.value()));
-  if (kube::isNotFound(got.status())) return std::optional<json>();
-  return got.status();
-}
-
 ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
   auto [ns, name] = kube::splitObjectKey(key);
-  // From the cache (or this process's last write, whichever is newer), not
-  // one GET per reconcile. A stale copy can cost a write, never an effect:
-  // every status write carries the resourceVersion read, so the checkpoint
-  // before an effect fails with 409 on a stale copy, and the next read is
-  // then fresh.
-  auto got = readIncident(key);
-  if (!got.ok()) return ReconcileResult::failed(got.status());
-  if (!*got) return ReconcileResult::done();
-  auto decoded = api::Incident::fromJson(**got);
+  // From the cache (or this process's last write, whichever is newer), never
+  // the API server (controller-runtime's client). A stale copy can cost a
+  // write, never an effect: every status write carries the resourceVersion
+  // read, so the checkpoint before an effect fails with 409 on a stale copy.
+  auto got = caches_.incident(ns, name);
+  // The workers start once the caches have synced (kube::Controller waits
+  // for them); before that, nothing can be judged.
+  if (!got.synced) return ReconcileResult{true, kube::Duration(0), kube::Status()};
+  // Deleted, or not seen yet: its watch event brings it back to the queue.
+  if (!got.object) return ReconcileResult::done();
+  // Its last write conflicted and the cache does not show a newer version
+  // yet: again after the queue's backoff, not a write bound to conflict
+  // (the newer version's event also wakes it).
+  if (got.stale) return ReconcileResult{true, kube::Duration(0), kube::Status()};
+  auto decoded = api::Incident::fromJson(*got.object);
   if (!decoded.ok()) {
     // The schema admitted something we cannot read: record nothing we are
     // unsure of, and never stop the operator over one object.
@@ -247,7 +239,7 @@ ReconcileResult IncidentReconciler::reconcile(const std::string& key) {
   }
   Work w;
   w.key = key;
-  w.object = std::move(**got);
+  w.object = std::move(*got.object);
   w.incident = std::move(decoded.value());
   if (!w.incident.status) w.incident.status.emplace();
   w.now = clock_.wallNow();
@@ -304,6 +296,13 @@ ReconcileResult IncidentReconciler::start(Work& w) {
     auto runbook = readRunbook(ns, *spec.runbookRef->name);
     if (!runbook.ok()) return ReconcileResult::failed(runbook.status());
     if (!*runbook) {
+      // Not in the cache: deleted, or created an instant before the Incident
+      // and not seen yet. Taken for absent once the Incident is older than a
+      // watch event takes to arrive.
+      auto created = parseTime(w.object["metadata"].value("creationTimestamp", std::string()));
+      if (created && w.now - *created < kRunbookNotSeenGrace) {
+        return ReconcileResult::after(kRunbookNotSeenRetry);
+      }
       finish(w, IncidentPhase::kSkipped, "RunbookNotFound",
              "spec.runbookRef names runbook " + *spec.runbookRef->name + ", which does not exist");
       write(w, &result);
@@ -1310,12 +1309,9 @@ bool IncidentReconciler::write(Work& w, ReconcileResult* result) {
   auto updated = client_.update(incidents(), kube::namespaceOf(w.object), object, options);
   if (!updated.ok()) {
     if (kube::isConflict(updated.status())) {
-      // Someone else wrote first: start over from their version, read
-      // fresh (the cache may not show it yet).
-      {
-        std::lock_guard<std::mutex> lock(freshReadsMu_);
-        freshReads_.insert(w.key);
-      }
+      // Someone else wrote first: start over from their version once the
+      // cache shows it (reconcile requeues until then).
+      caches_.conflicted(incidents(), object);
       *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
     } else if (kube::isNotFound(updated.status())) {
       *result = ReconcileResult::done();
@@ -1343,7 +1339,11 @@ std::string IncidentReconciler::leaseHolder(const Work& w) const {
 
 std::optional<GuardrailVerdict> IncidentReconciler::holdTargets(
     Work& w, const std::set<std::string>& targets) {
-  // Whether the Incident holding a Lease has not ended: one fresh read.
+  // Whether the Incident holding a Lease has not ended: one fresh read, the
+  // only GET of an Incident in the engine. The cache cannot answer it: an
+  // Incident it does not show may exist (created an instant ago, its Lease
+  // taken by an earlier leader), and taking its Lease over then would let
+  // two Incidents act on one target.
   auto holderActive = [this](const std::string& holder) -> kube::Result<bool> {
     auto slash = holder.rfind('/');
     if (slash == std::string::npos) return false;
@@ -1411,13 +1411,13 @@ void IncidentReconciler::releaseTargets(Work& w, bool acted) {
 
 kube::Result<std::optional<json>> IncidentReconciler::readRunbook(const std::string& ns,
                                                                   const std::string& name) {
-  if (auto cached = caches_.runbook(ns, name)) return std::optional<json>(std::move(*cached));
-  // Not cached (yet): one fresh read, so a Runbook created just before its
-  // alert is neither missed nor taken for deleted.
-  auto fresh = client_.get(runbooks(), ns, name);
-  if (fresh.ok()) return std::optional<json>(std::move(fresh.value()));
-  if (kube::isNotFound(fresh.status())) return std::optional<json>();
-  return fresh.status();
+  // The Incident workers start after the Runbook informers have synced;
+  // before that nothing can be judged (fail closed).
+  if (!caches_.runbooksSynced()) {
+    return kube::Status::error(503, kube::reason::kServiceUnavailable,
+                               "the Runbook cache has not synced yet");
+  }
+  return caches_.runbook(ns, name);
 }
 
 bool IncidentReconciler::paused() {
@@ -1435,13 +1435,16 @@ void IncidentReconciler::recordRunbookExecution(Work& w) {
   std::string ns = kube::namespaceOf(w.object);
   std::string incident = kube::nameOf(w.object);
   std::string result = api::enumName(*w.status().phase);
-  int tries = 0;
   kube::Status s = kube::retryOnConflict(kube::defaultRetry(), [&]() -> kube::Status {
-    // The cached Runbook first; after a conflict, a fresh read.
-    std::optional<json> cached = tries++ == 0 ? caches_.runbook(ns, w.runbook) : std::nullopt;
-    kube::Result<json> rb =
-        cached ? kube::Result<json>(std::move(*cached)) : client_.get(runbooks(), ns, w.runbook);
-    if (!rb.ok()) return kube::isNotFound(rb.status()) ? kube::Status() : rb.status();
+    // From the cache; after a conflict, once it shows a newer version (the
+    // retry's backoff gives the watch time to bring it).
+    auto rb = caches_.runbook(ns, w.runbook);
+    if (!rb) return kube::Status();  // deleted
+    if (caches_.stale(runbooks(), *rb)) {
+      return kube::Status::error(409, kube::reason::kConflict,
+                                 "the cache does not show a version newer than the one whose "
+                                 "write conflicted yet");
+    }
     json status = rb->value("status", json::object());
     // Counted when its first action was reserved (reserveExecution); what is
     // left is the result of the last Incident that finished.
@@ -1453,6 +1456,7 @@ void IncidentReconciler::recordRunbookExecution(Work& w) {
     options.fieldManager = options_.fieldManager;
     auto written = client_.update(runbooks(), ns, *rb, options);
     if (written.ok()) caches_.assumeRunbook(*written);
+    if (kube::isConflict(written.status())) caches_.conflicted(runbooks(), *rb);
     return written.status();
   });
   if (!s.ok())
@@ -1475,6 +1479,12 @@ bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult
       return false;
     }
     runbook = std::move(*newer);
+  }
+  if (caches_.stale(runbooks(), runbook)) {
+    // A reservation made from this version lost: again once the cache shows
+    // the newer history, not a write bound to conflict.
+    *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
+    return false;
   }
   json status = runbook.value("status", json::object());
   json history = status.value("history", json::array());
@@ -1501,6 +1511,8 @@ bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult
   if (written.ok()) caches_.assumeRunbook(*written);
   if (written.ok() || kube::isNotFound(written.status())) return true;
   if (kube::isConflict(written.status())) {
+    // Judged again once the cache shows the newer history.
+    caches_.conflicted(runbooks(), runbook);
     *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
   } else {
     *result = ReconcileResult::failed(written.status());

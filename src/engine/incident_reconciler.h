@@ -9,8 +9,9 @@
 //
 // Rules kept (DESIGN.md "Rules the engine keeps"):
 // - Every reconcile reads the Incident from EngineCaches (the informer's
-//   copy or this process's last write, whichever is newer; one GET only
-//   when the caches have not synced or its last write conflicted) and
+//   copy or this process's last write, whichever is newer; never a GET: an
+//   Incident the cache does not show is not reconciled, one whose last
+//   write conflicted is requeued until the cache shows a newer version) and
 //   moves it one step; waits return requeueAfter, nothing blocks. Runbooks
 //   (matching, the snapshot, the history), the pause switch and the other
 //   Incidents the guardrails ask about are read from EngineCaches, never
@@ -184,14 +185,11 @@ class IncidentReconciler {
   // Writes status; false on failure (`result` then says what to return).
   bool write(Work& w, kube::ReconcileResult* result);
 
-  // The Runbook from the cache, or one fresh GET when the cache does not
-  // have it (yet): nullopt when it does not exist; an error when unread.
+  // The Runbook from the cache: nullopt when the cache does not show it
+  // (deleted, or not seen yet); an error while the cache has not synced.
   kube::Result<std::optional<nlohmann::json>> readRunbook(const std::string& ns,
                                                           const std::string& name);
   bool paused();
-  // The Incident from the caches, or one GET when they have not synced or
-  // its last write conflicted; none when it does not exist.
-  kube::Result<std::optional<nlohmann::json>> readIncident(const std::string& key);
   // Holds the Lease of every target (TargetLeases); a Wait when another
   // Incident holds one or a Lease cannot be read or written.
   std::optional<GuardrailVerdict> holdTargets(Work& w, const std::set<std::string>& targets);
@@ -220,9 +218,6 @@ class IncidentReconciler {
   std::mutex approveChecksMu_;
   std::map<std::string, std::pair<bool, kube::WallTime>> approveChecks_;
   TargetLeases leases_;
-  // Incidents whose next read must be fresh (their last write conflicted).
-  std::mutex freshReadsMu_;
-  std::set<std::string> freshReads_;
 };
 
 // The targets of every step of a started Incident (rendered with its

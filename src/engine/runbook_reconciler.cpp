@@ -14,36 +14,27 @@ namespace remedy::engine {
 
 using json = nlohmann::json;
 
-RunbookReconciler::RunbookReconciler(kube::Client& client, const kube::Clock& clock,
-                                     kube::EventRecorder* events, RunbookReconcilerOptions options,
-                                     EngineCaches* caches)
+RunbookReconciler::RunbookReconciler(kube::Client& client, EngineCaches& caches,
+                                     const kube::Clock& clock, kube::EventRecorder* events,
+                                     RunbookReconcilerOptions options)
     : client_(client),
+      caches_(caches),
       clock_(clock),
       events_(events),
-      options_(std::move(options)),
-      caches_(caches) {}
+      options_(std::move(options)) {}
 
 kube::ReconcileResult RunbookReconciler::reconcile(const std::string& key) {
   auto [ns, name] = kube::splitObjectKey(key);
-  // From the cache: every Incident's reservation on status.history wakes
-  // this controller, which has nothing to write then. The status write
-  // below carries the resourceVersion read, so a stale copy costs a 409,
-  // after which the read is fresh.
-  std::optional<json> cached;
-  bool fresh = false;
-  {
-    std::lock_guard<std::mutex> lock(freshReadsMu_);
-    fresh = freshReads_.erase(key) > 0;
-  }
-  if (caches_ && !fresh) cached = caches_->runbook(ns, name);
-  if (!cached) {
-    auto got = client_.get(runbooks(), ns, name);
-    if (!got.ok()) {
-      if (kube::isNotFound(got.status())) return kube::ReconcileResult::done();
-      return kube::ReconcileResult::failed(got.status());
-    }
-    cached = std::move(got.value());
-  }
+  // From the cache, never the API server: every Incident's reservation on
+  // status.history wakes this controller, which has nothing to write then.
+  // The status write below carries the resourceVersion read, so a stale
+  // copy costs a 409, after which the key is requeued (with the queue's
+  // backoff) until the cache shows a newer version.
+  if (!caches_.runbooksSynced()) return kube::ReconcileResult{true, {}, {}};
+  std::optional<json> cached = caches_.runbook(ns, name);
+  // Deleted, or not seen yet: its watch event brings it back to the queue.
+  if (!cached) return kube::ReconcileResult::done();
+  if (caches_.stale(runbooks(), *cached)) return kube::ReconcileResult{true, {}, {}};
   json object = std::move(*cached);
   int64_t generation = object["metadata"].value("generation", int64_t{1});
 
@@ -108,18 +99,16 @@ kube::ReconcileResult RunbookReconciler::reconcile(const std::string& key) {
   options.fieldManager = "remedy-operator";
   auto updated = client_.update(runbooks(), ns, object, options);
   if (!updated.ok()) {
-    // Conflict: someone wrote first; the next reconcile reads their version.
-    if (kube::isConflict(updated.status())) {
-      std::lock_guard<std::mutex> lock(freshReadsMu_);
-      freshReads_.insert(key);
-    }
+    // Conflict: someone wrote first; reconciled again once the cache shows
+    // their version.
+    if (kube::isConflict(updated.status())) caches_.conflicted(runbooks(), object);
     if (kube::isConflict(updated.status()) || kube::isNotFound(updated.status())) {
       return kube::isConflict(updated.status()) ? kube::ReconcileResult{true, {}, {}}
                                                 : kube::ReconcileResult::done();
     }
     return kube::ReconcileResult::failed(updated.status());
   }
-  if (caches_) caches_->assumeRunbook(*updated);
+  caches_.assumeRunbook(*updated);
   bool wasInvalid = oldStatus.dump().find("\"InvalidSpec\"") != std::string::npos;
   if (!errors.empty()) {
     spdlog::warn("runbook={} generation={} ready=False reason=InvalidSpec errors={}", key,

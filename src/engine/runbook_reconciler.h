@@ -13,8 +13,6 @@
 #include "kube/controller.h"
 #include "kube/event_recorder.h"
 
-#include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -29,23 +27,19 @@ struct RunbookReconcilerOptions {
 
 class RunbookReconciler {
  public:
-  // `events` may be null (no Events written).
-  // With `caches`, Runbooks are read from them (one GET when they do not
-  // show it, or after a conflict) and its writes are assumed there.
-  RunbookReconciler(kube::Client& client, const kube::Clock& clock,
-                    kube::EventRecorder* events = nullptr, RunbookReconcilerOptions options = {},
-                    EngineCaches* caches = nullptr);
+  // Runbooks are read from `caches` (never from the API server) and its
+  // writes are assumed there. `events` may be null (no Events written).
+  RunbookReconciler(kube::Client& client, EngineCaches& caches, const kube::Clock& clock,
+                    kube::EventRecorder* events = nullptr, RunbookReconcilerOptions options = {});
 
   kube::ReconcileResult reconcile(const std::string& key);
 
  private:
   kube::Client& client_;
+  EngineCaches& caches_;
   const kube::Clock& clock_;
   kube::EventRecorder* events_;
   const RunbookReconcilerOptions options_;
-  EngineCaches* caches_;
-  std::mutex freshReadsMu_;
-  std::set<std::string> freshReads_;  // keys whose last write conflicted
 };
 
 }  // namespace remedy::engine

@@ -84,6 +84,22 @@ class EngineTest : public kube::testing::SandboxTest {
     return *caches_;
   }
 
+  // Waits until `caches` show Runbook ns/name as the API server holds it now,
+  // as its watch event has before the Runbook controller reconciles it.
+  void awaitRunbookCached(EngineCaches& caches, const std::string& ns, const std::string& name) {
+    auto live = client_->get(runbooks(), ns, name);
+    ASSERT_TRUE(live.ok()) << live.status().toString();
+    std::string rv = kube::resourceVersionOf(*live);
+    ASSERT_TRUE(eventually([&] {
+      auto cached = caches.runbook(ns, name);
+      return cached && kube::resourceVersionOf(*cached) == rv;
+    })) << ns
+        << "/" << name << " at resourceVersion " << rv << " never reached the cache";
+  }
+  void awaitRunbookCached(const std::string& name) {
+    awaitRunbookCached(caches(), namespace_, name);
+  }
+
   // Reconcilers verify Approvals with the test's seal key (sealer_).
   std::unique_ptr<IncidentReconciler> newReconciler(IncidentReconcilerOptions options = {},
                                                     EngineCaches* caches = nullptr) {

@@ -291,6 +291,15 @@ std::unique_ptr<EngineCaches> frozenCaches(kube::Client& client, EngineCachesOpt
   return caches;
 }
 
+// Puts Incident ns/name, as the API server holds it now, into `caches` as its
+// watch event would (frozen caches see nothing else since they synced).
+void showIn(EngineCaches& caches, kube::Client& client, const std::string& ns,
+            const std::string& name) {
+  auto got = client.get(incidents(), ns, name);
+  ASSERT_TRUE(got.ok()) << got.status().toString();
+  caches.assumeIncident(*got);
+}
+
 TEST_F(GuardrailTest, TwoIncidentsRacingForOneTargetUnderStaleCachesNeverBothAct) {
   createDeployment("web", 1);
   holdingRunbook("hold", "{}");
@@ -309,11 +318,14 @@ steps:
     timeout: 1h
 )");
   // Each Incident's reconciler reads caches taken before either Incident
-  // existed: neither ever sees the other.
+  // existed, which then saw its own Incident only: neither ever sees the
+  // other.
   auto staleA = frozenCaches(*client_, cachesOptions());
   auto staleB = frozenCaches(*client_, cachesOptions());
   createIncident("a", "Hold", {{"deployment", "web"}});
   createIncident("b", "HoldToo", {{"deployment", "web"}});
+  ASSERT_NO_FATAL_FAILURE(showIn(*staleA, *client_, namespace_, "a"));
+  ASSERT_NO_FATAL_FAILURE(showIn(*staleB, *client_, namespace_, "b"));
   auto ra = newReconciler({}, staleA.get());
   auto rb = newReconciler({}, staleB.get());
   ASSERT_TRUE(drive(
@@ -379,8 +391,10 @@ TEST_F(GuardrailTest, AMissingLeaseNamespaceMakesTheFirstActionWaitSayingWhy) {
 class RestartTest : public GuardrailTest {
  protected:
   // "first" runs; "second", within `guardrails`, is reconciled after a
-  // restart with a warm but stale cache (taken before "first" ran), then
-  // with a cold one: it never acts, and ends Skipped for `guardrail`.
+  // restart with a warm but stale cache (taken before "first" ran, which
+  // then saw "second" only: its Runbook's history is the one before
+  // "first"), then with a cold one: it never acts, and ends Skipped for
+  // `guardrail`.
   void holdsAcrossARestart(const std::string& guardrails, const std::string& guardrail) {
     createDeployment("web", 1);
     scaleRunbook("rb", "A", guardrails);
@@ -389,6 +403,7 @@ class RestartTest : public GuardrailTest {
     ASSERT_TRUE(driveToPhase("first", "Succeeded"));
     clock_.step(std::chrono::minutes(1));
     createIncident("second", "A", {{"deployment", "web"}});
+    ASSERT_NO_FATAL_FAILURE(showIn(*warm, *client_, namespace_, "second"));
     auto restarted = newReconciler({}, warm.get());
     for (int i = 0; i < 6; ++i) {
       auto result = restarted->reconcile(namespace_ + "/second");
@@ -420,9 +435,9 @@ TEST_F(RestartTest, MaxExecutionsHoldsWithWarmAndColdCaches) {
 class FailClosedTest : public GuardrailTest {
  protected:
   // Matches i1 (scaling web by +1); then `inject`s a fault and restarts
-  // with cold caches (synced first when `cachesSync`), and shows the step
-  // waits on `guardrail` without acting; then clears the fault and shows
-  // the step runs.
+  // with cold caches (synced first when `cachesSync`, the Incident cache in
+  // any case), and shows the step waits on `guardrail` without acting; then
+  // clears the fault and shows the step runs.
   void waitsWhileFailing(const std::function<void()>& inject, bool cachesSync,
                          const std::string& guardrail, const std::string& message) {
     createDeployment("web", 1);
@@ -439,6 +454,9 @@ class FailClosedTest : public GuardrailTest {
     if (cachesSync) {
       ASSERT_TRUE(cold.waitForSync(std::chrono::seconds(30)));
     }
+    // The Incident cache synced all the same: the controller's workers
+    // start once it has.
+    ASSERT_TRUE(eventually([&] { return cold.incident(namespace_, "i1").synced; }));
     auto reconciler = newReconciler({}, &cold);
     for (int i = 0; i < 3; ++i) {
       auto result = reconciler->reconcile(key);
@@ -456,15 +474,31 @@ class FailClosedTest : public GuardrailTest {
   }
 };
 
-TEST_F(FailClosedTest, AnIncidentCacheThatCannotListMakesTheStepWait) {
+TEST_F(FailClosedTest, AnIncidentCacheThatCannotListRunsNothingUntilItSyncs) {
   // The Incident informer can neither list nor watch: its cache never
-  // syncs, so no guardrail on other Incidents can be judged.
-  waitsWhileFailing(
-      [&] {
-        sandbox_->faults().failNextEndingWith(1000000, 500,
-                                              "/namespaces/" + namespace_ + "/incidents");
-      },
-      false, "incidents", "cannot read the incidents of namespace " + namespace_);
+  // syncs, so nothing is judged on nothing. kube::Controller starts no
+  // worker before the caches sync, and a reconcile before that requeues
+  // (with the queue's backoff) without a read, a write or an effect.
+  createDeployment("web", 1);
+  scaleRunbook("rb", "A", "{cooldown: 1h}");
+  std::string key = createIncident("i1", "A", {{"deployment", "web"}});
+  sandbox_->faults().failNextEndingWith(1000000, 500, "/namespaces/" + namespace_ + "/incidents");
+  EngineCaches cold(*client_, cachesOptions());
+  cold.start();
+  auto reconciler = newReconciler({}, &cold);
+  for (int i = 0; i < 3; ++i) {
+    auto result = reconciler->reconcile(key);
+    EXPECT_TRUE(result.requeue);
+    EXPECT_EQ(result.requeueAfter, kube::Duration(0));
+    EXPECT_TRUE(result.error.ok()) << result.error.toString();
+  }
+  EXPECT_FALSE(cold.incident(namespace_, "i1").synced);
+  EXPECT_EQ(incident("i1").value("status", json::object()).value("phase", ""), "");
+  EXPECT_EQ(replicas("web"), 1);
+  // Once the informer lists, the step runs.
+  sandbox_->faults().clear();
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded", reconciler.get()));
+  EXPECT_EQ(replicas("web"), 2);
 }
 
 TEST_F(FailClosedTest, AFailedReadOfTheTargetMakesTheStepWait) {
@@ -481,7 +515,7 @@ TEST_F(FailClosedTest, AFailedReadOfTheTargetMakesTheStepWait) {
 }
 
 TEST_F(FailClosedTest, AFailedReadOfTheRunbookHistoryMakesTheStepWait) {
-  // Neither the Runbook informer nor the one fresh read reaches Runbooks.
+  // The Runbook informer cannot list: its cache never syncs.
   waitsWhileFailing(
       [&] { sandbox_->faults().failNext(1000000, 500, "/namespaces/" + namespace_ + "/runbooks"); },
       false, "runbookHistory", "cannot read runbook rb to judge cooldown and maxExecutions");

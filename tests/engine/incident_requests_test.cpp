@@ -7,6 +7,7 @@
 #include "engine/runbook_reconciler.h"
 #include "engine_fixture.h"
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -40,7 +41,15 @@ class CountingClient : public kube::Client {
   kube::Result<json> update(const kube::Resource& r, const std::string& ns, const json& object,
                             const kube::WriteOptions& o) override {
     count("update", r, o.subresource);
-    return inner_.update(r, ns, object, o);
+    std::function<void()> before;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (r.resource == "incidents" && o.subresource == "status") std::swap(before, beforeStatus_);
+    }
+    if (before) before();
+    auto result = inner_.update(r, ns, object, o);
+    if (kube::isConflict(result.status())) count("conflict update", r, o.subresource);
+    return result;
   }
   kube::Result<json> patch(const kube::Resource& r, const std::string& ns, const std::string& name,
                            const std::string& body, const kube::PatchOptions& o) override {
@@ -71,6 +80,11 @@ class CountingClient : public kube::Client {
     std::lock_guard<std::mutex> lock(mu_);
     counts_.clear();
   }
+  // Runs `write` once, just before the next Incident status update is sent.
+  void beforeNextStatusUpdate(std::function<void()> write) {
+    std::lock_guard<std::mutex> lock(mu_);
+    beforeStatus_ = std::move(write);
+  }
 
  private:
   void count(const char* verb, const kube::Resource& r, const std::string& subresource) {
@@ -80,8 +94,9 @@ class CountingClient : public kube::Client {
   }
 
   kube::Client& inner_;
-  mutable std::mutex mu_;  // guards counts_
+  mutable std::mutex mu_;  // guards counts_ and beforeStatus_
   std::map<std::string, long> counts_;
+  std::function<void()> beforeStatus_;
 };
 
 class IncidentRequestsTest : public EngineTest {
@@ -159,6 +174,65 @@ steps:
   }
   ASSERT_GT(scaledAt, 0);
   EXPECT_LT(incidentChanges.front().resourceVersion, scaledAt);
+}
+
+// Two writers: another one changes the Incident between the engine's read
+// (from its cache) and its status write. The write gets 409; the engine
+// reads no Incident from the API server, requeues with the queue's backoff,
+// writes nothing more until its cache shows the newer version, and then
+// finishes the Incident with the effect made once.
+TEST_F(IncidentRequestsTest, AConflictedStatusWriteIsRetriedFromTheCacheWithoutAGet) {
+  createDeployment("web", 1);
+  createRunbook("rb", R"(
+triggers: [{alertName: A}]
+steps:
+  - name: scale-up
+    scale: {target: {name: '{{ alert.labels.deployment }}'}, replicas: "+1"}
+)");
+  std::string key = createIncident("i1", "A", {{"deployment", "web"}});
+  ASSERT_TRUE(eventually([&] { return caches_->incident(namespace_, "i1").object.has_value(); }));
+  ASSERT_TRUE(eventually([&] { return caches_->runbook(namespace_, "rb").has_value(); }));
+  counting_->reset();
+  // The other writer: an annotation, through the test's own client.
+  std::string otherVersion;
+  counting_->beforeNextStatusUpdate([&] {
+    json patch = {{"metadata", {{"annotations", {{"example.com/triaged-by", "oncall"}}}}}};
+    auto patched = client_->patch(incidents(), namespace_, "i1", patch.dump());
+    ASSERT_TRUE(patched.ok()) << patched.status().toString();
+    otherVersion = kube::resourceVersionOf(*patched);
+  });
+
+  // The first status write (the match with the checkpoint before the
+  // effect) conflicts: nothing acted, and the Incident waits for the cache.
+  auto first = reconciler_->reconcile(key);
+  EXPECT_TRUE(first.requeue);
+  EXPECT_TRUE(first.error.ok()) << first.error.toString();
+  EXPECT_EQ(counting_->count("conflict update incidents/status"), 1);
+  EXPECT_EQ(getDeployment("web")["spec"].value("replicas", 0), 1);
+  ASSERT_FALSE(otherVersion.empty());
+
+  ASSERT_TRUE(drive(
+      key, [&] { return phaseOf("i1") == "Succeeded"; }, reconciler_.get()));
+  EXPECT_EQ(counting_->count("get incidents"), 0);
+  EXPECT_EQ(counting_->count("conflict update incidents/status"), 1);
+  EXPECT_EQ(getDeployment("web")["spec"].value("replicas", 0), 2);
+  json done = incident("i1");
+  EXPECT_EQ(done["metadata"]["annotations"].value("example.com/triaged-by", ""), "oncall");
+  EXPECT_EQ(done["status"]["steps"][0].value("phase", ""), "Succeeded") << done["status"].dump();
+  EXPECT_EQ(done["status"]["steps"][0].value("attempts", 0), 1) << done["status"].dump();
+  // Every status the engine wrote was written after the other writer's
+  // change, from its version or a later one.
+  int64_t other = std::stoll(otherVersion);
+  int engineWrites = 0;
+  for (const auto& e : tape_->events("remedy.dev/incidents", namespace_)) {
+    if (e.name != "i1" || !e.previous || e.resourceVersion == other ||
+        (*e.object)["status"] == (*e.previous)["status"]) {
+      continue;
+    }
+    ++engineWrites;
+    EXPECT_GT(e.resourceVersion, other);
+  }
+  EXPECT_GT(engineWrites, 0);
 }
 
 }  // namespace

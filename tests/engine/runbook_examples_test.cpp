@@ -62,17 +62,41 @@ class RunbookExamplesTest : public EngineTest {
     json runbook = doc.ok() ? *doc : json::object();
     return client_->create(runbooks(), "shop", runbook);
   }
+
+  // The Runbook controller's cache of namespace "shop", synced.
+  EngineCaches& shopCaches() {
+    if (!shopCaches_) {
+      EngineCachesOptions options = cachesOptions();
+      options.namespaces = {"shop"};
+      shopCaches_ = std::make_unique<EngineCaches>(*client_, options);
+      shopCaches_->start();
+      EXPECT_TRUE(shopCaches_->waitForSync(std::chrono::seconds(30)));
+    }
+    return *shopCaches_;
+  }
+  // Reconciles shop/`name` once the cache shows it, as its watch event would.
+  void reconcileOnceCached(RunbookReconciler& reconciler, const std::string& name) {
+    awaitRunbookCached(shopCaches(), "shop", name);
+    reconciler.reconcile("shop/" + name);
+  }
+
+  void TearDown() override {
+    shopCaches_.reset();  // its informers read through client_
+    EngineTest::TearDown();
+  }
+
+  std::unique_ptr<EngineCaches> shopCaches_;
 };
 
 TEST_F(RunbookExamplesTest, EveryExampleRunbookBecomesReady) {
   auto files = yamlFiles(std::string(REMEDY_SOURCE_DIR) + "/runbooks/examples");
   ASSERT_GE(files.size(), 8u);
-  RunbookReconciler reconciler(*client_, clock_);
+  RunbookReconciler reconciler(*client_, shopCaches(), clock_);
   for (const auto& file : files) {
     auto created = apply(file);
     ASSERT_TRUE(created.ok()) << file << ": " << created.status().toString();
     std::string name = (*created)["metadata"]["name"];
-    reconciler.reconcile("shop/" + name);
+    reconcileOnceCached(reconciler, name);
     auto rb = client_->get(runbooks(), "shop", name);
     ASSERT_TRUE(rb.ok());
     json ready = readyCondition(*rb);
@@ -83,7 +107,7 @@ TEST_F(RunbookExamplesTest, EveryExampleRunbookBecomesReady) {
 TEST_F(RunbookExamplesTest, EveryInvalidRunbookIsRefusedOrMarkedWithItsMessage) {
   auto files = yamlFiles(std::string(REMEDY_SOURCE_DIR) + "/runbooks/invalid");
   ASSERT_GE(files.size(), 20u);
-  RunbookReconciler reconciler(*client_, clock_);
+  RunbookReconciler reconciler(*client_, shopCaches(), clock_);
   int refused = 0, marked = 0;
   for (const auto& file : files) {
     std::string first = readFile(file).substr(0, readFile(file).find('\n'));
@@ -106,7 +130,7 @@ TEST_F(RunbookExamplesTest, EveryInvalidRunbookIsRefusedOrMarkedWithItsMessage) 
       continue;
     }
     std::string name = (*created)["metadata"]["name"];
-    reconciler.reconcile("shop/" + name);
+    reconcileOnceCached(reconciler, name);
     auto rb = client_->get(runbooks(), "shop", name);
     ASSERT_TRUE(rb.ok());
     json ready = readyCondition(*rb);

@@ -57,7 +57,8 @@ json readyCondition(const json& runbook) {
 
 TEST_F(RunbookReconcilerTest, ValidRunbookBecomesReadyWithObservedGeneration) {
   createRunbook("latency", kValidSpec);
-  RunbookReconciler reconciler(*client_, clock_);
+  awaitRunbookCached("latency");
+  RunbookReconciler reconciler(*client_, caches(), clock_);
   auto result = reconciler.reconcile(namespace_ + "/latency");
   EXPECT_TRUE(result.error.ok()) << result.error.toString();
   auto rb = client_->get(runbooks(), namespace_, "latency");
@@ -72,7 +73,8 @@ TEST_F(RunbookReconcilerTest, ValidRunbookBecomesReadyWithObservedGeneration) {
 
 TEST_F(RunbookReconcilerTest, InvalidRunbookIsMarkedInvalidSpecWithThePreciseMessage) {
   createRunbook("broken", kUnknownParameterSpec);
-  RunbookReconciler reconciler(*client_, clock_);
+  awaitRunbookCached("broken");
+  RunbookReconciler reconciler(*client_, caches(), clock_);
   reconciler.reconcile(namespace_ + "/broken");
   auto rb = client_->get(runbooks(), namespace_, "broken");
   ASSERT_TRUE(rb.ok());
@@ -86,7 +88,8 @@ TEST_F(RunbookReconcilerTest, InvalidRunbookIsMarkedInvalidSpecWithThePreciseMes
 
 TEST_F(RunbookReconcilerTest, WarningsLeaveTheRunbookReadyAndAreInTheMessage) {
   createRunbook("warned", kWarningSpec);
-  RunbookReconciler reconciler(*client_, clock_);
+  awaitRunbookCached("warned");
+  RunbookReconciler reconciler(*client_, caches(), clock_);
   reconciler.reconcile(namespace_ + "/warned");
   auto rb = client_->get(runbooks(), namespace_, "warned");
   ASSERT_TRUE(rb.ok());
@@ -101,7 +104,8 @@ TEST_F(RunbookReconcilerTest, WarningsLeaveTheRunbookReadyAndAreInTheMessage) {
 
 TEST_F(RunbookReconcilerTest, UnchangedRunbookIsNotWrittenAgain) {
   createRunbook("latency", kValidSpec);
-  RunbookReconciler reconciler(*client_, clock_);
+  awaitRunbookCached("latency");
+  RunbookReconciler reconciler(*client_, caches(), clock_);
   reconciler.reconcile(namespace_ + "/latency");
   std::string rv = kube::resourceVersionOf(*client_->get(runbooks(), namespace_, "latency"));
   clock_.step(std::chrono::minutes(5));
@@ -110,20 +114,20 @@ TEST_F(RunbookReconcilerTest, UnchangedRunbookIsNotWrittenAgain) {
 }
 
 TEST_F(RunbookReconcilerTest, MissingRunbookIsNotAnError) {
-  RunbookReconciler reconciler(*client_, clock_);
+  RunbookReconciler reconciler(*client_, caches(), clock_);
   auto result = reconciler.reconcile(namespace_ + "/absent");
   EXPECT_TRUE(result.error.ok());
 }
 
 TEST_F(RunbookReconcilerTest, ControllerFollowsEditsAndKeepsRunningPastInvalidRunbooks) {
-  RunbookReconciler reconciler(*client_, kube::Clock::real());
-  kube::InformerOptions options;
-  options.namespace_ = namespace_;
-  kube::Informer informer(*client_, runbooks(), options);
+  // As the Engine wires it: the controller watches the informers the
+  // reconciler reads.
+  EngineCaches caches(*client_, cachesOptions());
+  RunbookReconciler reconciler(*client_, caches, kube::Clock::real());
   kube::Controller controller("runbooks",
                               [&](const std::string& key) { return reconciler.reconcile(key); });
-  controller.watch(informer);
-  informer.start();
+  for (auto* informer : caches.runbookInformers()) controller.watch(*informer);
+  caches.start();
   ASSERT_TRUE(controller.start().ok());
 
   createRunbook("broken", kUnknownParameterSpec);
@@ -145,7 +149,7 @@ TEST_F(RunbookReconcilerTest, ControllerFollowsEditsAndKeepsRunningPastInvalidRu
     return ready.value("status", "") == "True" && ready.value("observedGeneration", 0) == 2;
   }));
   controller.stop();
-  informer.stop();
+  caches.stop();
 }
 
 }  // namespace

@@ -248,7 +248,7 @@ steps:
   - name: scale-up
     scale: {target: {name: web}, replicas: "+1"}
 )");
-  RunbookReconciler runbooksController(*client_, clock_);
+  RunbookReconciler runbooksController(*client_, caches(), clock_);
   ASSERT_TRUE(eventually([&] {
     runbooksController.reconcile(namespace_ + "/elsewhere");
     auto rb = client_->get(runbooks(), namespace_, "elsewhere");
