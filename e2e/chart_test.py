@@ -162,7 +162,7 @@ CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfigura
 # Events and impersonating the runner ServiceAccounts; never a Secret, never a
 # write to a tenant's object. Widening it means changing both, deliberately.
 EXPECTED_PERMISSIONS = {
-    ("remedy.dev", "runbooks"): {"get", "list", "watch"},
+    ("remedy.dev", "runbooks"): {"list", "watch"},
     ("remedy.dev", "runbooks/status"): {"update"},
     ("remedy.dev", "incidents"): {"get", "list", "watch", "create", "patch", "delete"},
     ("remedy.dev", "incidents/status"): {"update"},

@@ -63,8 +63,8 @@ struct ChartValues {
   // writes its CA into the two webhook configurations, so the chart grants
   // the rule of files/approval-rules.yaml on those configurations (by name)
   // and the Role of files/admission-secret-rules.yaml. Off in the scenario:
-  // it does not serve the admission webhooks (its Approval is sealed with the
-  // operator's key, as the webhook would seal it), so nothing in it would use
+  // it serves the admission webhooks with a certificate from files and the
+  // test registers them with their caBundle, so nothing in it would use
   // those rules, and a minimality case could not show them necessary. That
   // is the chart's certificate mode certManager (cert-manager keeps the
   // Secret and injects the caBundle), where the chart grants neither; the

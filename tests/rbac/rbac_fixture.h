@@ -7,9 +7,11 @@
 // that makes the operator and the runner use every permission their code
 // asks for: an alert becomes an Incident whose Runbook scales, restarts,
 // waits, evicts and deletes pods, runs a Job, patches, applies and (when the
-// alert resolves) reverts, reads Secrets for an approval-gated notify (the
-// Approval counted only once the engine's SubjectAccessReview says alice, whom
-// a Role grants the verb approve on the Runbook, may approve) and an http
+// alert resolves) reverts, reads Secrets for an approval-gated notify (alice's
+// Approval sealed by the operator's admission webhook, which reads the
+// Incident it names, and counted only once the engine's SubjectAccessReview
+// says alice, whom a Role grants the verb approve on the Runbook, may
+// approve) and an http
 // call, scales a Deployment of another namespace that a RunbookPolicy
 // and a RoleBinding there open to it, under a global pause switched off and
 // on; Events, Runbook and Approval status, the leader Lease and the
@@ -39,6 +41,8 @@ using kube::testing::eventually;
 #include "../support/operator_harness.h"
 #include "../web/recording_server.h"
 #include "chart_rules.h"
+#include "http/certificates.h"
+#include "kube/base64.h"
 #include "kube/time_format.h"
 
 #include <algorithm>
@@ -142,6 +146,16 @@ class RbacTest : public OperatorTest {
     std::ofstream(tokenPath_) << webhookToken_ << "\n";
     sealKeyPath_ = dir_->path() + "/approval-seal-key";
     std::ofstream(sealKeyPath_) << kSealKey << "\n";
+    // The admission webhooks (the chart's admission.enabled), HTTPS on
+    // loopback with a certificate of the test's CA, as cert-manager's would
+    // be mounted (admission.certificate.mode certManager).
+    http::KeyPair serving =
+        admissionCa_.issueServer("remedy-admission", {"localhost"}, {"127.0.0.1"});
+    admissionCertPath_ = dir_->path() + "/admission-tls.crt";
+    admissionKeyPath_ = dir_->path() + "/admission-tls.key";
+    std::ofstream(admissionCertPath_) << serving.certificatePem;
+    std::ofstream(admissionKeyPath_) << serving.privateKeyPem;
+    admissionPort_ = freeLoopbackPort();
     systemNamespace_ = onRealApiServer() ? namespace_ + "-system" : kReleaseNamespace;
     fullname_ = onRealApiServer() ? std::string(kChartFullname) + "-" + namespace_ : kChartFullname;
     watchOnlyTheTestNamespace_ = false;
@@ -384,6 +398,10 @@ class RbacTest : public OperatorTest {
       flags.push_back("--leader-elect=false");
     }
     flags.push_back("--pause-namespace=" + releaseNamespace());
+    flags.push_back("--admission-bind-address=127.0.0.1");
+    flags.push_back("--admission-port=" + std::to_string(admissionPort_));
+    flags.push_back("--admission-tls-cert-file=" + admissionCertPath_);
+    flags.push_back("--admission-tls-key-file=" + admissionKeyPath_);
     flags.push_back("--patch-allowed-kinds=" + join(values.patchKinds));
     flags.push_back("--apply-allowed-kinds=" + join(values.applyKinds));
     // Long enough to see the reverts recorded on the finished Incident.
@@ -573,6 +591,7 @@ spec:
            bindingObject("RoleBinding", "scale-cache", sharedNamespace(), "Role", kRunner,
                          namespace_));
     grantApprover("alice", "rbac-drill");
+    registerApprovalWebhook();
     setPause(true);
     std::string runbook = kRunbook;
     for (size_t at; (at = runbook.find("SHARED_NAMESPACE")) != std::string::npos;) {
@@ -649,6 +668,43 @@ spec:
     });
     ASSERT_TRUE(allowed) << user << " still may not approve Runbook " << runbook << ": "
                          << answer.dump();
+  }
+
+  // The operator's mutating admission webhook for Approvals, as the chart
+  // registers it (limited here to the test's namespace), and alice's right
+  // to create Approvals there: her Approval is bound to the Incident's uid
+  // and sealed by the operator, which reads the Incident to do so.
+  void registerApprovalWebhook() {
+    json hook = {
+        {"name", "approvals.remedy.dev"},
+        {"clientConfig",
+         {{"url", "https://127.0.0.1:" + std::to_string(admissionPort_) + "/admission/v1/mutate"},
+          {"caBundle", kube::encodeBase64(admissionCa_.ca().certificatePem)}}},
+        {"rules", json::array({{{"operations", {"CREATE"}},
+                                {"apiGroups", {"remedy.dev"}},
+                                {"apiVersions", {"v1alpha1"}},
+                                {"resources", {"approvals"}}}})},
+        {"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", namespace_}}}}},
+        {"failurePolicy", "Fail"},
+        {"sideEffects", "None"},
+        {"timeoutSeconds", 10},
+        {"admissionReviewVersions", {"v1"}}};
+    create({"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
+            "MutatingWebhookConfiguration", false},
+           "",
+           {{"apiVersion", "admissionregistration.k8s.io/v1"},
+            {"kind", "MutatingWebhookConfiguration"},
+            {"metadata", {{"name", namespace_ + "-remedy-approvals"}}},
+            {"webhooks", json::array({hook})}});
+    create(rbacResource("roles", "Role", true), namespace_,
+           roleObject("Role", "approval-writers", namespace_,
+                      json::array({{{"apiGroups", {"remedy.dev"}},
+                                    {"resources", {"approvals"}},
+                                    {"verbs", {"create"}}}})));
+    json binding = bindingObject("RoleBinding", "approval-writers", namespace_, "Role");
+    binding["subjects"] = json::array(
+        {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", "alice"}}});
+    create(rbacResource("rolebindings", "RoleBinding", true), namespace_, binding);
   }
 
   // The global pause (ConfigMap remedy-pause in the release namespace), as
@@ -844,15 +900,40 @@ spec:
     // Paused again, then approved: the approved step waits for the resume
     // (the same Waiting Event again, which the recorder patches).
     setPause(true);
-    create(approvalsResource(), namespace_,
-           sealedApproval({{"apiVersion", "remedy.dev/v1alpha1"},
-                           {"kind", "Approval"},
-                           {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
-                           {"spec",
-                            {{"incidentRef", {{"name", name}}},
-                             {"step", "notify-oncall"},
-                             {"decision", "Approve"},
-                             {"approver", "alice"}}}}));
+    // alice approves through the operator's admission webhook, which reads
+    // the Incident to bind her Approval to it and seals it. A dry run first
+    // shows the webhook in force (kube-apiserver learns of a configuration
+    // from a watch), so the Approval is never stored unsealed.
+    json approval = {
+        {"apiVersion", "remedy.dev/v1alpha1"},
+        {"kind", "Approval"},
+        {"metadata", {{"name", "alice-approves"}, {"namespace", namespace_}}},
+        {"spec",
+         {{"incidentRef", {{"name", name}}}, {"step", "notify-oncall"}, {"decision", "Approve"}}}};
+    auto alice = newClient(userConfig("alice"));
+    auto sealedFor = [&](const kube::Result<json>& answer) {
+      return answer.ok() &&
+             answer->value("spec", json::object()).value("approver", "") == "alice" &&
+             answer->value("metadata", json::object())
+                 .value("annotations", json::object())
+                 .contains(admission::kApprovalSealAnnotation);
+    };
+    kube::Status lastAnswer;
+    if (!await(run, "the operator's admission webhook seals alice's Approval (a dry run)", [&] {
+          kube::WriteOptions dryRun;
+          dryRun.dryRun = true;
+          auto probe = alice->create(approvalsResource(), namespace_, approval, dryRun);
+          lastAnswer = probe.status();
+          return sealedFor(probe);
+        })) {
+      report.failures.back() += ": " + lastAnswer.toString();
+      return report;
+    }
+    auto approved = alice->create(approvalsResource(), namespace_, approval);
+    if (!check(sealedFor(approved), "alice's Approval is stored sealed by the operator: " +
+                                        approved.status().toString())) {
+      return report;
+    }
     // Counted only when the engine's SubjectAccessReview says alice may
     // approve this Runbook; otherwise the step keeps waiting.
     json approvalStatus;
@@ -1090,6 +1171,10 @@ spec:
   std::string fullname_;
   // Cluster-scoped objects the test created (deleted when it ends).
   std::vector<std::pair<kube::Resource, std::string>> clusterObjects_;
+  // The admission webhooks' CA, port and serving certificate files.
+  http::CertificateAuthority admissionCa_{"remedy-rbac-admission-ca"};
+  int admissionPort_ = 0;
+  std::string admissionCertPath_, admissionKeyPath_;
   std::string operatorToken_;
   std::string alertStartsAt_;
   // Whether the operator started last campaigns for the leader Lease.

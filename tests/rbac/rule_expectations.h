@@ -38,7 +38,7 @@ inline const std::map<std::string, std::string>& realClusterPermissions() {
 }
 
 // Granted in admission.certificate.mode "secret" only, which the scenario
-// does not run (it serves no admission webhooks: ChartValues
+// does not run (its webhooks' certificate comes from files: ChartValues
 // admissionSecretMode), so no minimality case takes them away; what uses
 // each, and the test that shows it in use under exactly the chart's rules.
 inline const std::map<std::string, std::string>& secretModePermissions() {
