@@ -1,5 +1,6 @@
 #include "actions/postgres_action.h"
 
+#include "actions/postgres_session.h"
 #include "actions/secret_ref.h"
 #include "api/duration.h"
 
@@ -49,19 +50,16 @@ constexpr int kMaxCountLimit = 1000;
 enum class Operation { kReport, kCancel, kTerminate };
 
 struct OperationInfo {
-  const char* field;     // "terminateBackends"
-  const char* verb;      // "terminate"
-  const char* done;      // "terminated"
-  const char* function;  // the server function that signals one backend
+  const char* field;  // "terminateBackends"
+  const char* verb;   // "terminate"
+  const char* done;   // "terminated"
   int defaultMaxCount;
 };
 
 const OperationInfo& info(Operation op) {
-  static const OperationInfo report{"activityReport", "report", "reported", nullptr, 20};
-  static const OperationInfo cancel{"cancelBackends", "cancel", "cancelled",
-                                    "pg_catalog.pg_cancel_backend", 10};
-  static const OperationInfo terminate{"terminateBackends", "terminate", "terminated",
-                                       "pg_catalog.pg_terminate_backend", 10};
+  static const OperationInfo report{"activityReport", "report", "reported", 20};
+  static const OperationInfo cancel{"cancelBackends", "cancel", "cancelled", 10};
+  static const OperationInfo terminate{"terminateBackends", "terminate", "terminated", 10};
   switch (op) {
     case Operation::kReport:
       return report;
@@ -73,27 +71,12 @@ const OperationInfo& info(Operation op) {
   return terminate;
 }
 
-// A filter list: nullopt when not set or empty (an empty list filters nothing,
-// as the Runbook validator treats it).
-using NameList = std::optional<std::vector<std::string>>;
-
-struct BackendFilter {
-  std::optional<double> olderThanSeconds;
-  NameList states;
-  NameList databases;
-  NameList users;
-  NameList applicationNames;
-  std::optional<std::string> queryPattern;
-  int maxCount = 0;
-  // Superuser roles are left alone unless the step says otherwise.
-  bool allowSuperusers = false;
-  // More matches than maxCount: fail and act on none, or act on the oldest.
-  bool oldestFirst = false;
-
-  bool any() const {
-    return olderThanSeconds || states || databases || users || applicationNames || queryPattern;
-  }
-};
+using pg::Backend;
+using pg::BackendFilter;
+using pg::Failure;
+using pg::Listing;
+using pg::NameList;
+using pg::QueryRows;
 
 // A read-only diagnosis query (postgres.query).
 struct QueryRequest {
@@ -362,11 +345,6 @@ struct ResultCloser {
 using Connection = std::unique_ptr<PGconn, ConnectionCloser>;
 using QueryResult = std::unique_ptr<PGresult, ResultCloser>;
 
-struct Failure {
-  bool retriable = false;
-  std::string message;
-};
-
 // Server errors worth another attempt: connection trouble (08), serialization
 // and deadlocks (40), insufficient resources (53), lock not available (55),
 // cancels and statement timeouts and shutdowns (57), system errors (58).
@@ -375,19 +353,10 @@ bool retriableSqlState(const std::string& sqlstate) {
   return sqlstate.size() == 5 && classes.count(sqlstate.substr(0, 2)) > 0;
 }
 
-// The rows of a diagnosis query, as kept.
-struct QueryRows {
-  std::vector<std::string> columns;  // at most kMaxQueryColumns
-  size_t columnCount = 0;            // all the statement returned
-  std::vector<std::vector<std::optional<std::string>>> rows;
-  bool truncated = false;
-  // The statement returned no rows at all (not a query: SET, SHOW is one).
-  bool command = false;
-};
-
-class Session {
+// A libpq connection and the secrets its errors must not show.
+class Libpq {
  public:
-  Session(Connection connection, std::vector<std::string> secrets)
+  Libpq(Connection connection, std::vector<std::string> secrets)
       : connection_(std::move(connection)), secrets_(std::move(secrets)) {}
 
   // Runs `sql` with text parameters (nullopt is SQL NULL). Every value from
@@ -503,9 +472,9 @@ std::chrono::milliseconds boundedByDeadline(std::chrono::milliseconds configured
 // (so sslmode and the rest are honoured), then our connect_timeout and
 // application_name on top, then statement_timeout and a search_path that only
 // holds pg_catalog for every statement after.
-std::unique_ptr<Session> connect(const std::string& conninfo, const std::string& where,
-                                 const PostgresActionOptions& options, const ActionContext& context,
+std::unique_ptr<Libpq> openLibpq(const std::string& conninfo, const pg::ConnectOptions& options,
                                  Failure* failure) {
+  const std::string& where = options.where;
   std::vector<std::string> secrets = {conninfo};
   char* parseError = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parseError);
@@ -523,8 +492,7 @@ std::unique_ptr<Session> connect(const std::string& conninfo, const std::string&
   }
   PQconninfoFree(parsed);
 
-  auto connectTimeout = boundedByDeadline(options.connectTimeout, context);
-  long long timeoutSeconds = std::max<long long>(2, (connectTimeout.count() + 999) / 1000);
+  long long timeoutSeconds = std::max<long long>(2, (options.connectTimeout.count() + 999) / 1000);
   std::string connectTimeoutText = std::to_string(timeoutSeconds);
   // Later keywords override what the expanded dbname string set (libpq's
   // conninfo_array_parse), so application_name is always ours.
@@ -544,13 +512,12 @@ std::unique_ptr<Session> connect(const std::string& conninfo, const std::string&
   }
   PQsetNoticeProcessor(
       connection.get(), [](void*, const char*) {}, nullptr);
-  auto session = std::make_unique<Session>(std::move(connection), std::move(secrets));
-  auto statementTimeout = boundedByDeadline(options.statementTimeout, context);
+  auto session = std::make_unique<Libpq>(std::move(connection), std::move(secrets));
   QueryResult ignored;
   if (auto error =
           session->exec("SELECT pg_catalog.set_config('statement_timeout', $1, false), "
                         "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)",
-                        {std::to_string(statementTimeout.count())}, &ignored)) {
+                        {std::to_string(options.statementTimeout.count())}, &ignored)) {
     failure->retriable = true;
     failure->message = where + ": setting up the session: " + error->message;
     return nullptr;
@@ -632,33 +599,79 @@ std::vector<std::optional<std::string>> filterParams(const BackendFilter& f) {
           std::string(f.allowSuperusers ? "true" : "false")};
 }
 
-struct Backend {
-  std::string pid;
-  std::string user;
-  std::string database;
-  std::string application;
-  std::string client;
-  std::string state;
-  std::optional<double> seconds;
-  std::string wait;
-  std::string query;
-  std::optional<std::string> backendStart;
-  std::optional<std::string> queryStart;
+// The role Remedy's session runs as, and why it may not run a diagnosis
+// query (NULL when it may).
+constexpr const char* kRoleCheck = R"SQL(
+SELECT r.rolname::text,
+       CASE WHEN r.rolsuper THEN 'is a superuser'
+            WHEN pg_catalog.pg_has_role(r.oid, 'pg_signal_backend', 'MEMBER')
+              THEN 'is a member of pg_signal_backend'
+            WHEN pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER')
+              THEN 'is a member of pg_execute_server_program'
+            WHEN pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER')
+              THEN 'is a member of pg_write_server_files'
+       END
+FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
+)SQL";
+
+class LibpqSession : public pg::Session {
+ public:
+  explicit LibpqSession(std::unique_ptr<Libpq> libpq) : libpq_(std::move(libpq)) {}
+
+  std::optional<Failure> list(const BackendFilter& filter, int limit, int queryChars,
+                              Listing* listing) override;
+
+  std::optional<Failure> signal(bool terminate, const BackendFilter& filter, const Backend& backend,
+                                bool* signalled) override {
+    auto params = filterParams(filter);
+    params.push_back(backend.pid);
+    params.push_back(backend.backendStart);
+    params.push_back(backend.queryStart);
+    QueryResult result;
+    std::string sql = signalStatement(terminate ? "pg_catalog.pg_terminate_backend"
+                                                : "pg_catalog.pg_cancel_backend");
+    if (auto error = libpq_->exec(sql, params, &result)) return error;
+    *signalled = PQntuples(result.get()) == 1 && !PQgetisnull(result.get(), 0, 0) &&
+                 std::string(PQgetvalue(result.get(), 0, 0)) == "t";
+    return std::nullopt;
+  }
+
+  std::optional<Failure> roleRefusal(std::string* role, std::string* refusal) override {
+    QueryResult result;
+    if (auto error = libpq_->exec(kRoleCheck, {}, &result)) return error;
+    if (PQntuples(result.get()) == 1) {
+      *role = PQgetvalue(result.get(), 0, 0);
+      if (!PQgetisnull(result.get(), 0, 1)) *refusal = PQgetvalue(result.get(), 0, 1);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Failure> readOnlyQuery(const std::string& sql,
+                                       const std::vector<std::optional<std::string>>& params,
+                                       int maxRows, QueryRows* out) override {
+    QueryResult result;
+    for (const char* statement :
+         {"SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false)",
+          "BEGIN READ ONLY"}) {
+      if (auto error = libpq_->exec(statement, {}, &result)) {
+        error->message = "starting a read-only transaction: " + error->message;
+        return error;
+      }
+    }
+    return libpq_->rows(sql, params, maxRows, out);
+  }
+
+ private:
+  std::unique_ptr<Libpq> libpq_;
 };
 
-struct Listing {
-  long long total = 0;
-  long long matched = 0;
-  std::optional<double> oldest;
-  std::vector<Backend> backends;
-};
-
-std::optional<Failure> list(Session& session, const BackendFilter& filter, Listing* listing) {
+std::optional<Failure> LibpqSession::list(const BackendFilter& filter, int limit, int queryChars,
+                                          Listing* listing) {
   auto params = filterParams(filter);
-  params.push_back(std::to_string(filter.maxCount));
-  params.push_back(std::to_string(kQueryReadChars));
+  params.push_back(std::to_string(limit));
+  params.push_back(std::to_string(queryChars));
   QueryResult result;
-  if (auto error = session.exec(std::string(kMatching) + kListing, params, &result)) return error;
+  if (auto error = libpq_->exec(std::string(kMatching) + kListing, params, &result)) return error;
   PGresult* r = result.get();
   auto text = [&](int row, int column) -> std::optional<std::string> {
     if (PQgetisnull(r, row, column)) return std::nullopt;
@@ -694,6 +707,17 @@ std::optional<Failure> list(Session& session, const BackendFilter& filter, Listi
   }
   return std::nullopt;
 }
+
+class LibpqConnector : public pg::Connector {
+ public:
+  std::unique_ptr<pg::Session> connect(const std::string& conninfo,
+                                       const pg::ConnectOptions& options,
+                                       Failure* failure) override {
+    auto libpq = openLibpq(conninfo, options, failure);
+    if (!libpq) return nullptr;
+    return std::make_unique<LibpqSession>(std::move(libpq));
+  }
+};
 
 std::string queryCell(const std::string& query) {
   if (query.empty()) return "-";
@@ -792,20 +816,23 @@ std::string pidsPhrase(const std::vector<std::string>& pids) {
   return out;
 }
 
-// The role Remedy's session runs as, and why it may not run a diagnosis
-// query (NULL when it may).
-constexpr const char* kRoleCheck = R"SQL(
-SELECT r.rolname::text,
-       CASE WHEN r.rolsuper THEN 'is a superuser'
-            WHEN pg_catalog.pg_has_role(r.oid, 'pg_signal_backend', 'MEMBER')
-              THEN 'is a member of pg_signal_backend'
-            WHEN pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER')
-              THEN 'is a member of pg_execute_server_program'
-            WHEN pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER')
-              THEN 'is a member of pg_write_server_files'
-       END
-FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
-)SQL";
+// Each name and value on one line and cut, at most kMaxQueryColumns columns
+// and `maxRows` rows, whatever the session kept.
+void keepBounded(QueryRows* rows, int maxRows) {
+  if (rows->columnCount < rows->columns.size()) rows->columnCount = rows->columns.size();
+  if (rows->columns.size() > kMaxQueryColumns) rows->columns.resize(kMaxQueryColumns);
+  for (auto& c : rows->columns) c = cutUtf8(oneLine(c), kMaxNameBytes);
+  if (rows->rows.size() > static_cast<size_t>(maxRows)) {
+    rows->rows.resize(static_cast<size_t>(maxRows));
+    rows->truncated = true;
+  }
+  for (auto& row : rows->rows) {
+    row.resize(rows->columns.size());
+    for (auto& v : row) {
+      if (v) *v = cutUtf8(oneLine(*v), kQueryValueBytes);
+    }
+  }
+}
 
 std::string queryColumns(const QueryRows& rows) {
   std::string out;
@@ -845,7 +872,9 @@ std::string backends(long long n) {
 
 class PostgresAction : public Action {
  public:
-  explicit PostgresAction(PostgresActionOptions options) : options_(options) {}
+  explicit PostgresAction(PostgresActionOptions options)
+      : options_(std::move(options)),
+        connector_(options_.connector ? options_.connector : pg::libpqConnector()) {}
 
   std::string field() const override { return kField; }
 
@@ -871,14 +900,19 @@ class PostgresAction : public Action {
       return ActionOutcome::permanent(where + " is empty");
     }
     Failure failure;
-    auto session = connect(secret.value, where, options_, context, &failure);
+    pg::ConnectOptions connectOptions;
+    connectOptions.connectTimeout = boundedByDeadline(options_.connectTimeout, context);
+    connectOptions.statementTimeout = boundedByDeadline(options_.statementTimeout, context);
+    connectOptions.where = where;
+    auto session = connector_->connect(secret.value, connectOptions, &failure);
     if (!session) return fail(failure);
     // Read-only, so it runs in a dry run too.
     if (request.query) return runQuery(*session, *request.query, where);
 
     const OperationInfo& op = info(request.op);
     Listing listing;
-    if (auto error = list(*session, request.filter, &listing)) {
+    if (auto error =
+            session->list(request.filter, request.filter.maxCount, kQueryReadChars, &listing)) {
       error->message =
           std::string("postgres.") + op.field + ": listing backends: " + error->message;
       return fail(*error);
@@ -948,38 +982,30 @@ class PostgresAction : public Action {
   // postgres.query: refuses a role that could do harm from a read-only
   // transaction, then runs the statement inside BEGIN READ ONLY and always
   // rolls back.
-  static ActionOutcome runQuery(Session& session, const QueryRequest& query,
+  static ActionOutcome runQuery(pg::Session& session, const QueryRequest& query,
                                 const std::string& where) {
-    QueryResult result;
     // READ ONLY stops writes to tables, not pg_terminate_backend (a SELECT),
     // COPY TO PROGRAM or a SET ROLE to a role that can: the role must be
     // neither a superuser nor a member of the roles that grant those.
-    if (auto error = session.exec(kRoleCheck, {}, &result)) {
+    std::string role;
+    std::string why;
+    if (auto error = session.roleRefusal(&role, &why)) {
       return fail(
           {error->retriable, "postgres.query: reading the role's rights: " + error->message});
     }
-    if (PQntuples(result.get()) == 1 && !PQgetisnull(result.get(), 0, 1)) {
-      std::string role = PQgetvalue(result.get(), 0, 0);
-      std::string why = PQgetvalue(result.get(), 0, 1);
+    if (!why.empty()) {
       return ActionOutcome::permanent(
           "postgres.query: the role " + textQuoted(role) + " of " + where + " " + why +
           "; a diagnosis query runs as a role with pg_monitor and no more, since a read-only "
           "transaction does not stop pg_terminate_backend");
     }
-    for (const char* statement :
-         {"SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false)",
-          "BEGIN READ ONLY"}) {
-      if (auto error = session.exec(statement, {}, &result)) {
-        return fail({error->retriable,
-                     "postgres.query: starting a read-only transaction: " + error->message});
-      }
-    }
     std::vector<std::optional<std::string>> params(query.params.begin(), query.params.end());
     QueryRows rows;
-    auto error = session.rows(query.sql, params, query.maxRows, &rows);
+    auto error = session.readOnlyQuery(query.sql, params, query.maxRows, &rows);
     if (error) {
       return fail({error->retriable, "postgres.query: " + error->message});
     }
+    keepBounded(&rows, query.maxRows);
     if (rows.command) {
       return ActionOutcome::permanent(
           "postgres.query: the statement returned no rows (it is not a query); write a SELECT");
@@ -1010,28 +1036,21 @@ class PostgresAction : public Action {
   // Signals the listed backends one at a time, oldest first, each only if it
   // is still the backend and query that was listed and still matches. Stops
   // at the first error and reports what was done until then.
-  ActionOutcome signalBackends(Session& session, const Request& request, const Listing& listing,
+  ActionOutcome signalBackends(pg::Session& session, const Request& request, const Listing& listing,
                                Outputs outputs, const std::string& oldest,
                                const EarlierEffects& earlier) {
     const OperationInfo& op = info(request.op);
-    std::string sql = signalStatement(op.function);
     std::vector<std::string> acted;
     size_t gone = 0;
     std::optional<Failure> error;
     std::string failedPid;
     for (const Backend& b : listing.backends) {
-      auto params = filterParams(request.filter);
-      params.push_back(b.pid);
-      params.push_back(b.backendStart);
-      params.push_back(b.queryStart);
-      QueryResult result;
-      error = session.exec(sql, params, &result);
+      bool signalled = false;
+      error = session.signal(request.op == Operation::kTerminate, request.filter, b, &signalled);
       if (error) {
         failedPid = b.pid;
         break;
       }
-      bool signalled = PQntuples(result.get()) == 1 && !PQgetisnull(result.get(), 0, 0) &&
-                       std::string(PQgetvalue(result.get(), 0, 0)) == "t";
       if (signalled) {
         acted.push_back(b.pid);
       } else {
@@ -1063,12 +1082,34 @@ class PostgresAction : public Action {
   }
 
   PostgresActionOptions options_;
+  std::shared_ptr<pg::Connector> connector_;
 };
 
 }  // namespace
 
 std::unique_ptr<Action> makePostgresAction(PostgresActionOptions options) {
-  return std::make_unique<PostgresAction>(options);
+  return std::make_unique<PostgresAction>(std::move(options));
 }
+
+namespace pg {
+
+std::shared_ptr<Connector> libpqConnector() { return std::make_shared<LibpqConnector>(); }
+
+std::optional<std::string> connectionHost(const std::string& conninfo) {
+  char* parseError = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parseError);
+  if (parsed == nullptr) {
+    if (parseError != nullptr) PQfreemem(parseError);
+    return std::nullopt;
+  }
+  std::string host;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::string(o->keyword) == "host" && o->val != nullptr) host = o->val;
+  }
+  PQconninfoFree(parsed);
+  return host;
+}
+
+}  // namespace pg
 
 }  // namespace remedy::actions

@@ -36,6 +36,7 @@
 #pragma once
 
 #include "actions/action.h"
+#include "actions/postgres_session.h"
 
 #include <chrono>
 #include <memory>
@@ -47,6 +48,8 @@ struct PostgresActionOptions {
   std::chrono::milliseconds connectTimeout{std::chrono::seconds(5)};
   // statement_timeout of Remedy's session, for every statement it runs.
   std::chrono::milliseconds statementTimeout{std::chrono::seconds(10)};
+  // Opens sessions (postgres_session.h); null: libpq.
+  std::shared_ptr<pg::Connector> connector;
 };
 
 // The action for the step field "postgres". Both timeouts are further bounded
