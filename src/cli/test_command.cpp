@@ -6,14 +6,17 @@
 // alerts and approvals say so. Before each reconcile the sandbox's workload
 // simulator has finished what the last writes asked of it, so a run does
 // not depend on how fast the machine is. External systems answer from the
-// file's recordings through a WebClient (http, notify, prometheusCheck).
+// file's recordings through a WebClient (http, notify, prometheusCheck) and
+// recorded PostgreSQL servers (postgres; recorded_postgres.h).
 #include "actions/http_action.h"
 #include "actions/kubernetes_actions.h"
 #include "actions/notify_action.h"
+#include "actions/postgres_action.h"
 #include "actions/prometheus_action.h"
 #include "admission/seal.h"
 #include "api/crd_schemas.h"
 #include "cli/commands.h"
+#include "cli/recorded_postgres.h"
 #include "cli/test_file.h"
 #include "engine/engine_caches.h"
 #include "engine/incident_reconciler.h"
@@ -375,6 +378,9 @@ std::optional<std::string> TestRun::setUp() {
   prometheus.client = web_;
   prometheus.defaultUrl = "http://prometheus.test:9090";
   registry_->add(actions::makePrometheusCheckAction(prometheus));
+  actions::PostgresActionOptions postgres;
+  postgres.connector = std::make_shared<RecordedPostgresServers>(test_.postgres, clock_, start_);
+  registry_->add(actions::makePostgresAction(postgres));
   serviceAccounts_ = std::make_unique<kube::ImpersonatingClients>(*client_);
   engine::IncidentReconcilerOptions reconcilerOptions;
   reconcilerOptions.pauseNamespace = test_.namespace_;

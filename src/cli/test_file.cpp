@@ -347,6 +347,97 @@ void readPrometheus(Reader& r, const Node& test, TestCase& tc) {
   }
 }
 
+void readPostgres(Reader& r, const Node& test, TestCase& tc) {
+  auto servers = r.child(test, "postgres");
+  if (!servers) return;
+  std::set<std::string> hosts;
+  for (const auto& s : r.items(*servers)) {
+    if (!r.mapping(s, {"host", "role", "roleRefusal", "error", "backends", "queries"})) continue;
+    RecordedPostgres rec;
+    rec.host = r.string(s, "host", false).value_or("");
+    if (!hosts.insert(rec.host).second) {
+      r.error(s, rec.host.empty() ? "another server has no host"
+                                  : "another server has the host \"" + rec.host + "\"");
+    }
+    rec.role = r.string(s, "role", false).value_or(rec.role);
+    rec.roleRefusal = r.string(s, "roleRefusal", false).value_or("");
+    rec.error = r.string(s, "error", false).value_or("");
+    std::set<int> pids;
+    if (auto backends = r.child(s, "backends")) {
+      for (const auto& b : r.items(*backends)) {
+        if (!r.mapping(b, {"pid", "user", "database", "applicationName", "client", "state", "query",
+                           "wait", "backendType", "superuser", "runningFor", "signalError"}))
+          continue;
+        RecordedBackend one;
+        auto pid = r.child(b, "pid");
+        if (!pid) {
+          r.error(b, Reader::missing("pid"));
+        } else if (!(*pid)->is_number_integer() || (*pid)->get<int64_t>() <= 0 ||
+                   (*pid)->get<int64_t>() > 4194304) {
+          r.error(*pid, "must be a process id (1 to 4194304)");
+        } else {
+          one.pid = (*pid)->get<int>();
+          if (!pids.insert(one.pid).second) r.error(*pid, "another backend has this pid");
+        }
+        one.user = r.string(b, "user", false).value_or("");
+        one.database = r.string(b, "database", false).value_or("");
+        one.applicationName = r.string(b, "applicationName", false).value_or("");
+        one.client = r.string(b, "client", false).value_or("");
+        one.state = r.string(b, "state", false).value_or(one.state);
+        one.query = r.string(b, "query", false).value_or("");
+        one.wait = r.string(b, "wait", false).value_or("");
+        one.backendType = r.string(b, "backendType", false).value_or(one.backendType);
+        if (auto su = r.child(b, "superuser")) {
+          if ((*su)->is_boolean()) {
+            one.superuser = (*su)->get<bool>();
+          } else {
+            r.error(*su, "must be true or false");
+          }
+        }
+        one.runningFor = r.duration(b, "runningFor");
+        one.signalError = r.string(b, "signalError", false).value_or("");
+        rec.backends.push_back(one);
+      }
+    }
+    if (auto queries = r.child(s, "queries")) {
+      for (const auto& q : r.items(*queries)) {
+        if (!r.mapping(q, {"sql", "columns", "rows", "error"})) continue;
+        RecordedSqlAnswer answer;
+        answer.sql = r.string(q, "sql", true).value_or("");
+        answer.error = r.string(q, "error", false).value_or("");
+        if (auto columns = r.child(q, "columns")) answer.columns = r.stringList(*columns);
+        if (auto rows = r.child(q, "rows")) {
+          for (const auto& row : r.items(*rows)) {
+            std::vector<std::optional<std::string>> values;
+            for (const auto& v : r.items(row)) {
+              if (v->is_null()) {
+                values.emplace_back(std::nullopt);
+              } else if (v->is_string()) {
+                values.emplace_back(v->get<std::string>());
+              } else if (v->is_number() || v->is_boolean()) {
+                // As PostgreSQL's text output writes them.
+                values.emplace_back(v->is_boolean() ? (v->get<bool>() ? "t" : "f") : v->dump());
+              } else {
+                r.error(v, "must be a string, a number, a boolean or null, not " + typeName(*v));
+              }
+            }
+            if (row->is_array() && values.size() != answer.columns.size()) {
+              r.error(row, "has " + std::to_string(values.size()) + " values for " +
+                               std::to_string(answer.columns.size()) + " columns");
+            }
+            answer.rows.push_back(std::move(values));
+          }
+        }
+        if (answer.error.empty() && answer.columns.empty()) {
+          r.error(q, "needs columns (and rows), or an error");
+        }
+        rec.queries.push_back(std::move(answer));
+      }
+    }
+    tc.postgres.push_back(std::move(rec));
+  }
+}
+
 void readStepExpectations(Reader& r, const Node& n, IncidentExpectation& e) {
   auto steps = r.child(n, "steps");
   if (!steps) return;
@@ -567,7 +658,7 @@ TestFileResult readTestFile(const std::string& path) {
   if (tests) {
     for (const auto& t : r.items(*tests)) {
       if (!r.mapping(t, {"name", "namespace", "duration", "objects", "alerts", "approvals", "http",
-                         "prometheus", "expect"}))
+                         "prometheus", "postgres", "expect"}))
         continue;
       TestCase tc;
       tc.place = r.place(t);
@@ -583,6 +674,7 @@ TestFileResult readTestFile(const std::string& path) {
       readApprovals(r, t, tc);
       readHttp(r, t, tc);
       readPrometheus(r, t, tc);
+      readPostgres(r, t, tc);
       readExpect(r, t, tc);
       file.tests.push_back(std::move(tc));
     }

@@ -69,6 +69,40 @@ struct RecordedQuery {
   std::vector<RecordedSeries> series;
 };
 
+// A PostgreSQL server for postgres steps: its client backends (which
+// activityReport lists and cancelBackends and terminateBackends signal) and
+// the answers to diagnosis queries (postgres.query).
+struct RecordedBackend {
+  int pid = 0;
+  std::string user;
+  std::string database;
+  std::string applicationName;
+  std::string client;  // empty: local
+  std::string state = "active";
+  std::string query;
+  std::string wait;  // "Lock:transactionid"
+  std::string backendType = "client backend";
+  bool superuser = false;
+  // How long its query had run at the test's start; nullopt: no query yet.
+  std::optional<api::Duration> runningFor;
+  // Cancelling or terminating it fails with this server error.
+  std::string signalError;
+};
+struct RecordedSqlAnswer {
+  std::string sql;  // compared with whitespace collapsed
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;  // nullopt: NULL
+  std::string error;  // the statement fails with this instead
+};
+struct RecordedPostgres {
+  std::string host;  // the connection string's host; empty: any
+  std::string role = "remedy";
+  std::string roleRefusal;  // why the role may not run a diagnosis query
+  std::string error;        // connecting fails with this
+  std::vector<RecordedBackend> backends;
+  std::vector<RecordedSqlAnswer> queries;
+};
+
 struct StepExpectation {
   std::string name;
   FilePlace place;
@@ -127,6 +161,7 @@ struct TestCase {
   std::vector<TestApproval> approvals;
   std::vector<RecordedHttp> http;
   std::vector<RecordedQuery> prometheus;
+  std::vector<RecordedPostgres> postgres;
   std::vector<IncidentExpectation> incidents;
   std::vector<ObjectExpectation> objectsAfter;
   std::vector<RequestExpectation> requests;

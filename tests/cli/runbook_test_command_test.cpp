@@ -206,5 +206,113 @@ TEST_F(RunbookTestCommandTest, InvalidRunbookExitsTwoWithValidatesMessage) {
   EXPECT_NE(out.find("pollInterval"), std::string::npos) << out;
 }
 
+// PostgreSQL steps against the test file's recorded servers.
+constexpr const char* kPostgresRunbook = R"(apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: long-queries
+  namespace: shop
+spec:
+  triggers:
+    - alertName: SlowQueries
+  steps:
+    - name: slowest
+      postgres:
+        connection: {secretKeyRef: {name: db, key: uri}}
+        query: {sql: 'SELECT query, calls FROM pg_stat_statements ORDER BY calls DESC', maxRows: 2}
+      onFailure: Continue
+    - name: terminate
+      postgres:
+        connection: {secretKeyRef: {name: db, key: uri}}
+        terminateBackends: {olderThan: 5m, states: [active], allowSuperusers: false}
+)";
+
+constexpr const char* kPostgresHead = R"(runbooks: [long-queries.yaml]
+tests:
+  - name: long queries
+    objects:
+      - apiVersion: v1
+        kind: Secret
+        metadata: {name: db}
+        stringData: {uri: "host=orders-db dbname=orders user=remedy password=s3cret"}
+    alerts:
+      - name: SlowQueries
+)";
+
+TEST_F(RunbookTestCommandTest, PostgresStepsActOnlyOnMatchingClientBackendsOfTheRecordedServer) {
+  std::ofstream(dir_->path() + "/long-queries.yaml") << kPostgresRunbook;
+  auto [code, out] = run(std::string(kPostgresHead) + R"(    postgres:
+      - host: orders-db
+        backends:
+          - {pid: 11, user: app, state: active, runningFor: 10m, query: SELECT 1}
+          - {pid: 12, user: app, state: active, runningFor: 1m, query: SELECT 2}
+          - {pid: 13, user: app, state: idle, runningFor: 1h, query: COMMIT}
+          - {pid: 14, user: postgres, superuser: true, state: active, runningFor: 1h, query: SELECT 3}
+          - {pid: 15, user: postgres, backendType: autovacuum worker, state: active, runningFor: 1h}
+        queries:
+          - sql: "SELECT query, calls\n   FROM pg_stat_statements ORDER BY calls DESC"
+            columns: [query, calls]
+            rows: [[SELECT 1, 90], [SELECT 2, 40], [SELECT 3, 1]]
+    expect:
+      phase: Succeeded
+      steps:
+        - {name: slowest, phase: Succeeded, outputs: {rows: "2", truncated: "true", value: SELECT 1}}
+        - {name: terminate, phase: Succeeded, outputs: {affected: "1", pids: "11"}}
+)");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+}
+
+TEST_F(RunbookTestCommandTest, PostgresQueriesWithoutARecordingAndUnknownHostsFailTheStep) {
+  std::ofstream(dir_->path() + "/long-queries.yaml") << kPostgresRunbook;
+  auto [code, out] = run(std::string(kPostgresHead) + R"(    postgres:
+      - host: other-db
+    expect:
+      steps:
+        - {name: slowest, phase: Succeeded}
+)");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("no recorded server for the host \"orders-db\" in the test file (postgres)"),
+            std::string::npos)
+      << out;
+  auto [code2, out2] = run(std::string(kPostgresHead) + R"(    postgres:
+      - host: orders-db
+    expect:
+      steps:
+        - {name: slowest, phase: Succeeded}
+)");
+  EXPECT_EQ(code2, 1) << out2;
+  EXPECT_NE(out2.find("no recorded answer for the query \"SELECT query, calls FROM "
+                      "pg_stat_statements ORDER BY calls DESC\""),
+            std::string::npos)
+      << out2;
+}
+
+TEST_F(RunbookTestCommandTest, MalformedPostgresRecordingsExitTwoNamingTheField) {
+  std::ofstream(dir_->path() + "/long-queries.yaml") << kPostgresRunbook;
+  auto [code, out] = run(std::string(kPostgresHead) + R"(    postgres:
+      - host: orders-db
+        backends:
+          - {user: app, runningFor: 10m}
+          - {pid: 12, runningFor: ten minutes}
+        queries:
+          - {sql: SELECT 1, columns: [a, b], rows: [[1]]}
+    expect:
+      phase: Succeeded
+)");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find(file() + ":14: tests[0].postgres[0].backends[0]: required field \"pid\" is "
+                              "missing"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tests[0].postgres[0].backends[1].runningFor: \"ten minutes\" is not a "
+                     "duration"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tests[0].postgres[0].queries[0].rows[0]: has 1 values for 2 columns"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace remedy::testing
