@@ -1,5 +1,6 @@
 #include "actions/redis_action.h"
 
+#include "actions/redis_connection.h"
 #include "actions/secret_ref.h"
 #include "api/typed_values.h"
 
@@ -322,18 +323,109 @@ ActionOutcome toOutcome(const Failure& f) {
   return f.retriable ? ActionOutcome::retriable(f.message) : ActionOutcome::permanent(f.message);
 }
 
+using Reply = redis::Reply;
+using ReplyType = redis::Reply::Type;
+
+// ---- hiredis ----
+
 struct ReplyFree {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
 struct ContextFree {
   void operator()(redisContext* c) const { redisFree(c); }
 };
 
-std::string replyText(const redisReply* r) {
-  return r != nullptr && r->str != nullptr ? std::string(r->str, r->len) : std::string();
+Reply fromHiredis(const redisReply* r) {
+  Reply out;
+  if (r == nullptr) return out;
+  auto text = [r] { return r->str != nullptr ? std::string(r->str, r->len) : std::string(); };
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+      out.type = ReplyType::kString;
+      out.text = text();
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = ReplyType::kStatus;
+      out.text = text();
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = ReplyType::kError;
+      out.text = text();
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = ReplyType::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = ReplyType::kArray;
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(fromHiredis(r->element[i]));
+      break;
+    default:
+      break;
+  }
+  return out;
 }
+
+class HiredisConnection : public redis::Connection {
+ public:
+  explicit HiredisConnection(std::unique_ptr<redisContext, ContextFree> context)
+      : context_(std::move(context)) {}
+
+  bool command(const std::vector<std::string>& args, milliseconds timeout, Reply* reply,
+               std::string* error) override {
+    if (context_->err) {
+      *error = transportError();
+      return false;
+    }
+    redisSetTimeout(context_.get(), toTimeval(timeout));
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+    void* raw = redisCommandArgv(context_.get(), static_cast<int>(args.size()), argv.data(),
+                                 lengths.data());
+    if (raw == nullptr) {
+      *error = transportError();
+      return false;
+    }
+    std::unique_ptr<redisReply, ReplyFree> r(static_cast<redisReply*>(raw));
+    *reply = fromHiredis(r.get());
+    return true;
+  }
+
+ private:
+  std::string transportError() const {
+    std::string text = context_->errstr;
+    if (text == kSocketTimedOut) return "timed out";
+    return text.empty() ? "connection failed" : text;
+  }
+
+  std::unique_ptr<redisContext, ContextFree> context_;
+};
+
+class HiredisConnector : public redis::Connector {
+ public:
+  std::unique_ptr<redis::Connection> connect(const std::string& host, int port,
+                                             milliseconds timeout, std::string* error) override {
+    std::unique_ptr<redisContext, ContextFree> context(
+        redisConnectWithTimeout(host.c_str(), port, toTimeval(timeout)));
+    if (!context) {
+      *error = "out of memory";
+      return nullptr;
+    }
+    if (context->err) {
+      std::string text = context->errstr;
+      *error = text == kSocketTimedOut ? "timed out" : text.empty() ? "connection failed" : text;
+      return nullptr;
+    }
+    return std::make_unique<HiredisConnection>(std::move(context));
+  }
+};
+
+const std::string& replyText(const Reply& r) { return r.text; }
 
 // Error replies that a later attempt may not get: the server is loading its
 // data, busy in a script, or its primary is down.
@@ -351,8 +443,9 @@ bool isRetriableError(const std::string& text) {
 // hiredis said.
 class Session {
  public:
-  Session(const RedisActionOptions& options, const ActionContext& context)
-      : options_(options), context_(context), started_(SteadyClock::now()) {}
+  Session(const RedisActionOptions& options, redis::Connector& connector,
+          const ActionContext& context)
+      : options_(options), connector_(connector), context_(context), started_(SteadyClock::now()) {}
 
   std::optional<Failure> open(const json& params) {
     const json connection = params.value("connection", json());
@@ -375,10 +468,9 @@ class Session {
     password_ = url->password;
     endpoint_ = url->endpoint();
 
-    redis_.reset(redisConnectWithTimeout(url->host.c_str(), url->port,
-                                         toTimeval(timeout(options_.connectTimeout))));
-    if (!redis_) return fail(true, "cannot connect", "out of memory");
-    if (redis_->err) return fail(true, "cannot connect", transportError());
+    std::string error;
+    redis_ = connector_.connect(url->host, url->port, timeout(options_.connectTimeout), &error);
+    if (!redis_) return fail(true, "cannot connect", error);
 
     Reply reply;
     if (!url->password.empty()) {
@@ -387,7 +479,7 @@ class Session {
       auth.push_back(url->password);
       if (auto f = command("AUTH", auth, &reply)) {
         // A wrong password will not get better on a retry.
-        f->retriable = f->retriable && redis_->err != 0;
+        f->retriable = f->retriable && broken_;
         return f;
       }
     }
@@ -403,22 +495,15 @@ class Session {
   std::optional<Failure> command(const std::string& what, const std::vector<std::string>& args,
                                  Reply* reply) {
     if (!redis_) return fail(true, what, "not connected");
-    if (redis_->err) return fail(true, what, transportError());
-    redisSetTimeout(redis_.get(), toTimeval(timeout(options_.commandTimeout)));
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
+    if (broken_) return fail(true, what, brokenBy_);
+    Reply r;
+    std::string error;
+    if (!redis_->command(args, timeout(options_.commandTimeout), &r, &error)) {
+      broken_ = true;
+      brokenBy_ = error;
+      return fail(true, what, error);
     }
-    void* raw =
-        redisCommandArgv(redis_.get(), static_cast<int>(args.size()), argv.data(), lengths.data());
-    if (raw == nullptr) return fail(true, what, transportError());
-    Reply r(static_cast<redisReply*>(raw));
-    if (r->type == REDIS_REPLY_ERROR) {
-      std::string text = replyText(r.get());
-      return fail(isRetriableError(text), what, text);
-    }
+    if (r.type == ReplyType::kError) return fail(isRetriableError(r.text), what, r.text);
     *reply = std::move(r);
     return std::nullopt;
   }
@@ -427,10 +512,10 @@ class Session {
     Reply r;
     std::string what = "CONFIG GET " + parameter;
     if (auto f = command(what, {"CONFIG", "GET", parameter}, &r)) return f;
-    if (r->type == REDIS_REPLY_ARRAY) {
-      for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        if (replyText(r->element[i]) == parameter) {
-          *value = clean(replyText(r->element[i + 1]), kMaxConfigValueLength);
+    if (r.type == ReplyType::kArray) {
+      for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+        if (replyText(r.elements[i]) == parameter) {
+          *value = clean(replyText(r.elements[i + 1]), kMaxConfigValueLength);
           return std::nullopt;
         }
       }
@@ -454,12 +539,6 @@ class Session {
     return std::min(option, std::max(kMinTimeout, timeLeft(option)));
   }
 
-  std::string transportError() const {
-    std::string text = redis_ ? redis_->errstr : "";
-    if (text == kSocketTimedOut) return "timed out";
-    return text.empty() ? "connection failed" : text;
-  }
-
   Failure fail(bool retriable, const std::string& what, const std::string& detail) const {
     std::string text = detail;
     if (!password_.empty()) {
@@ -473,11 +552,15 @@ class Session {
   }
 
   const RedisActionOptions& options_;
+  redis::Connector& connector_;
   const ActionContext& context_;
   SteadyClock::time_point started_;
   std::string endpoint_;
   std::string password_;
-  std::unique_ptr<redisContext, ContextFree> redis_;
+  std::unique_ptr<redis::Connection> redis_;
+  // The connection failed: every later command fails as it did.
+  bool broken_ = false;
+  std::string brokenBy_;
 };
 
 long long baselineNumber(const Outputs& baseline, const char* key) {
@@ -490,7 +573,9 @@ long long baselineNumber(const Outputs& baseline, const char* key) {
 
 class RedisAction : public Action {
  public:
-  explicit RedisAction(RedisActionOptions options) : options_(options) {}
+  explicit RedisAction(RedisActionOptions options)
+      : options_(std::move(options)),
+        connector_(options_.connector ? options_.connector : redis::hiredisConnector()) {}
 
   std::string field() const override { return "redis"; }
 
@@ -498,7 +583,7 @@ class RedisAction : public Action {
     RedisParams p;
     if (auto problem = parseParams(params, &p)) return ActionOutcome::permanent(*problem);
     if (p.operation != Operation::kConfigSet) return ActionOutcome::succeeded("");
-    Session session(options_, context);
+    Session session(options_, *connector_, context);
     if (auto f = session.open(params)) return toOutcome(*f);
     std::string previous;
     if (auto f = session.configGet(p.parameter, &previous)) return toOutcome(*f);
@@ -508,7 +593,7 @@ class RedisAction : public Action {
   ActionOutcome run(const json& params, const ActionContext& context) override {
     RedisParams p;
     if (auto problem = parseParams(params, &p)) return ActionOutcome::permanent(*problem);
-    Session session(options_, context);
+    Session session(options_, *connector_, context);
     if (auto f = session.open(params)) return toOutcome(*f);
     switch (p.operation) {
       case Operation::kInfo:
@@ -537,7 +622,7 @@ class RedisAction : public Action {
               "redis: only a configSet change of an allowed parameter can be reverted; the "
               "recorded change is not one"};
     }
-    Session session(options_, context);
+    Session session(options_, *connector_, context);
     auto failed = [](const Failure& f) {
       return RevertOutcome{f.retriable ? RevertKind::kRetriableFailure : RevertKind::kFailed,
                            f.message};
@@ -568,7 +653,7 @@ class RedisAction : public Action {
     Reply reply;
     std::string what = "INFO " + p.section;
     if (auto f = session.command(what, {"INFO", p.section}, &reply)) return toOutcome(*f);
-    std::string text = replyText(reply.get());
+    std::string text = replyText(reply);
     Outputs outputs;
     Outputs wanted;  // the fields the summary uses, whatever the bound kept
     size_t total = 0;
@@ -686,26 +771,26 @@ class RedisAction : public Action {
                "SCAN", {"SCAN", cursor, "MATCH", p.pattern, "COUNT", kScanCount}, &scan))) {
         break;
       }
-      if (scan->type != REDIS_REPLY_ARRAY || scan->elements != 2 ||
-          scan->element[1]->type != REDIS_REPLY_ARRAY || !allDigits(replyText(scan->element[0]))) {
+      if (scan.type != ReplyType::kArray || scan.elements.size() != 2 ||
+          scan.elements[1].type != ReplyType::kArray || !allDigits(replyText(scan.elements[0]))) {
         error = Failure{false, session.describe() + ": SCAN: unexpected reply"};
         break;
       }
-      std::string next = replyText(scan->element[0]);
-      const redisReply* keys = scan->element[1];
+      std::string next = replyText(scan.elements[0]);
+      const std::vector<Reply>& keys = scan.elements[1].elements;
       size_t i = 0;
-      while (!dryRun && i < keys->elements && deleted < p.maxCount) {
+      while (!dryRun && i < keys.size() && deleted < p.maxCount) {
         size_t n =
-            std::min({kUnlinkBatch, keys->elements - i, static_cast<size_t>(p.maxCount - deleted)});
+            std::min({kUnlinkBatch, keys.size() - i, static_cast<size_t>(p.maxCount - deleted)});
         std::vector<std::string> args = {"UNLINK"};
-        for (size_t k = i; k < i + n; ++k) args.push_back(replyText(keys->element[k]));
+        for (size_t k = i; k < i + n; ++k) args.push_back(replyText(keys[k]));
         Reply unlinked;
         if ((error = session.command("UNLINK", args, &unlinked))) break;
-        if (unlinked->type == REDIS_REPLY_INTEGER) deleted += unlinked->integer;
+        if (unlinked.type == ReplyType::kInteger) deleted += unlinked.integer;
         i += n;
       }
       if (error) break;
-      matched += static_cast<long long>(keys->elements);
+      matched += static_cast<long long>(keys.size());
       cursor = next;
       if (cursor == "0") {
         complete = true;
@@ -752,12 +837,17 @@ class RedisAction : public Action {
   }
 
   RedisActionOptions options_;
+  std::shared_ptr<redis::Connector> connector_;
 };
 
 }  // namespace
 
 std::unique_ptr<Action> makeRedisAction(RedisActionOptions options) {
-  return std::make_unique<RedisAction>(options);
+  return std::make_unique<RedisAction>(std::move(options));
+}
+
+std::shared_ptr<redis::Connector> redis::hiredisConnector() {
+  return std::make_shared<HiredisConnector>();
 }
 
 }  // namespace remedy::actions

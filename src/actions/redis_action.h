@@ -15,6 +15,7 @@
 #pragma once
 
 #include "actions/action.h"
+#include "actions/redis_connection.h"
 
 #include <chrono>
 #include <cstddef>
@@ -31,6 +32,8 @@ struct RedisActionOptions {
   // INFO outputs: at most this many fields, each value cut to this length.
   size_t maxInfoFields = 200;
   size_t maxValueLength = 256;
+  // Connects to servers (redis_connection.h); null: hiredis.
+  std::shared_ptr<redis::Connector> connector;
 };
 
 std::unique_ptr<Action> makeRedisAction(RedisActionOptions options = {});
