@@ -7,16 +7,19 @@
 // simulator has finished what the last writes asked of it, so a run does
 // not depend on how fast the machine is. External systems answer from the
 // file's recordings through a WebClient (http, notify, prometheusCheck) and
-// recorded PostgreSQL servers (postgres; recorded_postgres.h).
+// recorded PostgreSQL and Redis servers (recorded_postgres.h,
+// recorded_redis.h).
 #include "actions/http_action.h"
 #include "actions/kubernetes_actions.h"
 #include "actions/notify_action.h"
 #include "actions/postgres_action.h"
 #include "actions/prometheus_action.h"
+#include "actions/redis_action.h"
 #include "admission/seal.h"
 #include "api/crd_schemas.h"
 #include "cli/commands.h"
 #include "cli/recorded_postgres.h"
+#include "cli/recorded_redis.h"
 #include "cli/test_file.h"
 #include "engine/engine_caches.h"
 #include "engine/incident_reconciler.h"
@@ -381,6 +384,9 @@ std::optional<std::string> TestRun::setUp() {
   actions::PostgresActionOptions postgres;
   postgres.connector = std::make_shared<RecordedPostgresServers>(test_.postgres, clock_, start_);
   registry_->add(actions::makePostgresAction(postgres));
+  actions::RedisActionOptions redis;
+  redis.connector = std::make_shared<RecordedRedisServers>(test_.redis);
+  registry_->add(actions::makeRedisAction(redis));
   serviceAccounts_ = std::make_unique<kube::ImpersonatingClients>(*client_);
   engine::IncidentReconcilerOptions reconcilerOptions;
   reconcilerOptions.pauseNamespace = test_.namespace_;

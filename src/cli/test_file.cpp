@@ -438,6 +438,65 @@ void readPostgres(Reader& r, const Node& test, TestCase& tc) {
   }
 }
 
+// At most this many keys in one server's keyspace.
+constexpr size_t kMaxRecordedKeys = 1000000;
+
+void readRedis(Reader& r, const Node& test, TestCase& tc) {
+  auto servers = r.child(test, "redis");
+  if (!servers) return;
+  std::set<std::string> hosts;
+  for (const auto& s : r.items(*servers)) {
+    if (!r.mapping(s, {"host", "password", "error", "info", "config", "keys"})) continue;
+    RecordedRedis rec;
+    rec.host = r.string(s, "host", false).value_or("");
+    if (!hosts.insert(rec.host).second) {
+      r.error(s, rec.host.empty() ? "another server has no host"
+                                  : "another server has the host \"" + rec.host + "\"");
+    }
+    rec.password = r.string(s, "password", false).value_or("");
+    rec.error = r.string(s, "error", false).value_or("");
+    if (auto info = r.child(s, "info")) {
+      if (!(*info)->is_object()) {
+        r.error(*info, "must be a mapping of sections (memory, stats, ...) to their fields");
+      } else {
+        for (auto it = (*info)->begin(); it != (*info)->end(); ++it) {
+          rec.info[it.key()] = r.stringMap(*info, it.key());
+        }
+      }
+    }
+    rec.config = r.stringMap(s, "config");
+    std::set<std::string> seen;
+    auto add = [&](const Node& where, const std::string& key) {
+      if (!seen.insert(key).second) {
+        r.error(where, "the key \"" + key + "\" is given twice");
+      } else {
+        rec.keys.push_back(key);
+      }
+    };
+    if (auto keys = r.child(s, "keys")) {
+      for (const auto& k : r.items(*keys)) {
+        if (k->is_string()) {
+          add(k, k->get<std::string>());
+          continue;
+        }
+        // {prefix: "expired:", count: 2500}: expired:1 to expired:2500.
+        if (!r.mapping(k, {"prefix", "count"})) continue;
+        std::string prefix = r.string(k, "prefix", true).value_or("");
+        auto count = r.child(k, "count");
+        if (!count || !(*count)->is_number_integer() || (*count)->get<int64_t>() < 1 ||
+            (*count)->get<int64_t>() > static_cast<int64_t>(kMaxRecordedKeys)) {
+          r.error(count ? *count : k,
+                  count ? "must be a number of keys (1 to 1000000)" : Reader::missing("count"));
+          continue;
+        }
+        for (int64_t i = 1; i <= (*count)->get<int64_t>(); ++i) add(k, prefix + std::to_string(i));
+      }
+      if (rec.keys.size() > kMaxRecordedKeys) r.error(*keys, "more than 1000000 keys");
+    }
+    tc.redis.push_back(std::move(rec));
+  }
+}
+
 void readStepExpectations(Reader& r, const Node& n, IncidentExpectation& e) {
   auto steps = r.child(n, "steps");
   if (!steps) return;
@@ -658,7 +717,7 @@ TestFileResult readTestFile(const std::string& path) {
   if (tests) {
     for (const auto& t : r.items(*tests)) {
       if (!r.mapping(t, {"name", "namespace", "duration", "objects", "alerts", "approvals", "http",
-                         "prometheus", "postgres", "expect"}))
+                         "prometheus", "postgres", "redis", "expect"}))
         continue;
       TestCase tc;
       tc.place = r.place(t);
@@ -675,6 +734,7 @@ TestFileResult readTestFile(const std::string& path) {
       readHttp(r, t, tc);
       readPrometheus(r, t, tc);
       readPostgres(r, t, tc);
+      readRedis(r, t, tc);
       readExpect(r, t, tc);
       file.tests.push_back(std::move(tc));
     }

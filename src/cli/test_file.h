@@ -103,6 +103,18 @@ struct RecordedPostgres {
   std::vector<RecordedSqlAnswer> queries;
 };
 
+// A Redis server for redis steps: INFO by section, the configuration
+// CONFIG GET and SET read and change, and the keyspace SCAN walks and
+// deleteKeys empties.
+struct RecordedRedis {
+  std::string host;      // the URL's host; empty: any
+  std::string password;  // AUTH must give it; empty: none is set
+  std::string error;     // connecting fails with this
+  std::map<std::string, std::map<std::string, std::string>> info;  // section → fields
+  std::map<std::string, std::string> config;
+  std::vector<std::string> keys;  // in SCAN's order
+};
+
 struct StepExpectation {
   std::string name;
   FilePlace place;
@@ -162,6 +174,7 @@ struct TestCase {
   std::vector<RecordedHttp> http;
   std::vector<RecordedQuery> prometheus;
   std::vector<RecordedPostgres> postgres;
+  std::vector<RecordedRedis> redis;
   std::vector<IncidentExpectation> incidents;
   std::vector<ObjectExpectation> objectsAfter;
   std::vector<RequestExpectation> requests;

@@ -314,5 +314,66 @@ TEST_F(RunbookTestCommandTest, MalformedPostgresRecordingsExitTwoNamingTheField)
       << out;
 }
 
+// Redis steps against the test file's recorded servers.
+constexpr const char* kRedisRunbook = R"(apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: drop-cache
+  namespace: shop
+spec:
+  triggers:
+    - alertName: StaleCache
+  steps:
+    - name: drop
+      redis:
+        connection: {secretKeyRef: {name: cache, key: url}}
+        deleteKeys: {pattern: 'price:[a-c]?:*', maxCount: 3}
+)";
+
+constexpr const char* kRedisHead = R"(runbooks: [drop-cache.yaml]
+tests:
+  - name: stale cache
+    objects:
+      - apiVersion: v1
+        kind: Secret
+        metadata: {name: cache}
+        stringData: {url: "redis://:pw@cache:6379"}
+    alerts:
+      - name: StaleCache
+)";
+
+TEST_F(RunbookTestCommandTest, RedisStepsDeleteOnlyMatchingKeysUpToMaxCount) {
+  std::ofstream(dir_->path() + "/drop-cache.yaml") << kRedisRunbook;
+  auto [code, out] = run(std::string(kRedisHead) + R"(    redis:
+      - host: cache
+        password: pw
+        keys: ["price:a1:x", "price:b2:y", "price:d1:z", "price:c:w", "price:c3:v", "price:a4:u"]
+    expect:
+      steps:
+        - {name: drop, phase: Succeeded, outputs: {matched: "4", deleted: "3"},
+           messageContains: "stopped at maxCount 3, the other matching keys were left"}
+)");
+  EXPECT_EQ(code, 0) << out;
+}
+
+TEST_F(RunbookTestCommandTest, MalformedRedisRecordingsExitTwoNamingTheField) {
+  std::ofstream(dir_->path() + "/drop-cache.yaml") << kRedisRunbook;
+  auto [code, out] = run(std::string(kRedisHead) + R"(    redis:
+      - host: cache
+        keys: [a, {prefix: "k:", count: 0}, a]
+        info: [memory]
+    expect:
+      phase: Succeeded
+)");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("tests[0].redis[0].keys[1].count: must be a number of keys (1 to 1000000)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tests[0].redis[0].keys[2]: the key \"a\" is given twice"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tests[0].redis[0].info: must be a mapping of sections"), std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace remedy::testing
