@@ -104,6 +104,11 @@ ActionOutcome NotifyAction::run(const json& params, const ActionContext& context
   request.method = "POST";
   request.url = target.url;
   request.headers = {{"Content-Type", "application/json"}};
+  // The same for every attempt of the step (and for an escalation tier's
+  // message), across retries and operator restarts: a receiver that keeps
+  // the keys it has seen drops the repeats of an at-least-once delivery.
+  std::string key = context.stepKey.empty() ? context.idempotencyKey : context.stepKey;
+  if (!key.empty()) request.headers.emplace_back("Idempotency-Key", key);
   // Invalid UTF-8 in a templated value must not make dump() throw.
   request.body =
       payload(params, context.incident).dump(-1, ' ', false, json::error_handler_t::replace);

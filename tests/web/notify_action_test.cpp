@@ -60,6 +60,7 @@ TEST_F(NotifyActionTest, GenericShapeCarriesTheIncidentAndTheAlert) {
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, "POST");
   EXPECT_EQ(requests[0].header("content-type"), "application/json");
+  EXPECT_EQ(requests[0].header("idempotency-key"), "uid/tell");
   json expected = {{"message", "checkout DB pool exhausted"},
                    {"incident",
                     {{"name", "db-pool-7f3"},
@@ -75,6 +76,26 @@ TEST_F(NotifyActionTest, GenericShapeCarriesTheIncidentAndTheAlert) {
                      {"annotations", {{"summary", "connection pool at 100%"}}},
                      {"startsAt", "2024-05-01T12:00:00Z"}}}};
   EXPECT_EQ(body(requests[0]), expected) << requests[0].body;
+}
+
+TEST_F(NotifyActionTest, EveryAttemptOfAStepCarriesTheStepsIdempotencyKey) {
+  RecordingServer server;
+  NotifyAction notify(notifyOptions());
+  ActionContext first = context();
+  ActionContext retry = context();
+  retry.idempotencyKey = "uid/tell/2";
+  ActionContext other = context();
+  other.stepKey = "uid/tell-again";
+  other.idempotencyKey = "uid/tell-again/1";
+  for (const ActionContext& c : {first, retry, other}) {
+    auto outcome = notify.run({{"url", server.url()}, {"format", "Slack"}}, c);
+    ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  }
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].header("idempotency-key"), "uid/tell");
+  EXPECT_EQ(requests[1].header("idempotency-key"), "uid/tell") << "a retry is the same message";
+  EXPECT_EQ(requests[2].header("idempotency-key"), "uid/tell-again");
 }
 
 TEST_F(NotifyActionTest, GenericIsTheDefaultAndHasNoLinkWithoutALinkBase) {
