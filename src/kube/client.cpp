@@ -32,6 +32,12 @@ const char* watchEventTypeName(WatchEventType t) {
   return "ERROR";
 }
 
+Result<std::string> Client::getText(const Resource& resource, const std::string& ns,
+                                    const std::string& name, const TextGetOptions& options) {
+  return Status::error(0, reason::kUnknown,
+                       "this client cannot read " + resource.path(ns, name, options.subresource));
+}
+
 Result<json> listAll(Client& client, const Resource& resource, const std::string& ns,
                      ListOptions options) {
   if (options.limit <= 0) options.limit = 500;

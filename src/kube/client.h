@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace remedy::kube {
 
@@ -63,6 +65,16 @@ struct DeleteOptions {
   Duration timeout{0};
 };
 
+// A GET whose answer is text, not JSON (pods/log): the subresource and its
+// query parameters, as the server names them.
+struct TextGetOptions {
+  std::string subresource;
+  std::vector<std::pair<std::string, std::string>> params;
+  // At most this many bytes of the body are kept; 0: all of it.
+  size_t maxBytes = 0;
+  Duration timeout{0};
+};
+
 enum class WatchEventType { Added, Modified, Deleted, Bookmark, Error };
 const char* watchEventTypeName(WatchEventType t);
 
@@ -108,6 +120,10 @@ class Client {
                                                      const ListOptions& options) = 0;
   // Discovery: the resource serving `kind` in `apiVersion` ("apps/v1").
   virtual Result<Resource> resourceFor(const std::string& apiVersion, const std::string& kind) = 0;
+  // The body of a text subresource; errors decoded from metav1.Status as for
+  // every other verb. Default: a client that cannot fetch text says so.
+  virtual Result<std::string> getText(const Resource& resource, const std::string& ns,
+                                      const std::string& name, const TextGetOptions& options);
 };
 
 // Lists every page (pager.go: 500 per page) into one List object.

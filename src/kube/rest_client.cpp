@@ -361,6 +361,24 @@ Result<json> RestClient::get(const Resource& resource, const std::string& ns,
   return call("GET", target, "", "", options.timeout);
 }
 
+Result<std::string> RestClient::getText(const Resource& resource, const std::string& ns,
+                                        const std::string& name, const TextGetOptions& options) {
+  Query q;
+  for (const auto& [key, value] : options.params) q.add(key, value);
+  Request request;
+  request.method = "GET";
+  request.target = resource.path(ns, name, options.subresource) + q.str();
+  // Errors still come as a JSON metav1.Status.
+  request.headers.emplace_back("Accept", "text/plain, application/json");
+  request.timeout = options.timeout;
+  Response response = execute(std::move(request));
+  if (response.status < 200 || response.status > 299) return statusOf(response);
+  if (options.maxBytes > 0 && response.body.size() > options.maxBytes) {
+    response.body.resize(options.maxBytes);
+  }
+  return std::move(response.body);
+}
+
 Result<json> RestClient::list(const Resource& resource, const std::string& ns,
                               const ListOptions& options) {
   Query q;

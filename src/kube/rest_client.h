@@ -57,6 +57,8 @@ class RestClient : public Client {
   Result<std::unique_ptr<WatchStream>> watch(const Resource& resource, const std::string& ns,
                                              const ListOptions& options) override;
   Result<Resource> resourceFor(const std::string& apiVersion, const std::string& kind) override;
+  Result<std::string> getText(const Resource& resource, const std::string& ns,
+                              const std::string& name, const TextGetOptions& options) override;
 
   // GET of any path ("/version", "/apis"), decoded as JSON.
   Result<json> getPath(const std::string& target);

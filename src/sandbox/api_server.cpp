@@ -3,6 +3,7 @@
 #include "formats/go_format.h"
 #include "sandbox/impersonation.h"
 #include "sandbox/object_meta.h"
+#include "sandbox/pod_logs.h"
 #include "sandbox/protobuf_codec.h"
 #include "sandbox/selectors.h"
 #include "sandbox/table.h"
@@ -329,6 +330,11 @@ json ApiServer::discoveryFor(const std::string& group, const std::string& versio
                            {"verbs", {"create"}}});
     }
     if (t->group.empty() && t->resource == "pods") {
+      resources.push_back({{"name", "pods/log"},
+                           {"singularName", ""},
+                           {"namespaced", true},
+                           {"kind", "Pod"},
+                           {"verbs", {"get"}}});
       resources.push_back({{"name", "pods/eviction"},
                            {"singularName", ""},
                            {"namespaced", true},
@@ -641,6 +647,7 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
   bool knownSub = sub.empty() || (sub == "status" && type.hasStatus) ||
                   (sub == "scale" && type.hasScale) ||
                   (sub == "eviction" && type.group.empty() && type.resource == "pods") ||
+                  (sub == "log" && type.group.empty() && type.resource == "pods") ||
                   (sub == "token" && type.group.empty() && type.resource == "serviceaccounts") ||
                   (sub == "finalize" && type.group.empty() && type.resource == "namespaces");
   if (!knownSub) {
@@ -767,6 +774,22 @@ void ApiServer::serveResource(const Request& request, const UserInfo& user, Rout
       sendJson(responder, 200, *list);
     }
     return;
+  }
+  if (sub == "log") {
+    // pods/log serves GET only (registry/core/pod/rest/log.go).
+    if (verb != "get") {
+      return sendError(responder, ApiError::methodNotAllowed(
+                                      "the server does not allow this method on the requested "
+                                      "resource"));
+    }
+    auto query =
+        parsePodLogQuery(route.name, [&](const std::string& p) { return request.param(p); });
+    if (!query.ok()) return sendError(responder, query.error());
+    auto pod = objects_.get(type, route.ns, route.name);
+    if (!pod.ok()) return sendError(responder, pod.error());
+    auto text = podLog(**pod, *query);
+    if (!text.ok()) return sendError(responder, text.error());
+    return responder.send(http::Response::text(200, std::move(text.value())));
   }
   if (verb == "get") {
     if (sub == "scale") {

@@ -69,6 +69,11 @@ class InterferingClient : public kube::Client {
                                            const std::string& kind) override {
     return real_.resourceFor(apiVersion, kind);
   }
+  kube::Result<std::string> getText(const kube::Resource& r, const std::string& ns,
+                                    const std::string& name,
+                                    const kube::TextGetOptions& o) override {
+    return real_.getText(r, ns, name, o);
+  }
 
  private:
   void maybeInterfere(const std::string& verb, const kube::PatchOptions& o) {
