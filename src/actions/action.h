@@ -45,7 +45,9 @@ struct ActionContext {
   // action keeps its progress there, such as when a check began to hold).
   Outputs baseline;
   // The Incident, for messages: metadata.name/namespace, the phase, the
-  // Runbook's name, the alert (labels, annotations, status) and the source.
+  // Runbook's name, the alert (labels, annotations, status) and the source;
+  // and `secretKeyRefs`, every {name, key} its Runbook names, whose values an
+  // action that quotes outside text (a pod's log) redacts.
   json incident;
 };
 

@@ -64,23 +64,6 @@ std::string displayUrl(const std::string& url) {
   return url.substr(0, start) + url.substr(at + 1);
 }
 
-void addSecret(const std::string& value, std::vector<std::string>* secrets) {
-  if (value.empty()) return;
-  secrets->push_back(value);
-  // Long words on their own: a server may echo the token of "Bearer TOKEN".
-  size_t i = 0;
-  while (i < value.size()) {
-    size_t start = value.find_first_not_of(" \t", i);
-    if (start == std::string::npos) break;
-    size_t end = value.find_first_of(" \t", start);
-    if (end == std::string::npos) end = value.size();
-    if (end - start >= 8 && end - start < value.size()) {
-      secrets->push_back(value.substr(start, end - start));
-    }
-    i = end;
-  }
-}
-
 std::optional<ActionOutcome> resolveWebTarget(const json& params, const std::string& field,
                                               const ActionContext& context, WebTarget* target) {
   auto components = [](const std::string& url) {

@@ -85,8 +85,4 @@ std::optional<std::chrono::milliseconds> requestTimeout(const ActionContext& con
 // `url` without user info ("https://user:pw@host/x" -> "https://host/x").
 std::string displayUrl(const std::string& url);
 
-// The words of a secret value worth redacting on their own (the token of
-// "Bearer TOKEN"), plus the value itself.
-void addSecret(const std::string& value, std::vector<std::string>* secrets);
-
 }  // namespace remedy::actions

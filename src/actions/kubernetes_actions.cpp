@@ -1,6 +1,7 @@
 #include "actions/kubernetes_actions.h"
 
 #include "actions/action_registry.h"
+#include "actions/pod_logs_action.h"
 #include "api/common_types.h"
 #include "api/duration.h"
 #include "api/runbook_policy.h"
@@ -29,58 +30,6 @@ std::optional<int> optionalInt(const json& params, const char* key) {
   auto it = params.find(key);
   if (it == params.end() || !it->is_number_integer()) return std::nullopt;
   return it->get<int>();
-}
-
-// A metav1.LabelSelector as the text of a list's labelSelector parameter,
-// built from its structure: every key and value is checked for the label
-// syntax first (which has no ',', '=', '!', '(' or space), so a value cannot
-// add a requirement of its own. An error names the offending key or value.
-kube::Result<std::string> labelSelectorText(const json& selector) {
-  std::vector<std::string> parts;
-  auto bad = [](const std::string& what) {
-    return Status::configError("the selector's " + what +
-                               " is not valid label syntax; refused rather than "
-                               "matching other pods");
-  };
-  auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-  if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
-    for (const auto& [k, v] : selector["matchLabels"].items()) {
-      if (!api::isLabelKey(k)) return bad("key " + json(k).dump());
-      if (!v.is_string() || !api::isLabelValue(v.get<std::string>())) {
-        return bad("value " + text(v).substr(0, 64) + " of " + k);
-      }
-      parts.push_back(k + "=" + v.get<std::string>());
-    }
-  }
-  if (selector.contains("matchExpressions") && selector["matchExpressions"].is_array()) {
-    for (const auto& e : selector["matchExpressions"]) {
-      std::string key = e.value("key", std::string());
-      std::string op = e.value("operator", std::string());
-      if (!api::isLabelKey(key)) return bad("key " + json(key).dump());
-      std::string values;
-      for (const auto& v : e.value("values", json::array())) {
-        if (!v.is_string() || !api::isLabelValue(v.get<std::string>())) {
-          return bad("value " + text(v).substr(0, 64) + " of " + key);
-        }
-        values += (values.empty() ? "" : ",") + v.get<std::string>();
-      }
-      if (op == "In") {
-        parts.push_back(key + " in (" + values + ")");
-      } else if (op == "NotIn") {
-        parts.push_back(key + " notin (" + values + ")");
-      } else if (op == "Exists") {
-        parts.push_back(key);
-      } else if (op == "DoesNotExist") {
-        parts.push_back("!" + key);
-      } else {
-        return Status::configError("the selector's operator " + json(op).dump() +
-                                   " is not In, NotIn, Exists or DoesNotExist");
-      }
-    }
-  }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
-  return out;
 }
 
 std::vector<std::string> splitList(const std::string& text) {
@@ -205,6 +154,58 @@ uint32_t fnv1a(const std::string& text) {
 }
 
 }  // namespace
+
+// A metav1.LabelSelector as the text of a list's labelSelector parameter,
+// built from its structure: every key and value is checked for the label
+// syntax first (which has no ',', '=', '!', '(' or space), so a value cannot
+// add a requirement of its own. An error names the offending key or value.
+kube::Result<std::string> labelSelectorText(const json& selector) {
+  std::vector<std::string> parts;
+  auto bad = [](const std::string& what) {
+    return Status::configError("the selector's " + what +
+                               " is not valid label syntax; refused rather than "
+                               "matching other pods");
+  };
+  auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
+    for (const auto& [k, v] : selector["matchLabels"].items()) {
+      if (!api::isLabelKey(k)) return bad("key " + json(k).dump());
+      if (!v.is_string() || !api::isLabelValue(v.get<std::string>())) {
+        return bad("value " + text(v).substr(0, 64) + " of " + k);
+      }
+      parts.push_back(k + "=" + v.get<std::string>());
+    }
+  }
+  if (selector.contains("matchExpressions") && selector["matchExpressions"].is_array()) {
+    for (const auto& e : selector["matchExpressions"]) {
+      std::string key = e.value("key", std::string());
+      std::string op = e.value("operator", std::string());
+      if (!api::isLabelKey(key)) return bad("key " + json(key).dump());
+      std::string values;
+      for (const auto& v : e.value("values", json::array())) {
+        if (!v.is_string() || !api::isLabelValue(v.get<std::string>())) {
+          return bad("value " + text(v).substr(0, 64) + " of " + key);
+        }
+        values += (values.empty() ? "" : ",") + v.get<std::string>();
+      }
+      if (op == "In") {
+        parts.push_back(key + " in (" + values + ")");
+      } else if (op == "NotIn") {
+        parts.push_back(key + " notin (" + values + ")");
+      } else if (op == "Exists") {
+        parts.push_back(key);
+      } else if (op == "DoesNotExist") {
+        parts.push_back("!" + key);
+      } else {
+        return Status::configError("the selector's operator " + json(op).dump() +
+                                   " is not In, NotIn, Exists or DoesNotExist");
+      }
+    }
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
 
 kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& target,
                                          const std::string& defaultNamespace) {
@@ -827,6 +828,48 @@ ActionOutcome WaitForAction::run(const json& params, const ActionContext& contex
 
 // ---- runJob ----
 
+namespace {
+
+// The log of the Job's newest pod, bounded by `logTail` ({tailLines,
+// limitBytes}, the podLogs defaults and maxima).
+kube::Result<PodLog> jobLogTail(kube::Client& client, const json& params, const std::string& ns,
+                                const json& job, const std::vector<std::string>& secrets,
+                                kube::Duration timeout) {
+  kube::ListOptions options;
+  // Set by the Job controller on its pods (batch/v1, Kubernetes 1.27+).
+  options.labelSelector = "batch.kubernetes.io/controller-uid=" + kube::uidOf(job);
+  auto pods = kube::listAll(client, kube::resources::pods(), ns, options);
+  if (!pods.ok()) return pods.status();
+  const json* newest = nullptr;
+  for (const auto& pod : (*pods)["items"]) {
+    std::string created = pod["metadata"].value("creationTimestamp", "");
+    if (!newest || created > (*newest)["metadata"].value("creationTimestamp", "") ||
+        (created == (*newest)["metadata"].value("creationTimestamp", "") &&
+         kube::nameOf(pod) > kube::nameOf(*newest))) {
+      newest = &pod;
+    }
+  }
+  if (!newest) return Status::error(404, kube::reason::kNotFound, "the Job has no pod");
+  const json logTail = params.value("logTail", json::object());
+  PodLogRequest request;
+  request.ns = ns;
+  request.pod = kube::nameOf(*newest);
+  const json containers =
+      (*newest).value("spec", json::object()).value("containers", json::array());
+  if (!containers.empty()) request.container = containers[0].value("name", "");
+  auto bounded = [&](const char* key, int64_t fallback, int64_t max) {
+    auto it = logTail.is_object() ? logTail.find(key) : logTail.end();
+    int64_t v = it != logTail.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+    return std::clamp<int64_t>(v, 1, max);
+  };
+  request.tailLines = bounded("tailLines", kDefaultLogTailLines, kMaxLogTailLines);
+  request.limitBytes = bounded("limitBytes", kDefaultLogLimitBytes, kMaxLogLimitBytes);
+  request.timeout = timeout;
+  return readPodLog(client, request, secrets);
+}
+
+}  // namespace
+
 std::string RunJobAction::jobName(const ActionContext& context) {
   std::string owner = context.owner.value("metadata", json::object()).value("name", "job");
   if (owner.size() > 40) owner.resize(40);
@@ -897,11 +940,27 @@ ActionOutcome RunJobAction::run(const json& params, const ActionContext& context
   }
   if (!job.ok()) return failure(job.status(), "Job " + ns + "/" + name);
   Outputs outputs = {{"jobName", name}};
-  if (conditionHolds(*job, "Complete", "True")) {
-    return ActionOutcome::succeeded("Job " + ns + "/" + name + " completed", outputs);
-  }
-  if (conditionHolds(*job, "Failed", "True")) {
-    return ActionOutcome::permanent("Job " + ns + "/" + name + " failed");
+  bool complete = conditionHolds(*job, "Complete", "True");
+  bool failed = !complete && conditionHolds(*job, "Failed", "True");
+  if (complete || failed) {
+    // The tail of its pod's log; a log that cannot be read leaves logTail
+    // empty and says why, and never changes the Job's outcome.
+    std::string note;
+    auto secrets = incidentSecrets(context);
+    if (!secrets.ok()) return ActionOutcome::retriable("runJob: " + secrets.status().message());
+    auto tail = jobLogTail(client, params, ns, *job, *secrets, logReadTimeout(context));
+    if (tail.ok()) {
+      outputs["logTail"] = tail->text;
+    } else {
+      outputs["logTail"] = "";
+      note = " (its log was not read: " + tail.status().message() + ")";
+    }
+    if (complete) {
+      return ActionOutcome::succeeded("Job " + ns + "/" + name + " completed" + note, outputs);
+    }
+    ActionOutcome out = ActionOutcome::permanent("Job " + ns + "/" + name + " failed" + note);
+    out.outputs = outputs;
+    return out;
   }
   return ActionOutcome::inProgress("Job " + ns + "/" + name + " is running",
                                    std::chrono::seconds(2));
@@ -950,6 +1009,7 @@ std::unique_ptr<ActionRegistry> kubernetesActionRegistry(const KubernetesActionO
   registry->add(makePatchAction(options.patch));
   registry->add(makeApplyAction(options.apply));
   registry->add(makeWaitForResolvedAction());
+  registry->add(std::make_unique<PodLogsAction>());
   return registry;
 }
 

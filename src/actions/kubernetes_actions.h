@@ -37,6 +37,11 @@ struct TargetObject {
 kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& target,
                                          const std::string& defaultNamespace);
 
+// A metav1.LabelSelector as the text of a list's labelSelector parameter,
+// built from its structure after every key and value passed the label
+// syntax, so a value cannot add a requirement of its own.
+kube::Result<std::string> labelSelectorText(const json& selector);
+
 // API errors worth another attempt: throttling, server trouble, conflicts
 // and transport failures. NotFound, Forbidden or Invalid will not get
 // better by retrying.

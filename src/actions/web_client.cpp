@@ -754,38 +754,6 @@ class SocketWebClient : public WebClient {
   std::shared_ptr<Resolver> resolver_;
 };
 
-// The length of the valid UTF-8 sequence at text[i], or 0 when invalid.
-size_t utf8SequenceLength(const std::string& text, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t length = 0;
-  uint32_t min = 0;
-  uint32_t code = 0;
-  if ((c & 0xE0) == 0xC0) {
-    length = 2;
-    min = 0x80;
-    code = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    length = 3;
-    min = 0x800;
-    code = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    length = 4;
-    min = 0x10000;
-    code = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(i + k) & 0x3F);
-  }
-  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return length;
-}
-
 }  // namespace
 
 std::string WebResponse::header(const std::string& name) const {
@@ -799,41 +767,6 @@ std::shared_ptr<Resolver> systemResolver() { return std::make_shared<SystemResol
 
 std::shared_ptr<WebClient> makeWebClient(std::shared_ptr<Resolver> resolver) {
   return std::make_shared<SocketWebClient>(resolver ? std::move(resolver) : systemResolver());
-}
-
-std::string redactSecrets(std::string text, std::vector<std::string> secrets) {
-  static const std::string kRedacted = "[redacted]";
-  // Longest first: a secret that contains another is replaced whole.
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + kRedacted.size())) {
-      text.replace(at, secret.size(), kRedacted);
-    }
-  }
-  return text;
-}
-
-std::string utf8Excerpt(const std::string& text, size_t maxBytes) {
-  static const std::string kReplacement = "\xEF\xBF\xBD";
-  std::string out;
-  out.reserve(std::min(text.size(), maxBytes));
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t length = utf8SequenceLength(text, i);
-    if (length == 0) {
-      if (out.size() + kReplacement.size() > maxBytes) break;
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    if (out.size() + length > maxBytes) break;
-    out.append(text, i, length);
-    i += length;
-  }
-  return out;
 }
 
 }  // namespace remedy::actions

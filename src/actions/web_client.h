@@ -17,6 +17,7 @@
 #pragma once
 
 #include "actions/egress_policy.h"
+#include "actions/redaction.h"
 
 #include <chrono>
 #include <cstddef>
@@ -103,16 +104,5 @@ class WebClient {
 // The client over POSIX sockets and OpenSSL. Stateless between requests:
 // safe to share between threads and actions. Null `resolver`: the system's.
 std::shared_ptr<WebClient> makeWebClient(std::shared_ptr<Resolver> resolver = nullptr);
-
-// Text helpers for what the web actions report.
-
-// `text` with every occurrence of each non-empty secret replaced by
-// "[redacted]".
-std::string redactSecrets(std::string text, std::vector<std::string> secrets);
-
-// At most `maxBytes` bytes of `text` as valid UTF-8: invalid bytes become
-// U+FFFD and a multi-byte character is never cut in half. Outputs and
-// messages end up in JSON (Incident status), which must be UTF-8.
-std::string utf8Excerpt(const std::string& text, size_t maxBytes);
 
 }  // namespace remedy::actions

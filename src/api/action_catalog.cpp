@@ -28,6 +28,7 @@ const std::vector<ActionInfo>& actionCatalog() {
       {"patch", {"changed"}, false, true},
       {"apply", {"changed"}, false, true},
       {"waitForResolved", {"resolvedAt"}, false, false},
+      {"podLogs", {"pod", "container", "text", "lines", "truncated"}, false, false},
   };
   return catalog;
 }

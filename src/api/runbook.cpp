@@ -1,5 +1,6 @@
 #include "api/runbook.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace remedy::api {
@@ -23,6 +24,7 @@ std::vector<std::string> Step::actionFields() const {
   add("patch", patch.has_value());
   add("apply", apply.has_value());
   add("waitForResolved", waitForResolved.has_value());
+  add("podLogs", podLogs.has_value());
   return present;
 }
 
@@ -43,6 +45,33 @@ const Step* RunbookSpec::findStep(const std::string& name) const {
     if (step.name == name) return &step;
   }
   return nullptr;
+}
+
+namespace {
+
+void collectSecretKeyRefs(const nlohmann::json& value, std::vector<nlohmann::json>* out) {
+  if (value.is_array()) {
+    for (const auto& item : value) collectSecretKeyRefs(item, out);
+    return;
+  }
+  if (!value.is_object()) return;
+  for (const auto& [key, item] : value.items()) {
+    if (key == "secretKeyRef" && item.is_object() && item.contains("name") &&
+        item["name"].is_string() && item.contains("key") && item["key"].is_string()) {
+      nlohmann::json ref = {{"name", item["name"]}, {"key", item["key"]}};
+      if (std::find(out->begin(), out->end(), ref) == out->end()) out->push_back(ref);
+      continue;
+    }
+    collectSecretKeyRefs(item, out);
+  }
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> secretKeyRefsIn(const nlohmann::json& value) {
+  std::vector<nlohmann::json> out;
+  collectSecretKeyRefs(value, &out);
+  return out;
 }
 
 }  // namespace remedy::api

@@ -278,11 +278,28 @@ struct WaitForAction {
   }
 };
 
+// How much of a pod's log to read (podLogs, runJob's logTail): the last
+// tailLines lines (1-1000, default 100), at most limitBytes bytes (1-65536,
+// default 16384).
+struct LogBounds {
+  std::optional<int64_t> tailLines;
+  std::optional<int64_t> limitBytes;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("tailLines", s.tailLines);
+    v("limitBytes", s.limitBytes);
+  }
+};
+
 struct RunJobAction {
   // A pod template (metadata, spec), kept as JSON: the API server validates it.
   std::optional<nlohmann::json> template_;
   std::optional<int32_t> backoffLimit;
   std::optional<std::string> ttlAfterFinished;
+  // How much of the Job's pod's log becomes the output logTail.
+  std::optional<LogBounds> logTail;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -290,6 +307,32 @@ struct RunJobAction {
     v("template", s.template_);
     v("backoffLimit", s.backoffLimit);
     v("ttlAfterFinished", s.ttlAfterFinished);
+    v("logTail", s.logTail);
+  }
+};
+
+// The last lines of a pod's container (pods/log), as evidence: `pod` by
+// name (such as the alert's), or `target`, a workload whose pod with the
+// most restarts is read.
+struct PodLogsAction {
+  std::optional<std::string> pod;
+  std::optional<std::string> namespace_;
+  std::optional<ObjectTarget> target;
+  std::optional<std::string> container;
+  std::optional<bool> previous;
+  std::optional<int64_t> tailLines;
+  std::optional<int64_t> limitBytes;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("pod", s.pod);
+    v("namespace", s.namespace_);
+    v("target", s.target);
+    v("container", s.container);
+    v("previous", s.previous);
+    v("tailLines", s.tailLines);
+    v("limitBytes", s.limitBytes);
   }
 };
 
@@ -565,6 +608,7 @@ struct Step {
   std::optional<PatchAction> patch;
   std::optional<ApplyAction> apply;
   std::optional<WaitForResolvedAction> waitForResolved;
+  std::optional<PodLogsAction> podLogs;
   nlohmann::json unknownFields = nlohmann::json::object();
 
   template <typename S, typename V>
@@ -591,6 +635,7 @@ struct Step {
     v("patch", s.patch);
     v("apply", s.apply);
     v("waitForResolved", s.waitForResolved);
+    v("podLogs", s.podLogs);
   }
 
   // The action fields present ("scale", ...); one in a valid Runbook.
@@ -790,5 +835,11 @@ struct RunbookStatus {
 };
 
 struct Runbook : KubeObject<Runbook, RunbookSpec, RunbookStatus> {};
+
+// Every distinct `secretKeyRef` ({name, key}) anywhere in `value` (a
+// Runbook's spec: its steps, approval notices and escalation), in the order
+// found: the Secret values an Incident of it may read, which actions that
+// quote outside text (pod logs) redact.
+std::vector<nlohmann::json> secretKeyRefsIn(const nlohmann::json& value);
 
 }  // namespace remedy::api

@@ -485,6 +485,7 @@ class RunbookChecker {
       if (field == "notify") checkNotification(body, ap);
       if (field == "patch") checkPatch(body, ctx);
       if (field == "apply") checkApply(body, ctx);
+      if (field == "podLogs") checkPodLogs(body, ctx);
     }
   }
 
@@ -749,8 +750,51 @@ class RunbookChecker {
     }
   }
 
+  // tailLines and limitBytes of a log read (podLogs, runJob.logTail): the
+  // bounds keep an Incident's status small.
+  void checkLogBounds(const json& body, const FieldPath& path) {
+    if (auto lines = getInt(body, "tailLines"); lines && (*lines < 1 || *lines > 1000)) {
+      error(path.child("tailLines"), std::to_string(*lines) + " is not 1 to 1000 lines");
+    }
+    if (auto bytes = getInt(body, "limitBytes"); bytes && (*bytes < 1 || *bytes > 65536)) {
+      error(path.child("limitBytes"), std::to_string(*bytes) + " is not 1 to 65536 bytes (64 KiB)");
+    }
+  }
+
+  void checkPodLogs(const json& body, const StepContext& ctx) {
+    const json* target = get(body, "target");
+    bool hasPod = get(body, "pod") != nullptr;
+    if (target != nullptr && target->is_object() && get(*target, "pod") != nullptr) {
+      error(ctx.path.child("target").child("pod"),
+            "podLogs reads the pod itself: set podLogs.pod (such as '{{ alert.labels.pod }}') "
+            "instead of target.pod");
+    } else {
+      if (hasPod == (target != nullptr)) {
+        error(ctx.path, hasPod ? "set pod or target, not both"
+                               : "set pod (a pod's name, such as '{{ alert.labels.pod }}') or "
+                                 "target (a workload, whose pod with the most restarts is read)");
+      }
+      checkTarget(body, ctx.path, "podLogs");
+    }
+    if (target != nullptr && get(body, "namespace") != nullptr) {
+      error(ctx.path.child("namespace"), "is only used with pod; set target.namespace instead");
+    }
+    checkNamespace(body, "namespace", ctx.path);
+    if (auto pod = getString(body, "pod"); pod && !hasTemplate(*pod) && !isDnsSubdomain(*pod)) {
+      error(ctx.path.child("pod"), jsonQuoted(*pod) + " is not a valid pod name");
+    }
+    if (auto container = getString(body, "container");
+        container && !hasTemplate(*container) && !isDnsLabel(*container)) {
+      error(ctx.path.child("container"), jsonQuoted(*container) + " is not a valid container name");
+    }
+    checkLogBounds(body, ctx.path);
+  }
+
   void checkRunJob(const json& body, const StepContext& ctx) {
     duration(body, "ttlAfterFinished", ctx.path);
+    if (const json* logTail = get(body, "logTail"); logTail != nullptr && logTail->is_object()) {
+      checkLogBounds(*logTail, ctx.path.child("logTail"));
+    }
     const json* tmpl = get(body, "template");
     if (tmpl == nullptr) return;
     FieldPath sp = ctx.path.child("template").child("spec");

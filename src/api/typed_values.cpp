@@ -95,6 +95,7 @@ class RenderedChecker {
       }
     }
     if (action_ == "http") checkHeaders(p);
+    if (action_ == "podLogs") checkPodLogs(p);
     return errors_;
   }
 
@@ -151,6 +152,20 @@ class RenderedChecker {
     if (apiVersion.empty()) apiVersion = defaultApiVersion(kind).value_or("");
     if (auto refusal = targetKindRefusal(action_, apiVersion, kind)) {
       error(at.child("kind"), *refusal);
+    }
+  }
+
+  // The pod's name (often an alert label) and the container's, as the API
+  // server would take them in a path and a query.
+  void checkPodLogs(const json& p) {
+    name(p, "pod", path_);
+    namespaceName(p, "namespace", path_);
+    const json* container = member(p, "container");
+    if (container != nullptr && container->is_string() && !container->get<std::string>().empty() &&
+        !isNamespaceName(container->get<std::string>())) {
+      error(path_.child("container"),
+            shown(container->get<std::string>()) +
+                " is not a valid container name (a DNS label: lowercase letters, digits and '-')");
     }
   }
 
@@ -397,6 +412,11 @@ const std::vector<std::pair<std::string, std::string>>& targetKinds(const std::s
   if (action == "rolloutRestart") return restart;
   if (action == "rolloutUndo") return undo;
   if (action == "deletePods") return pods;
+  // A workload whose pods it reads, or the pod itself.
+  static const std::vector<std::pair<std::string, std::string>> logs = {
+      {"apps", "Deployment"}, {"apps", "StatefulSet"}, {"apps", "ReplicaSet"},
+      {"apps", "DaemonSet"},  {"batch", "Job"},        {"", "Pod"}};
+  if (action == "podLogs") return logs;
   return none;
 }
 

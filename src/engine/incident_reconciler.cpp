@@ -120,6 +120,8 @@ json incidentSummary(IncidentReconciler::Work& w) {
   summary["phase"] = w.object.value("status", json::object()).value("phase", "Running");
   summary["runbook"] = w.runbook;
   summary["alert"] = context["alert"];
+  // What a step quoting outside text (a pod's log) must redact.
+  summary["secretKeyRefs"] = api::secretKeyRefsIn(api::toJson(w.spec));
   return summary;
 }
 
@@ -1557,8 +1559,8 @@ GuardrailVerdict IncidentReconciler::checkStep(Work& w, const std::string& field
     reached.push_back({"v1", "Pod", podNs, ""});
     reached.push_back({"apps/v1", pod->value("owner", std::string()), podNs, ""});
   }
-  if (field == "deletePods") {
-    // It acts on Pods: of the target's namespace, or of `namespace`.
+  if (field == "deletePods" || field == "podLogs") {
+    // It acts on (reads) Pods: of the target's namespace, or of `namespace`.
     TargetRef pods{"v1", "Pod", reached.empty() ? params.value("namespace", ns) : reached[0].ns,
                    ""};
     if (pods.ns.empty()) pods.ns = ns;

@@ -354,6 +354,70 @@ TEST(ValidateRunbook, WaitForPollingAndNumericComparisons) {
           "spec.steps[0].waitFor.pollInterval: 2m is not shorter than the step's timeout (1m)"}));
 }
 
+TEST(ValidateRunbook, PodLogsNamesOnePodOrOneWorkloadWithBoundedReads) {
+  json step = {{"name", "logs"}, {"podLogs", {{"container", "app"}}}};
+  EXPECT_EQ(stepErrors({step}),
+            std::vector<std::string>{
+                "spec.steps[0].podLogs: set pod (a pod's name, such as '{{ alert.labels.pod }}') "
+                "or target (a workload, whose pod with the most restarts is read)"});
+  step["podLogs"]["pod"] = "{{ alert.labels.pod }}";
+  EXPECT_EQ(stepErrors({step}), std::vector<std::string>{});
+  step["podLogs"]["target"] = {{"name", "api"}};
+  EXPECT_EQ(stepErrors({step}),
+            std::vector<std::string>{"spec.steps[0].podLogs: set pod or target, not both"});
+  step["podLogs"].erase("target");
+  step["podLogs"]["tailLines"] = 5000;
+  step["podLogs"]["limitBytes"] = 0;
+  step["podLogs"]["container"] = "App_1";
+  EXPECT_EQ(stepErrors({step}),
+            (std::vector<std::string>{
+                "spec.steps[0].podLogs.container: \"App_1\" is not a valid container name",
+                "spec.steps[0].podLogs.limitBytes: 0 is not 1 to 65536 bytes (64 KiB)",
+                "spec.steps[0].podLogs.tailLines: 5000 is not 1 to 1000 lines"}));
+}
+
+TEST(ValidateRunbook, PodLogsReadsThePodItselfNotItsOwnerAndNeverASecret) {
+  json step = {
+      {"name", "logs"},
+      {"podLogs", {{"target", {{"pod", "{{ alert.labels.pod }}"}, {"owner", "Deployment"}}}}}};
+  // The schema's own errors, and the reason.
+  EXPECT_EQ(stepErrors({step}),
+            (std::vector<std::string>{
+                "spec.steps[0].podLogs.target.name: Required value",
+                "spec.steps[0].podLogs.target.owner: unknown field "
+                "\"spec.steps[0].podLogs.target.owner\"",
+                "spec.steps[0].podLogs.target.pod: podLogs reads the pod itself: set podLogs.pod "
+                "(such as '{{ alert.labels.pod }}') instead of target.pod"}));
+  step["podLogs"]["target"] = {{"kind", "Secret"}, {"name", "db"}};
+  std::vector<std::string> errors = stepErrors({step});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("spec.steps[0].podLogs.target.kind: a Secret is never the target", 0),
+            0u)
+      << errors[0];
+  step["podLogs"]["target"] = {{"kind", "ConfigMap"}, {"name", "db"}};
+  errors = stepErrors({step});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("use Deployment, StatefulSet, ReplicaSet, DaemonSet, Job or Pod"),
+            std::string::npos)
+      << errors[0];
+  step["podLogs"] = {{"target", {{"kind", "StatefulSet"}, {"name", "db"}}}, {"namespace", "shop"}};
+  EXPECT_EQ(stepErrors({step}),
+            std::vector<std::string>{
+                "spec.steps[0].podLogs.namespace: is only used with pod; set target.namespace "
+                "instead"});
+}
+
+TEST(ValidateRunbook, RunJobLogTailIsBoundedAsPodLogs) {
+  json step = {{"name", "job"},
+               {"runJob",
+                {{"template", {{"spec", {{"containers", {{{"name", "c"}, {"image", "i"}}}}}}}},
+                 {"logTail", {{"tailLines", 0}, {"limitBytes", 70000}}}}}};
+  EXPECT_EQ(stepErrors({step}),
+            (std::vector<std::string>{
+                "spec.steps[0].runJob.logTail.limitBytes: 70000 is not 1 to 65536 bytes (64 KiB)",
+                "spec.steps[0].runJob.logTail.tailLines: 0 is not 1 to 1000 lines"}));
+}
+
 TEST(ValidateRunbook, JobsNeedContainersAndANonRestartingPolicy) {
   json step = {{"name", "job"},
                {"runJob",

@@ -1,6 +1,7 @@
 // What a rendered value becomes: each check refuses the value an alert label
 // could smuggle in, with the field and what was expected.
 #include "api/typed_values.h"
+#include "api/runbook.h"
 #include "api/runbook_policy.h"
 #include "api/runbook_validator.h"
 #include "api/template.h"
@@ -60,6 +61,39 @@ TEST(RenderedValues, APodNamedByAnAlertLabelKeepsTheNameSyntax) {
                 "steps.s.rolloutRestart.target.pod: \"api,db\" is not a valid object name "
                 "(lowercase letters, digits, '-' and '.', starting and ending with a letter or "
                 "digit)"});
+}
+
+TEST(RenderedValues, APodLogsPodAndContainerFromAnAlertKeepTheirSyntax) {
+  json source = {{"pod", "{{ alert.labels.pod }}"}, {"container", "{{ alert.labels.container }}"}};
+  EXPECT_EQ(rendered("podLogs", source, {{"pod", "api-7d9f6-x2k4q"}, {"container", "app"}}),
+            std::vector<std::string>{});
+  EXPECT_EQ(rendered("podLogs", source, {{"pod", "api/../x"}, {"container", "app&previous=1"}}),
+            (std::vector<std::string>{
+                "steps.s.podLogs.pod: \"api/../x\" is not a valid object name (lowercase "
+                "letters, digits, '-' and '.', starting and ending with a letter or digit)",
+                "steps.s.podLogs.container: \"app&previous=1\" is not a valid container name (a "
+                "DNS label: lowercase letters, digits and '-')"}));
+}
+
+TEST(SecretKeyRefs, EveryDistinctRefOfTheSpecOnce) {
+  json spec = {
+      {"steps",
+       {{{"name", "a"},
+         {"postgres", {{"connection", {{"secretKeyRef", {{"name", "db"}, {"key", "uri"}}}}}}}},
+        {{"name", "b"},
+         {"http",
+          {{"urlFrom", {{"secretKeyRef", {{"name", "hook"}, {"key", "url"}}}}},
+           {"headers",
+            {{{"name", "Authorization"},
+              {"valueFrom", {{"secretKeyRef", {{"name", "db"}, {"key", "uri"}}}}}}}}}}}}},
+      {"escalation",
+       {{"notify", {{{"urlFrom", {{"secretKeyRef", {{"name", "pager"}, {"key", "url"}}}}}}}}}}};
+  std::vector<json> refs = secretKeyRefsIn(spec);
+  // Objects are walked by key (escalation before steps), each ref once.
+  ASSERT_EQ(refs.size(), 3u);
+  EXPECT_EQ(refs[0], (json{{"name", "pager"}, {"key", "url"}}));
+  EXPECT_EQ(refs[1], (json{{"name", "db"}, {"key", "uri"}}));
+  EXPECT_EQ(refs[2], (json{{"name", "hook"}, {"key", "url"}}));
 }
 
 TEST(RenderedValues, NamesNamespacesAndSelectorsKeepTheirSyntax) {
