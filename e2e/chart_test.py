@@ -185,6 +185,7 @@ EXPECTED_TENANT_PERMISSIONS = {
     ("apps", "replicasets"): {"get", "list"},
     ("", "pods"): {"get", "list", "delete"},
     ("", "pods/eviction"): {"create"},
+    ("", "pods/log"): {"get"},
     ("batch", "jobs"): {"get", "create"},
     ("", "secrets"): {"get"},
     ("", "configmaps"): {"get", "create", "patch", "delete"},

@@ -6,7 +6,8 @@
 // the chart's runner Role (tenancy.namespaces), and one combined scenario
 // that makes the operator and the runner use every permission their code
 // asks for: an alert becomes an Incident whose Runbook scales, restarts,
-// waits, evicts and deletes pods, runs a Job, patches, applies and (when the
+// waits, evicts and deletes pods, runs a Job (reading its pod's log),
+// patches, applies and (when the
 // alert resolves) reverts, reads Secrets for an approval-gated notify (alice's
 // Approval sealed by the operator's admission webhook, which reads the
 // Incident it names, and counted only once the engine's SubjectAccessReview
@@ -1082,6 +1083,15 @@ spec:
                owner[0].value("uid", "") == uid && !owner[0].value("blockOwnerDeletion", true),
            "runJob: Job " + jobName +
                " is not owned by the Incident without blockOwnerDeletion: " + owner.dump());
+    // Its logTail read the Job's pod's log (pods list, pods/log get). kwok's
+    // nodes serve no logs, so on kube-apiserver the read fails otherwise
+    // (404); only a refusal counts here.
+    std::string jobMessage = step(incident, "run-job").value("message", "");
+    std::string lowerMessage = jobMessage;
+    std::transform(lowerMessage.begin(), lowerMessage.end(), lowerMessage.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    expect(lowerMessage.find("forbidden") == std::string::npos,
+           "runJob: the log of the Job's pod was refused: " + jobMessage);
     json policy = get(networkPoliciesResource(), "quarantine");
     expect(
         policy.value("metadata", json::object()).value("ownerReferences", json::array()).size() ==
