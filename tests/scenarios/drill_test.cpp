@@ -190,18 +190,22 @@ std::vector<DrillCase> drillCases() {
   {
     DrillCase c;
     // The alert's pod is a pod of the consumer StatefulSet, whose pods are
-    // healthy: none to evict.
+    // healthy: no crashed run to read the log of (the step goes on), none
+    // to evict.
     c.runbook = "pod-restart-loop";
     c.labels = {"pod=consumer-1", "namespace=shop", "container=consumer"};
     c.phase = "Succeeded";
-    c.plan = {"[Succeeded] evict-crashing-pods (dry run)",
+    c.plan = {"[Failed] crash-logs (dry run)",
+              "previous terminated container \"consumer\" in pod \"consumer-1\" not found",
+              "[Succeeded] evict-crashing-pods (dry run)",
               "dry run: would evict 0 pods in shop: ",
               "[Succeeded] wait-for-rollout (dry run)",
               "[Succeeded] delete-failed-job-pods (dry run)",
               "dry run: would delete 1 pods in shop: nightly-export-",
               "[Succeeded] tell-the-channel (dry run)",
               "dry run: would send a Slack message to the URL from Secret slack-webhooks key shop",
-              ": Succeeded (Completed: every step completed); nothing was changed"};
+              ": Succeeded (CompletedWithFailures: 1 step(s) failed with onFailure Continue); "
+              "nothing was changed"};
     cases.push_back(c);
   }
   {
