@@ -49,6 +49,7 @@ class NotificationSink {
     nlohmann::json body;  // null when the body is not JSON
     SteadyTime at;
     kube::WallTime wallAt;
+    std::string idempotencyKey;  // the Idempotency-Key header
   };
 
   NotificationSink() {
@@ -59,7 +60,8 @@ class NotificationSink {
           {
             std::lock_guard<std::mutex> lock(mu_);
             Received r{request.path, nlohmann::json::parse(request.body, nullptr, false),
-                       std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
+                       std::chrono::steady_clock::now(), std::chrono::system_clock::now(),
+                       request.header("Idempotency-Key")};
             if (killPid_ > 0 && request.path == killPath_) {
               // The sender dies before it can read an answer.
               ::kill(killPid_, SIGKILL);
