@@ -223,6 +223,14 @@ std::optional<std::vector<IncidentView>> EngineCaches::incidentViews(
   return out;
 }
 
+std::optional<IncidentView> EngineCaches::incidentView(const std::string& ns,
+                                                       const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = incidents_.find(kube::objectKey(ns, name));
+  if (it == incidents_.end()) return std::nullopt;
+  return it->second.view;
+}
+
 EngineCaches::IncidentRead EngineCaches::incident(const std::string& ns,
                                                   const std::string& name) const {
   IncidentRead read;

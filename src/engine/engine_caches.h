@@ -86,6 +86,9 @@ class EngineCaches {
   // Whether the global pause is on; nullopt until the informer synced.
   std::optional<bool> paused() const;
 
+  // The view of Incident ns/name, finished or not; nullopt when the cache
+  // does not hold it.
+  std::optional<IncidentView> incidentView(const std::string& ns, const std::string& name) const;
   // The other Incidents of `ns` a guardrail of Incident `self` may ask
   // about: those on one of `targets`, those of Runbook `runbook`, and the
   // active ones not matched yet; nullopt until synced.

@@ -255,13 +255,35 @@ GuardrailVerdict GuardrailCheck::checkHistory(const GuardrailRequest& request) c
     }
   }
   if (g->maxConcurrent) {
-    int running = 0;
+    // The Incidents of the Runbook that acted and are not final, as the
+    // cache shows them, and every reservation on the Runbook's history that
+    // the cache cannot show as final: the reservation write is conditional
+    // on the history judged here, so neither a stale cache nor a second
+    // operator lets two Incidents take the last slot.
+    std::set<std::string> running;
+    std::map<std::string, const IncidentView*> cached;
     for (const auto& o : request.others) {
-      if (o.active() && o.executed && o.runbook == request.runbook) ++running;
+      cached[o.name] = &o;
+      if (o.active() && o.executed && o.runbook == request.runbook) running.insert(o.name);
     }
-    if (running >= *g->maxConcurrent) {
+    if (request.runbookStatus) {
+      for (const auto& e :
+           request.runbookStatus->history.value_or(std::vector<api::ExecutionRecord>{})) {
+        if (!e.incident || *e.incident == request.incident) continue;
+        auto it = cached.find(*e.incident);
+        if (it != cached.end()) {
+          if (it->second->active()) running.insert(*e.incident);
+          continue;
+        }
+        // Not in the cache: reserved a moment ago, its Incident not seen
+        // yet (or deleted since, which holds the slot this long at most).
+        auto t = e.time ? kube::parseRfc3339(*e.time) : std::nullopt;
+        if (t && request.now - *t < kUnseenReservationHold) running.insert(*e.incident);
+      }
+    }
+    if (running.size() >= static_cast<size_t>(*g->maxConcurrent)) {
       return verdict(Kind::kWait, "maxConcurrent",
-                     std::to_string(running) + " incidents of runbook " + request.runbook +
+                     std::to_string(running.size()) + " incidents of runbook " + request.runbook +
                          " are running (maxConcurrent " + std::to_string(*g->maxConcurrent) + ")",
                      kWaitInterval);
     }

@@ -108,6 +108,9 @@ class GuardrailCheck {
 
   // How often a waiting Incident looks again.
   static constexpr std::chrono::seconds kWaitInterval{5};
+  // How long maxConcurrent counts a reservation on the Runbook's history
+  // whose Incident the cache does not show (not seen yet, or deleted).
+  static constexpr std::chrono::minutes kUnseenReservationHold{5};
 
  private:
   GuardrailVerdict checkTargets(const GuardrailRequest& request) const;

@@ -919,6 +919,19 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   if (auto others =
           caches_.incidentViews(ns, request.incident, w.runbook, request.incidentTargets)) {
     request.others = std::move(*others);
+    // The Runbook's reservations the index leaves out (finished Incidents):
+    // maxConcurrent must see them finished, not unknown.
+    if (request.runbookStatus && request.runbookStatus->history) {
+      std::set<std::string> known;
+      for (const auto& o : request.others) known.insert(o.name);
+      for (const auto& e : *request.runbookStatus->history) {
+        if (!e.incident || *e.incident == request.incident || known.count(*e.incident)) continue;
+        if (auto view = caches_.incidentView(ns, *e.incident)) {
+          known.insert(view->name);
+          request.others.push_back(std::move(*view));
+        }
+      }
+    }
   } else if (!unread) {
     spdlog::warn("incident={} incident cache of {} not synced, holding the step", w.key, ns);
     unread = GuardrailVerdict{GuardrailVerdict::Kind::kWait, "incidents",
@@ -1472,11 +1485,12 @@ bool IncidentReconciler::reserveExecution(Work& w, json runbook, ReconcileResult
   if (auto newer = caches_.runbook(ns, w.runbook);
       newer && kube::resourceVersionOf(*newer) != kube::resourceVersionOf(runbook)) {
     // Another worker reserved since the guardrails read it. Judge again
-    // when a guardrail read the history; otherwise nothing judged changed,
+    // when a guardrail read the history (maxConcurrent counts the
+    // reservations the cache does not show yet); otherwise nothing judged changed,
     // and the reservation goes onto the newer history (a burst of Incidents
     // of one Runbook does not start over once per other reservation).
     const api::Guardrails* g = w.spec.guardrails ? &*w.spec.guardrails : nullptr;
-    if (g && (g->cooldown || g->maxExecutions)) {
+    if (g && (g->cooldown || g->maxExecutions || g->maxConcurrent)) {
       *result = ReconcileResult{true, kube::Duration(0), kube::Status()};
       return false;
     }

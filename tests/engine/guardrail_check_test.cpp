@@ -1,0 +1,96 @@
+// GuardrailCheck::checkInMemory on what a request carries, without an API
+// server: maxConcurrent counts the Incidents the cache shows running and the
+// reservations on the Runbook's history it cannot show as final, so two
+// operators (or one stale cache) cannot both take the last slot.
+#include "engine/guardrail_check.h"
+
+#include "kube/rest_client.h"
+#include "kube/time_format.h"
+
+#include <gtest/gtest.h>
+
+namespace remedy::engine {
+namespace {
+
+using std::chrono::minutes;
+
+class MaxConcurrentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kube::Config config;
+    config.server = "https://127.0.0.1:1";  // never called: no target is read
+    auto client = kube::RestClient::fromConfig(config);
+    ASSERT_TRUE(client.ok()) << client.status().toString();
+    client_ = std::move(*client);
+    guardrails_.maxConcurrent = 1;
+    request_.incident = "c";
+    request_.runbook = "soak";
+    request_.guardrails = &guardrails_;
+    request_.firstAction = true;
+    request_.actionField = "scale";
+    request_.now = kube::WallTime(std::chrono::hours(24 * 365 * 50));
+    request_.runbookStatus = api::RunbookStatus{};
+    request_.runbookStatus->history = std::vector<api::ExecutionRecord>{};
+  }
+
+  void reserved(const std::string& incident, kube::Duration ago) {
+    api::ExecutionRecord r;
+    r.incident = incident;
+    r.time = kube::formatRfc3339(request_.now - ago);
+    request_.runbookStatus->history->push_back(r);
+  }
+
+  void cached(const std::string& name, std::optional<api::IncidentPhase> phase, bool executed) {
+    IncidentView v;
+    v.name = name;
+    v.runbook = "soak";
+    v.phase = phase;
+    v.executed = executed;
+    request_.others.push_back(v);
+  }
+
+  GuardrailVerdict check() { return GuardrailCheck(*client_).checkInMemory(request_); }
+
+  std::unique_ptr<kube::Client> client_;
+  api::Guardrails guardrails_;
+  GuardrailRequest request_;
+};
+
+TEST_F(MaxConcurrentTest, AnIncidentTheCacheShowsRunningTakesTheSlot) {
+  cached("a", api::IncidentPhase::kRunning, true);
+  EXPECT_EQ(check().guardrail, "maxConcurrent");
+}
+
+TEST_F(MaxConcurrentTest, AReservationTheCacheDoesNotShowYetTakesTheSlot) {
+  // Another operator reserved a minute ago; its Incident has not reached
+  // this cache.
+  reserved("a", minutes(1));
+  GuardrailVerdict v = check();
+  EXPECT_EQ(v.kind, GuardrailVerdict::Kind::kWait);
+  EXPECT_EQ(v.guardrail, "maxConcurrent") << v.message;
+}
+
+TEST_F(MaxConcurrentTest, AReservedIncidentTheCacheShowsBeforeItsCheckpointTakesTheSlot) {
+  reserved("a", minutes(0));
+  cached("a", api::IncidentPhase::kPending, false);
+  EXPECT_EQ(check().guardrail, "maxConcurrent");
+}
+
+TEST_F(MaxConcurrentTest, AReservationWhoseIncidentIsFinalFreesTheSlot) {
+  reserved("a", minutes(1));
+  cached("a", api::IncidentPhase::kSucceeded, true);
+  EXPECT_TRUE(check().allowed()) << check().message;
+}
+
+TEST_F(MaxConcurrentTest, AnUnseenReservationHoldsTheSlotOnlyForAWhile) {
+  reserved("a", GuardrailCheck::kUnseenReservationHold + minutes(1));
+  EXPECT_TRUE(check().allowed()) << check().message;
+}
+
+TEST_F(MaxConcurrentTest, ItsOwnReservationIsNotCounted) {
+  reserved("c", minutes(0));
+  EXPECT_TRUE(check().allowed()) << check().message;
+}
+
+}  // namespace
+}  // namespace remedy::engine
