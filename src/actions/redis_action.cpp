@@ -1,8 +1,11 @@
 #include "actions/redis_action.h"
 
+#include "actions/pod_logs_action.h"
+#include "actions/redaction.h"
 #include "actions/redis_connection.h"
 #include "actions/secret_ref.h"
 #include "api/typed_values.h"
+#include "kube/time_format.h"
 
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
@@ -11,6 +14,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <utility>
@@ -37,6 +41,21 @@ constexpr size_t kMaxPatternLength = 1024;
 constexpr size_t kMaxConfigValueLength = 256;
 constexpr size_t kMaxErrorLength = 512;
 constexpr size_t kMaxInfoKeyLength = 128;
+// slowlog: entries asked for, and what each keeps of an entry: the command
+// and its first arguments, each cut; the entries output stays under 3 KiB.
+constexpr long long kDefaultSlowlogCount = 10;
+constexpr long long kMaxSlowlogCount = 128;
+constexpr size_t kSlowlogArgs = 3;
+constexpr size_t kSlowlogArgLength = 64;
+constexpr size_t kSlowlogClientLength = 64;
+constexpr size_t kMaxEntriesBytes = 3072;
+// memoryUsage: keys measured, SCAN calls, the keys listed by size, and how
+// much of a key name an output keeps.
+constexpr long long kDefaultMaxKeys = 1000;
+constexpr long long kMaxMaxKeys = 100000;
+constexpr long long kMaxScanCalls = 1000;
+constexpr size_t kTopKeys = 5;
+constexpr size_t kKeyNameLength = 128;
 // How soon the engine calls deleteKeys again after a call ran out of time,
 // and after a call lost its connection having done some work.
 constexpr milliseconds kContinueAfter{1};
@@ -214,25 +233,50 @@ std::optional<RedisUrl> parseRedisUrl(std::string text, std::string* problem) {
 
 // ---- parameters ----
 
-enum class Operation { kInfo, kConfigSet, kDeleteKeys };
+enum class Operation { kInfo, kSlowlog, kMemoryUsage, kConfigSet, kDeleteKeys };
 
 struct RedisParams {
   Operation operation = Operation::kInfo;
-  std::string section = "default";  // info
-  std::string parameter;            // configSet
-  std::string value;                // configSet
-  std::string pattern;              // deleteKeys
+  std::string section = "default";         // info
+  long long count = kDefaultSlowlogCount;  // slowlog
+  std::string parameter;                   // configSet
+  std::string value;                       // configSet
+  std::string pattern;                     // memoryUsage, deleteKeys
   long long maxCount = kDefaultMaxCount;
+  long long maxKeys = kDefaultMaxKeys;  // memoryUsage
 };
+
+// An optional count `name` of `object` (a number, or its digits: templates
+// render text) from 1 to `max`; an error naming `path` otherwise.
+std::optional<std::string> readCount(const json& object, const char* name, const std::string& path,
+                                     long long max, long long* out) {
+  if (!object.contains(name) || object[name].is_null()) return std::nullopt;
+  const json& value = object[name];
+  long long n = -1;
+  if (value.is_number_integer()) {
+    n = value.get<long long>();
+  } else if (value.is_string() && allDigits(value.get<std::string>()) &&
+             value.get<std::string>().size() <= 7) {
+    n = std::stoll(value.get<std::string>());
+  }
+  if (n < 1 || n > max) {
+    return path + ": " + clean(value.dump(), 32) + " is not a number from 1 to " +
+           std::to_string(max);
+  }
+  *out = n;
+  return std::nullopt;
+}
 
 // Every failure here is the Runbook's: permanent.
 std::optional<std::string> parseParams(const json& params, RedisParams* out) {
   if (!params.is_object()) return "redis: the step's redis field is not an object";
   int operations = 0;
-  for (const char* name : {"info", "configSet", "deleteKeys"}) {
+  for (const char* name : {"info", "slowlog", "memoryUsage", "configSet", "deleteKeys"}) {
     if (params.contains(name) && !params[name].is_null()) ++operations;
   }
-  if (operations != 1) return "redis: exactly one of info, configSet or deleteKeys is required";
+  if (operations != 1) {
+    return "redis: exactly one of info, slowlog, memoryUsage, configSet or deleteKeys is required";
+  }
 
   if (params.contains("info") && !params["info"].is_null()) {
     out->operation = Operation::kInfo;
@@ -247,6 +291,29 @@ std::optional<std::string> parseParams(const json& params, RedisParams* out) {
              joined(infoSections());
     }
     return std::nullopt;
+  }
+
+  if (params.contains("slowlog") && !params["slowlog"].is_null()) {
+    out->operation = Operation::kSlowlog;
+    const json& slowlog = params["slowlog"];
+    if (!slowlog.is_object()) return "redis.slowlog: not an object";
+    return readCount(slowlog, "count", "redis.slowlog.count", kMaxSlowlogCount, &out->count);
+  }
+
+  if (params.contains("memoryUsage") && !params["memoryUsage"].is_null()) {
+    out->operation = Operation::kMemoryUsage;
+    const json& usage = params["memoryUsage"];
+    if (!usage.is_object()) return "redis.memoryUsage: not an object";
+    if (!usage.contains("pattern") || !usage["pattern"].is_string() ||
+        usage["pattern"].get<std::string>().empty()) {
+      return "redis.memoryUsage.pattern: required, a glob such as \"session:*\"";
+    }
+    out->pattern = usage["pattern"].get<std::string>();
+    if (out->pattern.size() > kMaxPatternLength) {
+      return "redis.memoryUsage.pattern: longer than " + std::to_string(kMaxPatternLength) +
+             " characters";
+    }
+    return readCount(usage, "maxKeys", "redis.memoryUsage.maxKeys", kMaxMaxKeys, &out->maxKeys);
   }
 
   if (params.contains("configSet") && !params["configSet"].is_null()) {
@@ -294,22 +361,7 @@ std::optional<std::string> parseParams(const json& params, RedisParams* out) {
     return "redis.deleteKeys.pattern: " + inQuotes(out->pattern) +
            " matches every key and is refused; name a prefix such as \"cache:*\"";
   }
-  if (del.contains("maxCount") && !del["maxCount"].is_null()) {
-    const json& max = del["maxCount"];
-    long long n = -1;
-    if (max.is_number_integer()) {
-      n = max.get<long long>();
-    } else if (max.is_string() && allDigits(max.get<std::string>()) &&
-               max.get<std::string>().size() <= 7) {
-      n = std::stoll(max.get<std::string>());
-    }
-    if (n < 1 || n > kMaxMaxCount) {
-      return "redis.deleteKeys.maxCount: " + clean(max.dump(), 32) + " is not a number from 1 to " +
-             std::to_string(kMaxMaxCount);
-    }
-    out->maxCount = n;
-  }
-  return std::nullopt;
+  return readCount(del, "maxCount", "redis.deleteKeys.maxCount", kMaxMaxCount, &out->maxCount);
 }
 
 // ---- the connection ----
@@ -524,6 +576,8 @@ class Session {
   }
 
   std::string describe() const { return "redis " + endpoint_; }
+  // The URL's password, which outputs quoting the server's data redact.
+  const std::string& password() const { return password_; }
 
   // Time left before the step's deadline, on the engine's clock (its `now`
   // plus the time this call has taken); `fallback` when there is none.
@@ -563,6 +617,74 @@ class Session {
   std::string brokenBy_;
 };
 
+// Text from the server (a slowlog argument, a key name) for an output:
+// every secret redacted, then cut to `limit` printable characters. Text that
+// was cut (here or by Redis, which cuts arguments at 128 bytes) and still
+// holds the first characters of a secret is redacted whole, so no prefix of
+// a secret is shown either.
+std::string quoted(const std::string& text, size_t limit, const std::vector<std::string>& secrets) {
+  std::string redacted = redactSecrets(text, secrets);
+  std::string out = clean(redacted, limit);
+  bool cut = redacted.size() > limit || text.find(" more bytes)") != std::string::npos;
+  if (cut) {
+    for (const auto& secret : secrets) {
+      std::string head = secret.substr(0, 8);
+      if (head.size() >= 4 && out.find(head) != std::string::npos) return kRedacted;
+    }
+  }
+  return out;
+}
+
+// One SLOWLOG GET entry as Redis 4 and later reply: id, Unix time, duration
+// in microseconds, the arguments, then the client's address and name.
+struct SlowlogEntry {
+  long long id = 0;
+  long long time = 0;
+  long long micros = 0;
+  std::string command;  // the command's name, upper case
+  std::string line;     // everything, bounded and redacted
+};
+
+std::optional<SlowlogEntry> slowlogEntry(const Reply& r, const std::vector<std::string>& secrets) {
+  if (r.type != ReplyType::kArray || r.elements.size() < 4) return std::nullopt;
+  for (size_t i = 0; i < 3; ++i) {
+    if (r.elements[i].type != ReplyType::kInteger) return std::nullopt;
+  }
+  const Reply& args = r.elements[3];
+  if (args.type != ReplyType::kArray) return std::nullopt;
+  SlowlogEntry e;
+  e.id = r.elements[0].integer;
+  e.time = r.elements[1].integer;
+  e.micros = r.elements[2].integer;
+  if (!args.elements.empty()) {
+    e.command = clean(args.elements[0].text, 32);
+    std::transform(e.command.begin(), e.command.end(), e.command.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  }
+  std::string command = e.command;
+  size_t shown = std::min(args.elements.size(), kSlowlogArgs + 1);
+  for (size_t i = 1; i < shown; ++i) {
+    command += " " + quoted(args.elements[i].text, kSlowlogArgLength, secrets);
+  }
+  if (args.elements.size() > shown) {
+    command += " ... (" + std::to_string(args.elements.size() - shown) + " more arguments)";
+  }
+  std::time_t unix = static_cast<std::time_t>(e.time);
+  e.line = std::to_string(e.id) + " " +
+           kube::formatRfc3339(std::chrono::system_clock::from_time_t(unix)) + " " +
+           std::to_string(e.micros) + "us " + command;
+  std::string client;
+  if (r.elements.size() >= 5 && !r.elements[4].text.empty()) {
+    client = quoted(r.elements[4].text, kSlowlogClientLength, secrets);
+  }
+  if (r.elements.size() >= 6 && !r.elements[5].text.empty()) {
+    client += (client.empty() ? "" : " ") +
+              ("name " + quoted(r.elements[5].text, kSlowlogClientLength, secrets));
+  }
+  if (!client.empty()) e.line += " (client " + client + ")";
+  return e;
+}
+
 long long baselineNumber(const Outputs& baseline, const char* key) {
   auto it = baseline.find(key);
   if (it == baseline.end() || !allDigits(it->second) || it->second.size() > 18) return 0;
@@ -598,6 +720,10 @@ class RedisAction : public Action {
     switch (p.operation) {
       case Operation::kInfo:
         return info(session, p);
+      case Operation::kSlowlog:
+        return slowlog(session, p, context);
+      case Operation::kMemoryUsage:
+        return memoryUsage(session, p, context);
       case Operation::kConfigSet:
         return configSet(session, p, context);
       case Operation::kDeleteKeys:
@@ -703,6 +829,163 @@ class RedisAction : public Action {
       }
     }
     if (!summary.empty()) message += "; " + joined(summary);
+    return ActionOutcome::succeeded(message, outputs);
+  }
+
+  // The secret values of the Incident (pod_logs_action.h) and the URL's
+  // password, which outputs quoting the server's data must not show.
+  static std::optional<ActionOutcome> secretsToRedact(const Session& session,
+                                                      const ActionContext& context,
+                                                      const std::string& field,
+                                                      std::vector<std::string>* secrets) {
+    auto read = incidentSecrets(context);
+    if (!read.ok()) return ActionOutcome::retriable(field + ": " + read.status().message());
+    *secrets = *read;
+    if (!session.password().empty()) addSecret(session.password(), secrets);
+    return std::nullopt;
+  }
+
+  // SLOWLOG GET count: the newest entries first, as Redis keeps them. What
+  // an entry shows is bounded (slowlogEntry); the secrets the Incident read
+  // and the URL's password are redacted from every argument.
+  ActionOutcome slowlog(Session& session, const RedisParams& p, const ActionContext& context) {
+    std::vector<std::string> redact;
+    if (auto refused = secretsToRedact(session, context, "redis.slowlog", &redact)) {
+      return *refused;
+    }
+    std::string count = std::to_string(p.count);
+    std::string what = "SLOWLOG GET " + count;
+    Reply reply;
+    if (auto f = session.command(what, {"SLOWLOG", "GET", count}, &reply)) return toOutcome(*f);
+    if (reply.type != ReplyType::kArray) {
+      return toOutcome(Failure{false, session.describe() + ": " + what + ": unexpected reply"});
+    }
+    std::vector<SlowlogEntry> entries;
+    for (const Reply& r : reply.elements) {
+      if (entries.size() >= static_cast<size_t>(p.count)) break;
+      auto entry = slowlogEntry(r, redact);
+      if (!entry) {
+        return toOutcome(
+            Failure{false, session.describe() + ": " + what + ": unexpected reply (an entry)"});
+      }
+      entries.push_back(std::move(*entry));
+    }
+    Outputs outputs = {{"count", std::to_string(entries.size())}};
+    const SlowlogEntry* slowest = nullptr;
+    std::string table;
+    size_t listed = 0;
+    for (const auto& e : entries) {
+      if (slowest == nullptr || e.micros > slowest->micros) slowest = &e;
+      if (table.size() + e.line.size() + 1 > kMaxEntriesBytes - 40) continue;
+      table += e.line + "\n";
+      ++listed;
+    }
+    if (listed < entries.size()) {
+      table += "... and " + std::to_string(entries.size() - listed) + " more entries\n";
+    }
+    outputs["entries"] = table;
+    outputs["slowestMicroseconds"] = slowest ? std::to_string(slowest->micros) : "0";
+    std::string message = session.describe() + ": " + what + ": " + std::to_string(entries.size()) +
+                          (entries.size() == 1 ? " entry" : " entries");
+    if (slowest != nullptr) {
+      outputs["slowestCommand"] = slowest->command;
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.1f ms", static_cast<double>(slowest->micros) / 1000.0);
+      message += ", the slowest " + std::string(ms) + " (" + slowest->command + ")";
+    }
+    return ActionOutcome::succeeded(message, outputs);
+  }
+
+  // SCAN MATCH pattern, and MEMORY USAGE of each key found, until the scan
+  // is complete, maxKeys keys are measured, kMaxScanCalls SCANs are made or
+  // the time is up (workPerCall, cut short by the step's deadline). Reads
+  // only, so it runs in dry runs too; an incomplete scan still succeeds,
+  // with `complete` false.
+  ActionOutcome memoryUsage(Session& session, const RedisParams& p, const ActionContext& context) {
+    std::vector<std::string> secrets;
+    if (auto refused = secretsToRedact(session, context, "redis.memoryUsage", &secrets)) {
+      return *refused;
+    }
+    auto budget = std::min(options_.workPerCall, session.timeLeft(options_.workPerCall));
+    auto stopAt = SteadyClock::now() + budget;
+    std::string cursor = "0";
+    long long scans = 0;
+    long long keys = 0;
+    long long total = 0;
+    bool complete = false;
+    std::string stoppedBy;
+    std::vector<std::pair<long long, std::string>> top;
+    while (stoppedBy.empty()) {
+      if (scans >= kMaxScanCalls) {
+        stoppedBy = std::to_string(kMaxScanCalls) + " SCAN calls";
+        break;
+      }
+      if (scans > 0 && SteadyClock::now() >= stopAt) {
+        stoppedBy = "the time limit";
+        break;
+      }
+      Reply scan;
+      ++scans;
+      if (auto f = session.command(
+              "SCAN", {"SCAN", cursor, "MATCH", p.pattern, "COUNT", kScanCount}, &scan)) {
+        return toOutcome(*f);
+      }
+      if (scan.type != ReplyType::kArray || scan.elements.size() != 2 ||
+          scan.elements[1].type != ReplyType::kArray || !allDigits(replyText(scan.elements[0]))) {
+        return toOutcome(Failure{false, session.describe() + ": SCAN: unexpected reply"});
+      }
+      for (const Reply& key : scan.elements[1].elements) {
+        if (keys >= p.maxKeys) {
+          stoppedBy = "maxKeys " + std::to_string(p.maxKeys);
+          break;
+        }
+        if (keys > 0 && SteadyClock::now() >= stopAt) {
+          stoppedBy = "the time limit";
+          break;
+        }
+        Reply usage;
+        if (auto f = session.command("MEMORY USAGE",
+                                     {"MEMORY", "USAGE", replyText(key), "SAMPLES", "5"}, &usage)) {
+          return toOutcome(*f);
+        }
+        // Nil: the key expired or was deleted since SCAN returned it.
+        if (usage.type != ReplyType::kInteger) continue;
+        ++keys;
+        total += usage.integer;
+        top.emplace_back(usage.integer, replyText(key));
+        std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+          return a.first != b.first ? a.first > b.first : a.second < b.second;
+        });
+        if (top.size() > kTopKeys) top.pop_back();
+      }
+      if (!stoppedBy.empty()) break;
+      cursor = replyText(scan.elements[0]);
+      if (cursor == "0") {
+        complete = true;
+        break;
+      }
+      if (keys >= p.maxKeys) stoppedBy = "maxKeys " + std::to_string(p.maxKeys);
+    }
+
+    Outputs outputs = {{"totalBytes", std::to_string(total)},
+                       {"keys", std::to_string(keys)},
+                       {"complete", complete ? "true" : "false"}};
+    std::string list;
+    for (const auto& [bytes, name] : top) {
+      list += std::to_string(bytes) + " " + quoted(name, kKeyNameLength, secrets) + "\n";
+    }
+    outputs["top"] = list;
+    if (!top.empty()) {
+      outputs["largestKey"] = quoted(top.front().second, kKeyNameLength, secrets);
+      outputs["largestBytes"] = std::to_string(top.front().first);
+    }
+    std::string message = session.describe() + ": " + std::to_string(keys) +
+                          (keys == 1 ? " key" : " keys") + " matching " + inQuotes(p.pattern) +
+                          " use " + std::to_string(total) + " bytes";
+    if (!top.empty()) {
+      message += "; the largest " + outputs["largestKey"] + " (" + outputs["largestBytes"] + ")";
+    }
+    if (!complete) message += "; the scan stopped at " + stoppedBy + ", more keys may match";
     return ActionOutcome::succeeded(message, outputs);
   }
 

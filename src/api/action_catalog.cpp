@@ -20,8 +20,13 @@ const std::vector<ActionInfo>& actionCatalog() {
         "value", "table", "truncated"},
        false,
        false},
-      // INFO reports every field of a section; configSet and deleteKeys add theirs.
-      {"redis", {"previousValue", "value", "matched", "deleted"}, true, true},
+      // INFO reports every field of a section; the other operations add theirs.
+      {"redis",
+       {"count", "slowestMicroseconds", "slowestCommand", "entries", "totalBytes", "keys",
+        "complete", "top", "largestKey", "largestBytes", "previousValue", "value", "matched",
+        "deleted"},
+       true,
+       true},
       {"http", {"status", "body"}, false, false},
       {"prometheusCheck", {"value", "samples"}, false, false},
       {"notify", {"status"}, false, false},

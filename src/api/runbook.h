@@ -406,6 +406,28 @@ struct RedisInfo {
   }
 };
 
+struct RedisSlowlog {
+  std::optional<int32_t> count;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("count", s.count);
+  }
+};
+
+struct RedisMemoryUsage {
+  std::optional<std::string> pattern;
+  std::optional<int32_t> maxKeys;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("pattern", s.pattern);
+    v("maxKeys", s.maxKeys);
+  }
+};
+
 struct RedisConfigSet {
   std::optional<std::string> parameter;
   std::optional<std::string> value;
@@ -433,6 +455,8 @@ struct RedisDeleteKeys {
 struct RedisAction {
   std::optional<SecretSource> connection;
   std::optional<RedisInfo> info;
+  std::optional<RedisSlowlog> slowlog;
+  std::optional<RedisMemoryUsage> memoryUsage;
   std::optional<RedisConfigSet> configSet;
   std::optional<RedisDeleteKeys> deleteKeys;
   nlohmann::json unknownFields = nlohmann::json::object();
@@ -441,6 +465,8 @@ struct RedisAction {
   static void fields(S& s, V& v) {
     v("connection", s.connection);
     v("info", s.info);
+    v("slowlog", s.slowlog);
+    v("memoryUsage", s.memoryUsage);
     v("configSet", s.configSet);
     v("deleteKeys", s.deleteKeys);
   }

@@ -890,13 +890,17 @@ class RunbookChecker {
 
   void checkRedis(const json& body, const StepContext& ctx) {
     std::vector<std::string> ops;
-    for (const char* f : {"info", "configSet", "deleteKeys"}) {
+    for (const char* f : {"info", "slowlog", "memoryUsage", "configSet", "deleteKeys"}) {
       if (get(body, f) != nullptr) ops.push_back(f);
     }
-    if (ops.size() != 1) {
-      error(ctx.path,
-            ops.empty() ? "set one of info, configSet or deleteKeys"
-                        : "set one of info, configSet or deleteKeys, not " + joined(ops, " and "));
+    const std::string one = "set one of info, slowlog, memoryUsage, configSet or deleteKeys";
+    if (ops.size() != 1) error(ctx.path, ops.empty() ? one : one + ", not " + joined(ops, " and "));
+    if (const json* usage = get(body, "memoryUsage")) {
+      if (std::optional<std::string> pattern = getString(*usage, "pattern")) {
+        for (const std::string& why : embeddingErrors(*pattern, Embedding::kRedisGlob)) {
+          error(ctx.path.child("memoryUsage").child("pattern"), why);
+        }
+      }
     }
     if (const json* del = get(body, "deleteKeys")) {
       std::optional<std::string> pattern = getString(*del, "pattern");

@@ -544,6 +544,38 @@ TEST(ValidateRunbook, RevertOnlyWhereAChangeCanBeUndone) {
   EXPECT_EQ(stepErrors({set}), std::vector<std::string>{});
 }
 
+TEST(ValidateRunbook, RedisDiagnosisIsOneOperationWithBoundedFieldsAndEscapedPatterns) {
+  json conn = {{"secretKeyRef", {{"name", "r"}, {"key", "url"}}}};
+  json step = {{"name", "sizes"},
+               {"redis", {{"connection", conn}, {"memoryUsage", {{"pattern", "*"}}}}}};
+  EXPECT_EQ(stepErrors({step}), std::vector<std::string>{}) << "reading every key is bounded";
+  step["redis"]["memoryUsage"]["pattern"] = "session:{{ alert.labels.user }}:*";
+  std::vector<std::string> errors = stepErrors({step});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("spec.steps[0].redis.memoryUsage.pattern: ", 0), 0u) << errors[0];
+  EXPECT_NE(errors[0].find("glob"), std::string::npos) << errors[0];
+  step["redis"]["memoryUsage"] = {{"pattern", "session:*"}, {"maxKeys", 100001}};
+  errors = stepErrors({step});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("spec.steps[0].redis.memoryUsage.maxKeys: ", 0), 0u) << errors[0];
+
+  json slow = {{"name", "slow"}, {"redis", {{"connection", conn}, {"slowlog", {{"count", 129}}}}}};
+  errors = stepErrors({slow});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("spec.steps[0].redis.slowlog.count: ", 0), 0u) << errors[0];
+  slow["redis"]["slowlog"] = json::object();
+  slow["redis"]["info"] = json::object();
+  EXPECT_EQ(stepErrors({slow}),
+            std::vector<std::string>{"spec.steps[0].redis: set one of info, slowlog, memoryUsage, "
+                                     "configSet or deleteKeys, not info and slowlog"});
+  slow["redis"].erase("info");
+  json use = kRestart;
+  use["when"] =
+      "steps.slow.outputs.slowestMicroseconds > 100000 and steps.slow.outputs.slowestCommand "
+      "== \"KEYS\"";
+  EXPECT_EQ(stepErrors({slow, use}), std::vector<std::string>{});
+}
+
 TEST(ValidateRunbook, WhenConditionsSeeOnlyEarlierSteps) {
   json first = kRestart;
   first["when"] = "steps.check.phase == \"Failed\"";

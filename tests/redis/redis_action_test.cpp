@@ -7,6 +7,7 @@
 #include "kube/base64.h"
 #include "kube/resource.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace remedy::actions {
@@ -347,6 +348,206 @@ TEST_F(RedisActionTest, AnUnknownInfoSectionIsRefused) {
   auto outcome = action_->run(params({{"info", {{"section", "commandstats"}}}}), context());
   EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
   EXPECT_NE(outcome.message.find("redis.info.section"), std::string::npos) << outcome.message;
+}
+
+// ---- slowlog ----
+
+// A Lua loop that keeps the server busy for some milliseconds.
+const std::vector<std::string> kBusyScript = {
+    "EVAL", "local i = 0 while i < 3000000 do i = i + 1 end return 1", "0"};
+
+TEST_F(RedisActionTest, SlowlogReportsTheNewestEntriesAndTheSlowestAsANumber) {
+  RedisServer redis;
+  putUrl(redis.url());
+  ASSERT_EQ(redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "OK");
+  ASSERT_EQ(redis.command(kBusyScript), "1");
+  ASSERT_EQ(redis.command({"HSET", "user:7", "a", "1", "b", "2", "c", "3"}), "3");
+  ASSERT_EQ(redis.command({"GET", "missing"}), "(nil)");
+
+  auto c = context();
+  auto outcome = prepareAndRun(*action_, params({{"slowlog", {{"count", 3}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["count"], "3");
+  EXPECT_EQ(outcome.outputs["slowestCommand"], "EVAL");
+  EXPECT_GT(std::stoll(outcome.outputs["slowestMicroseconds"]), 1000) << outcome.outputs["entries"];
+  // Newest first: GET, then HSET with its first 3 arguments and the rest
+  // counted, then the script.
+  const std::string& entries = outcome.outputs["entries"];
+  size_t get = entries.find("us GET missing");
+  size_t hset = entries.find("us HSET user:7 a 1 ... (4 more arguments)");
+  size_t eval = entries.find("us EVAL ");
+  ASSERT_NE(get, std::string::npos) << entries;
+  ASSERT_NE(hset, std::string::npos) << entries;
+  ASSERT_NE(eval, std::string::npos) << entries;
+  EXPECT_LT(get, hset);
+  EXPECT_LT(hset, eval);
+  EXPECT_NE(entries.find("(client 127.0.0.1:"), std::string::npos) << entries;
+  EXPECT_EQ(std::count(entries.begin(), entries.end(), '\n'), 3) << entries;
+  EXPECT_NE(outcome.message.find("3 entries, the slowest"), std::string::npos) << outcome.message;
+  EXPECT_NE(outcome.message.find("(EVAL)"), std::string::npos) << outcome.message;
+}
+
+TEST_F(RedisActionTest, SlowlogOfAnEmptyLogCountsNoneAndHasNoSlowestCommand) {
+  RedisServer redis;
+  putUrl(redis.url());
+  ASSERT_EQ(redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "10000000"}), "OK");
+  ASSERT_EQ(redis.command({"SLOWLOG", "RESET"}), "OK");
+  auto c = context();
+  c.dryRun = true;  // read-only: it runs in dry runs too
+  auto outcome = prepareAndRun(*action_, params({{"slowlog", json::object()}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["count"], "0");
+  EXPECT_EQ(outcome.outputs["slowestMicroseconds"], "0");
+  EXPECT_EQ(outcome.outputs.count("slowestCommand"), 0u);
+  EXPECT_EQ(outcome.outputs["entries"], "");
+}
+
+TEST_F(RedisActionTest, SlowlogRedactsTheIncidentsSecretsAndThePasswordEvenWhenCut) {
+  RedisServerOptions options;
+  options.password = kPassword;
+  RedisServer redis(options);
+  putUrl(redis.url());
+  const std::string token = "tok-" + std::string(196, 'Q');  // Redis cuts it at 128 bytes
+  const std::string apiKey = "api-key-8f1d2c3b4a";
+  json secret = {
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"metadata", {{"name", "backend"}, {"namespace", namespace_}}},
+      {"data", {{"token", kube::encodeBase64(token)}, {"key", kube::encodeBase64(apiKey)}}}};
+  ASSERT_TRUE(client_->create(kube::resources::secrets(), namespace_, secret).ok());
+  ASSERT_EQ(redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "OK");
+  ASSERT_EQ(redis.command({"SET", "pw", kPassword}), "OK");
+  ASSERT_EQ(redis.command({"SET", "key", "x" + apiKey + "y"}), "OK");
+  ASSERT_EQ(redis.command({"SET", "tok", std::string(30, 'a') + token}), "OK");
+
+  auto c = context();
+  c.incident = {{"secretKeyRefs", json::array({{{"name", "backend"}, {"key", "token"}},
+                                               {{"name", "backend"}, {"key", "key"}}})}};
+  auto outcome = prepareAndRun(*action_, params({{"slowlog", {{"count", 128}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  const std::string& entries = outcome.outputs["entries"];
+  EXPECT_FALSE(mentions(outcome, kPassword)) << entries;
+  EXPECT_FALSE(mentions(outcome, apiKey)) << entries;
+  EXPECT_FALSE(mentions(outcome, token.substr(0, 8))) << entries;
+  EXPECT_NE(entries.find("us SET pw [redacted]"), std::string::npos) << entries;
+  EXPECT_NE(entries.find("us SET key x[redacted]y"), std::string::npos) << entries;
+  EXPECT_NE(entries.find("us SET tok [redacted]"), std::string::npos) << entries;
+}
+
+TEST_F(RedisActionTest, SlowlogCountOutsideItsBoundsIsRefusedNamingTheField) {
+  RedisServer redis;
+  putUrl(redis.url());
+  auto c = context();
+  for (json count : {json(0), json(129), json("ten"), json(-1)}) {
+    auto outcome = action_->run(params({{"slowlog", {{"count", count}}}}), c);
+    EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure) << count;
+    EXPECT_NE(outcome.message.find("redis.slowlog.count: "), std::string::npos) << outcome.message;
+    EXPECT_NE(outcome.message.find("1 to 128"), std::string::npos) << outcome.message;
+  }
+  // A template renders text: "2" is a count.
+  ASSERT_EQ(redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "OK");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(redis.command({"PING"}), "PONG");
+  auto outcome = action_->run(params({{"slowlog", {{"count", "2"}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["count"], "2");
+}
+
+// ---- memoryUsage ----
+
+TEST_F(RedisActionTest, MemoryUsageSumsTheMatchingKeysAndListsTheLargest) {
+  RedisServer redis;
+  putUrl(redis.url());
+  redis.fill("session:", 50);
+  redis.fill("cache:", 30);
+  ASSERT_EQ(redis.command({"SET", "session:big", std::string(100000, 'x')}), "OK");
+  long long expected = 0;
+  for (int i = 0; i < 50; ++i) {
+    expected += std::stoll(
+        redis.command({"MEMORY", "USAGE", "session:" + std::to_string(i), "SAMPLES", "5"}));
+  }
+  long long big = std::stoll(redis.command({"MEMORY", "USAGE", "session:big", "SAMPLES", "5"}));
+  expected += big;
+
+  auto c = context();
+  auto outcome = prepareAndRun(*action_, params({{"memoryUsage", {{"pattern", "session:*"}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["keys"], "51");
+  EXPECT_EQ(outcome.outputs["complete"], "true");
+  EXPECT_EQ(outcome.outputs["totalBytes"], std::to_string(expected));
+  EXPECT_EQ(outcome.outputs["largestKey"], "session:big");
+  EXPECT_EQ(outcome.outputs["largestBytes"], std::to_string(big));
+  const std::string& top = outcome.outputs["top"];
+  EXPECT_EQ(top.rfind(std::to_string(big) + " session:big\n", 0), 0u) << top;
+  EXPECT_EQ(std::count(top.begin(), top.end(), '\n'), 5) << top;
+  EXPECT_EQ(top.find("cache:"), std::string::npos) << top;
+  EXPECT_NE(outcome.message.find("51 keys matching \"session:*\" use " + std::to_string(expected)),
+            std::string::npos)
+      << outcome.message;
+  EXPECT_EQ(redis.command({"DBSIZE"}), "81");
+}
+
+TEST_F(RedisActionTest, MemoryUsageStopsAtMaxKeysAndSaysTheScanIsIncomplete) {
+  RedisServer redis;
+  putUrl(redis.url());
+  redis.fill("cache:", 3000);
+  auto c = context();
+  c.dryRun = true;  // read-only: it runs in dry runs too
+  auto outcome =
+      prepareAndRun(*action_, params({{"memoryUsage", {{"pattern", "*"}, {"maxKeys", "100"}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["keys"], "100");
+  EXPECT_EQ(outcome.outputs["complete"], "false");
+  EXPECT_NE(outcome.message.find("stopped at maxKeys 100"), std::string::npos) << outcome.message;
+  EXPECT_EQ(redis.command({"DBSIZE"}), "3000");
+}
+
+TEST_F(RedisActionTest, MemoryUsageStopsAtTheStepsDeadline) {
+  RedisServer redis;
+  putUrl(redis.url());
+  redis.fill("cache:", 3000);
+  auto c = context();
+  c.deadline = c.now;  // already due: one SCAN, one key measured, then report
+  auto outcome = prepareAndRun(*action_, params({{"memoryUsage", {{"pattern", "cache:*"}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["keys"], "1");
+  EXPECT_EQ(outcome.outputs["complete"], "false");
+  EXPECT_NE(outcome.message.find("stopped at the time limit"), std::string::npos)
+      << outcome.message;
+}
+
+TEST_F(RedisActionTest, MemoryUsageOfAPatternNoKeyMatchesIsCompleteAndZero) {
+  RedisServer redis;
+  putUrl(redis.url());
+  redis.fill("cache:", 10);
+  auto c = context();
+  auto outcome = prepareAndRun(*action_, params({{"memoryUsage", {{"pattern", "nope:*"}}}}), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["keys"], "0");
+  EXPECT_EQ(outcome.outputs["totalBytes"], "0");
+  EXPECT_EQ(outcome.outputs["complete"], "true");
+  EXPECT_EQ(outcome.outputs.count("largestKey"), 0u);
+}
+
+TEST_F(RedisActionTest, MemoryUsageParametersAreCheckedNamingTheField) {
+  RedisServer redis;
+  putUrl(redis.url());
+  auto c = context();
+  auto run = [&](json usage) { return action_->run(params({{"memoryUsage", usage}}), c); };
+  auto noPattern = run(json::object());
+  EXPECT_EQ(noPattern.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_NE(noPattern.message.find("redis.memoryUsage.pattern: required"), std::string::npos)
+      << noPattern.message;
+  for (json maxKeys : {json(0), json(100001), json("many")}) {
+    auto outcome = run({{"pattern", "cache:*"}, {"maxKeys", maxKeys}});
+    EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure) << maxKeys;
+    EXPECT_NE(outcome.message.find("redis.memoryUsage.maxKeys: "), std::string::npos)
+        << outcome.message;
+  }
+  auto two =
+      action_->run(params({{"memoryUsage", {{"pattern", "a:*"}}}, {"slowlog", json::object()}}), c);
+  EXPECT_EQ(two.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_NE(two.message.find("exactly one of info, slowlog, memoryUsage"), std::string::npos)
+      << two.message;
 }
 
 // ---- the connection ----
