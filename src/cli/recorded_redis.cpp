@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -128,8 +129,9 @@ std::optional<std::string> memoryValue(const std::string& text) {
 class RecordedConnection : public redis::Connection {
  public:
   RecordedConnection(std::shared_ptr<RecordedRedisServers::Server> server,
-                     std::shared_ptr<std::mutex> mu)
-      : server_(std::move(server)), mu_(std::move(mu)) {}
+                     std::shared_ptr<std::mutex> mu, const kube::Clock& clock,
+                     kube::TimePoint start)
+      : server_(std::move(server)), mu_(std::move(mu)), clock_(clock), start_(start) {}
 
   bool command(const std::vector<std::string>& args, std::chrono::milliseconds, redis::Reply* reply,
                std::string*) override {
@@ -188,9 +190,59 @@ class RecordedConnection : public redis::Connection {
       for (size_t i = 1; i < args.size(); ++i) removed += server_->keys.erase(args[i]) ? 1 : 0;
       return integer(removed);
     }
+    if (name == "MEMORY" && args.size() >= 3 && upper(args[1]) == "USAGE") {
+      if (!server_->keys.count(args[2])) return redis::Reply{};  // nil
+      auto it = server_->recorded.keyBytes.find(args[2]);
+      return integer(it != server_->recorded.keyBytes.end() ? it->second : kDefaultKeyBytes);
+    }
+    if (name == "SLOWLOG" && args.size() >= 2 && upper(args[1]) == "GET") return slowlog(args);
+    if (name == "SLOWLOG" && args.size() == 2 && upper(args[1]) == "LEN") {
+      return integer(static_cast<long long>(logged()));
+    }
     return error("ERR unknown command '" + args[0] +
-                 "' (the test's recorded Redis answers AUTH, "
-                 "SELECT, INFO, CONFIG GET, CONFIG SET, SCAN and UNLINK)");
+                 "' (the test's recorded Redis answers AUTH, SELECT, INFO, CONFIG GET, CONFIG "
+                 "SET, SCAN, UNLINK, MEMORY USAGE, SLOWLOG GET and SLOWLOG LEN)");
+  }
+
+  // How many of the recorded entries are logged by now.
+  size_t logged() const {
+    auto elapsed = clock_.now() - start_;
+    size_t n = 0;
+    for (const auto& e : server_->recorded.slowlog) {
+      if (e.at <= elapsed) ++n;
+    }
+    return n;
+  }
+
+  // SLOWLOG GET [count]: the newest `count` (default 10) entries first, each
+  // [id, unix time, microseconds, [args], client, client name] as Redis 4
+  // and later reply.
+  redis::Reply slowlog(const std::vector<std::string>& args) const {
+    long long count = 10;
+    if (args.size() >= 3) {
+      char* end = nullptr;
+      count = std::strtoll(args[2].c_str(), &end, 10);
+      if (args[2].empty() || *end != '\0') {
+        return error("ERR value is out of range, must be positive");
+      }
+    }
+    auto elapsed = clock_.now() - start_;
+    auto wallStart =
+        clock_.wallNow() - std::chrono::duration_cast<kube::WallTime::duration>(elapsed);
+    std::vector<redis::Reply> entries;
+    size_t n = logged();
+    for (size_t i = n; i > 0 && (count < 0 || entries.size() < static_cast<size_t>(count)); --i) {
+      const auto& e = server_->recorded.slowlog[i - 1];
+      auto at = wallStart + std::chrono::duration_cast<kube::WallTime::duration>(e.at);
+      std::vector<redis::Reply> command;
+      for (const auto& a : e.command) command.push_back(bulk(a));
+      entries.push_back(array(
+          {integer(static_cast<long long>(i - 1)),
+           integer(std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count()),
+           integer(e.durationMicroseconds), array(std::move(command)), bulk(e.client),
+           bulk(e.clientName)}));
+    }
+    return array(std::move(entries));
   }
 
   redis::Reply info(const std::string& section) const {
@@ -248,6 +300,8 @@ class RecordedConnection : public redis::Connection {
 
   std::shared_ptr<RecordedRedisServers::Server> server_;
   std::shared_ptr<std::mutex> mu_;
+  const kube::Clock& clock_;
+  kube::TimePoint start_;
   bool authenticated_ = false;
 };
 
@@ -258,8 +312,9 @@ bool redisGlobMatch(const std::string& pattern, const std::string& text) {
                text.data() + text.size());
 }
 
-RecordedRedisServers::RecordedRedisServers(const std::vector<RecordedRedis>& servers)
-    : mu_(std::make_shared<std::mutex>()) {
+RecordedRedisServers::RecordedRedisServers(const std::vector<RecordedRedis>& servers,
+                                           const kube::Clock& clock, kube::TimePoint start)
+    : clock_(clock), start_(start), mu_(std::make_shared<std::mutex>()) {
   for (const auto& s : servers) {
     auto server = std::make_shared<Server>();
     server->recorded = s;
@@ -285,7 +340,7 @@ std::unique_ptr<redis::Connection> RecordedRedisServers::connect(const std::stri
     *error = chosen->recorded.error;
     return nullptr;
   }
-  return std::make_unique<RecordedConnection>(chosen, mu_);
+  return std::make_unique<RecordedConnection>(chosen, mu_, clock_, start_);
 }
 
 }  // namespace remedy::cli

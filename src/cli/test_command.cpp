@@ -385,7 +385,7 @@ std::optional<std::string> TestRun::setUp() {
   postgres.connector = std::make_shared<RecordedPostgresServers>(test_.postgres, clock_, start_);
   registry_->add(actions::makePostgresAction(postgres));
   actions::RedisActionOptions redis;
-  redis.connector = std::make_shared<RecordedRedisServers>(test_.redis);
+  redis.connector = std::make_shared<RecordedRedisServers>(test_.redis, clock_, start_);
   registry_->add(actions::makeRedisAction(redis));
   serviceAccounts_ = std::make_unique<kube::ImpersonatingClients>(*client_);
   engine::IncidentReconcilerOptions reconcilerOptions;

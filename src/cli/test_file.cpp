@@ -446,7 +446,9 @@ void readRedis(Reader& r, const Node& test, TestCase& tc) {
   if (!servers) return;
   std::set<std::string> hosts;
   for (const auto& s : r.items(*servers)) {
-    if (!r.mapping(s, {"host", "password", "error", "info", "config", "keys"})) continue;
+    if (!r.mapping(s, {"host", "password", "error", "info", "config", "keys", "slowlog"})) {
+      continue;
+    }
     RecordedRedis rec;
     rec.host = r.string(s, "host", false).value_or("");
     if (!hosts.insert(rec.host).second) {
@@ -473,14 +475,33 @@ void readRedis(Reader& r, const Node& test, TestCase& tc) {
         rec.keys.push_back(key);
       }
     };
+    // MEMORY USAGE's answer for a key: `bytes`, a whole number of bytes.
+    auto bytes = [&](const Node& k) -> std::optional<long long> {
+      auto b = r.child(k, "bytes");
+      if (!b) return std::nullopt;
+      if (!(*b)->is_number_integer() || (*b)->get<int64_t>() < 0 ||
+          (*b)->get<int64_t>() > (int64_t{1} << 40)) {
+        r.error(*b, "must be a number of bytes (0 to 2^40)");
+        return std::nullopt;
+      }
+      return (*b)->get<int64_t>();
+    };
     if (auto keys = r.child(s, "keys")) {
       for (const auto& k : r.items(*keys)) {
         if (k->is_string()) {
           add(k, k->get<std::string>());
           continue;
         }
+        if (k->is_object() && k->contains("key")) {
+          // {key: "report:2024", bytes: 1048576}
+          if (!r.mapping(k, {"key", "bytes"})) continue;
+          std::string key = r.string(k, "key", true).value_or("");
+          add(k, key);
+          if (auto b = bytes(k)) rec.keyBytes[key] = *b;
+          continue;
+        }
         // {prefix: "expired:", count: 2500}: expired:1 to expired:2500.
-        if (!r.mapping(k, {"prefix", "count"})) continue;
+        if (!r.mapping(k, {"prefix", "count", "bytes"})) continue;
         std::string prefix = r.string(k, "prefix", true).value_or("");
         auto count = r.child(k, "count");
         if (!count || !(*count)->is_number_integer() || (*count)->get<int64_t>() < 1 ||
@@ -489,9 +510,41 @@ void readRedis(Reader& r, const Node& test, TestCase& tc) {
                   count ? "must be a number of keys (1 to 1000000)" : Reader::missing("count"));
           continue;
         }
-        for (int64_t i = 1; i <= (*count)->get<int64_t>(); ++i) add(k, prefix + std::to_string(i));
+        auto each = bytes(k);
+        for (int64_t i = 1; i <= (*count)->get<int64_t>(); ++i) {
+          add(k, prefix + std::to_string(i));
+          if (each) rec.keyBytes[prefix + std::to_string(i)] = *each;
+        }
       }
       if (rec.keys.size() > kMaxRecordedKeys) r.error(*keys, "more than 1000000 keys");
+    }
+    if (auto slowlog = r.child(s, "slowlog")) {
+      api::Duration last(-1);
+      for (const auto& e : r.items(*slowlog)) {
+        if (!r.mapping(e, {"at", "durationMicroseconds", "command", "client", "clientName"})) {
+          continue;
+        }
+        RecordedSlowlogEntry entry;
+        entry.at = r.duration(e, "at").value_or(api::Duration(0));
+        if (entry.at < last) r.error(e, "the entries must be in ascending order of `at`");
+        last = entry.at;
+        auto micros = r.child(e, "durationMicroseconds");
+        if (!micros || !(*micros)->is_number_integer() || (*micros)->get<int64_t>() < 0) {
+          r.error(micros ? *micros : e, micros ? "must be a number of microseconds"
+                                               : Reader::missing("durationMicroseconds"));
+        } else {
+          entry.durationMicroseconds = (*micros)->get<int64_t>();
+        }
+        if (auto command = r.child(e, "command")) {
+          entry.command = r.stringList(*command);
+          if (entry.command.empty()) r.error(*command, "must name the command");
+        } else {
+          r.error(e, Reader::missing("command"));
+        }
+        entry.client = r.string(e, "client", false).value_or("");
+        entry.clientName = r.string(e, "clientName", false).value_or("");
+        rec.slowlog.push_back(std::move(entry));
+      }
     }
     tc.redis.push_back(std::move(rec));
   }

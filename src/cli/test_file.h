@@ -103,9 +103,19 @@ struct RecordedPostgres {
   std::vector<RecordedSqlAnswer> queries;
 };
 
+// One SLOWLOG entry of a recorded Redis: logged at `at` (from the test's
+// start), so SLOWLOG GET before then does not show it.
+struct RecordedSlowlogEntry {
+  api::Duration at{0};
+  long long durationMicroseconds = 0;
+  std::vector<std::string> command;  // the command and its arguments
+  std::string client;                // "10.0.0.7:51234"
+  std::string clientName;
+};
+
 // A Redis server for redis steps: INFO by section, the configuration
-// CONFIG GET and SET read and change, and the keyspace SCAN walks and
-// deleteKeys empties.
+// CONFIG GET and SET read and change, the keyspace SCAN walks, MEMORY USAGE
+// measures and deleteKeys empties, and the SLOWLOG.
 struct RecordedRedis {
   std::string host;      // the URL's host; empty: any
   std::string password;  // AUTH must give it; empty: none is set
@@ -113,7 +123,11 @@ struct RecordedRedis {
   std::map<std::string, std::map<std::string, std::string>> info;  // section → fields
   std::map<std::string, std::string> config;
   std::vector<std::string> keys;  // in SCAN's order
+  // MEMORY USAGE of a key given `bytes`; the others use kDefaultKeyBytes.
+  std::map<std::string, long long> keyBytes;
+  std::vector<RecordedSlowlogEntry> slowlog;  // in the order logged
 };
+inline constexpr long long kDefaultKeyBytes = 64;
 
 struct StepExpectation {
   std::string name;
