@@ -375,5 +375,82 @@ TEST_F(RunbookTestCommandTest, MalformedRedisRecordingsExitTwoNamingTheField) {
       << out;
 }
 
+// Diagnosis steps that read the recorded server: MEMORY USAGE of the keys a
+// pattern matches, and the SLOWLOG as logged by the fake clock.
+constexpr const char* kRedisDiagnosisRunbook = R"(apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: drop-cache
+  namespace: shop
+spec:
+  triggers:
+    - alertName: StaleCache
+  steps:
+    - name: sizes
+      redis:
+        connection: {secretKeyRef: {name: cache, key: url}}
+        memoryUsage: {pattern: 'report:*', maxKeys: 3}
+    - name: slow
+      redis:
+        connection: {secretKeyRef: {name: cache, key: url}}
+        slowlog: {count: 2}
+    - name: big-report
+      when: steps.sizes.outputs.largestBytes > 1000000 and steps.slow.outputs.slowestCommand == "KEYS"
+      redis:
+        connection: {secretKeyRef: {name: cache, key: url}}
+        deleteKeys: {pattern: '{{ steps.sizes.outputs.largestKey | glob }}'}
+)";
+
+TEST_F(RunbookTestCommandTest, RedisDiagnosisReadsMemoryUsageAndTheSlowlogOfTheRecordedServer) {
+  std::ofstream(dir_->path() + "/drop-cache.yaml") << kRedisDiagnosisRunbook;
+  auto [code, out] = run(std::string(kRedisHead) + R"(    redis:
+      - host: cache
+        password: pw
+        keys:
+          - session:1
+          - {key: "report:2024", bytes: 2097152}
+          - {prefix: "report:day:", count: 3, bytes: 100}
+        slowlog:
+          - {at: 0s, durationMicroseconds: 300, command: [GET, "session:1"]}
+          - {at: 0s, durationMicroseconds: 480000, command: [KEYS, "report:*"]}
+          - {at: 0s, durationMicroseconds: 900, command: [HGETALL, "report:2024"]}
+          - {at: 2h, durationMicroseconds: 9000000, command: [FLUSHALL]}
+    expect:
+      steps:
+        - name: sizes
+          phase: Succeeded
+          outputs: {keys: "3", totalBytes: "2097352", complete: "false", largestKey: "report:2024",
+                    largestBytes: "2097152", top: "2097152 report:2024\n100 report:day:1\n100 report:day:2\n"}
+          messageContains: the scan stopped at maxKeys 3
+        - name: slow
+          phase: Succeeded
+          outputs: {count: "2", slowestMicroseconds: "480000", slowestCommand: KEYS}
+        - {name: big-report, when: true, phase: Succeeded, outputs: {deleted: "1"}}
+)");
+  EXPECT_EQ(code, 0) << out;
+}
+
+TEST_F(RunbookTestCommandTest, MalformedRedisDiagnosisRecordingsExitTwoNamingTheField) {
+  std::ofstream(dir_->path() + "/drop-cache.yaml") << kRedisRunbook;
+  auto [code, out] = run(std::string(kRedisHead) + R"(    redis:
+      - host: cache
+        keys: [{key: a, bytes: -1}, {prefix: "k:", count: 2, bytes: many}]
+        slowlog:
+          - {at: 1m, durationMicroseconds: 10, command: [GET, a]}
+          - {at: 0s, command: []}
+    expect:
+      phase: Succeeded
+)");
+  EXPECT_EQ(code, 2) << out;
+  for (const char* error :
+       {"tests[0].redis[0].keys[0].bytes: must be a number of bytes",
+        "tests[0].redis[0].keys[1].bytes: must be a number of bytes",
+        "tests[0].redis[0].slowlog[1]: the entries must be in ascending order of `at`",
+        "tests[0].redis[0].slowlog[1]: required field \"durationMicroseconds\" is missing",
+        "tests[0].redis[0].slowlog[1].command: must name the command"}) {
+    EXPECT_NE(out.find(error), std::string::npos) << error << "\n" << out;
+  }
+}
+
 }  // namespace
 }  // namespace remedy::testing
