@@ -109,7 +109,18 @@ GuardrailVerdict GuardrailCheck::checkInMemory(const GuardrailRequest& request) 
   return checkBounds(request);
 }
 
-GuardrailVerdict GuardrailCheck::readTargets(const GuardrailRequest& request) const {
+GuardrailVerdict GuardrailCheck::checkBeforeReads(const GuardrailRequest& request) const {
+  if (request.paused) {
+    return verdict(Kind::kWait, "pause", "the global pause is on: no new step starts",
+                   kWaitInterval);
+  }
+  GuardrailVerdict v = checkTargets(request);
+  if (!v.allowed() || !request.firstAction) return v;
+  return checkHistory(request);
+}
+
+GuardrailVerdict GuardrailCheck::readTargets(const GuardrailRequest& request,
+                                             std::map<std::string, std::string>* uids) const {
   kube::Client& reader = request.targetClient ? *request.targetClient : client_;
   std::string podNamespace = baselineValue(request.baseline, "namespace");
   // Fail closed: a target that cannot be read may carry the label, so the
@@ -137,6 +148,7 @@ GuardrailVerdict GuardrailCheck::readTargets(const GuardrailRequest& request) co
       return verdict(Kind::kRefuseStep, "protected",
                      what + " is labelled " + kProtectedLabel + "=true and is never touched");
     }
+    if (uids) (*uids)[t.key()] = kube::uidOf(*object);
   }
   for (const auto& pod : splitList(baselineValue(request.baseline, "pods"))) {
     std::string what = "Pod " + podNamespace + "/" + pod;

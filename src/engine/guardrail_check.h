@@ -24,6 +24,7 @@
 #include "api/runbook.h"
 #include "kube/client.h"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -101,10 +102,18 @@ class GuardrailCheck {
   // The fresh reads just before an effect: each target (and each Pod the
   // step would delete) must not carry the protected label; a read that
   // fails makes the step wait.
-  GuardrailVerdict readTargets(const GuardrailRequest& request) const;
+  // `uids`, when given, gets the uid of each step target read (by
+  // TargetRef::key()), so what reports on the target need not read it again.
+  GuardrailVerdict readTargets(const GuardrailRequest& request,
+                               std::map<std::string, std::string>* uids = nullptr) const;
   // The rest, on what the request carries: no API request, so the engine
   // may hold its process-wide lock over it.
   GuardrailVerdict checkInMemory(const GuardrailRequest& request) const;
+  // What checkInMemory judges without the step's baseline (the pause, one
+  // remediation per target, cooldown and maxExecutions): asked before the
+  // step reads anything, so a step bound to wait costs no request. Not a
+  // pass: checkInMemory judges again, with the baseline, before the effect.
+  GuardrailVerdict checkBeforeReads(const GuardrailRequest& request) const;
 
   // How often a waiting Incident looks again.
   static constexpr std::chrono::seconds kWaitInterval{5};

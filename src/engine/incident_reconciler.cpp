@@ -862,22 +862,6 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
                    {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
   context.incident = incidentSummary(w);
 
-  // The baseline is read once, before the first attempt, and kept on status
-  // (in the step's outputs until the step succeeds) for every later attempt.
-  if (attempt == 1 || !st.outputs) {
-    auto prepared = action->prepare(*params, context);
-    if (prepared.kind == actions::OutcomeKind::kPermanentFailure) {
-      return failStep(w, index, prepared.message);
-    }
-    if (prepared.kind != actions::OutcomeKind::kSucceeded) {
-      spdlog::warn("incident={} step={} prepare: {}", w.key, *st.name, prepared.message);
-      return ReconcileResult::after(GuardrailCheck::kWaitInterval);
-    }
-    context.baseline = prepared.outputs;
-  } else {
-    context.baseline = *st.outputs;
-  }
-
   GuardrailRequest request;
   request.incident = kube::nameOf(w.object);
   request.order = orderOf(w.object);
@@ -912,7 +896,6 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   }
   request.actionField = field;
   request.params = *params;
-  request.baseline = context.baseline;
   if (auto t = actionTarget(*params, ns)) request.stepTargets.push_back(*t);
   for (const auto& t : incidentTargets(w.incident, w.spec)) request.incidentTargets.insert(t.key());
   for (const auto& t : request.stepTargets) request.incidentTargets.insert(t.key());
@@ -946,8 +929,31 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   request.targetClient = w.tenant;
   request.now = w.now;
   request.startedAt = parseTime(s.startedAt).value_or(w.now);
+  // What can be judged before anything is read: a step bound to wait
+  // (an Incident ahead of it on its target, the pause, cooldown) reads
+  // nothing this time.
   GuardrailVerdict verdict = unread.value_or(GuardrailVerdict{});
-  if (verdict.allowed() && !request.paused) verdict = guardrails_.readTargets(request);
+  if (verdict.allowed()) verdict = guardrails_.checkBeforeReads(request);
+  if (verdict.allowed()) {
+    // The baseline is read once, before the first attempt, and kept on
+    // status (in the step's outputs until the step succeeds) for every
+    // later attempt.
+    if (attempt == 1 || !st.outputs) {
+      auto prepared = action->prepare(*params, context);
+      if (prepared.kind == actions::OutcomeKind::kPermanentFailure) {
+        return failStep(w, index, prepared.message);
+      }
+      if (prepared.kind != actions::OutcomeKind::kSucceeded) {
+        spdlog::warn("incident={} step={} prepare: {}", w.key, *st.name, prepared.message);
+        return ReconcileResult::after(GuardrailCheck::kWaitInterval);
+      }
+      context.baseline = prepared.outputs;
+    } else {
+      context.baseline = *st.outputs;
+    }
+    request.baseline = context.baseline;
+    verdict = guardrails_.readTargets(request, &w.targetUids);
+  }
   std::string self = kube::objectKey(w.object);
   if (verdict.allowed()) {
     std::lock_guard<std::mutex> lock(checkpointMutex());
@@ -1744,7 +1750,10 @@ void IncidentReconciler::targetEvent(Work& w, const TargetRef& target, const std
                    {"metadata", {{"name", target.name}, {"namespace", target.ns}}}};
   // kubectl describe lists an object's Events by involvedObject.uid too
   // (describe.go searchEvents): read as the tenant, whose object it is.
-  if (w.tenant) {
+  if (auto known = w.targetUids.find(target.key()); known != w.targetUids.end()) {
+    // Read by the guardrails in this reconcile, just before the effect.
+    involved["metadata"]["uid"] = known->second;
+  } else if (w.tenant) {
     if (auto resource = w.tenant->resourceFor(target.apiVersion, target.kind); resource.ok()) {
       if (auto object = w.tenant->get(*resource, target.ns, target.name); object.ok()) {
         involved["metadata"]["uid"] = kube::uidOf(*object);

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,9 @@ struct IncidentReconciler::Work {
   kube::Client* followupTenant = nullptr;
   // Status writes sent in this reconcile (unchanged ones are not sent).
   int writes = 0;
+  // The uid of each step target the guardrails read in this reconcile
+  // (TargetRef::key() to uid), for the Events on it.
+  std::map<std::string, std::string> targetUids;
 
   // The alert's status is read live: its resolving is news.
   bool resolved() const {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <optional>
 
 namespace remedy::engine {
 
@@ -51,7 +52,7 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
                 {"spec", {{"holderIdentity", holder}, {"acquireTime", now}}}};
   auto created = client_.create(kube::resources::leases(), ns_, lease);
   if (created.ok()) {
-    remember(name, holder);
+    remember(name, holder, std::move(created.value()));
     return {};
   }
   if (kube::isNotFound(created.status())) return {Kind::kNoNamespace, "", created.status()};
@@ -60,7 +61,7 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
   if (!current.ok()) return {Kind::kUnread, "", current.status()};
   std::string other = current->value("spec", json::object()).value("holderIdentity", "");
   if (other == holder) {
-    remember(name, holder);
+    remember(name, holder, std::move(current.value()));
     return {};
   }
   if (!other.empty()) {
@@ -76,30 +77,50 @@ TargetLeases::Outcome TargetLeases::acquire(const std::string& targetKey, const 
   taken["metadata"]["annotations"][kTargetAnnotation] = targetKey;
   auto updated = client_.update(kube::resources::leases(), ns_, taken);
   if (updated.ok()) {
-    remember(name, holder);
+    remember(name, holder, std::move(updated.value()));
     return {};
   }
   if (kube::isConflict(updated.status())) return {Kind::kHeldByOther, other, kube::Status()};
   return {Kind::kUnread, "", updated.status()};
 }
 
-void TargetLeases::remember(const std::string& name, const std::string& holder) {
+void TargetLeases::remember(const std::string& name, const std::string& holder, json lease) {
   std::lock_guard<std::mutex> lock(mu_);
-  held_[name] = holder;
+  held_[name] = Held{holder, std::move(lease)};
 }
 
 bool TargetLeases::holds(const std::string& targetKey, const std::string& holder) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = held_.find(leaseName(targetKey));
-  return it != held_.end() && it->second == holder;
+  return it != held_.end() && it->second.holder == holder;
 }
 
 void TargetLeases::release(const std::string& targetKey, const std::string& holder) {
   std::string name = leaseName(targetKey);
+  std::optional<json> known;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = held_.find(name);
-    if (it != held_.end() && it->second == holder) held_.erase(it);
+    if (it != held_.end() && it->second.holder == holder) {
+      known = std::move(it->second.lease);
+      held_.erase(it);
+    }
+  }
+  auto letGo = [&](json lease) {
+    lease["spec"]["holderIdentity"] = "";
+    return client_.update(kube::resources::leases(), ns_, lease);
+  };
+  if (known && known->is_object() && !kube::resourceVersionOf(*known).empty()) {
+    // Taken here: nobody takes over a Lease whose holder has not ended, so
+    // the version this process wrote last is the current one; a 409 means
+    // it changed hands after all, and it is read below.
+    auto updated = letGo(*known);
+    if (updated.ok() || kube::isNotFound(updated.status())) return;
+    if (!kube::isConflict(updated.status())) {
+      spdlog::warn("lease {}/{} for {} not released: {}", ns_, name, targetKey,
+                   updated.status().toString());
+      return;
+    }
   }
   auto current = client_.get(kube::resources::leases(), ns_, name);
   if (!current.ok()) {
@@ -110,9 +131,7 @@ void TargetLeases::release(const std::string& targetKey, const std::string& hold
     return;
   }
   if (current->value("spec", json::object()).value("holderIdentity", "") != holder) return;
-  json released = *current;
-  released["spec"]["holderIdentity"] = "";
-  auto updated = client_.update(kube::resources::leases(), ns_, released);
+  auto updated = letGo(*current);
   if (!updated.ok() && !kube::isConflict(updated.status())) {
     spdlog::warn("lease {}/{} for {} not released: {}", ns_, name, targetKey,
                  updated.status().toString());

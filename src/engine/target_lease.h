@@ -8,11 +8,16 @@
 // (finished, deleted, or released: empty holderIdentity) is taken over
 // with a resourceVersion precondition; an Incident that ends releases its
 // Leases by emptying holderIdentity (as kube::LeaderElector releases), so
-// the operator needs get, create and update on Leases, nothing more.
+// the operator needs get, create and update on Leases, nothing more. A
+// Lease this process took is released with one update, conditional on the
+// version its own create or update returned (a GET only when that
+// conflicts, or after a restart).
 #pragma once
 
 #include "kube/client.h"
 #include "kube/clock.h"
+
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <map>
@@ -53,13 +58,17 @@ class TargetLeases {
   static std::string leaseName(const std::string& targetKey);
 
  private:
-  void remember(const std::string& name, const std::string& holder);
+  void remember(const std::string& name, const std::string& holder, nlohmann::json lease);
 
   kube::Client& client_;
   const std::string ns_;
   const kube::Clock& clock_;
-  std::mutex mu_;                            // guards held_
-  std::map<std::string, std::string> held_;  // Lease name -> holder, as taken here
+  struct Held {
+    std::string holder;
+    nlohmann::json lease;  // as this process's last write of it returned it
+  };
+  std::mutex mu_;                     // guards held_
+  std::map<std::string, Held> held_;  // Lease name -> what was taken here
 };
 
 }  // namespace remedy::engine

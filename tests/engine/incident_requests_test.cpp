@@ -1,15 +1,21 @@
 // What an Incident costs the API server (#17): the Incident controller reads
 // Incidents and Runbooks from its caches, records the match with the first
-// step's checkpoint in one status write made before the effect, and never
-// writes an unchanged status.
+// step's checkpoint in one status write made before the effect, never
+// writes an unchanged status, reads the target once for the guardrails (and
+// the Event on it), reads nothing for a step bound to wait, and lets its
+// Lease go with one write.
 #include "../support/change_tape.h"
 #include "engine/incident_reconciler.h"
 #include "engine/runbook_reconciler.h"
 #include "engine_fixture.h"
+#include "kube/event_recorder.h"
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
 
 namespace remedy::engine {
 namespace {
@@ -18,10 +24,13 @@ using testing::EngineTest;
 using json = nlohmann::json;
 using kube::testing::eventually;
 
-// The engine's client, counting requests as "verb resource[/subresource]".
+// The engine's client, counting requests as "verb resource[/subresource]";
+// into `sink` when given (a ServiceAccount's client counted with the
+// engine's).
 class CountingClient : public kube::Client {
  public:
-  explicit CountingClient(kube::Client& inner) : inner_(inner) {}
+  explicit CountingClient(kube::Client& inner, CountingClient* sink = nullptr)
+      : inner_(inner), sink_(sink) {}
 
   kube::Result<json> get(const kube::Resource& r, const std::string& ns, const std::string& name,
                          const kube::GetOptions& o) override {
@@ -80,6 +89,10 @@ class CountingClient : public kube::Client {
     std::lock_guard<std::mutex> lock(mu_);
     counts_.clear();
   }
+  std::map<std::string, long> counts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return counts_;
+  }
   // Runs `write` once, just before the next Incident status update is sent.
   void beforeNextStatusUpdate(std::function<void()> write) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -88,16 +101,46 @@ class CountingClient : public kube::Client {
 
  private:
   void count(const char* verb, const kube::Resource& r, const std::string& subresource) {
+    if (sink_) {
+      sink_->count(verb, r, subresource);
+      return;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ++counts_[std::string(verb) + " " + r.resource + (subresource.empty() ? "" : "/") +
               subresource];
   }
 
   kube::Client& inner_;
+  CountingClient* sink_;
   mutable std::mutex mu_;  // guards counts_ and beforeStatus_
   std::map<std::string, long> counts_;
   std::function<void()> beforeStatus_;
 };
+
+// The ServiceAccounts' clients, their requests counted with the engine's.
+class CountingServiceAccounts : public kube::ServiceAccountClients {
+ public:
+  CountingServiceAccounts(kube::ServiceAccountClients& inner, CountingClient& sink)
+      : inner_(inner), sink_(sink) {}
+  kube::Client& serviceAccount(const std::string& ns, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& client = clients_[{ns, name}];
+    if (!client) client = std::make_unique<CountingClient>(inner_.serviceAccount(ns, name), &sink_);
+    return *client;
+  }
+
+ private:
+  kube::ServiceAccountClients& inner_;
+  CountingClient& sink_;
+  std::mutex mu_;  // guards clients_
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<CountingClient>> clients_;
+};
+
+std::string describe(const std::map<std::string, long>& counts) {
+  std::string out;
+  for (const auto& [what, n] : counts) out += what + " " + std::to_string(n) + "; ";
+  return out;
+}
 
 class IncidentRequestsTest : public EngineTest {
  protected:
@@ -106,22 +149,35 @@ class IncidentRequestsTest : public EngineTest {
     if (HasFatalFailure()) return;
     tape_ = remedy::testing::ChangeTape::onSandbox(sandbox_->store());
     counting_ = std::make_unique<CountingClient>(*client_);
+    tenants_ = std::make_unique<CountingServiceAccounts>(*serviceAccounts_, *counting_);
+    // Events have their own client (and budget): not counted.
+    kube::EventRecorderOptions eventOptions;
+    eventOptions.component = "remedy-operator";
+    events_ = std::make_unique<kube::EventRecorder>(*client_, eventOptions);
+    events_->start();
     caches_ = std::make_unique<EngineCaches>(*counting_, cachesOptions());
     caches_->start();
     ASSERT_TRUE(caches_->waitForSync(std::chrono::seconds(30)));
     IncidentReconcilerOptions options;
     options.pauseNamespace = namespace_;
     options.sealer = &sealer_;
-    reconciler_ = std::make_unique<IncidentReconciler>(*counting_, *caches_, *serviceAccounts_,
-                                                       *registry_, clock_, nullptr, options);
+    // The Engine reads Approvals from its informer, no request per
+    // reconcile; none exist here.
+    options.approvalsIn = [](const std::string&) { return std::vector<json>{}; };
+    reconciler_ = std::make_unique<IncidentReconciler>(*counting_, *caches_, *tenants_, *registry_,
+                                                       clock_, events_.get(), options);
   }
   void TearDown() override {
+    reconciler_.reset();
     caches_.reset();
+    events_.reset();
     EngineTest::TearDown();
   }
 
   std::shared_ptr<remedy::testing::ChangeTape> tape_;
   std::unique_ptr<CountingClient> counting_;
+  std::unique_ptr<CountingServiceAccounts> tenants_;
+  std::unique_ptr<kube::EventRecorder> events_;
   std::unique_ptr<EngineCaches> caches_;
   std::unique_ptr<IncidentReconciler> reconciler_;
 };
@@ -142,13 +198,38 @@ steps:
   counting_->reset();
   ASSERT_TRUE(drive(
       key, [&] { return phaseOf("i1") == "Succeeded"; }, reconciler_.get()));
-  // Reconciled a few more times: nothing changed, nothing written.
+  // Every request of the Incident, as the engine and as its ServiceAccount
+  // (Events aside): the scale's baseline, the fresh read of the target for
+  // the protected label (whose uid the Event on it reuses), the Lease, the
+  // reservation on the Runbook's history, the checkpoint (with the match),
+  // the scale's read and write, the record, the Runbook's lastResult and
+  // the Lease let go with one write.
+  const std::map<std::string, long> expected = {{"get deployments/scale", 2},
+                                                {"get deployments", 1},
+                                                {"create leases", 1},
+                                                {"update runbooks/status", 2},
+                                                {"update incidents/status", 2},
+                                                {"update deployments/scale", 1},
+                                                {"update leases", 1}};
+  EXPECT_EQ(counting_->counts(), expected) << describe(counting_->counts());
   long writes = counting_->count("update incidents/status");
+  // Reconciled a few more times: nothing changed, nothing requested.
   for (int i = 0; i < 3; ++i) reconciler_->reconcile(key);
-  EXPECT_EQ(counting_->count("update incidents/status"), writes);
-  EXPECT_EQ(counting_->count("get incidents"), 0);
-  EXPECT_EQ(counting_->count("get runbooks"), 0);
+  EXPECT_EQ(counting_->counts(), expected) << describe(counting_->counts());
   EXPECT_EQ(getDeployment("web")["spec"].value("replicas", 0), 2);
+  // The Event on the Deployment names it by uid, from the guardrails' read.
+  std::string uid = kube::uidOf(getDeployment("web"));
+  EXPECT_TRUE(eventually([&] {
+    auto events = client_->list(kube::resources::events(), namespace_);
+    if (!events.ok()) return false;
+    for (const auto& e : (*events)["items"]) {
+      const json& involved = e.value("involvedObject", json::object());
+      if (e.value("reason", "") == "RemedyScale" && involved.value("name", "") == "web") {
+        return involved.value("uid", "") == uid;
+      }
+    }
+    return false;
+  }));
 
   // The first status write is the match and the checkpoint together, and
   // it was committed before the scale.
@@ -174,6 +255,43 @@ steps:
   }
   ASSERT_GT(scaledAt, 0);
   EXPECT_LT(incidentChanges.front().resourceVersion, scaledAt);
+}
+
+// A step bound to wait (here for an Incident created before it that is not
+// matched yet) records the match and the wait, and reads nothing: not its
+// target, not the scale.
+TEST_F(IncidentRequestsTest, AStepBoundToWaitReadsNothing) {
+  createDeployment("web", 1);
+  createDeployment("api", 1);
+  createRunbook("rb", R"(
+triggers: [{alertName: A}]
+steps:
+  - name: scale-up
+    scale: {target: {name: '{{ alert.labels.deployment }}'}, replicas: "+1"}
+)");
+  // Created in this order, so a-first comes first whatever the clock says.
+  createIncident("a-first", "A", {{"deployment", "web"}});
+  std::string key = createIncident("b-second", "A", {{"deployment", "api"}});
+  ASSERT_TRUE(eventually([&] {
+    return caches_->incident(namespace_, "a-first").object.has_value() &&
+           caches_->incident(namespace_, "b-second").object.has_value();
+  }));
+  ASSERT_TRUE(eventually([&] { return caches_->runbook(namespace_, "rb").has_value(); }));
+  counting_->reset();
+  auto waited = reconciler_->reconcile(key);
+  EXPECT_EQ(waited.requeueAfter, GuardrailCheck::kWaitInterval);
+  const std::map<std::string, long> expected = {{"update incidents/status", 1}};
+  EXPECT_EQ(counting_->counts(), expected) << describe(counting_->counts());
+  json status = incident("b-second")["status"];
+  EXPECT_EQ(status["runbook"].value("name", ""), "rb") << status.dump();
+  bool waiting = false;
+  for (const auto& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "Waiting" && c.value("reason", "") == "oneRemediationPerTarget") {
+      waiting = true;
+    }
+  }
+  EXPECT_TRUE(waiting) << status.dump();
+  EXPECT_EQ(getDeployment("api")["spec"].value("replicas", 0), 1);
 }
 
 // Two writers: another one changes the Incident between the engine's read
