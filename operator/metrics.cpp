@@ -72,6 +72,11 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
                        .Name("remedy_escalations_total")
                        .Help("Escalation firings by delivery result")
                        .Register(*registry_)),
+      effectsFenced_(prometheus::BuildCounter()
+                         .Name("remedy_effects_fenced_total")
+                         .Help("Effects not issued because the leader's Lease was not renewed "
+                               "within the renew deadline less the margin, by effect")
+                         .Register(*registry_)),
       incidentsFinished_(prometheus::BuildCounter()
                              .Name("remedy_incidents_finished_total")
                              .Help("Incidents that reached a final phase, by phase")
@@ -171,6 +176,10 @@ void OperatorMetrics::revert(const std::string& action, const std::string& resul
 
 void OperatorMetrics::escalation(const std::string& result) {
   escalations_.Add({{"result", result}}).Increment();
+}
+
+void OperatorMetrics::effectFenced(const std::string& effect) {
+  effectsFenced_.Add({{"effect", effect}}).Increment();
 }
 
 void OperatorMetrics::incidentFinished(const std::string& phase) {

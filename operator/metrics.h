@@ -44,6 +44,7 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   void guardrailRefusal(const std::string& guardrail) override;
   void revert(const std::string& action, const std::string& result) override;
   void escalation(const std::string& result) override;
+  void effectFenced(const std::string& effect) override;
   void incidentFinished(const std::string& phase) override;
 
   // Read at every scrape: Incidents by phase (empty while not leading).
@@ -79,6 +80,7 @@ class OperatorMetrics : public kube::MetricsSink, public engine::EngineMetrics {
   prometheus::Family<prometheus::Counter>& guardrailRefusals_;
   prometheus::Family<prometheus::Counter>& reverts_;
   prometheus::Family<prometheus::Counter>& escalations_;
+  prometheus::Family<prometheus::Counter>& effectsFenced_;
   prometheus::Family<prometheus::Counter>& incidentsFinished_;
   prometheus::Family<prometheus::Gauge>& incidents_;
   prometheus::Gauge& leader_;

@@ -347,6 +347,13 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
   engineOptions.incident.followupClient = followupsClient.get();
   engineOptions.incident.followupServiceAccounts = &followupServiceAccounts;
   engineOptions.sweeperClient = followupsClient.get();
+  // The fence: with leader election, no effect once the Lease may be lost
+  // (kube::LeaderElector::mayAct). Set before the elector leads, so before
+  // the engine runs.
+  const kube::LeaderElector* fence = nullptr;
+  if (o.leaderElect) {
+    engineOptions.incident.mayAct = [&fence] { return fence && fence->mayAct(); };
+  }
 
   // Leads: runs the engine until `leadingSignal` stops.
   std::atomic<bool> engineFailed{false};
@@ -403,7 +410,9 @@ int runOperator(const Options& o, kube::StopSignal& stop) {
       return 2;
     }
     kube::LeaderElector elector(api, lec);
+    fence = &elector;
     elector.run(stop);
+    fence = nullptr;
     if (!stop.stopRequested()) {
       spdlog::error("event=leadership-lost identity={}: exiting so a fresh process campaigns",
                     identity);

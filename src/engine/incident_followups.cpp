@@ -160,6 +160,10 @@ bool IncidentReconciler::runReverts(Work& w, ReconcileResult* result) {
         outcome = {actions::RevertKind::kFailed,
                    "refused by guardrail " + reach.guardrail + ": " + reach.message};
       } else {
+        if (fenced(w, *st.name, "revert")) {
+          *result = ReconcileResult::after(kFencedRetry);
+          return true;
+        }
         actions::ActionContext context = followupContext(w, *st.name + "/revert");
         context.dryRun = st.dryRun.value_or(false);
         outcome =
@@ -245,6 +249,10 @@ bool IncidentReconciler::runEscalations(Work& w, ReconcileResult* result) {
   if (s.escalations) {
     for (auto& record : *s.escalations) {
       if (record.state != NotificationState::kPending) continue;
+      if (fenced(w, record.approvalStep.value_or(""), "notify")) {
+        *result = ReconcileResult::after(kFencedRetry);
+        return true;
+      }
       deliver(w, record);
       if (record.state == NotificationState::kPending) {
         // Retriable: keep it, try again later (recorded once per message).

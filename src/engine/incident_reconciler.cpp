@@ -1057,6 +1057,8 @@ ReconcileResult IncidentReconciler::startAttempt(Work& w, size_t index) {
   }
   event(w, "Normal", "StepStarted", *st.name + ": " + started);
 
+  // Checkpointed: a fenced attempt is run again, as it is, by the next leader.
+  if (fenced(w, *st.name, "run")) return ReconcileResult::after(kFencedRetry);
   kube::WallTime attemptStart = w.now;
   auto outcome = action->run(*params, context);
   return applyOutcome(w, index, outcome, attemptStart);
@@ -1108,6 +1110,7 @@ ReconcileResult IncidentReconciler::continueAttempt(Work& w, size_t index) {
                    {"metadata", {{"name", kube::nameOf(w.object)}, {"uid", uid}}}};
   context.incident = incidentSummary(w);
   context.baseline = st.outputs.value_or(actions::Outputs{});
+  if (fenced(w, *st.name, "run")) return ReconcileResult::after(kFencedRetry);
   auto outcome = action->run(*params, context);
   return applyOutcome(w, index, outcome, attemptStart);
 }
@@ -1439,6 +1442,16 @@ kube::Result<std::optional<json>> IncidentReconciler::readRunbook(const std::str
                                "the Runbook cache has not synced yet");
   }
   return caches_.runbook(ns, name);
+}
+
+bool IncidentReconciler::fenced(Work& w, const std::string& step, const std::string& what) {
+  if (!options_.mayAct || options_.mayAct()) return false;
+  spdlog::warn(
+      "incident={} step={} event=fenced effect={}: leadership not renewed within the renew "
+      "deadline less the margin; not issuing it",
+      w.key, step, what);
+  if (options_.metrics) options_.metrics->effectFenced(what);
+  return true;
 }
 
 bool IncidentReconciler::paused() {

@@ -99,7 +99,17 @@ struct IncidentReconcilerOptions {
   // Incidents. Not owned; null: the reconciler's own clients.
   kube::Client* followupClient = nullptr;
   kube::ServiceAccountClients* followupServiceAccounts = nullptr;
+  // The fence of leader election (kube::LeaderElector::mayAct): asked just
+  // before each effect (an action's run or continuation, a revert, an
+  // escalation or approval-request message). False: the effect is not
+  // issued, the step stays as checkpointed (Running: the next leader runs
+  // the same attempt with the same idempotency key) and the Incident is
+  // requeued. Null: always true (no leader election).
+  std::function<bool()> mayAct;
 };
+
+// How soon an Incident fenced before an effect is looked at again.
+constexpr kube::Duration kFencedRetry = std::chrono::seconds(1);
 
 class IncidentReconciler {
  public:
@@ -190,6 +200,9 @@ class IncidentReconciler {
   kube::Result<std::optional<nlohmann::json>> readRunbook(const std::string& ns,
                                                           const std::string& name);
   bool paused();
+  // True (and logged and counted) when options.mayAct says this process may
+  // no longer issue effects; `what` names the effect ("run", "revert", ...).
+  bool fenced(Work& w, const std::string& step, const std::string& what);
   // Holds the Lease of every target (TargetLeases); a Wait when another
   // Incident holds one or a Lease cannot be read or written.
   std::optional<GuardrailVerdict> holdTargets(Work& w, const std::set<std::string>& targets);

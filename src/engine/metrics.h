@@ -22,6 +22,9 @@ class EngineMetrics {
   virtual void revert(const std::string& action, const std::string& result) {}
   // An escalation tier or escalation notice fired (result Notified or Failed).
   virtual void escalation(const std::string& result) {}
+  // An effect was not issued because this process may no longer be the
+  // leader (`effect`: run, revert or notify).
+  virtual void effectFenced(const std::string& effect) {}
   // An Incident reached a final phase.
   virtual void incidentFinished(const std::string& phase) {}
 };

@@ -29,11 +29,18 @@ Status validate(const LeaderElectionConfig& c) {
     return Status::configError("leaseDuration must be a whole number of seconds");
   }
   if (c.retryPeriod.count() <= 0) return Status::configError("retryPeriod must be positive");
+  if (c.fenceMargin >= c.renewDeadline) {
+    return Status::configError("fenceMargin must be shorter than renewDeadline");
+  }
   if (c.identity.empty()) return Status::configError("identity must not be empty");
   if (c.name.empty() || c.namespace_.empty()) {
     return Status::configError("the lease needs a namespace and a name");
   }
   return Status();
+}
+
+bool withinFence(TimePoint lastRenew, TimePoint now, Duration renewDeadline, Duration margin) {
+  return now - lastRenew < renewDeadline - margin;
 }
 
 LeaderElector::LeaderElector(Client& client, LeaderElectionConfig config, const Clock& clock)
@@ -42,6 +49,14 @@ LeaderElector::LeaderElector(Client& client, LeaderElectionConfig config, const 
 bool LeaderElector::isLeader() const {
   std::lock_guard<std::mutex> lock(mu_);
   return leading_;
+}
+
+bool LeaderElector::mayAct() const {
+  Duration margin =
+      config_.fenceMargin > Duration::zero() ? config_.fenceMargin : config_.retryPeriod;
+  TimePoint now = clock_.now();
+  std::lock_guard<std::mutex> lock(mu_);
+  return leading_ && withinFence(lastRenew_, now, config_.renewDeadline, margin);
 }
 
 std::string LeaderElector::leader() const {
@@ -63,6 +78,8 @@ void LeaderElector::observe(const json& lease, bool changed) {
 }
 
 bool LeaderElector::tryAcquireOrRenew() {
+  // Before the request: the lease is valid for others from no earlier than this.
+  TimePoint began = clock_.now();
   std::string now = formatRfc3339Micro(clock_.wallNow());
   json spec = {{"holderIdentity", config_.identity},
                {"leaseDurationSeconds", wholeSeconds(config_.leaseDuration)},
@@ -95,6 +112,7 @@ bool LeaderElector::tryAcquireOrRenew() {
     std::lock_guard<std::mutex> lock(mu_);
     observe(*created, true);
     leading_ = true;
+    lastRenew_ = began;
     return true;
   }
   json lease = std::move(current.value());
@@ -129,6 +147,7 @@ bool LeaderElector::tryAcquireOrRenew() {
   std::lock_guard<std::mutex> lock(mu_);
   observe(*updated, true);
   leading_ = true;
+  lastRenew_ = began;
   return true;
 }
 

@@ -11,6 +11,11 @@
 //   1s) so another candidate takes over at its next try.
 // Stricter than client-go in one way: a leader that reads the lease and
 // finds another holder stops leading at once instead of at renewDeadline.
+//
+// Fencing: client-go expects a leader's callers to stop acting before the
+// lease could have expired. `mayAct()` is true only while this candidate
+// leads and its last successful renewal began less than renewDeadline minus
+// fenceMargin ago; callers check it just before each effect.
 #pragma once
 
 #include "kube/client.h"
@@ -32,6 +37,9 @@ struct LeaderElectionConfig {
   Duration renewDeadline{std::chrono::seconds(10)};
   Duration retryPeriod{std::chrono::seconds(2)};
   double jitterFactor = 1.2;
+  // mayAct() turns false this long before renewDeadline has passed since
+  // the last renewal; zero or less: one retryPeriod.
+  Duration fenceMargin{0};
   bool releaseOnCancel = true;
 
   // Runs on its own thread while this candidate leads; `leading` is stopped
@@ -47,6 +55,14 @@ struct LeaderElectionConfig {
 // Checks the durations are consistent (leaderelection.go NewLeaderElector).
 Status validate(const LeaderElectionConfig& config);
 
+// The fence: a leader whose last successful renewal began at `lastRenew`
+// may still issue effects at `now` when less than `renewDeadline - margin`
+// has passed. Other candidates take the lease no earlier than leaseDuration
+// (> renewDeadline) after they saw that renewal, which began before they saw
+// it, so an effect started while this holds leaves at least
+// leaseDuration - renewDeadline + margin for the effect to land.
+bool withinFence(TimePoint lastRenew, TimePoint now, Duration renewDeadline, Duration margin);
+
 class LeaderElector {
  public:
   LeaderElector(Client& client, LeaderElectionConfig config, const Clock& clock = Clock::real());
@@ -56,6 +72,9 @@ class LeaderElector {
   void run(StopSignal& stop);
 
   bool isLeader() const;
+  // Leads, and renewed recently enough to issue an effect (withinFence with
+  // config.renewDeadline and the effective fenceMargin). Thread-safe.
+  bool mayAct() const;
   // The holder last observed ("" when none).
   std::string leader() const;
 
@@ -78,6 +97,7 @@ class LeaderElector {
   std::string observedAcquireTime_;
   std::string observedRaw_;
   TimePoint observedTime_{};
+  TimePoint lastRenew_{};  // when the last successful acquire or renewal began
   bool leading_ = false;
   bool lostToOther_ = false;
   std::string reportedLeader_;

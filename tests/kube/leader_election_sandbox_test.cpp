@@ -163,6 +163,48 @@ TEST_F(LeaderElectionTest, GracefulReleaseHandsOverAtOnce) {
   EXPECT_EQ((*lease_)["spec"]["leaseTransitions"], 1);
 }
 
+// The fence turns false renewDeadline - fenceMargin after the last renewal
+// began, while the elector still counts itself the leader.
+TEST_F(LeaderElectionTest, MayActOnlyWithinTheRenewDeadlineLessTheMargin) {
+  FakeClock clock;
+  auto client = newClient();
+  PartitionableClient partitionable(*client);
+  LeaderElectionConfig c;
+  c.namespace_ = namespace_;
+  c.name = "the-lease";
+  c.identity = "a";
+  c.leaseDuration = seconds(15);
+  c.renewDeadline = seconds(10);
+  c.retryPeriod = seconds(2);
+  c.fenceMargin = seconds(3);
+  c.onStartedLeading = [](StopSignal& leading) { leading.wait(); };
+  ASSERT_TRUE(validate(c).ok());
+  LeaderElector elector(partitionable, c, clock);
+  EXPECT_FALSE(elector.mayAct()) << "not leading yet";
+  StopSignal stop;
+  NamedThread thread("cand-a", [&] { elector.run(stop); });
+  ASSERT_TRUE(eventually([&] { return elector.isLeader(); }, seconds(10)));
+  EXPECT_TRUE(elector.mayAct());
+  // No renewal succeeds from here; fake time moves only on step().
+  partitionable.partition();
+  clock.step(seconds(7) - milliseconds(1));
+  EXPECT_TRUE(elector.mayAct());
+  clock.step(milliseconds(1));
+  EXPECT_FALSE(elector.mayAct()) << "renewDeadline - fenceMargin after the last renewal";
+  EXPECT_TRUE(elector.isLeader()) << "fenced before the renew deadline gives up";
+  stop.requestStop();
+  thread.join();
+  EXPECT_FALSE(elector.mayAct());
+}
+
+TEST(LeaderElectionFence, WithinRenewDeadlineLessMargin) {
+  TimePoint renewed{seconds(100)};
+  EXPECT_TRUE(withinFence(renewed, renewed, seconds(10), seconds(2)));
+  EXPECT_TRUE(withinFence(renewed, renewed + milliseconds(7999), seconds(10), seconds(2)));
+  EXPECT_FALSE(withinFence(renewed, renewed + seconds(8), seconds(10), seconds(2)));
+  EXPECT_FALSE(withinFence(renewed, renewed + seconds(60), seconds(10), seconds(2)));
+}
+
 TEST(LeaderElectionConfig, RejectsInconsistentDurations) {
   LeaderElectionConfig c;
   c.namespace_ = "ns";
@@ -177,6 +219,11 @@ TEST(LeaderElectionConfig, RejectsInconsistentDurations) {
   c.retryPeriod = milliseconds(500);
   c.leaseDuration = milliseconds(2500);
   EXPECT_FALSE(validate(c).ok());
+  c.leaseDuration = seconds(3);
+  c.fenceMargin = seconds(2);
+  EXPECT_FALSE(validate(c).ok()) << "a margin as long as the renew deadline";
+  c.fenceMargin = milliseconds(500);
+  EXPECT_TRUE(validate(c).ok());
 }
 
 }  // namespace

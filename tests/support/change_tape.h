@@ -139,12 +139,14 @@ class ChangeTape {
   // True on the sandbox: kills land the instant a change commits.
   bool exact() const { return feeds_.empty(); }
 
-  // The next change matching `when` SIGKILLs `pid` (once; then disarmed).
+  // The next change matching `when` SIGKILLs `pid` (once; then disarmed),
+  // or sends it `signal` (SIGSTOP: a paused process).
   // On kube-apiserver only changes committed after this call count.
-  void killOnNext(pid_t pid, Predicate when) {
+  void killOnNext(pid_t pid, Predicate when, int signal = SIGKILL) {
     int64_t baseline = feeds_.empty() ? 0 : currentRevision();
     std::lock_guard<std::mutex> lock(mu_);
     armed_ = pid;
+    signal_ = signal;
     when_ = std::move(when);
     baseline_ = baseline;
   }
@@ -378,7 +380,7 @@ class ChangeTape {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(e);
     if (armed_ > 0 && when_ && (!fromWatch || e.resourceVersion > baseline_) && when_(e)) {
-      ::kill(armed_, SIGKILL);
+      ::kill(armed_, signal_);
       lastKillAt_ = std::chrono::steady_clock::now();
       kills_.push_back(e.storageKey + " " + e.name + " rv " + std::to_string(e.resourceVersion) +
                        describe(e));
@@ -401,6 +403,7 @@ class ChangeTape {
   int64_t baseline_ = 0;
   std::vector<std::string> kills_;
   std::optional<SteadyTime> lastKillAt_;
+  int signal_ = SIGKILL;
 };
 
 }  // namespace remedy::testing

@@ -1,0 +1,195 @@
+// Fencing (#20): a leader paused past its Lease (SIGSTOP) issues no effect
+// when it resumes (SIGCONT). The other operator takes the Lease and finishes
+// the Incident; the resumed one finds it has not renewed within the renew
+// deadline less the margin, skips the effect, logs and counts it, and exits
+// once it sees the Lease held by the other. Every effect on the Deployment
+// happens exactly once.
+#include "operator_fixture.h"
+
+#include <csignal>
+#include <iostream>
+#include <set>
+
+namespace remedy::testing {
+namespace {
+
+const char* kGatedRunbook = R"(
+apiVersion: remedy.dev/v1alpha1
+kind: Runbook
+metadata:
+  name: api-gated
+spec:
+  triggers:
+    - alertName: ApiSlow
+      labels: {service: api}
+  steps:
+    - name: scale-out
+      scale:
+        target: {kind: Deployment, name: api}
+        replicas: "+2"
+        maxReplicas: 8
+    - name: wait-gate
+      waitFor:
+        target: {kind: ConfigMap, name: gate}
+        field: {path: .data.open, value: "true"}
+        pollInterval: 200ms
+      timeout: 2m
+    - name: restart
+      rolloutRestart:
+        target: {kind: Deployment, name: api}
+)";
+
+int64_t generationOf(const json& object) { return object["metadata"].value("generation", 0); }
+
+bool leads(OperatorProcess& op) {
+  return metricValue(op.metrics(), "remedy_leader").value_or(-1) == 1.0;
+}
+
+// Resumes a paused process however the test ends, so the fixture can stop it.
+struct Resume {
+  explicit Resume(OperatorProcess& op) : op(op) {}
+  ~Resume() { now(); }
+  void now() {
+    if (op.process.pid() > 0) ::kill(op.process.pid(), SIGCONT);
+  }
+  OperatorProcess& op;
+};
+
+class FencingTest : public OperatorE2ETest {
+ protected:
+  void SetUp() override {
+    OperatorE2ETest::SetUp();
+    if (HasFatalFailure()) return;
+    createDeployment("api", 2);
+    createGate("gate");
+    applyRunbook(kGatedRunbook);
+    generation_ = generationOf(deployment("api"));
+  }
+
+  // alpha leads, beta follows; an Incident from beta's webhook, run by
+  // alpha, waits at the gate. Returns its name.
+  std::string incidentWaitingAtTheGate(OperatorProcess& alpha, OperatorProcess& beta) {
+    EXPECT_TRUE(waitUntil([&] { return leaseHolder() == "alpha" && leads(alpha); }))
+        << leaseHolder() << allLogs();
+    fire(beta, "ApiSlow", "0f1e2d3c4b5a6978");
+    std::string name = awaitIncident("ApiSlow");
+    EXPECT_FALSE(name.empty()) << allLogs();
+    json waiting = awaitIncidentState(name, [](const json& i) {
+      return stepOf(i, "scale-out").value("phase", "") == "Succeeded" &&
+             stepOf(i, "wait-gate").value("phase", "") == "Running";
+    });
+    EXPECT_FALSE(waiting.is_null()) << getIncident(name).dump(2) << allLogs();
+    return name;
+  }
+
+  // The Incident succeeded with one attempt per step; the Deployment was
+  // scaled once and restarted once, as its history on the tape shows.
+  void expectEachEffectOnce(const std::string& name) {
+    json incident = awaitFinal(name);
+    ASSERT_EQ(phaseOf(incident), "Succeeded") << incident.dump(2) << allLogs();
+    for (const char* step : {"scale-out", "wait-gate", "restart"}) {
+      EXPECT_EQ(stepOf(incident, step).value("attempts", 0), 1) << step << incident.dump(2);
+    }
+    json api = deployment("api");
+    EXPECT_EQ(api["spec"].value("replicas", 0), 4);
+    EXPECT_EQ(generationOf(api), generation_ + 2) << "the scale and the restart, once each";
+    syncTape();
+    std::vector<int> replicas;
+    std::set<std::string> restartedAt;
+    for (const auto& e : tape_->events(kDeploymentsKey, namespace_)) {
+      if (e.name != "api") continue;
+      int r = (*e.object)["spec"].value("replicas", 0);
+      if (replicas.empty() || replicas.back() != r) replicas.push_back(r);
+      std::string value = (*e.object)["spec"]["template"]["metadata"]
+                              .value("annotations", json::object())
+                              .value(kRestartedAt, "");
+      if (!value.empty()) restartedAt.insert(value);
+    }
+    EXPECT_EQ(replicas, (std::vector<int>{2, 4})) << "scaled once, by +2";
+    EXPECT_EQ(restartedAt.size(), 1u) << "restarted once";
+  }
+
+  // The resumed alpha sees beta's Lease and exits (leadership lost).
+  void awaitExit(OperatorProcess& alpha) {
+    ASSERT_TRUE(waitUntil([&] { return !alpha.process.running(); }, std::chrono::seconds(20)))
+        << alpha.log();
+    EXPECT_NE(alpha.log().find("event=leadership-lost"), std::string::npos) << alpha.log();
+  }
+
+  int64_t generation_ = 0;
+};
+
+// Paused while the Incident waits at the gate; resumed after the other
+// operator finished the Incident.
+TEST_F(FencingTest, LeaderPausedAtTheGateIssuesNoEffectWhenResumed) {
+  OperatorProcess& alpha = startOperator(fastLease(), "alpha");
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "alpha" && leads(alpha); }))
+      << leaseHolder() << allLogs();
+  OperatorProcess& beta = startOperator(fastLease(), "beta");
+  std::string name = incidentWaitingAtTheGate(alpha, beta);
+  ASSERT_FALSE(name.empty());
+
+  Resume resume(alpha);
+  ASSERT_EQ(::kill(alpha.process.pid(), SIGSTOP), 0);
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "beta"; }, std::chrono::seconds(15)))
+      << leaseHolder() << allLogs();
+  ASSERT_TRUE(waitUntil([&] { return leads(beta); })) << beta.log();
+  openGate("gate");
+  expectEachEffectOnce(name);
+  size_t before = alpha.log().size();
+
+  resume.now();
+  awaitExit(alpha);
+  // Whatever the resumed alpha tried for the Incident was fenced: no action
+  // ran, so no attempt has an outcome in its log.
+  std::string after = alpha.log().substr(before);
+  EXPECT_EQ(after.find(" outcome="), std::string::npos) << after;
+  std::cout << "[          ] resumed leader fenced "
+            << (after.find("event=fenced") != std::string::npos ? "an effect"
+                                                                : "nothing (it did not try)")
+            << "\n";
+  expectEachEffectOnce(name);
+}
+
+// Paused just after it checkpointed the restart step, before it restarted
+// anything: the resumed alpha is in the middle of that step and, unfenced,
+// would restart the Deployment a second time.
+TEST_F(FencingTest, LeaderPausedBetweenCheckpointAndEffectIsFencedWhenResumed) {
+  OperatorProcess& alpha = startOperator(fastLease(), "alpha");
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "alpha" && leads(alpha); }))
+      << leaseHolder() << allLogs();
+  OperatorProcess& beta = startOperator(fastLease(), "beta");
+  std::string name = incidentWaitingAtTheGate(alpha, beta);
+  ASSERT_FALSE(name.empty());
+
+  Resume resume(alpha);
+  tape_->killOnNext(
+      alpha.process.pid(),
+      [](const sandbox::StoreEvent& e) {
+        return isStepCheckpoint(e) && stepOf(*e.object, "restart").value("phase", "") == "Running";
+      },
+      SIGSTOP);
+  openGate("gate");
+  ASSERT_TRUE(waitUntil([&] { return tape_->lastKillAt().has_value(); }))
+      << getIncident(name).dump(2) << allLogs();
+  if (tape_->exact()) {
+    EXPECT_EQ(generationOf(deployment("api")), generation_ + 1) << "restarted before the pause";
+  }
+  ASSERT_TRUE(waitUntil([&] { return leaseHolder() == "beta"; }, std::chrono::seconds(15)))
+      << leaseHolder() << allLogs();
+  expectEachEffectOnce(name);
+
+  resume.now();
+  awaitExit(alpha);
+  expectEachEffectOnce(name);
+  if (tape_->exact()) {
+    // On the sandbox the pause landed before the restart: alpha resumed in
+    // front of it and fenced it.
+    EXPECT_NE(alpha.log().find("step=restart event=fenced effect=run"), std::string::npos)
+        << alpha.log();
+    EXPECT_NE(beta.log().find("step=restart"), std::string::npos) << beta.log();
+  }
+}
+
+}  // namespace
+}  // namespace remedy::testing
