@@ -72,10 +72,20 @@ struct ActionOutcome {
   // status and hands them back to `revert`. Null when nothing changed.
   json changedFrom;
   json changedTo;
+  // A kRetriableFailure for a reason outside the step: the API server did
+  // not take the request (429, 5xx, a timeout, a lost connection) or the
+  // object changed under it (409). Nothing the step asked for was refused,
+  // and the action is safe to run again with the same baseline (as after a
+  // crash), so the engine runs it again within the same attempt, backing off
+  // as the work queue does for a failed reconcile, until the attempt's
+  // timeout. No attempt is counted: a step with `retries.limit: 0` does not
+  // fail on one 503 of a busy API server.
+  bool transient = false;
 
   static ActionOutcome succeeded(std::string message, Outputs outputs = {});
   static ActionOutcome inProgress(std::string message, kube::Duration retryAfter);
   static ActionOutcome retriable(std::string message);
+  static ActionOutcome transientFailure(std::string message);
   static ActionOutcome permanent(std::string message);
 };
 

@@ -40,6 +40,11 @@ ActionOutcome ActionOutcome::inProgress(std::string message, kube::Duration retr
 ActionOutcome ActionOutcome::retriable(std::string message) {
   return outcome(OutcomeKind::kRetriableFailure, std::move(message), {}, kube::Duration(0));
 }
+ActionOutcome ActionOutcome::transientFailure(std::string message) {
+  ActionOutcome o = retriable(std::move(message));
+  o.transient = true;
+  return o;
+}
 ActionOutcome ActionOutcome::permanent(std::string message) {
   return outcome(OutcomeKind::kPermanentFailure, std::move(message), {}, kube::Duration(0));
 }

@@ -20,12 +20,6 @@ namespace {
 
 using kube::Status;
 
-ActionOutcome failure(const Status& s, const std::string& what) {
-  std::string message = what + ": " + s.toString();
-  return isRetriableApiError(s) ? ActionOutcome::retriable(message)
-                                : ActionOutcome::permanent(message);
-}
-
 std::optional<int> optionalInt(const json& params, const char* key) {
   auto it = params.find(key);
   if (it == params.end() || !it->is_number_integer()) return std::nullopt;
@@ -233,6 +227,12 @@ kube::Result<TargetObject> resolveTarget(kube::Client& client, const json& targe
   return t;
 }
 
+ActionOutcome apiFailure(const Status& s, const std::string& what) {
+  std::string message = what + ": " + s.toString();
+  return isRetriableApiError(s) ? ActionOutcome::transientFailure(message)
+                                : ActionOutcome::permanent(message);
+}
+
 bool isRetriableApiError(const Status& s) {
   return kube::isTooManyRequests(s) || kube::isConflict(s) || kube::isServerTimeout(s) ||
          kube::isTimeout(s) || kube::isInternalError(s) || kube::isServiceUnavailable(s) ||
@@ -299,9 +299,9 @@ std::vector<std::string> podStates(const json& pod) {
 ActionOutcome ScaleAction::prepare(const json& params, const ActionContext& context) {
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
-  if (!target.ok()) return failure(target.status(), "scale");
+  if (!target.ok()) return apiFailure(target.status(), "scale");
   auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
-  if (!scale.ok()) return failure(scale.status(), "read scale of " + target->describe());
+  if (!scale.ok()) return apiFailure(scale.status(), "read scale of " + target->describe());
   int from = (*scale)["spec"].value("replicas", 0);
   return ActionOutcome::succeeded("", {{"previousReplicas", std::to_string(from)}});
 }
@@ -309,9 +309,9 @@ ActionOutcome ScaleAction::prepare(const json& params, const ActionContext& cont
 ActionOutcome ScaleAction::run(const json& params, const ActionContext& context) {
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
-  if (!target.ok()) return failure(target.status(), "scale");
+  if (!target.ok()) return apiFailure(target.status(), "scale");
   auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
-  if (!scale.ok()) return failure(scale.status(), "read scale of " + target->describe());
+  if (!scale.ok()) return apiFailure(scale.status(), "read scale of " + target->describe());
   int current = (*scale)["spec"].value("replicas", 0);
   auto recorded = context.baseline.find("previousReplicas");
   int from = recorded != context.baseline.end() ? std::stoi(recorded->second) : current;
@@ -344,7 +344,7 @@ ActionOutcome ScaleAction::run(const json& params, const ActionContext& context)
   body["metadata"].erase("resourceVersion");
   body["spec"]["replicas"] = *to;
   auto written = context.client->update(target->resource, target->ns, body, scaleWrite());
-  if (!written.ok()) return failure(written.status(), "scale " + target->describe());
+  if (!written.ok()) return apiFailure(written.status(), "scale " + target->describe());
   return scaled();
 }
 
@@ -421,9 +421,9 @@ RevertOutcome ScaleAction::revert(const json& params, const json& changedFrom,
 ActionOutcome RolloutRestartAction::run(const json& params, const ActionContext& context) {
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
-  if (!target.ok()) return failure(target.status(), "rolloutRestart");
+  if (!target.ok()) return apiFailure(target.status(), "rolloutRestart");
   auto object = context.client->get(target->resource, target->ns, target->name);
-  if (!object.ok()) return failure(object.status(), "read " + target->describe());
+  if (!object.ok()) return apiFailure(object.status(), "read " + target->describe());
   const std::string& value = context.firstStartedAt;
   Outputs outputs = {{"restartedAt", value}};
   const json* current = lookupDotted(*object, std::string(".spec.template.metadata.annotations"));
@@ -437,7 +437,7 @@ ActionOutcome RolloutRestartAction::run(const json& params, const ActionContext&
       {"spec",
        {{"template", {{"metadata", {{"annotations", {{kRestartedAtAnnotation, value}}}}}}}}}};
   auto patched = context.client->patch(target->resource, target->ns, target->name, patch.dump());
-  if (!patched.ok()) return failure(patched.status(), "restart " + target->describe());
+  if (!patched.ok()) return apiFailure(patched.status(), "restart " + target->describe());
   return ActionOutcome::succeeded("restarted " + target->describe() + " at " + value, outputs);
 }
 
@@ -450,9 +450,9 @@ ActionOutcome DeletePodsAction::prepare(const json& params, const ActionContext&
   std::string source;
   if (params.contains("target")) {
     auto target = resolveTarget(client, params["target"], context.defaultNamespace);
-    if (!target.ok()) return failure(target.status(), "deletePods");
+    if (!target.ok()) return apiFailure(target.status(), "deletePods");
     auto object = client.get(target->resource, target->ns, target->name);
-    if (!object.ok()) return failure(object.status(), "read " + target->describe());
+    if (!object.ok()) return apiFailure(object.status(), "read " + target->describe());
     ns = target->ns;
     auto text = labelSelectorText((*object)["spec"].value("selector", json::object()));
     if (!text.ok()) return ActionOutcome::permanent("deletePods: " + text.status().message());
@@ -468,7 +468,7 @@ ActionOutcome DeletePodsAction::prepare(const json& params, const ActionContext&
   kube::ListOptions options;
   options.labelSelector = selector;
   auto pods = kube::listAll(client, kube::resources::pods(), ns, options);
-  if (!pods.ok()) return failure(pods.status(), "list " + source);
+  if (!pods.ok()) return apiFailure(pods.status(), "list " + source);
   std::vector<json> items = (*pods)["items"].get<std::vector<json>>();
   std::sort(items.begin(), items.end(),
             [](const json& a, const json& b) { return kube::nameOf(a) < kube::nameOf(b); });
@@ -527,7 +527,7 @@ ActionOutcome DeletePodsAction::run(const json& params, const ActionContext& con
     options.preconditionUid = i < uids.size() ? uids[i] : "";
     auto pod = context.client->get(kube::resources::pods(), ns, names[i]);
     if (!pod.ok() && kube::isNotFound(pod.status())) continue;
-    if (!pod.ok()) return failure(pod.status(), "read pod " + ns + "/" + names[i]);
+    if (!pod.ok()) return apiFailure(pod.status(), "read pod " + ns + "/" + names[i]);
     if (kube::uidOf(*pod) != options.preconditionUid ||
         (*pod)["metadata"].contains("deletionTimestamp")) {
       continue;
@@ -540,7 +540,7 @@ ActionOutcome DeletePodsAction::run(const json& params, const ActionContext& con
       return ActionOutcome::retriable("evicting pod " + ns + "/" + names[i] +
                                       " would violate a PodDisruptionBudget: " + s.message());
     }
-    if (!s.ok()) return failure(s, std::string(evict ? "evict" : "delete") + " pod " + names[i]);
+    if (!s.ok()) return apiFailure(s, std::string(evict ? "evict" : "delete") + " pod " + names[i]);
   }
   return ActionOutcome::succeeded(std::string(evict ? "evicted " : "deleted ") +
                                       std::to_string(names.size()) + " pods in " + ns +
@@ -616,12 +616,12 @@ kube::Result<std::vector<json>> ownedReplicaSets(kube::Client& client, const jso
 ActionOutcome RolloutUndoAction::prepare(const json& params, const ActionContext& context) {
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
-  if (!target.ok()) return failure(target.status(), "rolloutUndo");
+  if (!target.ok()) return apiFailure(target.status(), "rolloutUndo");
   if (target->kind != "Deployment") {
     return ActionOutcome::permanent("rolloutUndo: " + target->describe() + " is not a Deployment");
   }
   auto deployment = context.client->get(target->resource, target->ns, target->name);
-  if (!deployment.ok()) return failure(deployment.status(), "read " + target->describe());
+  if (!deployment.ok()) return apiFailure(deployment.status(), "read " + target->describe());
   // The newest ReplicaSet is the current template's only once the
   // controller has seen the current generation; before that, "the revision
   // before" could be the current one.
@@ -635,7 +635,7 @@ ActionOutcome RolloutUndoAction::prepare(const json& params, const ActionContext
         std::to_string(generation) + " of " + target->describe());
   }
   auto sets = ownedReplicaSets(*context.client, *deployment);
-  if (!sets.ok()) return failure(sets.status(), "list the ReplicaSets of " + target->describe());
+  if (!sets.ok()) return apiFailure(sets.status(), "list the ReplicaSets of " + target->describe());
   // rollback.go deploymentRevision.
   std::optional<int64_t> wanted;
   if (params.contains("revision") && params["revision"].is_number_integer()) {
@@ -680,7 +680,7 @@ ActionOutcome RolloutUndoAction::prepare(const json& params, const ActionContext
 ActionOutcome RolloutUndoAction::run(const json& params, const ActionContext& context) {
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
-  if (!target.ok()) return failure(target.status(), "rolloutUndo");
+  if (!target.ok()) return apiFailure(target.status(), "rolloutUndo");
   auto recorded = [&](const char* key) {
     auto it = context.baseline.find(key);
     return it == context.baseline.end() ? std::string() : it->second;
@@ -699,11 +699,11 @@ ActionOutcome RolloutUndoAction::run(const json& params, const ActionContext& co
   // recomputes, as the patch action does.
   for (int round = 0; round < 5; ++round) {
     auto deployment = context.client->get(target->resource, target->ns, target->name);
-    if (!deployment.ok()) return failure(deployment.status(), "read " + target->describe());
+    if (!deployment.ok()) return apiFailure(deployment.status(), "read " + target->describe());
     auto rs = context.client->get(replicaSets(), target->ns, rsName);
     if (!rs.ok()) {
-      return failure(rs.status(),
-                     "read ReplicaSet " + target->ns + "/" + rsName + " of revision " + revision);
+      return apiFailure(
+          rs.status(), "read ReplicaSet " + target->ns + "/" + rsName + " of revision " + revision);
     }
     if (kube::uidOf(*rs) != recorded("replicaSetUid")) {
       return ActionOutcome::permanent("rolloutUndo: ReplicaSet " + target->ns + "/" + rsName +
@@ -749,7 +749,7 @@ ActionOutcome RolloutUndoAction::run(const json& params, const ActionContext& co
         context.client->patch(target->resource, target->ns, target->name, patch.dump(), options);
     if (written.ok()) return ActionOutcome::succeeded("rolled back " + change, outputs);
     if (!kube::isConflict(written.status())) {
-      return failure(written.status(), "roll back " + target->describe());
+      return apiFailure(written.status(), "roll back " + target->describe());
     }
   }
   return ActionOutcome::retriable("rolloutUndo: " + target->describe() +
@@ -761,7 +761,7 @@ ActionOutcome RolloutUndoAction::run(const json& params, const ActionContext& co
 ActionOutcome WaitForAction::run(const json& params, const ActionContext& context) {
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
-  if (!target.ok()) return failure(target.status(), "waitFor");
+  if (!target.ok()) return apiFailure(target.status(), "waitFor");
   kube::Duration poll = std::chrono::seconds(5);
   if (params.contains("pollInterval")) {
     auto parsed = api::parseDuration(params["pollInterval"].get<std::string>());
@@ -780,7 +780,7 @@ ActionOutcome WaitForAction::run(const json& params, const ActionContext& contex
       return ActionOutcome::inProgress(
           "reading " + target->describe() + ": " + object.status().toString(), poll);
     }
-    return failure(object.status(), "read " + target->describe());
+    return apiFailure(object.status(), "read " + target->describe());
   }
   if (state == "Exists") {
     return ActionOutcome::succeeded(target->describe() + " exists", {{"value", "Exists"}});
@@ -938,7 +938,7 @@ ActionOutcome RunJobAction::run(const json& params, const ActionContext& context
     job = client.create(jobs, ns, body);
     if (!job.ok() && kube::isAlreadyExists(job.status())) job = client.get(jobs, ns, name);
   }
-  if (!job.ok()) return failure(job.status(), "Job " + ns + "/" + name);
+  if (!job.ok()) return apiFailure(job.status(), "Job " + ns + "/" + name);
   Outputs outputs = {{"jobName", name}};
   bool complete = conditionHolds(*job, "Complete", "True");
   bool failed = !complete && conditionHolds(*job, "Failed", "True");

@@ -47,6 +47,10 @@ kube::Result<std::string> labelSelectorText(const json& selector);
 // better by retrying.
 bool isRetriableApiError(const kube::Status& s);
 
+// The outcome of a failed API request: "WHAT: STATUS", transient
+// (ActionOutcome::transient) when isRetriableApiError, else permanent.
+ActionOutcome apiFailure(const kube::Status& s, const std::string& what);
+
 // A relative ("+2", "-1") or absolute ("5", 5) replicas value applied to
 // `from`, then clamped to [minReplicas, maxReplicas] when given. nullopt when
 // `replicas` is neither.

@@ -144,12 +144,6 @@ std::string stringField(const json& object, const char* key, const std::string& 
   return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-ActionOutcome failure(const Status& s, const std::string& what) {
-  std::string message = what + ": " + s.toString();
-  return isRetriableApiError(s) ? ActionOutcome::retriable(message)
-                                : ActionOutcome::permanent(message);
-}
-
 RevertOutcome revertFailure(const Status& s, const std::string& what) {
   return {isRetriableApiError(s) ? RevertKind::kRetriableFailure : RevertKind::kFailed,
           what + ": " + s.toString()};
@@ -440,8 +434,8 @@ ParsedPatch parsePatch(const json& params, const ActionContext& context,
   }
   auto resolved = resolveTarget(*context.client, target, context.defaultNamespace);
   if (!resolved.ok()) {
-    out.error = failure(resolved.status(),
-                        "patch " + kind + " " + stringField(target, "name", "<no name>"));
+    out.error = apiFailure(resolved.status(),
+                           "patch " + kind + " " + stringField(target, "name", "<no name>"));
     return out;
   }
   request.target = std::move(resolved.value());
@@ -497,7 +491,7 @@ class PatchAction : public Action {
     if (!parsed.request) return parsed.error;
     const PatchRequest& request = *parsed.request;
     auto computed = computePatch(*context.client, request);
-    if (!computed.ok()) return failure(computed.status(), "patch " + request.target.describe());
+    if (!computed.ok()) return apiFailure(computed.status(), "patch " + request.target.describe());
     if (auto why = tooLarge(computed->changes)) {
       return ActionOutcome::permanent("patch " + request.target.describe() + ": the patch " + *why);
     }
@@ -513,7 +507,7 @@ class PatchAction : public Action {
     json recorded = recordedChange(context.baseline);
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
       auto computed = computePatch(*context.client, request);
-      if (!computed.ok()) return failure(computed.status(), "patch " + t.describe());
+      if (!computed.ok()) return apiFailure(computed.status(), "patch " + t.describe());
       const FieldChanges& changes = computed->changes;
       if (auto why = tooLarge(changes)) {
         return ActionOutcome::permanent("patch " + t.describe() + ": the patch " + *why);
@@ -539,7 +533,7 @@ class PatchAction : public Action {
           t.resource, t.ns, t.name,
           conditionalPatch(request, kube::resourceVersionOf(computed->live)), options);
       if (!written.ok() && kube::isConflict(written.status())) continue;
-      if (!written.ok()) return failure(written.status(), "patch " + t.describe());
+      if (!written.ok()) return apiFailure(written.status(), "patch " + t.describe());
       FieldChanges done = settle(recorded, changes, computed->live, *written);
       return changedOutcome(
           "patched " + t.describe() + ": " + describeChanges(done.before, done.after), done);
@@ -620,7 +614,7 @@ ParsedApply parseApply(const json& params, const ActionContext& context,
   }
   auto resource = context.client->resourceFor(apiVersion, kind);
   if (!resource.ok()) {
-    out.error = failure(resource.status(), "apply " + kind + " " + name);
+    out.error = apiFailure(resource.status(), "apply " + kind + " " + name);
     return out;
   }
   ApplyRequest request;
@@ -704,7 +698,7 @@ class ApplyAction : public Action {
     if (!parsed.request) return parsed.error;
     const ApplyRequest& request = *parsed.request;
     auto computed = compute(*context.client, request, json::object());
-    if (!computed.ok()) return failure(computed.status(), "apply " + request.describe());
+    if (!computed.ok()) return apiFailure(computed.status(), "apply " + request.describe());
     json recorded = {{"existed", computed->existed}};
     if (computed->existed) {
       if (auto why = tooLarge(computed->changes)) {
@@ -724,7 +718,7 @@ class ApplyAction : public Action {
     json recorded = recordedChange(context.baseline);
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
       auto computed = compute(*context.client, request, recorded);
-      if (!computed.ok()) return failure(computed.status(), "apply " + what);
+      if (!computed.ok()) return apiFailure(computed.status(), "apply " + what);
       const Computed& c = *computed;
       if (auto why = tooLarge(c.changes)) {
         return ActionOutcome::permanent("apply " + what + ": the manifest " + *why);
@@ -752,7 +746,7 @@ class ApplyAction : public Action {
       auto written =
           context.client->patch(request.resource, request.ns, request.name, c.body.dump(), options);
       if (!written.ok() && kube::isConflict(written.status())) continue;
-      if (!written.ok()) return failure(written.status(), "apply " + what);
+      if (!written.ok()) return apiFailure(written.status(), "apply " + what);
       if (c.createdByRemedy) {
         return created(request, *written,
                        request.ownerRef.is_null() ? "" : ", owned by the Incident");

@@ -101,12 +101,6 @@ bool isReady(const json& pod) {
   return false;
 }
 
-ActionOutcome failure(const Status& s, const std::string& what) {
-  std::string message = what + ": " + s.toString();
-  return isRetriableApiError(s) ? ActionOutcome::retriable(message)
-                                : ActionOutcome::permanent(message);
-}
-
 }  // namespace
 
 kube::Result<std::vector<std::string>> incidentSecrets(const ActionContext& context) {
@@ -204,13 +198,14 @@ ActionOutcome PodLogsAction::run(const json& params, const ActionContext& contex
       !params["pod"].get<std::string>().empty()) {
     request.pod = params["pod"].get<std::string>();
     auto got = client.get(kube::resources::pods(), request.ns, request.pod);
-    if (!got.ok()) return failure(got.status(), "podLogs: pod " + request.ns + "/" + request.pod);
+    if (!got.ok())
+      return apiFailure(got.status(), "podLogs: pod " + request.ns + "/" + request.pod);
     pod = *got;
   } else if (params.contains("target") && params["target"].is_object()) {
     auto target = resolveTarget(client, params["target"], context.defaultNamespace);
-    if (!target.ok()) return failure(target.status(), "podLogs");
+    if (!target.ok()) return apiFailure(target.status(), "podLogs");
     auto object = client.get(target->resource, target->ns, target->name);
-    if (!object.ok()) return failure(object.status(), "podLogs: read " + target->describe());
+    if (!object.ok()) return apiFailure(object.status(), "podLogs: read " + target->describe());
     request.ns = target->ns;
     if (target->kind == "Pod") {
       pod = *object;
@@ -225,7 +220,7 @@ ActionOutcome PodLogsAction::run(const json& params, const ActionContext& contex
       options.labelSelector = *selector;
       auto pods = kube::listAll(client, kube::resources::pods(), request.ns, options);
       if (!pods.ok())
-        return failure(pods.status(), "podLogs: list the pods of " + target->describe());
+        return apiFailure(pods.status(), "podLogs: list the pods of " + target->describe());
       std::vector<json> items = (*pods)["items"].get<std::vector<json>>();
       const json* chosen = choosePodForLogs(items);
       if (!chosen) {
@@ -248,7 +243,7 @@ ActionOutcome PodLogsAction::run(const json& params, const ActionContext& contex
   std::string where = "pod " + request.ns + "/" + request.pod +
                       (request.container.empty() ? "" : " container " + request.container) +
                       (request.previous ? " (previous)" : "");
-  if (!log.ok()) return failure(log.status(), "podLogs: " + where);
+  if (!log.ok()) return apiFailure(log.status(), "podLogs: " + where);
   Outputs outputs = {{"pod", request.pod},
                      {"container", request.container},
                      {"text", log->text},

@@ -1151,6 +1151,26 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       return ReconcileResult::after(wait);
     }
     case actions::OutcomeKind::kRetriableFailure: {
+      if (outcome.transient) {
+        // The API server did not take a request: the same attempt runs
+        // again, rate limited by the work queue as a failed reconcile is,
+        // until its timeout (continueAttempt). Outputs join the baseline,
+        // as progress does. Recorded once per message, not once per try.
+        std::string waiting = truncateMessage(
+            "the API server did not take the request, trying again: " + outcome.message,
+            kMaxStepMessage);
+        actions::Outputs progress = st.outputs.value_or(actions::Outputs{});
+        for (const auto& [k, v] : outcome.outputs) progress[k] = v;
+        if (st.message != waiting || progress != st.outputs.value_or(actions::Outputs{})) {
+          st.message = waiting;
+          st.outputs = progress;
+          if (!write(w, &result)) return result;
+        }
+        spdlog::warn("incident={} step={} attempt={} outcome=Transient: {}", w.key, *st.name,
+                     st.attempts.value_or(1), outcome.message);
+        result.requeue = true;
+        return result;
+      }
       keepFailedOutputs(st, outcome);
       int attempts = st.attempts.value_or(1);
       int limit = step && step->retries && step->retries->limit ? *step->retries->limit : 0;

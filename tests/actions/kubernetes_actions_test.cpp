@@ -84,6 +84,30 @@ TEST_F(KubernetesActionsTest, ScaleRelativeChangeIsAppliedOnceAcrossRetries) {
   EXPECT_EQ(replicas("web"), 4);
 }
 
+// The API server's 500 is transient (the engine runs the attempt again
+// without counting it); the run after it scales once, from the baseline.
+TEST_F(KubernetesActionsTest, ScaleThatTheApiServerDidNotTakeIsTransient) {
+  createDeployment("web", 2);
+  ScaleAction scale;
+  json params = {{"target", {{"name", "web"}}}, {"replicas", "+2"}};
+  auto c = context();
+  auto prepared = scale.prepare(params, c);
+  ASSERT_EQ(prepared.kind, OutcomeKind::kSucceeded) << prepared.message;
+  c.baseline = prepared.outputs;
+  sandbox_->faults().failNextEndingWith(1, 500, "/deployments/web/scale");
+  auto failed = scale.run(params, c);
+  EXPECT_EQ(failed.kind, OutcomeKind::kRetriableFailure) << failed.message;
+  EXPECT_TRUE(failed.transient);
+  EXPECT_EQ(replicas("web"), 2);
+  auto outcome = scale.run(params, c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(replicas("web"), 4);
+  // A refusal is the step's own failure, never transient.
+  auto missing = scale.run({{"target", {{"name", "absent"}}}, {"replicas", 1}}, c);
+  EXPECT_EQ(missing.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_FALSE(missing.transient);
+}
+
 TEST_F(KubernetesActionsTest, ScaleDryRunChangesNothing) {
   createDeployment("web", 2);
   ScaleAction scale;

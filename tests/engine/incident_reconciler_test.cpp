@@ -356,6 +356,79 @@ TEST_F(IncidentReconcilerTest, AFailedStepKeepsWhatItDidBeforeItFailed) {
   EXPECT_EQ(getDeployment("web")["spec"].value("replicas", 0), 3);
 }
 
+actions::ActionOutcome apiServerDidNotAnswer() {
+  return actions::ActionOutcome::transientFailure(
+      "postgres.terminateBackends: read pg: 500 InternalError: etcdserver: request timed out");
+}
+
+// An API server's 500 is not the step's failure: the same attempt runs
+// again with the same baseline, without `retries`, and counts once.
+TEST_F(IncidentReconcilerTest, ATransientFailureRunsTheSameAttemptAgain) {
+  createDeployment("web", 1);
+  std::vector<actions::Outputs> baselines;
+  auto done = actions::ActionOutcome::succeeded("terminated 1 backend", {{"affected", "1"}});
+  registry_->add(std::make_unique<ScriptedAction>(
+      "postgres",
+      std::vector<actions::ActionOutcome>{apiServerDidNotAnswer(), apiServerDidNotAnswer(), done},
+      &baselines));
+  createRunbook("pool", killThenScaleSpec(0));
+  createIncident("i1", "PoolExhausted", {});
+  ASSERT_TRUE(driveToPhase("i1", "Succeeded")) << incident("i1").dump(2);
+
+  ASSERT_EQ(baselines.size(), 3u);
+  EXPECT_EQ(baselines[1], baselines[0]);
+  EXPECT_EQ(baselines[2], baselines[0]);
+  json kill = stepOf("i1", "kill");
+  EXPECT_EQ(kill.value("phase", ""), "Succeeded");
+  EXPECT_EQ(kill.value("attempts", 0), 1) << kill.dump(2);
+  EXPECT_EQ(stepOf("i1", "grow").value("phase", ""), "Succeeded");
+  for (const auto& entry : incident("i1")["status"]["timeline"]) {
+    EXPECT_NE(entry.value("type", ""), "StepRetry") << entry.dump();
+  }
+}
+
+// An API server that keeps failing ends the attempt at the step's timeout,
+// with the reason on the step until then.
+TEST_F(IncidentReconcilerTest, ATransientFailureThatLastsEndsAtTheStepTimeout) {
+  std::vector<actions::Outputs> baselines;
+  registry_->add(std::make_unique<ScriptedAction>(
+      "postgres", std::vector<actions::ActionOutcome>{apiServerDidNotAnswer()}, &baselines));
+  createRunbook("pool", R"(
+triggers: [{alertName: PoolExhausted}]
+steps:
+  - name: kill
+    postgres:
+      connection: {secretKeyRef: {name: pg, key: uri}}
+      terminateBackends: {olderThan: 5m}
+    timeout: 1m
+)");
+  createIncident("i1", "PoolExhausted", {});
+  auto reconciler = newReconciler();
+  std::string key = namespace_ + "/i1";
+  bool sawWaiting = false;
+  ASSERT_TRUE(eventually([&] {
+    if (phaseOf("i1") == "Failed") return true;
+    auto result = reconciler->reconcile(key);
+    json kill = stepOf("i1", "kill");
+    if (kill.value("message", "").find("did not take the request") != std::string::npos) {
+      sawWaiting = true;
+      EXPECT_EQ(kill.value("phase", ""), "Running");
+    }
+    // The work queue's backoff stands in for time passing.
+    clock_.step(result.requeueAfter > kube::Duration(0) ? result.requeueAfter
+                                                        : std::chrono::seconds(10));
+    return false;
+  })) << incident("i1").dump(2);
+
+  EXPECT_TRUE(sawWaiting);
+  json kill = stepOf("i1", "kill");
+  EXPECT_EQ(kill.value("phase", ""), "Failed");
+  EXPECT_EQ(kill.value("attempts", 0), 1);
+  EXPECT_NE(kill.value("message", "").find("timed out after 1m"), std::string::npos)
+      << kill.dump(2);
+  EXPECT_LE(baselines.size(), 8u);
+}
+
 TEST_F(IncidentReconcilerTest, ARetryGetsTheEffectsOfTheAttemptThatFailed) {
   createDeployment("web", 1);
   std::vector<actions::Outputs> baselines;
