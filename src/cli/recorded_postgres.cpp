@@ -18,21 +18,6 @@ struct RecordedPostgresServers::Server {
 
 namespace {
 
-std::string collapsed(const std::string& text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 bool listed(const pg::NameList& list, const std::string& value) {
   return !list || std::find(list->begin(), list->end(), value) != list->end();
 }
@@ -118,9 +103,9 @@ class RecordedSession : public pg::Session {
   std::optional<pg::Failure> readOnlyQuery(const std::string& sql,
                                            const std::vector<std::optional<std::string>>&,
                                            int maxRows, pg::QueryRows* out) override {
-    std::string wanted = collapsed(sql);
+    std::string wanted = collapseSpaces(sql);
     for (const auto& answer : server_->recorded.queries) {
-      if (collapsed(answer.sql) != wanted) continue;
+      if (collapseSpaces(answer.sql) != wanted) continue;
       if (!answer.error.empty()) return pg::Failure{false, answer.error};
       out->columns = answer.columns;
       out->columnCount = answer.columns.size();

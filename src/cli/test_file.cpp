@@ -4,6 +4,7 @@
 #include "formats/json_pointer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -704,6 +705,21 @@ void readObjects(Reader& r, const Node& test, TestCase& tc) {
 }
 
 }  // namespace
+
+std::string collapseSpaces(const std::string& text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
 
 TestFileResult readTestFile(const std::string& path) {
   TestFileResult result;

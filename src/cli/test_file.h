@@ -208,4 +208,8 @@ struct TestFileResult {
 };
 TestFileResult readTestFile(const std::string& path);
 
+// `text` with each run of whitespace as one space and none at the ends: how
+// a recorded query (SQL, PromQL) is compared with the one a step sends.
+std::string collapseSpaces(const std::string& text);
+
 }  // namespace remedy::cli

@@ -57,8 +57,6 @@ spec:
 
 const char* kSteps[] = {"scale-out", "restart", "evict-workers", "wait-rollout"};
 
-int64_t generationOf(const json& object) { return object["metadata"].value("generation", 0); }
-
 std::string restartedAtOf(const json& deployment) {
   return deployment["spec"]["template"]["metadata"]
       .value("annotations", json::object())

@@ -4,46 +4,13 @@
 // deadline less the margin, skips the effect, logs and counts it, and exits
 // once it sees the Lease held by the other. Every effect on the Deployment
 // happens exactly once.
-#include "operator_fixture.h"
+#include "gated_incident.h"
 
 #include <csignal>
 #include <iostream>
-#include <set>
 
 namespace remedy::testing {
 namespace {
-
-const char* kGatedRunbook = R"(
-apiVersion: remedy.dev/v1alpha1
-kind: Runbook
-metadata:
-  name: api-gated
-spec:
-  triggers:
-    - alertName: ApiSlow
-      labels: {service: api}
-  steps:
-    - name: scale-out
-      scale:
-        target: {kind: Deployment, name: api}
-        replicas: "+2"
-        maxReplicas: 8
-    - name: wait-gate
-      waitFor:
-        target: {kind: ConfigMap, name: gate}
-        field: {path: .data.open, value: "true"}
-        pollInterval: 200ms
-      timeout: 2m
-    - name: restart
-      rolloutRestart:
-        target: {kind: Deployment, name: api}
-)";
-
-int64_t generationOf(const json& object) { return object["metadata"].value("generation", 0); }
-
-bool leads(OperatorProcess& op) {
-  return metricValue(op.metrics(), "remedy_leader").value_or(-1) == 1.0;
-}
 
 // Resumes a paused process however the test ends, so the fixture can stop it.
 struct Resume {
@@ -55,58 +22,14 @@ struct Resume {
   OperatorProcess& op;
 };
 
-class FencingTest : public OperatorE2ETest {
+class FencingTest : public GatedIncidentTest {
  protected:
-  void SetUp() override {
-    OperatorE2ETest::SetUp();
-    if (HasFatalFailure()) return;
-    createDeployment("api", 2);
-    createGate("gate");
-    applyRunbook(kGatedRunbook);
-    generation_ = generationOf(deployment("api"));
-  }
-
   // alpha leads, beta follows; an Incident from beta's webhook, run by
   // alpha, waits at the gate. Returns its name.
   std::string incidentWaitingAtTheGate(OperatorProcess& alpha, OperatorProcess& beta) {
     EXPECT_TRUE(waitUntil([&] { return leaseHolder() == "alpha" && leads(alpha); }))
         << leaseHolder() << allLogs();
-    fire(beta, "ApiSlow", "0f1e2d3c4b5a6978");
-    std::string name = awaitIncident("ApiSlow");
-    EXPECT_FALSE(name.empty()) << allLogs();
-    json waiting = awaitIncidentState(name, [](const json& i) {
-      return stepOf(i, "scale-out").value("phase", "") == "Succeeded" &&
-             stepOf(i, "wait-gate").value("phase", "") == "Running";
-    });
-    EXPECT_FALSE(waiting.is_null()) << getIncident(name).dump(2) << allLogs();
-    return name;
-  }
-
-  // The Incident succeeded with one attempt per step; the Deployment was
-  // scaled once and restarted once, as its history on the tape shows.
-  void expectEachEffectOnce(const std::string& name) {
-    json incident = awaitFinal(name);
-    ASSERT_EQ(phaseOf(incident), "Succeeded") << incident.dump(2) << allLogs();
-    for (const char* step : {"scale-out", "wait-gate", "restart"}) {
-      EXPECT_EQ(stepOf(incident, step).value("attempts", 0), 1) << step << incident.dump(2);
-    }
-    json api = deployment("api");
-    EXPECT_EQ(api["spec"].value("replicas", 0), 4);
-    EXPECT_EQ(generationOf(api), generation_ + 2) << "the scale and the restart, once each";
-    syncTape();
-    std::vector<int> replicas;
-    std::set<std::string> restartedAt;
-    for (const auto& e : tape_->events(kDeploymentsKey, namespace_)) {
-      if (e.name != "api") continue;
-      int r = (*e.object)["spec"].value("replicas", 0);
-      if (replicas.empty() || replicas.back() != r) replicas.push_back(r);
-      std::string value = (*e.object)["spec"]["template"]["metadata"]
-                              .value("annotations", json::object())
-                              .value(kRestartedAt, "");
-      if (!value.empty()) restartedAt.insert(value);
-    }
-    EXPECT_EQ(replicas, (std::vector<int>{2, 4})) << "scaled once, by +2";
-    EXPECT_EQ(restartedAt.size(), 1u) << "restarted once";
+    return GatedIncidentTest::incidentWaitingAtTheGate(beta);
   }
 
   // The resumed alpha sees beta's Lease and exits (leadership lost).
@@ -115,8 +38,6 @@ class FencingTest : public OperatorE2ETest {
         << alpha.log();
     EXPECT_NE(alpha.log().find("event=leadership-lost"), std::string::npos) << alpha.log();
   }
-
-  int64_t generation_ = 0;
 };
 
 // Paused while the Incident waits at the gate; resumed after the other

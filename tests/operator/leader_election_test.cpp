@@ -3,10 +3,9 @@
 // SIGKILLed leader is replaced once its Lease expires, and an Incident in
 // flight finishes without any step running twice; a SIGTERMed leader
 // releases the Lease, so the other leads at its next try, and exits 0.
-#include "operator_fixture.h"
+#include "gated_incident.h"
 
 #include <iostream>
-#include <set>
 
 namespace remedy::testing {
 namespace {
@@ -14,91 +13,11 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-const char* kGatedRunbook = R"(
-apiVersion: remedy.dev/v1alpha1
-kind: Runbook
-metadata:
-  name: api-gated
-spec:
-  triggers:
-    - alertName: ApiSlow
-      labels: {service: api}
-  steps:
-    - name: scale-out
-      scale:
-        target: {kind: Deployment, name: api}
-        replicas: "+2"
-        maxReplicas: 8
-    - name: wait-gate
-      waitFor:
-        target: {kind: ConfigMap, name: gate}
-        field: {path: .data.open, value: "true"}
-        pollInterval: 200ms
-      timeout: 2m
-    - name: restart
-      rolloutRestart:
-        target: {kind: Deployment, name: api}
-)";
-
 // The operators' leader-election Lease (--leader-election-name's default).
 constexpr const char* kLeaderLease = "remedy-operator";
 
-int64_t generationOf(const json& object) { return object["metadata"].value("generation", 0); }
-
-bool leads(OperatorProcess& op) {
-  return metricValue(op.metrics(), "remedy_leader").value_or(-1) == 1.0;
-}
-bool follows(OperatorProcess& op) {
-  return metricValue(op.metrics(), "remedy_leader").value_or(-1) == 0.0;
-}
-
-class LeaderElectionTest : public OperatorE2ETest {
+class LeaderElectionTest : public GatedIncidentTest {
  protected:
-  void SetUp() override {
-    OperatorE2ETest::SetUp();
-    if (HasFatalFailure()) return;
-    createDeployment("api", 2);
-    createGate("gate");
-    applyRunbook(kGatedRunbook);
-    generation_ = generationOf(deployment("api"));
-  }
-
-  // Fires ApiSlow at `op`'s webhook and waits until the Incident has scaled
-  // and waits at the gate; returns its name.
-  std::string incidentWaitingAtTheGate(OperatorProcess& op) {
-    fire(op, "ApiSlow", "0f1e2d3c4b5a6978");
-    std::string name = awaitIncident("ApiSlow");
-    EXPECT_FALSE(name.empty()) << allLogs();
-    json waiting = awaitIncidentState(name, [](const json& i) {
-      return stepOf(i, "scale-out").value("phase", "") == "Succeeded" &&
-             stepOf(i, "wait-gate").value("phase", "") == "Running";
-    });
-    EXPECT_FALSE(waiting.is_null()) << getIncident(name).dump(2) << allLogs();
-    return name;
-  }
-
-  // The Incident finishes with one attempt per step and the Deployment
-  // changed exactly once per step.
-  void expectCompletesOnce(const std::string& name) {
-    json incident = awaitFinal(name);
-    ASSERT_EQ(phaseOf(incident), "Succeeded") << incident.dump(2) << allLogs();
-    for (const char* step : {"scale-out", "wait-gate", "restart"}) {
-      EXPECT_EQ(stepOf(incident, step).value("attempts", 0), 1) << step << incident.dump(2);
-    }
-    json api = deployment("api");
-    EXPECT_EQ(api["spec"].value("replicas", 0), 4);
-    EXPECT_EQ(generationOf(api), generation_ + 2) << "the scale and the restart, once each";
-    syncTape();
-    std::set<std::string> restartedAt;
-    for (const auto& e : tape_->events(kDeploymentsKey, namespace_)) {
-      std::string value = (*e.object)["spec"]["template"]["metadata"]
-                              .value("annotations", json::object())
-                              .value(kRestartedAt, "");
-      if (e.name == "api" && !value.empty()) restartedAt.insert(value);
-    }
-    EXPECT_EQ(restartedAt.size(), 1u);
-  }
-
   // The leader Lease's holder over time, from the tape, without repeats
   // (the namespace also holds the engine's Leases of targets).
   std::vector<std::string> holders() {
@@ -111,8 +30,6 @@ class LeaderElectionTest : public OperatorE2ETest {
     }
     return out;
   }
-
-  int64_t generation_ = 0;
 };
 
 TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfterItsLease) {
@@ -178,7 +95,7 @@ TEST_F(LeaderElectionTest, OneLeadsBothTakeAlertsAndAKilledLeaderIsReplacedAfter
   EXPECT_EQ(holders(), (std::vector<std::string>{"alpha", "beta"}));
 
   // The Incident in flight finishes under the new leader, no step twice.
-  expectCompletesOnce(name);
+  expectEachEffectOnce(name);
   if (tape_->exact()) {
     EXPECT_EQ(alpha.log().find("step=restart"), std::string::npos) << alpha.log();
     EXPECT_NE(beta.log().find("step=restart"), std::string::npos) << beta.log();
@@ -218,7 +135,7 @@ TEST_F(LeaderElectionTest, SigtermReleasesTheLeaseSoTheOtherLeadsAtOnceAndExitsZ
   ASSERT_TRUE(waitUntil([&] { return leads(beta); }));
 
   openGate("gate");
-  expectCompletesOnce(name);
+  expectEachEffectOnce(name);
 }
 
 }  // namespace

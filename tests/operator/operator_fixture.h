@@ -156,6 +156,10 @@ inline std::optional<double> metricSum(const std::string& text, const std::strin
   return sum;
 }
 
+inline int64_t generationOf(const nlohmann::json& object) {
+  return object["metadata"].value("generation", 0);
+}
+
 class OperatorE2ETest : public OperatorTest {
  protected:
   void SetUp() override {
