@@ -310,11 +310,16 @@ ActionOutcome ScaleAction::run(const json& params, const ActionContext& context)
   auto target =
       resolveTarget(*context.client, params.value("target", json()), context.defaultNamespace);
   if (!target.ok()) return apiFailure(target.status(), "scale");
-  auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
-  if (!scale.ok()) return apiFailure(scale.status(), "read scale of " + target->describe());
-  int current = (*scale)["spec"].value("replicas", 0);
+  // The replicas recorded before the first attempt (prepare) are what a
+  // relative change applies to; without them, the scale is read now.
+  std::optional<int> current;
   auto recorded = context.baseline.find("previousReplicas");
-  int from = recorded != context.baseline.end() ? std::stoi(recorded->second) : current;
+  if (recorded == context.baseline.end()) {
+    auto scale = context.client->get(target->resource, target->ns, target->name, scaleGet());
+    if (!scale.ok()) return apiFailure(scale.status(), "read scale of " + target->describe());
+    current = (*scale)["spec"].value("replicas", 0);
+  }
+  int from = current ? *current : std::stoi(recorded->second);
   auto to =
       computeScaleReplicas(from, params.value("replicas", json()),
                            optionalInt(params, "minReplicas"), optionalInt(params, "maxReplicas"));
@@ -336,13 +341,16 @@ ActionOutcome ScaleAction::run(const json& params, const ActionContext& context)
     return outcome;
   };
   if (current == *to) return scaled();
-  json body = *scale;
   // `to` is absolute (a relative change was resolved against the value
-  // recorded before the first attempt), so the write need not be
-  // conditional: a status update by the workload's controller between the
-  // read and the write must not fail the step.
-  body["metadata"].erase("resourceVersion");
-  body["spec"]["replicas"] = *to;
+  // recorded before the first attempt), so the write is neither read first
+  // nor conditional: a status update by the workload's controller must not
+  // fail the step, and a second run (after a crash) writes the same value,
+  // which changes nothing. An update, as `kubectl scale` makes, so the
+  // tenant's Role needs `update` on the scale subresource, not `patch`.
+  json body = {{"apiVersion", "autoscaling/v1"},
+               {"kind", "Scale"},
+               {"metadata", {{"name", target->name}, {"namespace", target->ns}}},
+               {"spec", {{"replicas", *to}}}};
   auto written = context.client->update(target->resource, target->ns, body, scaleWrite());
   if (!written.ok()) return apiFailure(written.status(), "scale " + target->describe());
   return scaled();
