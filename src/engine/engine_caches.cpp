@@ -5,6 +5,7 @@
 #include "engine/incident_reconciler.h"
 #include "engine/incident_work.h"
 #include "engine/resources.h"
+#include "engine/runbook_selector.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -323,9 +324,28 @@ size_t EngineCaches::incidentCount() const {
   return incidents_.size();
 }
 
+std::optional<std::set<std::string>> EngineCaches::predictTargets(const json& object) const {
+  auto incident = api::Incident::fromJson(object);
+  if (!incident.ok() || !incident->spec) return std::nullopt;
+  const api::IncidentSpec& spec = *incident->spec;
+  std::string ns = kube::namespaceOf(object);
+  std::optional<std::vector<json>> runbooks;
+  if (spec.runbookRef && spec.runbookRef->name) {
+    if (auto rb = runbook(ns, *spec.runbookRef->name)) runbooks = std::vector<json>{*rb};
+  } else {
+    runbooks = runbooksForAlert(ns, spec.alert ? spec.alert->name.value_or("") : "");
+  }
+  if (!runbooks) return std::nullopt;
+  return engine::predictTargets(*incident, *runbooks);
+}
+
 void EngineCaches::upsertIncident(const json& object, bool own) {
   std::string key = kube::objectKey(object);
   std::optional<IncidentView> view = incidentViewOf(object);
+  // Before mu_ (the Runbook cache takes it).
+  if (view && view->runbook.empty() && view->active()) {
+    view->predictedTargets = predictTargets(object);
+  }
   int64_t rv = revision(object);
   std::lock_guard<std::mutex> lock(mu_);
   if (!own) {

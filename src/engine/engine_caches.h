@@ -130,6 +130,9 @@ class EngineCaches {
     bool claimed = false;
   };
   void upsertIncident(const nlohmann::json& object, bool own);
+  // The targets an Incident not matched yet will have, from the cached
+  // Runbooks (IncidentView::predictedTargets).
+  std::optional<std::set<std::string>> predictTargets(const nlohmann::json& object) const;
   void eraseIncident(const std::string& key);
   void indexLocked(const std::string& key, const Entry& entry);
   void unindexLocked(const std::string& key, const Entry& entry);

@@ -180,7 +180,13 @@ GuardrailVerdict GuardrailCheck::checkTargets(const GuardrailRequest& request) c
   if (request.firstAction) {
     for (const auto& o : request.others) {
       if (!o.active() || o.executed || o.order >= request.order) continue;
-      if (o.runbook.empty() || intersects(o.targets, request.incidentTargets, &common)) {
+      // One not matched yet holds back only those that share a target it
+      // will have, or every one when its targets cannot be told yet. A
+      // prediction can be overtaken (a Runbook changed since); the Leases
+      // of the targets keep one remediation per target exact even then.
+      const std::set<std::string>* theirs = &o.targets;
+      if (o.runbook.empty()) theirs = o.predictedTargets ? &*o.predictedTargets : nullptr;
+      if (!theirs || intersects(*theirs, request.incidentTargets, &common)) {
         return verdict(Kind::kWait, "oneRemediationPerTarget",
                        "incident " + o.name + " came first" +
                            (common.empty() ? " and is not matched yet" : " for " + common),

@@ -57,7 +57,10 @@ struct IncidentView {
   std::optional<kube::WallTime> finishedAt;
   std::string order;              // creationTimestamp + name: who came first
   std::set<std::string> targets;  // TargetRef::key()s of all its steps
-  bool active() const;            // not in a final phase
+  // Before it is matched: the targets it will have (predictTargets in
+  // runbook_selector.h), nullopt when they cannot be told yet.
+  std::optional<std::set<std::string>> predictedTargets;
+  bool active() const;  // not in a final phase
 };
 
 struct GuardrailRequest {

@@ -15,6 +15,7 @@
 #include "engine/approval_gate.h"
 #include "engine/conditions.h"
 #include "engine/resources.h"
+#include "engine/runbook_selector.h"
 #include "engine/target_lease.h"
 #include "kube/retry.h"
 #include "kube/time_format.h"
@@ -75,16 +76,33 @@ kube::Duration retryBackoff(const api::Step& step, int failedAttempt) {
   return std::min(delay, cap);
 }
 
+// The step's outputs with an attempt's joined to them (a key the attempt
+// gives replaces the recorded one).
+actions::Outputs joinedOutputs(const api::StepStatus& st, const actions::Outputs& added) {
+  actions::Outputs joined = st.outputs.value_or(actions::Outputs{});
+  for (const auto& [k, v] : added) joined[k] = v;
+  return joined;
+}
+
 // A failed attempt may have had effects before it failed (a
 // terminateBackends that terminated two backends, then failed on a third):
 // what its outputs say joins the step's outputs, so the status, the
 // escalation message and later steps' `when` see what was done, and a retry
 // gets it in its baseline.
 void keepFailedOutputs(api::StepStatus& st, const actions::ActionOutcome& outcome) {
-  if (outcome.outputs.empty()) return;
-  actions::Outputs kept = st.outputs.value_or(actions::Outputs{});
-  for (const auto& [k, v] : outcome.outputs) kept[k] = v;
-  st.outputs = std::move(kept);
+  if (!outcome.outputs.empty()) st.outputs = joinedOutputs(st, outcome.outputs);
+}
+
+// A step that keeps running (in progress, or a request the API server did
+// not take) records `message`, and its attempt's outputs join the baseline
+// the next call gets. False when neither changed: nothing to write.
+bool recordRunning(api::StepStatus& st, const std::string& message,
+                   const actions::Outputs& added) {
+  actions::Outputs joined = joinedOutputs(st, added);
+  if (st.message == message && joined == st.outputs.value_or(actions::Outputs{})) return false;
+  st.message = message;
+  st.outputs = std::move(joined);
+  return true;
 }
 
 std::string orderOf(const json& object) {
@@ -96,20 +114,6 @@ std::string specificityText(const api::Specificity& s) {
          " equalities=" + std::to_string(s.equalities) + " regexes=" + std::to_string(s.regexes) +
          " negations=" + std::to_string(s.negations) +
          " severities=" + std::to_string(s.severities);
-}
-
-// Validation of what the user wrote (metadata the server adds is not ours
-// to judge).
-std::vector<api::ValidationError> validateStored(const json& runbook) {
-  json written = {{"apiVersion", runbook.value("apiVersion", "")},
-                  {"kind", runbook.value("kind", "")},
-                  {"metadata", json::object()},
-                  {"spec", runbook.value("spec", json::object())}};
-  for (const char* field : {"name", "namespace", "labels", "annotations"}) {
-    if (runbook["metadata"].contains(field))
-      written["metadata"][field] = runbook["metadata"][field];
-  }
-  return api::validateRunbook(written);
 }
 
 }  // namespace
@@ -126,8 +130,9 @@ json incidentSummary(IncidentReconciler::Work& w) {
 }
 
 std::vector<TargetRef> incidentTargets(const api::Incident& incident,
-                                       const api::RunbookSpec& spec) {
+                                       const api::RunbookSpec& spec, bool* complete) {
   std::vector<TargetRef> out;
+  if (complete) *complete = true;
   json context = incident.templateContext();
   std::string ns =
       incident.metadata && incident.metadata->namespace_ ? *incident.metadata->namespace_ : "";
@@ -140,7 +145,10 @@ std::vector<TargetRef> incidentTargets(const api::Incident& incident,
                                                                           : nullptr;
     if (!key) continue;
     auto rendered = renderAction(json{{key, action[key]}}, context, key);
-    if (!rendered.ok()) continue;
+    if (!rendered.ok()) {
+      if (complete) *complete = false;
+      continue;
+    }
     // A pod's workload is a target once resolved (when its step starts).
     json params = *rendered;
     if (incident.status && incident.status->steps) {
@@ -148,7 +156,11 @@ std::vector<TargetRef> incidentTargets(const api::Incident& incident,
         if (st.name == step.name) params = withResolvedTarget(params, st);
       }
     }
-    if (auto t = actionTarget(params, ns)) out.push_back(*t);
+    if (auto t = actionTarget(params, ns)) {
+      out.push_back(*t);
+    } else if (complete) {
+      *complete = false;
+    }
   }
   return out;
 }
@@ -320,51 +332,35 @@ ReconcileResult IncidentReconciler::start(Work& w) {
     chosen = **runbook;
     reason = "spec.runbookRef names runbook " + *spec.runbookRef->name;
   } else {
-    std::optional<api::Specificity> best;
-    std::string bestName;
-    std::vector<std::string> candidates;
-    auto choose = [&](const std::vector<json>& items) {
-      for (const auto& item : items) {
-        auto rb = api::Runbook::fromJson(item);
-        if (!rb.ok() || !rb->spec || !validateStored(item).empty()) continue;
-        auto match = api::matchRunbook(*rb->spec, alert.name.value_or(""),
-                                       alert.labels.value_or(std::map<std::string, std::string>{}));
-        if (!match) continue;
-        std::string name = kube::nameOf(item);
-        candidates.push_back(name);
-        // Most specific wins; ties go to the first name in order.
-        if (!best || *best < *match || (*match == *best && name < bestName)) {
-          best = match;
-          bestName = name;
-          chosen = item;
-        }
-      }
+    auto select = [&](const std::vector<json>& items) {
+      return selectRunbook(items, alert.name.value_or(""),
+                           alert.labels.value_or(std::map<std::string, std::string>{}));
     };
     auto cached = caches_.runbooksForAlert(ns, alert.name.value_or(""));
     if (!cached) return ReconcileResult::after(GuardrailCheck::kWaitInterval);  // not synced
-    choose(*cached);
-    if (!chosen) {
+    RunbookSelection selection = select(*cached);
+    if (!selection.runbook) {
       // No match in the cache: confirmed by one LIST before the Incident is
       // skipped, so a Runbook created just before its alert is not missed.
       auto list = kube::listAll(client_, runbooks(), ns);
       if (!list.ok()) return ReconcileResult::failed(list.status());
-      candidates.clear();
-      choose((*list)["items"].get<std::vector<json>>());
+      selection = select((*list)["items"].get<std::vector<json>>());
     }
-    if (!chosen) {
+    if (!selection.runbook) {
       finish(w, IncidentPhase::kSkipped, "NoMatchingRunbook",
              "no valid Runbook in namespace " + ns + " has a trigger matching alert " +
                  alert.name.value_or("<unnamed>"));
       write(w, &result);
       return result;
     }
-    std::sort(candidates.begin(), candidates.end());
+    chosen = selection.runbook;
+    std::string bestName = kube::nameOf(*chosen);
     std::string others;
-    for (const auto& c : candidates) {
+    for (const auto& c : selection.candidates) {
       if (c != bestName) others += (others.empty() ? "" : ", ") + c;
     }
     reason = "runbook " + bestName + " has the most specific matching trigger (" +
-             specificityText(*best) + ")" +
+             specificityText(selection.specificity) + ")" +
              (others.empty() ? "" : "; also matched: " + others + " (less specific or later name)");
   }
 
@@ -391,40 +387,11 @@ ReconcileResult IncidentReconciler::start(Work& w) {
 
   // Parameters, in order: each may read the alert and earlier parameters.
   json context = w.incident.templateContext();
-  std::map<std::string, std::string> params;
-  for (const auto& p : rbSpec.parameters.value_or(std::vector<api::Parameter>{})) {
-    std::string name = p.name.value_or("");
-    std::optional<std::string> value;
-    std::string error;
-    if (p.value) {
-      auto rendered = api::renderTemplate(*p.value, context);
-      if (rendered.ok()) {
-        value = *rendered;
-      } else {
-        error = rendered.error();
-      }
-    }
-    if ((!value || value->empty()) && p.defaultValue) value = *p.defaultValue;
-    if (!value) {
-      finish(w, IncidentPhase::kFailed, "ParameterUnresolved",
-             "runbook " + runbookName + ": parameter " + name + ": " +
-                 (error.empty() ? "no value and no default" : error));
-      write(w, &result);
-      return result;
-    }
-    if (p.pattern) {
-      // Validation checked it compiles; should it not, nothing matches.
-      auto re = api::compileAnchoredRegex(*p.pattern);
-      if (!re.ok() || !re->find(*value)) {
-        finish(w, IncidentPhase::kFailed, "ParameterInvalid",
-               "runbook " + runbookName + ": parameter " + name + ": \"" + *value +
-                   "\" does not match " + *p.pattern);
-        write(w, &result);
-        return result;
-      }
-    }
-    params[name] = *value;
-    context["params"][name] = *value;
+  Parameters params = resolveParameters(runbookName, rbSpec, context);
+  if (params.failureReason) {
+    finish(w, IncidentPhase::kFailed, *params.failureReason, params.failure);
+    write(w, &result);
+    return result;
   }
 
   api::IncidentStatus& s = w.status();
@@ -435,7 +402,7 @@ ReconcileResult IncidentReconciler::start(Work& w) {
   executed.spec = (*chosen)["spec"];
   executed.serviceAccountName = account;
   s.runbook = executed;
-  s.parameters = params;
+  s.parameters = params.values;
   s.phase = IncidentPhase::kRunning;
   s.startedAt = now();
   s.steps.emplace();
@@ -1140,32 +1107,19 @@ ReconcileResult IncidentReconciler::applyOutcome(Work& w, size_t index,
       kube::WallTime deadline = attemptStart + step->effectiveTimeout();
       kube::Duration wait = std::min<kube::Duration>(outcome.retryAfter, deadline - w.now);
       if (wait < std::chrono::milliseconds(1)) wait = std::chrono::milliseconds(1);
-      // Progress outputs join the baseline the next call gets.
-      actions::Outputs progress = st.outputs.value_or(actions::Outputs{});
-      for (const auto& [k, v] : outcome.outputs) progress[k] = v;
-      if (st.message != message || progress != st.outputs.value_or(actions::Outputs{})) {
-        st.message = message;
-        st.outputs = progress;
-        if (!write(w, &result)) return result;
-      }
+      if (recordRunning(st, message, outcome.outputs) && !write(w, &result)) return result;
       return ReconcileResult::after(wait);
     }
     case actions::OutcomeKind::kRetriableFailure: {
       if (outcome.transient) {
         // The API server did not take a request: the same attempt runs
         // again, rate limited by the work queue as a failed reconcile is,
-        // until its timeout (continueAttempt). Outputs join the baseline,
-        // as progress does. Recorded once per message, not once per try.
+        // until its timeout (continueAttempt). Recorded as progress is, once
+        // per message, not once per try.
         std::string waiting = truncateMessage(
             "the API server did not take the request, trying again: " + outcome.message,
             kMaxStepMessage);
-        actions::Outputs progress = st.outputs.value_or(actions::Outputs{});
-        for (const auto& [k, v] : outcome.outputs) progress[k] = v;
-        if (st.message != waiting || progress != st.outputs.value_or(actions::Outputs{})) {
-          st.message = waiting;
-          st.outputs = progress;
-          if (!write(w, &result)) return result;
-        }
+        if (recordRunning(st, waiting, outcome.outputs) && !write(w, &result)) return result;
         spdlog::warn("incident={} step={} attempt={} outcome=Transient: {}", w.key, *st.name,
                      st.attempts.value_or(1), outcome.message);
         result.requeue = true;

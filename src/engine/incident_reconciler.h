@@ -234,8 +234,11 @@ class IncidentReconciler {
 };
 
 // The targets of every step of a started Incident (rendered with its
-// context; steps whose target does not render are left out).
-std::vector<TargetRef> incidentTargets(const api::Incident& incident, const api::RunbookSpec& spec);
+// context; steps whose target does not render are left out). `complete`,
+// when given, tells whether every step that names a target gave one (false
+// when one did not render, or names a pod whose workload is not resolved).
+std::vector<TargetRef> incidentTargets(const api::Incident& incident, const api::RunbookSpec& spec,
+                                       bool* complete = nullptr);
 
 // A step whose `target` names a `pod` and its `owner` acts on the workload
 // recorded on its status (`status.steps[i].target`) when it first started:

@@ -92,5 +92,60 @@ TEST_F(MaxConcurrentTest, ItsOwnReservationIsNotCounted) {
   EXPECT_TRUE(check().allowed()) << check().message;
 }
 
+// One remediation per target among Incidents that have not acted yet: the
+// one created first goes first. One not matched yet holds back a later one
+// only when the targets it will have (predicted from the cached Runbooks)
+// share one with it, or when they cannot be told.
+class FirstComeTest : public MaxConcurrentTest {
+ protected:
+  void SetUp() override {
+    MaxConcurrentTest::SetUp();
+    request_.guardrails = nullptr;
+    request_.order = "2026-12-07T10:00:00Z/c";
+    request_.incidentTargets = {"Deployment/shop/web"};
+  }
+
+  void earlierNotMatched(std::optional<std::set<std::string>> predicted) {
+    IncidentView v;
+    v.name = "a";
+    v.order = "2026-12-07T10:00:00Z/a";
+    v.phase = api::IncidentPhase::kPending;
+    v.predictedTargets = std::move(predicted);
+    request_.others.push_back(v);
+  }
+
+  GuardrailVerdict checkBeforeReads() {
+    return GuardrailCheck(*client_).checkBeforeReads(request_);
+  }
+};
+
+TEST_F(FirstComeTest, AnEarlierIncidentPredictedOnAnotherTargetDoesNotHoldItBack) {
+  earlierNotMatched(std::set<std::string>{"Deployment/shop/api"});
+  GuardrailVerdict v = checkBeforeReads();
+  EXPECT_TRUE(v.allowed()) << v.message;
+}
+
+TEST_F(FirstComeTest, AnEarlierIncidentPredictedOnItsTargetGoesFirst) {
+  earlierNotMatched(std::set<std::string>{"Deployment/shop/api", "Deployment/shop/web"});
+  GuardrailVerdict v = checkBeforeReads();
+  EXPECT_EQ(v.kind, GuardrailVerdict::Kind::kWait);
+  EXPECT_EQ(v.guardrail, "oneRemediationPerTarget");
+  EXPECT_EQ(v.message, "incident a came first for Deployment/shop/web");
+}
+
+TEST_F(FirstComeTest, AnEarlierIncidentWhoseTargetsCannotBeToldGoesFirst) {
+  earlierNotMatched(std::nullopt);
+  GuardrailVerdict v = checkBeforeReads();
+  EXPECT_EQ(v.kind, GuardrailVerdict::Kind::kWait);
+  EXPECT_EQ(v.message, "incident a came first and is not matched yet");
+}
+
+TEST_F(FirstComeTest, ALaterIncidentNotMatchedYetDoesNotHoldItBack) {
+  earlierNotMatched(std::nullopt);
+  request_.others.back().order = "2026-12-07T10:00:01Z/a";
+  GuardrailVerdict v = checkBeforeReads();
+  EXPECT_TRUE(v.allowed()) << v.message;
+}
+
 }  // namespace
 }  // namespace remedy::engine

@@ -258,12 +258,11 @@ steps:
   EXPECT_LT(incidentChanges.front().resourceVersion, scaledAt);
 }
 
-// A step bound to wait (here for an Incident created before it that is not
-// matched yet) records the match and the wait, and reads nothing: not its
-// target, not the scale.
+// A step bound to wait (here for an Incident created before it on the same
+// target, not matched yet) records the match and the wait, and reads
+// nothing: not its target, not the scale.
 TEST_F(IncidentRequestsTest, AStepBoundToWaitReadsNothing) {
   createDeployment("web", 1);
-  createDeployment("api", 1);
   createRunbook("rb", R"(
 triggers: [{alertName: A}]
 steps:
@@ -272,7 +271,7 @@ steps:
 )");
   // Created in this order, so a-first comes first whatever the clock says.
   createIncident("a-first", "A", {{"deployment", "web"}});
-  std::string key = createIncident("b-second", "A", {{"deployment", "api"}});
+  std::string key = createIncident("b-second", "A", {{"deployment", "web"}});
   ASSERT_TRUE(eventually([&] {
     return caches_->incident(namespace_, "a-first").object.has_value() &&
            caches_->incident(namespace_, "b-second").object.has_value();
@@ -292,7 +291,45 @@ steps:
     }
   }
   EXPECT_TRUE(waiting) << status.dump();
-  EXPECT_EQ(getDeployment("api")["spec"].value("replicas", 0), 1);
+  EXPECT_EQ(getDeployment("web")["spec"].value("replicas", 0), 1);
+}
+
+// In a burst, an Incident not matched yet holds back only the later ones
+// that share a target it will have (predicted from the cached Runbook): one
+// on another target acts at once, with no wait written.
+TEST_F(IncidentRequestsTest, AnEarlierIncidentNotMatchedYetOnAnotherTargetHoldsNothingBack) {
+  createDeployment("web", 1);
+  createDeployment("api", 1);
+  createRunbook("rb", R"(
+triggers: [{alertName: A}]
+steps:
+  - name: scale-up
+    scale: {target: {name: '{{ alert.labels.deployment }}'}, replicas: "+1"}
+)");
+  ASSERT_TRUE(eventually([&] { return caches_->runbook(namespace_, "rb").has_value(); }));
+  createIncident("a-first", "A", {{"deployment", "web"}});
+  std::string key = createIncident("b-second", "A", {{"deployment", "api"}});
+  // The caches have seen both, and predicted a-first's target.
+  ASSERT_TRUE(eventually([&] {
+    auto view = caches_->incidentView(namespace_, "a-first");
+    return view && view->predictedTargets &&
+           caches_->incident(namespace_, "b-second").object.has_value();
+  }));
+  EXPECT_EQ(*caches_->incidentView(namespace_, "a-first")->predictedTargets,
+            (std::set<std::string>{"Deployment/" + namespace_ + "/web"}));
+  counting_->reset();
+  ASSERT_TRUE(drive(
+      key, [&] { return phaseOf("b-second") == "Succeeded"; }, reconciler_.get()));
+  EXPECT_EQ(getDeployment("api")["spec"].value("replicas", 0), 2);
+  EXPECT_EQ(counting_->count("update incidents/status"), 2) << describe(counting_->counts());
+  for (const auto& e : tape_->events("remedy.dev/incidents", namespace_)) {
+    if (e.name != "b-second") continue;
+    for (const auto& c : (*e.object).value("status", json::object()).value("conditions", json())) {
+      EXPECT_NE(c.value("type", ""), "Waiting") << c.dump();
+    }
+  }
+  // a-first has not been reconciled: still not matched.
+  EXPECT_FALSE(incident("a-first").value("status", json::object()).contains("runbook"));
 }
 
 // Two writers: another one changes the Incident between the engine's read
