@@ -63,11 +63,12 @@ std::unique_ptr<actions::ActionRegistry> buildActionRegistry(
   notify.tls = tls;
   notify.egress = egress;
   registry->add(actions::makeNotifyAction(notify));
-  actions::PrometheusCheckOptions prometheus;
+  actions::PrometheusOptions prometheus;
   prometheus.defaultUrl = options.prometheusUrl;
   prometheus.tls = tls;
   prometheus.egress = egress;
   registry->add(actions::makePrometheusCheckAction(prometheus));
+  registry->add(actions::makePrometheusQueryAction(prometheus));
   return registry;
 }
 

@@ -1,5 +1,5 @@
-// Where the web actions (http, notify, prometheusCheck) may connect: an
-// administrator's allow-list of hosts and CIDRs, checked against every
+// Where the web actions (http, notify, prometheusCheck, prometheusQuery) may
+// connect: an administrator's allow-list of hosts and CIDRs, checked against every
 // address a host resolves to, once, right before the connection to that
 // very address (web_client.h), so a DNS answer that changes between the
 // check and the connection (rebinding) cannot slip past.

@@ -51,7 +51,7 @@ class HttpAction : public Action {
 
 std::unique_ptr<Action> makeHttpAction(WebActionOptions options = {});
 
-// ---- shared by the web actions (http, notify, prometheusCheck) ----
+// ---- shared by the web actions (http, notify, the Prometheus steps) ----
 
 // The most bytes of a response body an `http` step outputs.
 inline constexpr size_t kBodyOutputBytes = 4096;

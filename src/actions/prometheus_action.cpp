@@ -1,11 +1,15 @@
 #include "actions/prometheus_action.h"
 
 #include "actions/http_action.h"
+#include "actions/redaction.h"
 #include "api/duration.h"
 #include "formats/json_depth.h"
 #include "kube/time_format.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -13,6 +17,12 @@ namespace remedy::actions {
 namespace {
 
 constexpr size_t kSamplesOutputBytes = 2048;
+// prometheusQuery: maxSeries's bounds and default; what of the first
+// sample's labels becomes outputs.
+constexpr int64_t kMaxSeriesLimit = 100;
+constexpr int64_t kDefaultMaxSeries = 10;
+constexpr size_t kMaxLabelOutputs = 32;
+constexpr size_t kLabelValueBytes = 512;
 
 // RFC 3986 unreserved characters stay; everything else is %XX.
 std::string percentEncode(const std::string& in) {
@@ -54,22 +64,47 @@ struct Sample {
   std::string labels;  // `name{k="v"}`, "" for a scalar
   std::string text;    // the value as Prometheus wrote it ("3", "NaN", "+Inf")
   double value = 0;
+  std::string name;                                        // __name__
+  std::vector<std::pair<std::string, std::string>> pairs;  // the other labels, by name
 };
 
-std::string labelsText(const json& metric) {
-  if (!metric.is_object()) return "{}";
-  std::string name;
-  std::string inner;
-  for (const auto& [key, value] : metric.items()) {
-    std::string v = value.is_string() ? value.get<std::string>() : value.dump();
-    if (key == "__name__") {
-      name = v;
+// A label value as PromQL writes it in a selector.
+std::string quoted(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
       continue;
     }
-    inner += (inner.empty() ? "" : ",") + key + "=\"" + v + "\"";
+    out += c;
   }
-  if (!name.empty() && inner.empty()) return name;
-  return name + "{" + inner + "}";
+  return out + "\"";
+}
+
+// `{k="v",...}` of the labels but __name__.
+std::string selectorText(const Sample& sample) {
+  std::string inner;
+  for (const auto& [key, value] : sample.pairs) {
+    inner += (inner.empty() ? "" : ",") + key + "=" + quoted(value);
+  }
+  return "{" + inner + "}";
+}
+
+void readLabels(const json& metric, Sample* sample) {
+  if (metric.is_object()) {
+    for (const auto& [key, value] : metric.items()) {
+      std::string v = value.is_string() ? value.get<std::string>() : value.dump();
+      if (key == "__name__") {
+        sample->name = v;
+      } else {
+        sample->pairs.emplace_back(key, v);
+      }
+    }
+  }
+  sample->labels = !sample->name.empty() && sample->pairs.empty()
+                       ? sample->name
+                       : sample->name + selectorText(*sample);
 }
 
 bool parseSample(const json& pair, Sample* sample) {
@@ -110,75 +145,43 @@ std::optional<api::Duration> durationParam(const json& params, const char* key,
   return parsed.value();
 }
 
-}  // namespace
-
-PrometheusCheckAction::PrometheusCheckAction(PrometheusCheckOptions options)
-    : options_(std::move(options)) {
-  if (!options_.client) options_.client = makeWebClient();
-}
-
-std::unique_ptr<Action> makePrometheusCheckAction(PrometheusCheckOptions options) {
-  return std::make_unique<PrometheusCheckAction>(std::move(options));
-}
-
-ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext& context) {
+// One instant query of `field`'s step (params.url, else the default URL;
+// params.query): its samples, or the outcome that ends the attempt. `target`
+// says what the answer's text must not show.
+std::optional<ActionOutcome> instantQuery(const PrometheusOptions& options,
+                                          const std::string& field, const json& params,
+                                          const ActionContext& context, WebTarget* target,
+                                          std::vector<Sample>* samples) {
   std::string url = params.value("url", "");
-  if (url.empty()) url = options_.defaultUrl;
+  if (url.empty()) url = options.defaultUrl;
   if (url.empty()) {
-    return ActionOutcome::permanent(
-        "prometheusCheck.url: not given, and the operator has no --prometheus-url");
+    return ActionOutcome::permanent(field +
+                                    ".url: not given, and the operator has no --prometheus-url");
   }
-  WebTarget target;
-  if (auto failed = resolveWebTarget(json{{"url", url}}, "prometheusCheck", context, &target)) {
-    return *failed;
-  }
-  auto report = [&](const std::string& text) { return redactSecrets(text, target.secrets); };
+  if (auto failed = resolveWebTarget(json{{"url", url}}, field, context, target)) return *failed;
+  auto report = [&](const std::string& text) { return redactSecrets(text, target->secrets); };
   std::string query = params.value("query", "");
-  if (query.empty()) return ActionOutcome::permanent("prometheusCheck.query: required");
-  std::string op = params.value("operator", "");
-  const char* symbol = operatorSymbol(op);
-  if (symbol == nullptr) {
-    return ActionOutcome::permanent("prometheusCheck.operator: \"" + op +
-                                    "\" is not one of LessThan, LessThanOrEqual, GreaterThan, "
-                                    "GreaterThanOrEqual, Equal, NotEqual");
-  }
-  if (!params.contains("threshold") || !params["threshold"].is_number()) {
-    return ActionOutcome::permanent("prometheusCheck.threshold: a number is required");
-  }
-  double threshold = params["threshold"].get<double>();
-  std::string thresholdText = params["threshold"].dump();
-  std::string emptyResult = params.value("emptyResult", std::string("Fail"));
-  if (emptyResult != "Pass" && emptyResult != "Fail") {
-    return ActionOutcome::permanent("prometheusCheck.emptyResult: \"" + emptyResult +
-                                    "\" is not one of Pass, Fail");
-  }
-  std::string error;
-  auto poll = durationParam(params, "pollInterval", std::chrono::seconds(15), &error);
-  if (!poll) return ActionOutcome::permanent(error);
-  auto holdFor = durationParam(params, "holdFor", api::Duration(0), &error);
-  if (!holdFor) return ActionOutcome::permanent(error);
-  if (*poll < std::chrono::milliseconds(1)) *poll = std::chrono::milliseconds(1);
-
-  auto timeout = requestTimeout(context, options_.maxQueryTimeout);
+  if (query.empty()) return ActionOutcome::permanent(field + ".query: required");
+  auto timeout = requestTimeout(context, options.maxQueryTimeout);
   if (!timeout) {
     return ActionOutcome::retriable(
-        report("querying Prometheus at " + target.description +
+        report("querying Prometheus at " + target->description +
                ": the attempt's deadline passed before the query was sent"));
   }
-  std::string base = target.url;
+  std::string base = target->url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   WebRequest request;
   request.url = base + "/api/v1/query?query=" + percentEncode(query) +
                 "&timeout=" + std::to_string(timeout->count()) + "ms";
   request.headers = {{"Accept", "application/json"}};
   request.timeout = *timeout;
-  request.maxResponseBytes = options_.maxResponseBytes;
-  request.tls = options_.tls;
-  request.egress = options_.egress;
-  request.maxRedirects = options_.maxRedirects;
-  request.carriesSecrets = target.carriesSecrets;
-  WebResponse response = options_.client->send(request);
-  const std::string where = "querying Prometheus at " + target.description;
+  request.maxResponseBytes = options.maxResponseBytes;
+  request.tls = options.tls;
+  request.egress = options.egress;
+  request.maxRedirects = options.maxRedirects;
+  request.carriesSecrets = target->carriesSecrets;
+  WebResponse response = options.client->send(request);
+  const std::string where = "querying Prometheus at " + target->description;
   if (!response.ok()) {
     std::string message = report(where + ": " + response.error);
     return response.invalid || response.refused ? ActionOutcome::permanent(message)
@@ -187,7 +190,7 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
   bool serverTrouble = response.status >= 500 || response.status == 429;
   if (response.truncated) {
     return ActionOutcome::permanent(
-        report(where + ": the answer is larger than " + std::to_string(options_.maxResponseBytes) +
+        report(where + ": the answer is larger than " + std::to_string(options.maxResponseBytes) +
                " bytes; aggregate the query (sum, max, topk) so it returns fewer series"));
   }
   json answer = formats::jsonDepthProblem(response.body).empty()
@@ -214,7 +217,6 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
   const json data = answer.value("data", json::object());
   std::string resultType = data.is_object() ? data.value("resultType", "") : "";
   const json result = data.is_object() ? data.value("result", json()) : json();
-  std::vector<Sample> samples;
   bool malformed = false;
   if (resultType == "vector" && result.is_array()) {
     for (const auto& item : result) {
@@ -223,16 +225,16 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
         malformed = true;
         break;
       }
-      s.labels = labelsText(item.value("metric", json::object()));
-      samples.push_back(std::move(s));
+      readLabels(item.value("metric", json::object()), &s);
+      samples->push_back(std::move(s));
     }
   } else if (resultType == "scalar") {
     Sample s;
     malformed = !parseSample(result, &s);
-    samples.push_back(std::move(s));
+    samples->push_back(std::move(s));
   } else if (resultType == "matrix" || resultType == "string") {
     return ActionOutcome::permanent(
-        "prometheusCheck.query: returns a " +
+        field + ".query: returns a " +
         std::string(resultType == "matrix" ? "range vector" : "string") +
         "; it must return an instant vector or a scalar (drop the [range] or wrap it in a "
         "function such as rate() or max_over_time())");
@@ -243,6 +245,76 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
     return ActionOutcome::permanent(
         report(where + ": an answer not in the Prometheus API's shape"));
   }
+  return std::nullopt;
+}
+
+// Highest value first, NaN last (as sort_desc() leaves it), equal values by
+// their labels: the same answer always gives the same first sample.
+void sortByValueDescending(std::vector<Sample>* samples) {
+  std::sort(samples->begin(), samples->end(), [](const Sample& a, const Sample& b) {
+    bool aNan = std::isnan(a.value);
+    bool bNan = std::isnan(b.value);
+    if (aNan != bNan) return bNan;
+    if (!aNan && a.value != b.value) return a.value > b.value;
+    return a.labels < b.labels;
+  });
+}
+
+// A label whose name can follow `steps.NAME.outputs.` in a reference.
+bool isOutputName(const std::string& name) {
+  if (name.empty() || name.size() > 63 || std::isdigit(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+PrometheusOptions withClient(PrometheusOptions options) {
+  if (!options.client) options.client = makeWebClient();
+  return options;
+}
+
+}  // namespace
+
+PrometheusCheckAction::PrometheusCheckAction(PrometheusOptions options)
+    : options_(withClient(std::move(options))) {}
+
+std::unique_ptr<Action> makePrometheusCheckAction(PrometheusOptions options) {
+  return std::make_unique<PrometheusCheckAction>(std::move(options));
+}
+
+ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext& context) {
+  std::string op = params.value("operator", "");
+  const char* symbol = operatorSymbol(op);
+  if (symbol == nullptr) {
+    return ActionOutcome::permanent("prometheusCheck.operator: \"" + op +
+                                    "\" is not one of LessThan, LessThanOrEqual, GreaterThan, "
+                                    "GreaterThanOrEqual, Equal, NotEqual");
+  }
+  if (!params.contains("threshold") || !params["threshold"].is_number()) {
+    return ActionOutcome::permanent("prometheusCheck.threshold: a number is required");
+  }
+  double threshold = params["threshold"].get<double>();
+  std::string thresholdText = params["threshold"].dump();
+  std::string emptyResult = params.value("emptyResult", std::string("Fail"));
+  if (emptyResult != "Pass" && emptyResult != "Fail") {
+    return ActionOutcome::permanent("prometheusCheck.emptyResult: \"" + emptyResult +
+                                    "\" is not one of Pass, Fail");
+  }
+  std::string error;
+  auto poll = durationParam(params, "pollInterval", std::chrono::seconds(15), &error);
+  if (!poll) return ActionOutcome::permanent(error);
+  auto holdFor = durationParam(params, "holdFor", api::Duration(0), &error);
+  if (!holdFor) return ActionOutcome::permanent(error);
+  if (*poll < std::chrono::milliseconds(1)) *poll = std::chrono::milliseconds(1);
+
+  WebTarget target;
+  std::vector<Sample> samples;
+  if (auto failed = instantQuery(options_, field(), params, context, &target, &samples)) {
+    return *failed;
+  }
+  auto report = [&](const std::string& text) { return redactSecrets(text, target.secrets); };
 
   // Every sample must pass; the first that does not decides.
   bool holds = true;
@@ -305,6 +377,69 @@ ActionOutcome PrometheusCheckAction::run(const json& params, const ActionContext
       std::min<kube::Duration>(*poll, *holdFor - held));
   outcome.outputs = std::move(outputs);
   return outcome;
+}
+
+PrometheusQueryAction::PrometheusQueryAction(PrometheusOptions options)
+    : options_(withClient(std::move(options))) {}
+
+std::unique_ptr<Action> makePrometheusQueryAction(PrometheusOptions options) {
+  return std::make_unique<PrometheusQueryAction>(std::move(options));
+}
+
+ActionOutcome PrometheusQueryAction::run(const json& params, const ActionContext& context) {
+  int64_t maxSeries = kDefaultMaxSeries;
+  if (params.contains("maxSeries")) {
+    const json& given = params["maxSeries"];
+    if (!given.is_number_integer() || given.get<int64_t>() < 1 ||
+        given.get<int64_t>() > kMaxSeriesLimit) {
+      return ActionOutcome::permanent("prometheusQuery.maxSeries: " + given.dump() +
+                                      " is not a whole number from 1 to " +
+                                      std::to_string(kMaxSeriesLimit));
+    }
+    maxSeries = given.get<int64_t>();
+  }
+  WebTarget target;
+  std::vector<Sample> samples;
+  if (auto failed = instantQuery(options_, field(), params, context, &target, &samples)) {
+    return *failed;
+  }
+  auto report = [&](const std::string& text) { return redactSecrets(text, target.secrets); };
+
+  sortByValueDescending(&samples);
+  const size_t total = samples.size();
+  bool truncated = total > static_cast<size_t>(maxSeries);
+  if (truncated) samples.resize(static_cast<size_t>(maxSeries));
+  Outputs outputs = {{"series", std::to_string(total)},
+                     {"value", ""},
+                     {"metric", ""},
+                     {"labels", ""},
+                     {"samples", report(samplesText(samples))}};
+  std::string message = "the query returned no samples";
+  if (!samples.empty()) {
+    const Sample& first = samples.front();
+    outputs["value"] = first.text;
+    outputs["metric"] = report(utf8Excerpt(first.name, kLabelValueBytes));
+    outputs["labels"] = report(utf8Excerpt(selectorText(first), kSamplesOutputBytes));
+    size_t labelOutputs = 0;
+    for (const auto& [name, value] : first.pairs) {
+      if (!isOutputName(name)) continue;
+      if (labelOutputs++ == kMaxLabelOutputs) {
+        truncated = true;
+        break;
+      }
+      std::string kept = utf8Excerpt(value, kLabelValueBytes);
+      truncated = truncated || kept.size() < value.size();
+      outputs["label_" + name] = report(kept);
+    }
+    std::string shown = (first.labels.empty() ? "" : first.labels + " ") + first.text;
+    message =
+        total == 1 ? "1 sample: " + shown : std::to_string(total) + " samples, the first " + shown;
+    if (total > samples.size()) {
+      message += "; kept " + std::to_string(samples.size()) + " (maxSeries)";
+    }
+  }
+  outputs["truncated"] = truncated ? "true" : "false";
+  return ActionOutcome::succeeded(report(utf8Excerpt(message, kSamplesOutputBytes)), outputs);
 }
 
 }  // namespace remedy::actions

@@ -1,4 +1,4 @@
-// Outbound HTTP(S) for the web actions (http, notify, prometheusCheck): one
+// Outbound HTTP(S) for the web actions (http, notify, the Prometheus steps): one
 // request, one bounded response, under an egress policy (egress_policy.h).
 //
 // How a request leaves: the URL's host is resolved once; every address is

@@ -6,34 +6,42 @@ const std::vector<ActionInfo>& actionCatalog() {
   // Keep in sync with the step schema in crds/remedy.dev_runbooks.yaml (its
   // oneOf and each action's description, which lists the outputs).
   static const std::vector<ActionInfo> catalog = {
-      {"scale", {"previousReplicas", "replicas"}, false, true},
-      {"rolloutRestart", {"restartedAt"}, false, false},
+      {"scale", {"previousReplicas", "replicas"}, false, true, ""},
+      {"rolloutRestart", {"restartedAt"}, false, false, ""},
       // Not revertible: undoing a rollback would deploy again the template
       // that failed; a fix goes forward as a new rollout.
-      {"rolloutUndo", {"previousRevision", "revision", "replicaSet"}, false, false},
-      {"deletePods", {"matched", "deleted", "pods"}, false, false},
-      {"waitFor", {"value"}, false, false},
-      {"runJob", {"jobName", "logTail"}, false, false},
+      {"rolloutUndo", {"previousRevision", "revision", "replicaSet"}, false, false, ""},
+      {"deletePods", {"matched", "deleted", "pods"}, false, false, ""},
+      {"waitFor", {"value"}, false, false, ""},
+      {"runJob", {"jobName", "logTail"}, false, false, ""},
       // The backend operations' outputs, then a query's.
       {"postgres",
        {"total", "matched", "affected", "oldestSeconds", "pids", "report", "rows", "columns",
         "value", "table", "truncated"},
        false,
-       false},
+       false,
+       ""},
       // INFO reports every field of a section; the other operations add theirs.
       {"redis",
        {"count", "slowestMicroseconds", "slowestCommand", "entries", "totalBytes", "keys",
         "complete", "top", "largestKey", "largestBytes", "previousValue", "value", "matched",
         "deleted"},
        true,
-       true},
-      {"http", {"status", "body"}, false, false},
-      {"prometheusCheck", {"value", "samples"}, false, false},
-      {"notify", {"status"}, false, false},
-      {"patch", {"changed"}, false, true},
-      {"apply", {"changed"}, false, true},
-      {"waitForResolved", {"resolvedAt"}, false, false},
-      {"podLogs", {"pod", "container", "text", "lines", "truncated"}, false, false},
+       true,
+       ""},
+      {"http", {"status", "body"}, false, false, ""},
+      {"prometheusCheck", {"value", "samples"}, false, false, ""},
+      // And label_NAME, one per label of the first sample.
+      {"prometheusQuery",
+       {"series", "value", "metric", "labels", "samples", "truncated"},
+       false,
+       false,
+       "label_"},
+      {"notify", {"status"}, false, false, ""},
+      {"patch", {"changed"}, false, true, ""},
+      {"apply", {"changed"}, false, true, ""},
+      {"waitForResolved", {"resolvedAt"}, false, false, ""},
+      {"podLogs", {"pod", "container", "text", "lines", "truncated"}, false, false, ""},
   };
   return catalog;
 }

@@ -15,6 +15,9 @@ struct ActionInfo {
   std::vector<std::string> outputs;  // keys in steps.NAME.outputs
   bool openOutputs = false;          // outputs not known in advance (redis info)
   bool revertible = false;           // may carry `revert`
+  // Also every key that starts with this and goes on (prometheusQuery's
+  // label_NAME, one per label of its first sample); "" for none.
+  std::string outputPrefix;
 };
 
 const std::vector<ActionInfo>& actionCatalog();

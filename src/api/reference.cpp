@@ -125,9 +125,14 @@ std::optional<std::string> checkReference(const Reference& ref, const ReferenceS
     const ActionInfo* action = findAction(earlier->second);
     if (action == nullptr || action->openOutputs) return std::nullopt;
     if (std::count(action->outputs.begin(), action->outputs.end(), p[3])) return std::nullopt;
+    const std::string& prefix = action->outputPrefix;
+    if (!prefix.empty() && p[3].size() > prefix.size() &&
+        p[3].compare(0, prefix.size(), prefix) == 0) {
+      return std::nullopt;
+    }
     return "output \"" + p[3] + "\", which step \"" + name + "\" (" + action->field +
            ") does not have" + didYouMean(p[3], action->outputs) + "; its outputs are " +
-           joined(action->outputs);
+           joined(action->outputs) + (prefix.empty() ? "" : " and " + prefix + "NAME");
   }
   if (root == "incident") {
     static const std::vector<std::string> fields = {"name", "namespace", "source"};

@@ -20,6 +20,7 @@ std::vector<std::string> Step::actionFields() const {
   add("redis", redis.has_value());
   add("http", http.has_value());
   add("prometheusCheck", prometheusCheck.has_value());
+  add("prometheusQuery", prometheusQuery.has_value());
   add("notify", notify.has_value());
   add("patch", patch.has_value());
   add("apply", apply.has_value());

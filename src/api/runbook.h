@@ -530,6 +530,22 @@ struct PrometheusCheckAction {
   }
 };
 
+// One instant PromQL query whose first samples become outputs, for `when`
+// and templates: read-only diagnosis.
+struct PrometheusQueryAction {
+  std::optional<std::string> url;
+  std::optional<std::string> query;
+  std::optional<int64_t> maxSeries;
+  nlohmann::json unknownFields = nlohmann::json::object();
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("url", s.url);
+    v("query", s.query);
+    v("maxSeries", s.maxSeries);
+  }
+};
+
 // The `notify` action, and each message of spec.escalation.
 struct Notification {
   std::optional<std::string> url;
@@ -630,6 +646,7 @@ struct Step {
   std::optional<RedisAction> redis;
   std::optional<HttpAction> http;
   std::optional<PrometheusCheckAction> prometheusCheck;
+  std::optional<PrometheusQueryAction> prometheusQuery;
   std::optional<Notification> notify;
   std::optional<PatchAction> patch;
   std::optional<ApplyAction> apply;
@@ -657,6 +674,7 @@ struct Step {
     v("redis", s.redis);
     v("http", s.http);
     v("prometheusCheck", s.prometheusCheck);
+    v("prometheusQuery", s.prometheusQuery);
     v("notify", s.notify);
     v("patch", s.patch);
     v("apply", s.apply);

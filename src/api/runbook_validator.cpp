@@ -482,6 +482,7 @@ class RunbookChecker {
       if (field == "redis") checkRedis(body, ctx);
       if (field == "http") checkHttp(body, ctx);
       if (field == "prometheusCheck") checkPrometheus(body, ctx);
+      if (field == "prometheusQuery") checkPrometheusQuery(body, ctx);
       if (field == "notify") checkNotification(body, ap);
       if (field == "patch") checkPatch(body, ctx);
       if (field == "apply") checkApply(body, ctx);
@@ -965,7 +966,8 @@ class RunbookChecker {
     }
   }
 
-  void checkPrometheus(const json& body, const StepContext& ctx) {
+  // The query and URL of prometheusCheck and prometheusQuery.
+  void checkPromql(const json& body, const StepContext& ctx) {
     if (auto query = getString(body, "query")) {
       for (const std::string& why : embeddingErrors(*query, Embedding::kPromqlQuery)) {
         error(ctx.path.child("query"), why);
@@ -974,8 +976,20 @@ class RunbookChecker {
     if (auto url = getString(body, "url"); url && !hasTemplate(*url) && !isHttpUrl(*url)) {
       error(ctx.path.child("url"), jsonQuoted(*url) + " is not an http:// or https:// URL");
     }
+  }
+
+  void checkPrometheus(const json& body, const StepContext& ctx) {
+    checkPromql(body, ctx);
     checkPoll(body, "pollInterval", ctx);
     checkPoll(body, "holdFor", ctx);
+  }
+
+  // maxSeries bounds the samples (and so the outputs) an Incident keeps.
+  void checkPrometheusQuery(const json& body, const StepContext& ctx) {
+    checkPromql(body, ctx);
+    if (auto max = getInt(body, "maxSeries"); max && (*max < 1 || *max > 100)) {
+      error(ctx.path.child("maxSeries"), std::to_string(*max) + " is not 1 to 100 series");
+    }
   }
 
   void checkNotification(const json& body, const FieldPath& path) {

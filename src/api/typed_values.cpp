@@ -86,7 +86,8 @@ class RenderedChecker {
       duration(p, "pollInterval", path_);
       duration(p, "holdFor", path_);
     }
-    if (action_ == "http" || action_ == "notify" || action_ == "prometheusCheck") {
+    if (action_ == "http" || action_ == "notify" || action_ == "prometheusCheck" ||
+        action_ == "prometheusQuery") {
       if (const json* url = member(p, "url"); url && url->is_string()) {
         if (!isHttpUrl(url->get<std::string>())) {
           error(path_.child("url"),

@@ -6,7 +6,7 @@
 // alerts and approvals say so. Before each reconcile the sandbox's workload
 // simulator has finished what the last writes asked of it, so a run does
 // not depend on how fast the machine is. External systems answer from the
-// file's recordings through a WebClient (http, notify, prometheusCheck) and
+// file's recordings through a WebClient (http, notify, the Prometheus steps) and
 // recorded PostgreSQL and Redis servers (recorded_postgres.h,
 // recorded_redis.h).
 #include "actions/http_action.h"
@@ -362,10 +362,11 @@ std::optional<std::string> TestRun::setUp() {
   actions::NotifyOptions notify;
   notify.client = web_;
   registry_->add(actions::makeNotifyAction(notify));
-  actions::PrometheusCheckOptions prometheus;
+  actions::PrometheusOptions prometheus;
   prometheus.client = web_;
   prometheus.defaultUrl = "http://prometheus.test:9090";
   registry_->add(actions::makePrometheusCheckAction(prometheus));
+  registry_->add(actions::makePrometheusQueryAction(prometheus));
   actions::PostgresActionOptions postgres;
   postgres.connector = std::make_shared<RecordedPostgresServers>(test_.postgres, clock_, start_);
   registry_->add(actions::makePostgresAction(postgres));
@@ -850,7 +851,7 @@ const char* const kHelp =
     "Runs Runbook test files offline: each test starts its own in-process sandbox with\n"
     "the test's objects, runs the real engine and actions on a fake clock (a 30-minute\n"
     "escalation ladder takes milliseconds), fires and resolves the test's alerts, gives\n"
-    "its approvals, answers http, notify and prometheusCheck from its recordings, and\n"
+    "its approvals, answers http, notify and PromQL queries from its recordings, and\n"
     "compares the outcome with its expectations. No cluster and no network are used.\n"
     "The format is described in src/cli/README.md (remedyctl test).\n\n"
     "Exit 0 when every test passes; 1 when an expectation fails (each printed with\n"

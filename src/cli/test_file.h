@@ -57,7 +57,8 @@ struct RecordedHttp {
   std::vector<Answer> answers;
 };
 
-// What a PromQL query returns over time (instant queries of prometheusCheck).
+// What a PromQL query returns over time (instant queries of prometheusCheck
+// and prometheusQuery).
 struct RecordedSeries {
   std::map<std::string, std::string> labels;
   // (offset from the test's start, value), ascending; before the first

@@ -576,6 +576,42 @@ TEST(ValidateRunbook, RedisDiagnosisIsOneOperationWithBoundedFieldsAndEscapedPat
   EXPECT_EQ(stepErrors({slow, use}), std::vector<std::string>{});
 }
 
+TEST(ValidateRunbook, PrometheusQueryBoundsItsSeriesAndOffersTheFirstSamplesLabels) {
+  json query = {{"name", "top"},
+                {"prometheusQuery",
+                 {{"query", "topk(1, container_memory_working_set_bytes)"}, {"maxSeries", 3}}}};
+  json use = kRestart;
+  use["when"] = "steps.top.outputs.label_pod == \"api-0\" and steps.top.outputs.value > 1e9";
+  use["rolloutRestart"]["target"]["name"] = "{{ steps.top.outputs.label_deployment }}";
+  EXPECT_EQ(stepErrors({query, use}), std::vector<std::string>{});
+
+  use["when"] = "steps.top.outputs.label_ == \"x\"";
+  EXPECT_EQ(stepErrors({query, use}),
+            std::vector<std::string>{
+                "spec.steps[1].when: steps.top.outputs.label_ refers to output \"label_\", which "
+                "step \"top\" (prometheusQuery) does not have (did you mean \"labels\"?); its "
+                "outputs are series, value, metric, labels, samples, truncated and label_NAME"});
+
+  for (int bad : {0, 101}) {
+    query["prometheusQuery"]["maxSeries"] = bad;
+    EXPECT_EQ(stepErrors({query}),
+              std::vector<std::string>{"spec.steps[0].prometheusQuery.maxSeries: " +
+                                       std::to_string(bad) + " is not 1 to 100 series"});
+  }
+  query["prometheusQuery"] = {{"query", "up{pod=\"{{ alert.labels.pod }}\"}"},
+                              {"url", "prometheus:9090"}};
+  std::vector<std::string> errors = stepErrors({query});
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].rfind("spec.steps[0].prometheusQuery.query: ", 0), 0u) << errors[0];
+  EXPECT_NE(errors[0].find("promql"), std::string::npos) << errors[0];
+  EXPECT_EQ(errors[1],
+            "spec.steps[0].prometheusQuery.url: \"prometheus:9090\" is not an http:// "
+            "or https:// URL");
+  query["prometheusQuery"] = json::object();
+  EXPECT_EQ(stepErrors({query}),
+            std::vector<std::string>{"spec.steps[0].prometheusQuery.query: Required value"});
+}
+
 TEST(ValidateRunbook, WhenConditionsSeeOnlyEarlierSteps) {
   json first = kRestart;
   first["when"] = "steps.check.phase == \"Failed\"";

@@ -1,8 +1,9 @@
-// The prometheusCheck action against a real Prometheus (tests/support/
-// prometheus_server.h: scraping itself, with the recording rule
-// remedy_test_value = 3). The engine is played by the test: it calls run()
-// again after retryAfter, merges InProgress outputs into the baseline, and
-// stops at the attempt's deadline. Time is the context's, so holdFor and
+// The prometheusCheck and prometheusQuery actions against a real Prometheus
+// (tests/support/prometheus_server.h: scraping itself, with the recording
+// rule remedy_test_value = 3; labelled series are made in the query with
+// label_replace). The engine is played by the test: it calls run() again
+// after retryAfter, merges InProgress outputs into the baseline, and stops
+// at the attempt's deadline. Time is the context's, so holdFor and
 // deadlines are tested without waiting for them.
 #include "actions/prometheus_action.h"
 
@@ -19,13 +20,14 @@ namespace {
 
 using std::chrono::seconds;
 
-PrometheusCheckOptions prometheusOptions() {
-  PrometheusCheckOptions o;
+PrometheusOptions prometheusOptions() {
+  PrometheusOptions o;
   o.egress = testing::loopbackEgress();
   return o;
 }
 
-class PrometheusCheckTest : public ::testing::Test {
+// One Prometheus per suite.
+class PrometheusServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     prometheus_ = new remedy::testing::PrometheusServer();
@@ -46,6 +48,15 @@ class PrometheusCheckTest : public ::testing::Test {
     return c;
   }
 
+  static remedy::testing::PrometheusServer* prometheus_;
+  static std::string startError_;
+};
+
+remedy::testing::PrometheusServer* PrometheusServerTest::prometheus_ = nullptr;
+std::string PrometheusServerTest::startError_;
+
+class PrometheusCheckTest : public PrometheusServerTest {
+ protected:
   json check(const std::string& query, const std::string& op, json threshold) const {
     return {
         {"url", prometheus_->url()}, {"query", query}, {"operator", op}, {"threshold", threshold}};
@@ -58,13 +69,8 @@ class PrometheusCheckTest : public ::testing::Test {
     c.now += std::chrono::duration_cast<std::chrono::system_clock::duration>(outcome.retryAfter);
   }
 
-  static remedy::testing::PrometheusServer* prometheus_;
-  static std::string startError_;
   PrometheusCheckAction action_{prometheusOptions()};
 };
-
-remedy::testing::PrometheusServer* PrometheusCheckTest::prometheus_ = nullptr;
-std::string PrometheusCheckTest::startError_;
 
 TEST_F(PrometheusCheckTest, AHoldingComparisonSucceedsAtOnce) {
   auto outcome = action_.run(check("vector(1) < 2", "Equal", 1), context());
@@ -219,7 +225,7 @@ TEST_F(PrometheusCheckTest, ARangeVectorIsPermanent) {
 }
 
 TEST_F(PrometheusCheckTest, TheUrlDefaultsToTheOperatorsPrometheus) {
-  PrometheusCheckOptions options = prometheusOptions();
+  PrometheusOptions options = prometheusOptions();
   options.defaultUrl = prometheus_->url() + "/";
   PrometheusCheckAction action(options);
   json params = {{"query", "remedy_test_value"}, {"operator", "Equal"}, {"threshold", 3}};
@@ -231,6 +237,161 @@ TEST_F(PrometheusCheckTest, TheUrlDefaultsToTheOperatorsPrometheus) {
   EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
   EXPECT_EQ(outcome.message,
             "prometheusCheck.url: not given, and the operator has no --prometheus-url");
+}
+
+class PrometheusQueryTest : public PrometheusServerTest {
+ protected:
+  json query(const std::string& promql) const {
+    return {{"url", prometheus_->url()}, {"query", promql}};
+  }
+
+  // A sample of vector(VALUE) with the label pod="POD".
+  static std::string podSample(const std::string& value, const std::string& pod) {
+    return "label_replace(vector(" + value + "), \"pod\", \"" + pod + "\", \"\", \"\")";
+  }
+
+  PrometheusQueryAction action_{prometheusOptions()};
+};
+
+TEST_F(PrometheusQueryTest, TheFirstSamplesLabelsBecomeOutputs) {
+  auto outcome = action_.run(
+      query("label_replace(label_replace(remedy_test_value, \"pod\", \"api-7\", \"\", \"\"), "
+            "\"namespace\", \"shop\", \"\", \"\")"),
+      context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs,
+            (Outputs{{"series", "1"},
+                     {"value", "3"},
+                     {"metric", "remedy_test_value"},
+                     {"labels", "{namespace=\"shop\",pod=\"api-7\"}"},
+                     {"label_namespace", "shop"},
+                     {"label_pod", "api-7"},
+                     {"samples", "remedy_test_value{namespace=\"shop\",pod=\"api-7\"} 3"},
+                     {"truncated", "false"}}));
+  EXPECT_EQ(outcome.message, "1 sample: remedy_test_value{namespace=\"shop\",pod=\"api-7\"} 3");
+}
+
+TEST_F(PrometheusQueryTest, SamplesAreSortedHighestFirstAndCutAtMaxSeries) {
+  json params =
+      query(podSample("1", "a") + " or " + podSample("3", "b") + " or " + podSample("2", "c") +
+            " or " + podSample("3", "a2") + " or " + podSample("NaN", "n"));
+  auto outcome = action_.run(params, context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["series"], "5");
+  EXPECT_EQ(outcome.outputs["samples"],
+            "{pod=\"a2\"} 3; {pod=\"b\"} 3; {pod=\"c\"} 2; {pod=\"a\"} 1; {pod=\"n\"} NaN")
+      << "equal values by their labels, NaN last";
+  EXPECT_EQ(outcome.outputs["label_pod"], "a2");
+  EXPECT_EQ(outcome.outputs["value"], "3");
+  EXPECT_EQ(outcome.outputs["metric"], "");
+  EXPECT_EQ(outcome.outputs["truncated"], "false");
+
+  params["maxSeries"] = 2;
+  outcome = action_.run(params, context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["series"], "5");
+  EXPECT_EQ(outcome.outputs["samples"], "{pod=\"a2\"} 3; {pod=\"b\"} 3");
+  EXPECT_EQ(outcome.outputs["truncated"], "true");
+  EXPECT_EQ(outcome.message, "5 samples, the first {pod=\"a2\"} 3; kept 2 (maxSeries)");
+}
+
+TEST_F(PrometheusQueryTest, LabelValuesAreQuotedInLabelsAndCutInTheirOutputs) {
+  std::string quote = "label_replace(vector(1), \"msg\", \"say \\\"hi\\\"\", \"\", \"\")";
+  auto outcome = action_.run(query(quote), context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["labels"], "{msg=\"say \\\"hi\\\"\"}");
+  EXPECT_EQ(outcome.outputs["label_msg"], "say \"hi\"");
+
+  std::string long_(600, 'x');
+  outcome = action_.run(query(podSample("1", long_)), context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["label_pod"], std::string(512, 'x'));
+  EXPECT_EQ(outcome.outputs["truncated"], "true");
+}
+
+TEST_F(PrometheusQueryTest, AScalarIsOneSampleWithoutLabels) {
+  auto outcome = action_.run(query("scalar(remedy_test_value) * 2"), context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs, (Outputs{{"series", "1"},
+                                      {"value", "6"},
+                                      {"metric", ""},
+                                      {"labels", "{}"},
+                                      {"samples", "6"},
+                                      {"truncated", "false"}}));
+}
+
+TEST_F(PrometheusQueryTest, AnEmptyResultSucceedsWithEmptyOutputs) {
+  auto outcome = action_.run(query("remedy_test_value > 100"), context());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs, (Outputs{{"series", "0"},
+                                      {"value", ""},
+                                      {"metric", ""},
+                                      {"labels", ""},
+                                      {"samples", ""},
+                                      {"truncated", "false"}}));
+  EXPECT_EQ(outcome.message, "the query returned no samples");
+}
+
+TEST_F(PrometheusQueryTest, ItRunsInDryRuns) {
+  ActionContext c = context();
+  c.dryRun = true;
+  auto outcome = action_.run(query("remedy_test_value"), c);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+  EXPECT_EQ(outcome.outputs["value"], "3");
+}
+
+TEST_F(PrometheusQueryTest, BadQueriesRangeVectorsAndStringsArePermanent) {
+  auto outcome = action_.run(query("sum(remedy_test_value"), context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_NE(outcome.message.find("Prometheus refused the query (bad_data)"), std::string::npos)
+      << outcome.message;
+  outcome = action_.run(query("remedy_test_value[1m]"), context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_EQ(outcome.message.rfind("prometheusQuery.query: returns a range vector", 0), 0u)
+      << outcome.message;
+  outcome = action_.run(query("\"text\""), context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_EQ(outcome.message.rfind("prometheusQuery.query: returns a string", 0), 0u)
+      << outcome.message;
+}
+
+TEST_F(PrometheusQueryTest, MaxSeriesAndTheQueryAreChecked) {
+  for (const json& bad : {json(0), json(101), json("5"), json(2.5)}) {
+    json params = query("remedy_test_value");
+    params["maxSeries"] = bad;
+    auto outcome = action_.run(params, context());
+    EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+    EXPECT_EQ(outcome.message,
+              "prometheusQuery.maxSeries: " + bad.dump() + " is not a whole number from 1 to 100");
+  }
+  auto outcome = action_.run({{"url", prometheus_->url()}}, context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_EQ(outcome.message, "prometheusQuery.query: required");
+}
+
+TEST_F(PrometheusQueryTest, TheUrlDefaultsToTheOperatorsPrometheus) {
+  PrometheusOptions options = prometheusOptions();
+  options.defaultUrl = prometheus_->url();
+  PrometheusQueryAction action(options);
+  auto outcome = action.run({{"query", "remedy_test_value"}}, context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kSucceeded) << outcome.message;
+
+  PrometheusQueryAction none(prometheusOptions());
+  outcome = none.run({{"query", "remedy_test_value"}}, context());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kPermanentFailure);
+  EXPECT_EQ(outcome.message,
+            "prometheusQuery.url: not given, and the operator has no --prometheus-url");
+}
+
+TEST(PrometheusQuery, AnUnreachablePrometheusIsRetriable) {
+  PrometheusQueryAction action{prometheusOptions()};
+  ActionContext c;
+  c.now = std::chrono::system_clock::now();
+  c.deadline = c.now + std::chrono::seconds(10);
+  int port = remedy::testing::freeLoopbackPort();
+  auto outcome =
+      action.run({{"url", "http://127.0.0.1:" + std::to_string(port)}, {"query", "up"}}, c);
+  EXPECT_EQ(outcome.kind, OutcomeKind::kRetriableFailure) << outcome.message;
 }
 
 TEST(PrometheusCheck, AnUnreachablePrometheusIsRetriable) {
