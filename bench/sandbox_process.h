@@ -57,6 +57,8 @@ class SandboxProcess {
   SandboxProcess& operator=(const SandboxProcess&) = delete;
 
   const std::optional<kube::Config>& config() const { return config_; }
+  // The kubeconfig file the child wrote, for other processes to use.
+  const std::string& kubeconfigPath() const { return kubeconfig_; }
 
  private:
   char dir_[32] = "/tmp/remedy-bench.XXXXXX";
