@@ -109,7 +109,7 @@ Engine::Engine(kube::Client& client, kube::ServiceAccountClients& serviceAccount
     std::vector<std::string> keys;
     if (kube::nameOf(cm) != pauseName) return keys;
     for (auto* informer : caches_.incidentInformers()) {
-      for (const auto& incident : informer->list()) keys.push_back(kube::objectKey(incident));
+      for (auto& key : informer->cache().keys()) keys.push_back(std::move(key));
     }
     return keys;
   });
@@ -122,9 +122,9 @@ IncidentReconcilerOptions Engine::incidentOptions() {
   o.approvalsIn = [this](const std::string& ns) {
     std::vector<json> out;
     for (auto& informer : approvalInformers_) {
-      for (auto& approval : informer->list()) {
-        if (kube::namespaceOf(approval) == ns) out.push_back(std::move(approval));
-      }
+      informer->forEach([&](const json& approval) {
+        if (kube::namespaceOf(approval) == ns) out.push_back(approval);
+      });
     }
     return out;
   };
@@ -166,35 +166,43 @@ void Engine::stop() {
 
 int Engine::sweepFinishedIncidents() {
   if (options_.maxFinishedIncidents == 0) return 0;
-  std::vector<std::pair<std::string, json>> finished;  // (acted/finishedAt/name, incident)
+  // What the sweep needs of each finished Incident, not the Incident: the
+  // cache is read one object at a time, so a sweep of 10,000 retained
+  // Incidents holds 10,000 of these rather than 10,000 parsed objects.
+  struct Finished {
+    std::string order;  // acted/finishedAt/namespace/name
+    std::string ns, name, uid;
+    bool owesFollowups = false;
+  };
+  std::vector<Finished> finished;
   for (auto* informer : caches_.incidentInformers()) {
-    for (auto& incident : informer->list()) {
-      if (!isFinished(incident)) continue;
+    informer->forEach([&](const json& incident) {
+      if (!isFinished(incident)) return;
       std::string at = incident["status"].value("finishedAt", "");
       // Those that never acted sort first ("0"), each group oldest first.
-      finished.emplace_back((acted(incident) ? "1/" : "0/") + at + "/" + kube::objectKey(incident),
-                            std::move(incident));
-    }
+      finished.push_back({(acted(incident) ? "1/" : "0/") + at + "/" + kube::objectKey(incident),
+                          kube::namespaceOf(incident), kube::nameOf(incident),
+                          kube::uidOf(incident), owesFollowups(incident)});
+    });
   }
   if (finished.size() <= options_.maxFinishedIncidents) return 0;
   std::sort(finished.begin(), finished.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+            [](const Finished& a, const Finished& b) { return a.order < b.order; });
   size_t excess = finished.size() - options_.maxFinishedIncidents;
   int deleted = 0;
   for (size_t i = 0; i < finished.size() && excess > 0; ++i) {
-    const json& incident = finished[i].second;
-    if (owesFollowups(incident)) continue;
+    const Finished& incident = finished[i];
+    if (incident.owesFollowups) continue;
     kube::DeleteOptions options;
-    options.preconditionUid = kube::uidOf(incident);
+    options.preconditionUid = incident.uid;
     options.propagationPolicy = "Background";
     kube::Client& client = options_.sweeperClient ? *options_.sweeperClient : client_;
-    auto removed =
-        client.remove(incidents(), kube::namespaceOf(incident), kube::nameOf(incident), options);
+    auto removed = client.remove(incidents(), incident.ns, incident.name, options);
     if (removed.ok() || kube::isNotFound(removed.status())) {
       ++deleted;
       --excess;
     } else {
-      spdlog::warn("incident={} not deleted by the sweeper: {}", kube::objectKey(incident),
+      spdlog::warn("incident={}/{} not deleted by the sweeper: {}", incident.ns, incident.name,
                    removed.status().toString());
     }
   }
@@ -207,9 +215,9 @@ int Engine::sweepFinishedIncidents() {
 std::map<std::string, int> Engine::incidentsByPhase() const {
   std::map<std::string, int> counts;
   for (const auto* informer : caches_.incidentInformers()) {
-    for (const auto& incident : informer->list()) {
+    informer->forEach([&](const json& incident) {
       ++counts[incident.value("status", json::object()).value("phase", "")];
-    }
+    });
   }
   return counts;
 }
@@ -238,10 +246,10 @@ std::map<std::pair<std::string, std::string>, Engine::IncidentGauges> Engine::in
     kube::WallTime now) const {
   std::map<std::pair<std::string, std::string>, IncidentGauges> gauges;
   for (const auto* informer : caches_.incidentInformers()) {
-    for (const auto& incident : informer->list()) {
+    informer->forEach([&](const json& incident) {
       const json status = incident.value("status", json::object());
       std::string phase = status.value("phase", "");
-      if (phase != "AwaitingApproval" && phase != "Running") continue;
+      if (phase != "AwaitingApproval" && phase != "Running") return;
       const json runbook = status.value("runbook", json::object());
       IncidentGauges& g = gauges[{kube::namespaceOf(incident), runbook.value("name", "")}];
       if (phase == "AwaitingApproval") {
@@ -252,12 +260,12 @@ std::map<std::pair<std::string, std::string>, Engine::IncidentGauges> Engine::in
           if (since && (!g.oldestApprovalSince || *since < *g.oldestApprovalSince))
             g.oldestApprovalSince = since;
         }
-        continue;
+        return;
       }
       auto started = kube::parseRfc3339(status.value("startedAt", ""));
       auto spec = api::fromJson<api::RunbookSpec>(runbook.value("spec", json::object()));
       if (started && spec.ok() && now - *started > timeoutBudget(*spec)) ++g.pastTimeout;
-    }
+    });
   }
   return gauges;
 }

@@ -14,7 +14,7 @@ Informer::~Informer() { stop(); }
 void Informer::addEventHandler(EventHandler handler) {
   std::lock_guard<std::mutex> lock(handlersMu_);
   if (handler.onAdd) {
-    for (const json& object : cache_.list()) handler.onAdd(object, !hasSynced());
+    cache_.forEach([&](const json& object) { handler.onAdd(object, !hasSynced()); });
   }
   handlers_.push_back(std::move(handler));
 }

@@ -61,6 +61,10 @@ class Informer : private ReflectorSink {
     return cache_.get(objectKey(ns, name));
   }
   std::vector<json> list() const { return cache_.list(); }
+  // Each cached object, parsed one at a time (see ObjectCache::forEach).
+  void forEach(const std::function<void(const json& object)>& visit) const {
+    cache_.forEach(visit);
+  }
   std::vector<json> byIndex(const std::string& index, const std::string& value) const {
     return cache_.byIndex(index, value);
   }

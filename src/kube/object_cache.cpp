@@ -109,6 +109,16 @@ std::vector<json> ObjectCache::list() const {
   return out;
 }
 
+void ObjectCache::forEach(const std::function<void(const json& object)>& visit) const {
+  std::vector<EntryPtr> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries.reserve(items_.size());
+    for (const auto& [key, entry] : items_) entries.push_back(entry);
+  }
+  for (const auto& e : entries) visit(e->parse());
+}
+
 std::vector<std::string> ObjectCache::keys() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> out;

@@ -48,6 +48,11 @@ class ObjectCache {
   EntryPtr entry(const std::string& key) const;
   std::optional<json> get(const std::string& key) const;
   std::vector<json> list() const;
+  // Calls `visit` with each object, parsed one at a time: a reader of every
+  // object holds one parsed copy at once, not a copy of the whole cache
+  // (list()). Objects changed during the walk are seen as they were when
+  // it began; `visit` runs without the lock and may read the cache.
+  void forEach(const std::function<void(const json& object)>& visit) const;
   std::vector<std::string> keys() const;
   size_t size() const;
   // Objects whose index `indexName` contains `value`.

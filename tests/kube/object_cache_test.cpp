@@ -54,5 +54,22 @@ TEST(ObjectCache, HoldsObjectsAsCompactJsonText) {
   EXPECT_EQ(cache.textBytes(), 0u);
 }
 
+TEST(ObjectCache, ForEachVisitsEachObjectAsItWasWhenTheWalkBegan) {
+  ObjectCache cache;
+  cache.upsert(pod("a", "p1", "n1"));
+  cache.upsert(pod("a", "p2", "n1"));
+  std::vector<std::string> seen;
+  cache.forEach([&](const json& object) {
+    seen.push_back(object["metadata"].value("name", "") + "@" +
+                   object["spec"].value("nodeName", ""));
+    // The visitor runs without the lock: it may change the cache, and the
+    // walk goes on over what the cache held when it began.
+    cache.upsert(pod("a", "p2", "n2", "2"));
+    cache.upsert(pod("a", "p3", "n1"));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"p1@n1", "p2@n1"}));
+  EXPECT_EQ(cache.size(), 3u);
+}
+
 }  // namespace
 }  // namespace remedy::kube
