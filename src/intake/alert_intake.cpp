@@ -142,14 +142,19 @@ struct AlertIntake::Impl {
       token = std::make_unique<BearerTokenFile>(options.bearerTokenFile);
     }
     std::vector<kube::Informer*> informers;
+    // An informer of its own feeds only the index: it caches what the index
+    // reads of each Incident, not the whole object (the engine's informer
+    // holds those, on the leader).
+    kube::InformerOptions own;
+    own.reflector.transform = IncidentIndex::keepWhatItReads;
     if (options.incidentInformer) {
       informers.push_back(options.incidentInformer);
     } else if (options.managedNamespaces.empty()) {
-      ownInformers.push_back(std::make_unique<kube::Informer>(client, incidentsResource()));
+      ownInformers.push_back(std::make_unique<kube::Informer>(client, incidentsResource(), own));
     } else {
       // Namespaced RBAC grants no cluster-wide list: one watch per namespace.
       for (const auto& ns : options.managedNamespaces) {
-        kube::InformerOptions scoped;
+        kube::InformerOptions scoped = own;
         scoped.namespace_ = ns;
         ownInformers.push_back(
             std::make_unique<kube::Informer>(client, incidentsResource(), scoped));

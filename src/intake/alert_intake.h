@@ -78,7 +78,8 @@ struct AlertIntakeOptions {
 
   // An informer on Incidents (all namespaces) to share, e.g. the engine's;
   // not owned, and it must outlive this AlertIntake. nullptr: the intake
-  // runs its own from start() to stop().
+  // runs its own from start() to stop(), which caches only what the index
+  // reads of each Incident (IncidentIndex::keepWhatItReads).
   kube::Informer* incidentInformer = nullptr;
   std::string fieldManager = "remedy-intake";
 };

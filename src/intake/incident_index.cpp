@@ -114,4 +114,22 @@ void IncidentIndex::noteCreated(const std::string& key) {
   state_->pending.emplace(key, state_->clock.now());
 }
 
+void IncidentIndex::keepWhatItReads(kube::json& incident) {
+  kube::json metadata = kube::json::object();
+  auto meta = incident.find("metadata");
+  if (meta != incident.end() && meta->is_object()) {
+    for (const char* field : {"name", "namespace", "resourceVersion"}) {
+      auto value = meta->find(field);
+      if (value != meta->end()) metadata[field] = std::move(*value);
+    }
+  }
+  kube::json kept = {{"metadata", std::move(metadata)}};
+  auto status = incident.find("status");
+  if (status != incident.end() && status->is_object()) {
+    auto phase = status->find("phase");
+    if (phase != status->end()) kept["status"] = {{"phase", std::move(*phase)}};
+  }
+  incident = std::move(kept);
+}
+
 }  // namespace remedy::intake

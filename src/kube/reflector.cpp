@@ -80,7 +80,10 @@ Status Reflector::list() {
         break;
       }
       if (page->contains("items") && (*page)["items"].is_array()) {
-        for (auto& item : (*page)["items"]) items.push_back(std::move(item));
+        for (auto& item : (*page)["items"]) {
+          if (options_.transform) options_.transform(item);
+          items.push_back(std::move(item));
+        }
       }
       const json& meta = (*page)["metadata"];
       listVersion = meta.value("resourceVersion", "");
@@ -157,6 +160,10 @@ Status Reflector::watchOnce(WatchStream& stream, StopSignal& stop) {
   TimePoint start = clock_.now();
   int events = 0;
   while (auto event = stream.next()) {
+    bool object = event->type == WatchEventType::Added ||
+                  event->type == WatchEventType::Modified ||
+                  event->type == WatchEventType::Deleted;
+    if (object && options_.transform) options_.transform(event->object);
     switch (event->type) {
       case WatchEventType::Error:
         return Status::fromStatusObject(event->object);

@@ -20,6 +20,7 @@
 #include "kube/stop_signal.h"
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -46,6 +47,12 @@ struct ReflectorOptions {
   ExponentialBackoff::Options backoff;
   // A watch shorter than this with no event is a failure.
   Duration veryShortWatch{std::chrono::seconds(1)};
+  // Applied to every listed and watched object before the sink gets it
+  // (client-go's TransformFunc, SharedIndexInformer.SetTransform), so an
+  // informer whose readers need a few fields caches only those; a list
+  // holds each page's objects reduced, not whole. It must keep
+  // metadata.name, metadata.namespace and metadata.resourceVersion.
+  std::function<void(json& object)> transform;
 };
 
 class Reflector {

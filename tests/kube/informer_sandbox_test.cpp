@@ -142,6 +142,62 @@ TEST_F(InformerTest, ListsThenFollowsAddsUpdatesAndDeletes) {
   EXPECT_EQ(late.state(), serverState());
 }
 
+TEST_F(InformerTest, TransformIsWhatTheCacheAndTheHandlersHold) {
+  ASSERT_TRUE(client_->create(resources::configMaps(), namespace_,
+                              configMap("listed", {{"keep", "1"}, {"bulk", std::string(500, 'x')}})));
+  InformerOptions options = fastOptions(namespace_);
+  options.reflector.transform = [](json& object) {
+    json data = object.value("data", json::object());
+    object = {{"metadata",
+               {{"name", nameOf(object)},
+                {"namespace", namespaceOf(object)},
+                {"resourceVersion", resourceVersionOf(object)}}},
+              {"data", {{"keep", data.value("keep", "")}}}};
+  };
+  Informer informer(*client_, resources::configMaps(), options);
+  HandlerLog log;
+  std::mutex mu;
+  std::vector<json> handed;  // every object the handlers got
+  EventHandler keep;
+  keep.onAdd = [&](const json& o, bool) {
+    std::lock_guard<std::mutex> lock(mu);
+    handed.push_back(o);
+  };
+  keep.onUpdate = [&](const json&, const json& o) {
+    std::lock_guard<std::mutex> lock(mu);
+    handed.push_back(o);
+  };
+  keep.onDelete = [&](const json& o, bool) {
+    std::lock_guard<std::mutex> lock(mu);
+    handed.push_back(o);
+  };
+  informer.addEventHandler(log.handler());
+  informer.addEventHandler(keep);
+  informer.start();
+  ASSERT_TRUE(informer.waitForSync(seconds(20)));
+
+  ASSERT_TRUE(client_->create(resources::configMaps(), namespace_,
+                              configMap("watched", {{"keep", "2"}, {"bulk", "y"}})));
+  PatchOptions merge;
+  ASSERT_TRUE(client_->patch(resources::configMaps(), namespace_, "listed",
+                             R"({"data":{"keep":"3"}})", merge));
+  ASSERT_TRUE(client_->remove(resources::configMaps(), namespace_, "watched"));
+  ASSERT_TRUE(eventually([&] { return cacheState(informer) == serverState(); }));
+  EXPECT_EQ(log.state(), serverState());
+  EXPECT_THAT(log.violations(), ::testing::IsEmpty());
+
+  json listed = *informer.get(namespace_, "listed");
+  EXPECT_EQ(listed["data"], json({{"keep", "3"}}));
+  EXPECT_FALSE(listed.contains("kind"));
+  EXPECT_LT(informer.cache().textBytes(), 200u);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_GE(handed.size(), 4u);  // listed, watched, listed again, watched deleted
+  for (const json& o : handed) {
+    EXPECT_EQ(o.size(), 2u) << o.dump();
+    EXPECT_FALSE(o["data"].contains("bulk")) << o.dump();
+  }
+}
+
 TEST_F(InformerTest, ConvergesAndKeepsOrderUnderInjectedFaults) {
   Informer informer(*client_, resources::configMaps(), fastOptions(namespace_));
   HandlerLog log;
