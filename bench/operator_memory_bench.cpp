@@ -105,8 +105,7 @@ std::pair<int, std::string> httpGet(int port, const std::string& path) {
     ::close(fd);
     return {0, ""};
   }
-  std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size())) {
     ::close(fd);
     return {0, ""};
@@ -300,33 +299,32 @@ json intakeIncident(const std::string& alertName, int i) {
   std::string fingerprint = intake::alertmanagerFingerprint(labels);
   intake::Timestamp startsAt{1796612400 + i, 0};
   std::string name = intake::incidentName(alertName, fingerprint, startsAt);
-  return {
-      {"apiVersion", "remedy.dev/v1alpha1"},
-      {"kind", "Incident"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", kNamespace},
-        {"labels",
-         {{"app.kubernetes.io/managed-by", "remedy"},
-          {"remedy.dev/alertname", alertName},
-          {"remedy.dev/fingerprint", fingerprint}}},
-        {"annotations",
-         {{"remedy.dev/alertmanager-url", "http://alertmanager-0:9093"},
-          {"remedy.dev/alertmanager-receiver", "remedy"}}}}},
-      {"spec",
-       {{"source", "Alertmanager"},
-        {"alert",
-         {{"name", alertName},
-          {"status", "firing"},
-          {"labels", labels},
-          {"annotations",
-           {{"description", "Pod shop/checkout-7d9f8b6c5-" + std::to_string(10000 + i) +
-                                " (checkout) is restarting 1.2 times / 10 minutes."},
-            {"summary", "Pod is crash looping."},
-            {"runbook_url", "https://runbooks.example/KubePodCrashLooping"}}},
-          {"fingerprint", fingerprint},
-          {"startsAt", intake::canonicalTimestamp(startsAt)},
-          {"generatorURL", "http://prometheus-0:9090/graph?g0.expr=rate"}}}}}};
+  return {{"apiVersion", "remedy.dev/v1alpha1"},
+          {"kind", "Incident"},
+          {"metadata",
+           {{"name", name},
+            {"namespace", kNamespace},
+            {"labels",
+             {{"app.kubernetes.io/managed-by", "remedy"},
+              {"remedy.dev/alertname", alertName},
+              {"remedy.dev/fingerprint", fingerprint}}},
+            {"annotations",
+             {{"remedy.dev/alertmanager-url", "http://alertmanager-0:9093"},
+              {"remedy.dev/alertmanager-receiver", "remedy"}}}}},
+          {"spec",
+           {{"source", "Alertmanager"},
+            {"alert",
+             {{"name", alertName},
+              {"status", "firing"},
+              {"labels", labels},
+              {"annotations",
+               {{"description", "Pod shop/checkout-7d9f8b6c5-" + std::to_string(10000 + i) +
+                                    " (checkout) is restarting 1.2 times / 10 minutes."},
+                {"summary", "Pod is crash looping."},
+                {"runbook_url", "https://runbooks.example/KubePodCrashLooping"}}},
+              {"fingerprint", fingerprint},
+              {"startsAt", intake::canonicalTimestamp(startsAt)},
+              {"generatorURL", "http://prometheus-0:9090/graph?g0.expr=rate"}}}}}};
 }
 
 // The status of a finished Incident of the typical shape of
@@ -345,11 +343,12 @@ json finishedStatus(const json& created, const json& runbookSpec) {
   }
   json timeline = json::array();
   for (int k = 0; k < 12; ++k) {
-    timeline.push_back({{"time", "2026-12-07T03:00:02Z"},
-                        {"type", "StepSucceeded"},
-                        {"step", "step-" + std::to_string(k % 3)},
-                        {"message", "step step-" + std::to_string(k % 3) +
-                                        " succeeded: evicted 1 crash-looping pod of shop/checkout"}});
+    timeline.push_back(
+        {{"time", "2026-12-07T03:00:02Z"},
+         {"type", "StepSucceeded"},
+         {"step", "step-" + std::to_string(k % 3)},
+         {"message", "step step-" + std::to_string(k % 3) +
+                         " succeeded: evicted 1 crash-looping pod of shop/checkout"}});
   }
   return {{"phase", "Succeeded"},
           {"runbook",
@@ -472,10 +471,9 @@ int main(int argc, char** argv) {
     }
   }
   for (const char* ns : {kSystemNamespace, kNamespace}) {
-    auto created = client.create(kube::resources::namespaces(), "",
-                                 {{"apiVersion", "v1"},
-                                  {"kind", "Namespace"},
-                                  {"metadata", {{"name", ns}}}});
+    auto created =
+        client.create(kube::resources::namespaces(), "",
+                      {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
     if (!created.ok()) {
       std::fprintf(stderr, "namespace %s: %s\n", ns, created.status().toString().c_str());
       return 1;
@@ -656,9 +654,10 @@ int main(int argc, char** argv) {
       "RSS per Incident: active %.2f KiB (%.2f beyond its JSON), finished %.2f KiB (%.2f "
       "beyond its JSON)\n",
       perActive, perActive - activeJson, perFinished, perFinished - finishedJson);
-  std::printf("targets: idle <= 20 MiB: %.1f; %d active <= 80 MiB: %.1f; finished <= 3 KiB "
-              "beyond the JSON: %.2f\n",
-              mib(idleSample.rss), activeCount, mib(activeSample.rss), perFinished - finishedJson);
+  std::printf(
+      "targets: idle <= 20 MiB: %.1f; %d active <= 80 MiB: %.1f; finished <= 3 KiB "
+      "beyond the JSON: %.2f\n",
+      mib(idleSample.rss), activeCount, mib(activeSample.rss), perFinished - finishedJson);
   op.reset();
   ::unlink(tokenPath.c_str());
   ::unlink(logPath.c_str());

@@ -160,8 +160,7 @@ Status Reflector::watchOnce(WatchStream& stream, StopSignal& stop) {
   TimePoint start = clock_.now();
   int events = 0;
   while (auto event = stream.next()) {
-    bool object = event->type == WatchEventType::Added ||
-                  event->type == WatchEventType::Modified ||
+    bool object = event->type == WatchEventType::Added || event->type == WatchEventType::Modified ||
                   event->type == WatchEventType::Deleted;
     if (object && options_.transform) options_.transform(event->object);
     switch (event->type) {

@@ -22,18 +22,18 @@ TEST(IncidentIndex, KeepsOfAnIncidentOnlyItsIdentityAndPhase) {
       {"spec", {{"source", "Alertmanager"}, {"alert", {{"name", "DiskFull"}}}}},
       {"status", {{"phase", "Succeeded"}, {"timeline", json::array({{{"type", "Matched"}}})}}}};
   IncidentIndex::keepWhatItReads(incident);
-  EXPECT_EQ(incident, json({{"metadata",
-                             {{"name", "disk-full-0a1b"},
-                              {"namespace", "shop"},
-                              {"resourceVersion", "42"}}},
-                            {"status", {{"phase", "Succeeded"}}}}));
+  EXPECT_EQ(incident,
+            json({{"metadata",
+                   {{"name", "disk-full-0a1b"}, {"namespace", "shop"}, {"resourceVersion", "42"}}},
+                  {"status", {{"phase", "Succeeded"}}}}));
   EXPECT_EQ(kube::objectKey(incident), "shop/disk-full-0a1b");
 
   json fresh = {{"metadata", {{"name", "new"}, {"namespace", "shop"}, {"resourceVersion", "7"}}},
                 {"spec", json::object()}};
   IncidentIndex::keepWhatItReads(fresh);
-  EXPECT_EQ(fresh, json({{"metadata",
-                          {{"name", "new"}, {"namespace", "shop"}, {"resourceVersion", "7"}}}}));
+  EXPECT_EQ(
+      fresh,
+      json({{"metadata", {{"name", "new"}, {"namespace", "shop"}, {"resourceVersion", "7"}}}}));
 }
 
 }  // namespace

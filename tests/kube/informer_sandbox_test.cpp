@@ -143,8 +143,9 @@ TEST_F(InformerTest, ListsThenFollowsAddsUpdatesAndDeletes) {
 }
 
 TEST_F(InformerTest, TransformIsWhatTheCacheAndTheHandlersHold) {
-  ASSERT_TRUE(client_->create(resources::configMaps(), namespace_,
-                              configMap("listed", {{"keep", "1"}, {"bulk", std::string(500, 'x')}})));
+  ASSERT_TRUE(
+      client_->create(resources::configMaps(), namespace_,
+                      configMap("listed", {{"keep", "1"}, {"bulk", std::string(500, 'x')}})));
   InformerOptions options = fastOptions(namespace_);
   options.reflector.transform = [](json& object) {
     json data = object.value("data", json::object());
