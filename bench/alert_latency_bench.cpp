@@ -22,7 +22,8 @@
 //          [--intake-qps Q] [--intake-burst B] [--followups-qps Q] [--followups-burst B]
 //          [--events-qps Q] [--events-burst B] [--baseline 0|1] [--clients C]
 //          [--timeout SECONDS]
-//        alert_latency_bench --idle N --operator PATH/TO/remedy-operator
+//        alert_latency_bench --idle N --operator PATH/TO/remedy-operator [--trace 1]
+//          [--quiet-ms MS (default: the engine budget's burst / qps, a full bucket)]
 #include "actions/kubernetes_actions.h"
 #include "api/yaml_json.h"
 #include "engine/engine.h"
@@ -95,6 +96,10 @@ struct Options {
   int timeoutSeconds = 3600;
   int idle = 0;  // > 0: single alerts on an idle remedy-operator process instead
   std::string operatorBinary;
+  bool trace = false;  // --idle: print each alert's writes as the sandbox commits them
+  // --idle: before each alert, how long the operator's engine budget must
+  // have been unused (ms); -1: its burst / qps, a full token bucket.
+  long quietMs = -1;
 };
 
 // The baseline's budget: the sum of the operator's (unlimited when one is).
@@ -1016,11 +1021,26 @@ class CommitTimes {
     std::unique_lock<std::mutex> lock(mu_);
     return changed_.wait_for(lock, timeout, [&] { return finished_.count(fingerprint) > 0; });
   }
+  // The writes to Incidents, Leases, Runbooks and Deployments' spec.replicas
+  // since `from`, each "+MS what", in commit order.
+  std::string writesSince(Clock::time_point from) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out;
+    char line[160];
+    for (const auto& [at, what] : writes_) {
+      if (at < from) continue;
+      std::snprintf(line, sizeof line, "%s+%.1f %s", out.empty() ? "" : ", ", msBetween(from, at),
+                    what.c_str());
+      out += line;
+    }
+    return out;
+  }
 
  private:
   void observe(const sandbox::StoreEvent& e) {
-    if (e.type != sandbox::EventType::Modified || !e.object || !e.previous) return;
     auto now = Clock::now();
+    record(e, now);
+    if (e.type != sandbox::EventType::Modified || !e.object || !e.previous) return;
     const json& after = *e.object;
     const json& before = *e.previous;
     if (e.storageKey == "apps/deployments") {
@@ -1045,11 +1065,74 @@ class CommitTimes {
     }
   }
 
-  std::mutex mu_;  // guards scaledAt_, finished_
+  void record(const sandbox::StoreEvent& e, Clock::time_point now) {
+    const char* kind = nullptr;
+    for (const char* k : {"incidents", "leases", "runbooks", "deployments"}) {
+      if (e.storageKey.size() >= std::strlen(k) &&
+          e.storageKey.compare(e.storageKey.size() - std::strlen(k), std::string::npos, k) == 0) {
+        kind = k;
+      }
+    }
+    if (!kind || !e.object) return;
+    std::string what = std::string(kind) + " " + sandbox::eventTypeName(e.type);
+    const json& after = *e.object;
+    if (std::strcmp(kind, "deployments") == 0) {
+      int to = after.value("spec", json::object()).value("replicas", 1);
+      int from = e.previous ? e.previous->value("spec", json::object()).value("replicas", 1) : to;
+      if (from == to) return;  // the workload simulator's status writes
+      what = "scale to " + std::to_string(to);
+    } else if (std::strcmp(kind, "incidents") == 0) {
+      const json status = after.value("status", json::object());
+      what += " " + status.value("phase", std::string("-"));
+      for (const auto& step : status.value("steps", json::array())) {
+        what += "/" + step.value("phase", std::string("-"));
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    writes_.emplace_back(now, what);
+  }
+
+  std::mutex mu_;  // guards scaledAt_, finished_, writes_
+  std::vector<std::pair<Clock::time_point, std::string>> writes_;
   std::condition_variable changed_;
   std::map<std::string, Clock::time_point> scaledAt_;  // the first change only
   std::set<std::string> finished_;
 };
+
+// The operator's API requests on its engine budget so far, from /metrics
+// (remedy_kube_client_requests_total{budget="engine"}); -1 without an answer.
+double engineRequests(int metricsPort) {
+  HttpAnswer answer = httpRequest(metricsPort, "GET", "/metrics", "", {});
+  if (answer.status != 200) return -1;
+  std::istringstream in(answer.body);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("remedy_kube_client_requests_total{", 0) != 0) continue;
+    if (line.find("budget=\"engine\"") == std::string::npos) continue;
+    sum += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+  }
+  return sum;
+}
+
+// Waits until the operator has made no request on its engine budget for
+// `quiet`, so that its token bucket is full again (burst / qps), as on an
+// operator that has had nothing to do; false after 60 s.
+bool waitQuiet(int metricsPort, std::chrono::milliseconds quiet) {
+  double last = engineRequests(metricsPort);
+  auto since = Clock::now();
+  auto deadline = since + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    if (Clock::now() - since >= quiet) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    double now = engineRequests(metricsPort);
+    if (now != last) {
+      last = now;
+      since = Clock::now();
+    }
+  }
+  return false;
+}
 
 json webhookPayload(const intake::LabelSet& labels) {
   json alert = {{"status", "firing"},
@@ -1073,8 +1156,10 @@ json webhookPayload(const intake::LabelSet& labels) {
 
 // Single alerts on an idle remedy-operator: its default flags, against the
 // sandbox of this process, alerts posted to its webhook with a bearer token
-// one at a time, each after the previous Incident finished. The first alert
-// (the operator's first Incident: connections, leadership) is shown apart.
+// one at a time, each after the previous Incident finished and the
+// operator's engine budget went unused for --quiet-ms (its token bucket full
+// again). The first alert (the operator's first Incident: it becomes the
+// leader, its caches sync) is shown apart.
 int runIdle(const Options& o) {
   if (o.operatorBinary.empty()) fail("--idle needs --operator PATH/TO/remedy-operator");
   std::string loadBefore = loadAverage();
@@ -1104,14 +1189,20 @@ int runIdle(const Options& o) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // An idle operator's engine budget is full: burst / qps after its last request.
+  auto quiet = std::chrono::milliseconds(
+      o.quietMs >= 0 ? o.quietMs
+                     : (o.engine.qps > 0 ? long(1000 * o.engine.burst / o.engine.qps) : 0));
   std::printf(
       "one alert at a time on an idle remedy-operator (default flags; sandbox in this "
-      "process; load average %s)\n",
-      loadBefore.c_str());
+      "process), each once the previous finished and the engine budget was unused for "
+      "%ld ms; load average %s\n",
+      long(quiet.count()), loadBefore.c_str());
   std::fflush(stdout);
 
   std::vector<double> answerMs, afterAnswerMs, afterPostMs;
   for (int k = 0; k < alerts; ++k) {
+    if (!waitQuiet(metricsPort, quiet)) fail("the operator's engine never went quiet");
     intake::LabelSet labels = alertLabels(k, 2);
     std::string body = webhookPayload(labels).dump();
     auto posted = Clock::now();
@@ -1128,6 +1219,10 @@ int runIdle(const Options& o) {
     if (!scaledAt) fail("alert " + std::to_string(k) + ": no scale\n" + op.logTail());
     if (!commits.finished(intake::alertmanagerFingerprint(labels), std::chrono::seconds(30))) {
       fail("alert " + std::to_string(k) + ": its Incident did not finish\n" + op.logTail());
+    }
+    if (o.trace) {
+      std::printf("alert %d: 200 +%.1f; %s\n", k, msBetween(posted, answered),
+                  commits.writesSince(posted).c_str());
     }
     double answerTook = msBetween(posted, answered);
     double afterAnswer = msBetween(answered, *scaledAt);
@@ -1207,6 +1302,10 @@ int main(int argc, char** argv) {
       o.timeoutSeconds = int(v);
     } else if (f == "--idle") {
       o.idle = int(v);
+    } else if (f == "--quiet-ms") {
+      o.quietMs = long(v);
+    } else if (f == "--trace") {
+      o.trace = v != 0;
     } else if (f == "--operator") {
       o.operatorBinary = text;
     } else {
