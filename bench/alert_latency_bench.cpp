@@ -11,7 +11,7 @@
 // client budgets: the intake's creates the Incidents, then the engine's, the
 // follow-ups' and the Events') and the load generator run in this process.
 // Then, on a fresh sandbox with the same Deployments, the baseline: one
-// client whose budget is the sum of the four, 4 client threads creating the
+// client whose budget is the sum of the four, --clients threads creating the
 // same Incidents, and --workers threads that, for each Incident a watch
 // shows, patch the Deployment's scale subresource and write the Incident's
 // status. Both runs are timed alike: from just before the create call to the
