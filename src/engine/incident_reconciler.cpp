@@ -96,8 +96,7 @@ void keepFailedOutputs(api::StepStatus& st, const actions::ActionOutcome& outcom
 // A step that keeps running (in progress, or a request the API server did
 // not take) records `message`, and its attempt's outputs join the baseline
 // the next call gets. False when neither changed: nothing to write.
-bool recordRunning(api::StepStatus& st, const std::string& message,
-                   const actions::Outputs& added) {
+bool recordRunning(api::StepStatus& st, const std::string& message, const actions::Outputs& added) {
   actions::Outputs joined = joinedOutputs(st, added);
   if (st.message == message && joined == st.outputs.value_or(actions::Outputs{})) return false;
   st.message = message;
@@ -129,8 +128,8 @@ json incidentSummary(IncidentReconciler::Work& w) {
   return summary;
 }
 
-std::vector<TargetRef> incidentTargets(const api::Incident& incident,
-                                       const api::RunbookSpec& spec, bool* complete) {
+std::vector<TargetRef> incidentTargets(const api::Incident& incident, const api::RunbookSpec& spec,
+                                       bool* complete) {
   std::vector<TargetRef> out;
   if (complete) *complete = true;
   json context = incident.templateContext();

@@ -70,9 +70,8 @@ steps:
   - name: scale-up
     scale: {target: {name: checkout-api}, replicas: "+1"}
 )")};
-  auto targets =
-      predictTargets(incident("HighLatency", {{"service", "checkout"}, {"deployment", "web"}}),
-                     runbooks);
+  auto targets = predictTargets(
+      incident("HighLatency", {{"service", "checkout"}, {"deployment", "web"}}), runbooks);
   ASSERT_TRUE(targets.has_value());
   EXPECT_EQ(*targets, (std::set<std::string>{"Deployment/shop/checkout-api"}));
   RunbookSelection chosen = selectRunbook(runbooks, "HighLatency", {{"service", "checkout"}});
@@ -96,14 +95,14 @@ TEST(PredictTargetsTest, UnknownWhenATargetDoesNotRender) {
 }
 
 TEST(PredictTargetsTest, UnknownWhenATargetNamesAPodToResolve) {
-  EXPECT_FALSE(predictTargets(incident("KubePodCrashLooping", {{"pod", "web-5d8f-x2x"}}),
-                              {runbook("rb", R"(
+  EXPECT_FALSE(
+      predictTargets(incident("KubePodCrashLooping", {{"pod", "web-5d8f-x2x"}}), {runbook("rb", R"(
 triggers: [{alertName: KubePodCrashLooping}]
 steps:
   - name: restart
     rolloutRestart: {target: {pod: '{{ alert.labels.pod }}', owner: Deployment}}
 )")})
-                   .has_value());
+          .has_value());
 }
 
 TEST(PredictTargetsTest, UnknownWhenAParameterFails) {
