@@ -11,6 +11,8 @@
 //          [--active N] [--finished N] [--no-restart] [-- remedy-operator flags...]
 // Flags after "--" are passed to remedy-operator after the benchmark's own,
 // so they win.
+#include "../tests/support/child_process.h"
+#include "../tests/support/loopback_http.h"
 #include "api/yaml_json.h"
 #include "intake/alert_identity.h"
 #include "kube/rest_client.h"
@@ -41,6 +43,8 @@
 #include <vector>
 
 using namespace remedy;
+using remedy::testing::freeLoopbackPort;
+using remedy::testing::httpRequest;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
@@ -70,54 +74,6 @@ bool waitUntil(const std::function<bool()>& condition, std::chrono::seconds time
     std::this_thread::sleep_for(every);
   }
   return condition();
-}
-
-// A TCP port on 127.0.0.1 nothing is bound to, below the ephemeral range
-// (as tests/support/child_process.h picks them).
-int freeLoopbackPort() {
-  static std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(10000, 30000);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    int port = pick(random);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    if (bound) return port;
-  }
-  return 0;
-}
-
-// One plain HTTP/1.1 GET on loopback; {status, body}, status 0 when there
-// was no answer.
-std::pair<int, std::string> httpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{60, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size())) {
-    ::close(fd);
-    return {0, ""};
-  }
-  std::string response;
-  char buffer[16384];
-  ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) response.append(buffer, size_t(n));
-  ::close(fd);
-  size_t end = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return {0, ""};
-  return {std::atoi(response.c_str() + 9), response.substr(end + 4)};
 }
 
 // The sum of the samples of metric `name` whose labels contain `label`
@@ -534,13 +490,13 @@ int main(int argc, char** argv) {
   std::printf("remedy-operator%s\n(log: %s)\n", flags.c_str(), logPath.c_str());
 
   auto op = std::make_unique<OperatorProcess>(operatorArgv, logPath);
-  auto scrape = [&] { return httpGet(metricsPort, "/metrics").second; };
+  auto scrape = [&] { return httpRequest(metricsPort, "GET", "/metrics").body; };
   // Ready (its caches synced) and leading (the engine's too).
   auto awaitLeading = [&] {
     bool up = waitUntil(
         [&] {
           if (!op->running()) return true;
-          return httpGet(healthPort, "/readyz").first == 200 &&
+          return httpRequest(healthPort, "GET", "/readyz").status == 200 &&
                  metric(scrape(), "remedy_leader").value_or(0) == 1;
         },
         std::chrono::seconds(120));
